@@ -1,0 +1,78 @@
+"""Atomic, deterministic file output and checksums."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only on success.
+
+    A crash or exception leaves the old file (or none), never a half-written one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+    """Write ``df`` to Parquet atomically and byte-reproducibly.
+
+    The pandas index is not stored; ``metadata`` goes into the file's key-value metadata
+    under ``kkbm:`` keys (e.g. ``kkbm:synthetic``). No timestamps are written, so the
+    same frame gives the same bytes.
+    """
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    extra = {f"kkbm:{k}".encode(): str(v).encode() for k, v in sorted((metadata or {}).items())}
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd", write_statistics=True)
+
+
+def read_parquet_metadata(path: str | Path) -> dict[str, str]:
+    """The ``kkbm:`` key-value metadata of a Parquet file written by :func:`write_parquet`."""
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode()[5:]: v.decode() for k, v in meta.items() if k.startswith(b"kkbm:")}
+
+
+def write_text(text: str, path: str | Path) -> None:
+    """Write UTF-8 text atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    """Write JSON atomically, keys sorted, for stable diffs."""
+    write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", path)
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> None:
+    """Write CSV (UTF-8 with BOM, so Excel opens it right) atomically."""
+    with atomic_path(path) as tmp:
+        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()

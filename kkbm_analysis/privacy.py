@@ -1,0 +1,135 @@
+"""Direct identifiers out, keyed pseudonyms in.
+
+Members and staff are known in processed data only by a pseudonym: the first 16 hex
+digits of HMAC-SHA256(key, entity + ":" + identifier). The same key and NIK always give
+the same pseudonym (joins across tables and across data deliveries keep working), while
+without the key a pseudonym cannot be reversed or recomputed from a guessed NIK.
+
+The key is read from ``KKBM_PSEUDONYM_KEY`` or from a file outside the repository
+(``KKBM_PSEUDONYM_KEY_FILE``, default ``~/.config/kkbm/pseudonym.key``). The synthetic
+demo uses the fixed, public :data:`DEMO_KEY` and says so in its manifest: never use it
+for real data. Only a key *id* (a hash of the key) is ever written anywhere.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+#: Public key for the synthetic demo only.
+DEMO_KEY = b"kkbm-analysis DEMO key - synthetic data only - not secret"
+DEFAULT_KEY_FILE = Path("~/.config/kkbm/pseudonym.key")
+
+
+class MissingKeyError(RuntimeError):
+    """No pseudonym key is configured for real data."""
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    """A secret key and its public id."""
+
+    secret: bytes
+    is_demo: bool = False
+
+    @property
+    def key_id(self) -> str:
+        """A public fingerprint of the key (safe to store; not the key)."""
+        return "demo" if self.is_demo else hashlib.sha256(b"key-id:" + self.secret).hexdigest()[:12]
+
+    @classmethod
+    def demo(cls) -> "PseudonymKey":
+        return cls(DEMO_KEY, is_demo=True)
+
+    @classmethod
+    def from_environment(cls) -> "PseudonymKey":
+        """Read the key from ``KKBM_PSEUDONYM_KEY`` or the key file.
+
+        Raises
+        ------
+        MissingKeyError
+            With instructions, when neither is set.
+        """
+        value = os.environ.get("KKBM_PSEUDONYM_KEY")
+        if value:
+            return cls(value.encode())
+        path = Path(os.environ.get("KKBM_PSEUDONYM_KEY_FILE", DEFAULT_KEY_FILE)).expanduser()
+        if path.is_file():
+            return cls(path.read_bytes().strip())
+        raise MissingKeyError(
+            "No pseudonym key. Set KKBM_PSEUDONYM_KEY, or put a long random secret in "
+            f"{path} (outside the repository), e.g.\n  mkdir -p {path.parent} && "
+            f"python -c \"import secrets; print(secrets.token_hex(32))\" > {path}")
+
+
+_NON_DIGIT = re.compile(r"\D")
+
+
+def normalise_identifier(raw: pd.Series) -> pd.Series:
+    """Canonical text of an identifier: digits only if it is mostly digits, else lower-case words."""
+    text = raw.astype("string").str.strip()
+    digits = text.str.replace(_NON_DIGIT, "", regex=True)
+    numeric = digits.str.len() >= text.str.replace(r"\s", "", regex=True).str.len() * 0.8
+    words = text.str.lower().str.replace(r"\s+", " ", regex=True)
+    out = words.where(~numeric.fillna(False), digits)
+    return out.mask(out.fillna("") == "")
+
+
+def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str) -> pd.Series:
+    """Keyed pseudonyms for a Series of identifiers (blank stays <NA>).
+
+    Parameters
+    ----------
+    raw : Series
+        NIKs (any spacing/dots) or, for staff without NIK, names.
+    key : PseudonymKey
+    entity : str
+        ``'member'`` or ``'staff'``: the same NIK gives different pseudonyms per entity.
+    """
+    canon = normalise_identifier(raw)
+    uniques = canon.dropna().unique()
+    prefix = entity[0].upper()
+    table = {u: prefix + hmac.new(key.secret, f"{entity}:{u}".encode(), hashlib.sha256).hexdigest()[:16]
+             for u in uniques}
+    return canon.map(table).astype("string")
+
+
+_NIK = re.compile(r"^\d{16}$")
+
+
+def nik_problems(raw: pd.Series) -> pd.Series:
+    """Why each non-blank NIK is malformed ('' when it looks valid).
+
+    Checks the structure only (16 digits, province code 11–96, non-zero regency and
+    district, a real birth date with +40 on the day for women, serial not 0000): a
+    structurally valid NIK may still not be registered at Dukcapil.
+    """
+    canon = raw.astype("string").str.replace(r"[\s.\-]", "", regex=True)
+    out = pd.Series("", index=raw.index, dtype="string")
+    present = canon.notna() & (canon != "")
+    for value in canon[present].unique():
+        out[canon == value] = _nik_problem(value)
+    return out
+
+
+def _nik_problem(nik: str) -> str:
+    if not _NIK.match(nik):
+        return f"NIK must have 16 digits, found {len(nik)} characters"
+    prov, reg, dist = int(nik[:2]), nik[2:4], nik[4:6]
+    day, month = int(nik[6:8]), int(nik[8:10])
+    if not 11 <= prov <= 96:
+        return f"province code {nik[:2]} does not exist"
+    if reg == "00" or dist == "00":
+        return "regency or district code is 00"
+    if day > 40:
+        day -= 40
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return "birth date part is not a date"
+    if nik[12:] == "0000":
+        return "serial number is 0000"
+    return ""

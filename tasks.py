@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Set-up and entry points that need nothing but Python 3.11 and pip.
+
+    python3 tasks.py demo     # main job on the embedded synthetic demo data
+    python3 tasks.py test     # the whole test suite
+
+Each command creates (or updates) the project's virtual environment in ``.venv``,
+installs the package with its dependencies, registers the Jupyter kernel
+``kkbm-analysis`` inside that environment, then runs. Extra arguments are passed on
+(``python3 tasks.py test -k ingest``; ``python3 tasks.py demo --seed 7``).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+KERNEL_NAME = "kkbm-analysis"
+STAMP = VENV / ".kkbm-install-stamp"
+
+
+def _run(*args: str | Path) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT)
+
+
+def _install_fingerprint() -> str:
+    """Hash of what decides the installed set: the dependency declaration."""
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_env() -> None:
+    """Create ``.venv``, install the package and register the kernel when needed."""
+    if not PYTHON.exists():
+        print(f"Creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    fingerprint = _install_fingerprint()
+    if STAMP.exists() and STAMP.read_text() == fingerprint:
+        return
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    _run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[test]")
+    # The kernel lives inside the venv (--sys-prefix), so papermill finds it there.
+    _run(PYTHON, "-m", "ipykernel", "install", "--sys-prefix", "--name", KERNEL_NAME,
+         "--display-name", "Python (kkbm-analysis)")
+    STAMP.write_text(fingerprint)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"demo", "test"}:
+        print(__doc__)
+        return 2
+    ensure_env()
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        cmd = [BIN / "kkbm", "demo", *rest]
+    else:
+        cmd = [PYTHON, "-m", "pytest", *rest]
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
