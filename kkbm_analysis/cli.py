@@ -21,7 +21,7 @@ app = typer.Typer(help="kkbm-analysis: evaluate community-based migrant-worker e
                        "(KKBM and kin).", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
 err = Console(stderr=True)
-out = Console()
+console = Console()
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -58,7 +58,7 @@ def synth(
     """Generate SYNTHETIC raw files (Excel, CSV, Kobo exports) with known effects."""
     from .synth import generate_demo
     result = generate_demo(out_dir, seed=seed, scale=_scale(scale), start_year=start_year, end_year=end_year)
-    out.print(f"wrote {len(result.files)} SYNTHETIC raw files and ground_truth.json to {out_dir}")
+    console.print(f"wrote {len(result.files)} SYNTHETIC raw files and ground_truth.json to {out_dir}")
 
 
 def _scale(value: str) -> str | float:
@@ -85,8 +85,8 @@ def ingest(
     from .ingest import ingest as run_ingest
     target = out or config.paths().processed / raw_dir.resolve().name
     result = run_ingest(raw_dir, target, mapping=mapping, as_of=_as_of(as_of), progress=_progress(progress))
-    out.print(result.summary())
-    out.print(f"processed data, quarantine and data_quality.md in {target}")
+    console.print(result.summary())
+    console.print(f"processed data, quarantine and data_quality.md in {target}")
     if not result.ok:
         raise typer.Exit(EXIT_DATA)
 
@@ -104,7 +104,7 @@ def demo(
     """
     from .demo import run_demo
     report = run_demo(config.paths(), seed=seed, scale=_scale(scale), progress=_progress(progress))
-    out.print(report.text)
+    console.print(report.text)
     if not report.ok:
         raise typer.Exit(EXIT_DATA)
 
@@ -126,9 +126,9 @@ def codebook(
 
 def out_console_print(book) -> None:
     for table, grp in book.groupby("table", sort=False):
-        out.print(f"[bold]{table}[/bold]")
+        console.print(f"[bold]{table}[/bold]")
         for rec in grp.itertuples():
-            out.print(f"  {rec.column:<24} {rec.type:<16} {'required' if rec.required else 'optional':<9} "
+            console.print(f"  {rec.column:<24} {rec.type:<16} {'required' if rec.required else 'optional':<9} "
                       f"{rec.meaning_en} / {rec.meaning_id}")
 
 
@@ -138,7 +138,7 @@ def main() -> None:
     from .privacy import MissingKeyError
     from .readers import RawFileError
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)  # returns the code of a typer.Exit
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (UsageError, MappingError, MissingKeyError, FileNotFoundError) as exc:
@@ -147,15 +147,14 @@ def main() -> None:
     except RawFileError as exc:
         err.print(f"[red]error:[/red] {exc}")
         sys.exit(EXIT_DATA)
-    except Exception as exc:  # click usage errors arrive here in standalone_mode=False
-        import click
-        if isinstance(exc, click.exceptions.ClickException):
+    except Exception as exc:  # click's usage errors arrive here in standalone_mode=False
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(EXIT_USAGE)
-        if isinstance(exc, click.exceptions.Abort):
+        if type(exc).__name__ == "Abort":
             sys.exit(130)
         raise
-    sys.exit(EXIT_OK)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 if __name__ == "__main__":  # pragma: no cover

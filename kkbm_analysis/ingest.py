@@ -470,19 +470,16 @@ def _pandera(table: str, df: pd.DataFrame, problems: _Problems) -> None:
         schema.validate(body, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.dropna(subset=["index"])
+        by_error = {c.error: c.name for c in schema.checks if c.error}
         for case in cases.itertuples(index=False):
-            rule = next((r for k, r in _CHECK_RULES if k in str(case.check)), str(case.check))
-            column = case.column if isinstance(case.column, str) else ""
-            message = (f"value {case.failure_case!r} fails {case.check}" if column
-                       else f"rule '{case.check}' is broken: {_check_error(table, str(case.check))}")
+            check = str(case.check)
+            column = str(case.column) if case.schema_context == "Column" else ""
+            if column:
+                rule = next((r for k, r in _CHECK_RULES if k in check), check)
+                message = f"value {case.failure_case!r} fails {check}"
+            else:
+                rule, message = by_error.get(check, check), check
             problems.add([int(df.at[case.index, "_uid"])], column, rule, message)
-
-
-def _check_error(table: str, check: str) -> str:
-    for c in TABLES[table].schema.checks:
-        if c.name == check:
-            return c.error or check
-    return check
 
 
 # --------------------------------------------------------------------------- cross-table rules
@@ -523,13 +520,13 @@ def _check_reference(df: pd.DataFrame, ref, target: pd.DataFrame, problems: _Pro
 def _special_rules(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], problems: _Problems) -> None:
     rows = _accepted(df, problems)
     if table == "kur_loans" and "members" in tables:
-        joined = rows["member_id"].map(tables["members"].set_index("member_id")["joined_on"])
+        joined = rows["member_id"].map(_accepted(tables["members"], problems).set_index("member_id")["joined_on"])
         bad = (rows["applied_on"] < joined).fillna(False)
         problems.add(rows.loc[bad, "_uid"], "applied_on", "loan_before_joining",
                      [f"applied {a:%d/%m/%Y}, before the member joined on {j:%d/%m/%Y}"
                       for a, j in zip(rows.loc[bad, "applied_on"], joined[bad])])
     if table == "business_reports" and "businesses" in tables:
-        life = tables["businesses"].set_index("business_id")
+        life = _accepted(tables["businesses"], problems).set_index("business_id")
         start = rows["business_id"].map(life["started_on"]).dt.to_period("M").dt.to_timestamp()
         end = rows["business_id"].map(life["closed_on"]).dt.to_period("M").dt.to_timestamp()
         bad = ((rows["period"] < start) | (rows["period"] > end)).fillna(False)

@@ -1,0 +1,258 @@
+"""Ingest on a small, deliberately broken file set: every row accounted for, every broken
+row quarantined under the right rule, identifiers never reach processed data, raw files
+untouched, outputs atomic, and the command line keeps its exit-code contract."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import importlib
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from kkbm_analysis.ingest import ingest, load_processed
+from kkbm_analysis.io import sha256
+from kkbm_analysis.privacy import PseudonymKey
+
+ingest_mod = importlib.import_module("kkbm_analysis.ingest")  # the package re-exports the function
+KEY = PseudonymKey(b"test-key-not-secret")
+AS_OF = date(2026, 1, 1)
+NIK_SITI = "3604135203850001"   # valid structure, woman born 12/03/1985
+NIK_SHORT = "360413520385000"   # 15 digits: kept, reported as a finding
+
+COMMUNITIES = """Kode KKBM,Nama KKBM,Program,Provinsi,Kabupaten/Kota,Kecamatan,Desa/Kelurahan,Tanggal Pembentukan,Pemdes Terlibat
+K1,KKBM Lontar,KKBM,Banten,Kab. Serang,Tirtayasa,Lontar,12/03/2017,Ya
+K2,KKBM Blitar,KKBM,Jawa Timur,Blitar,,,01-05-2017,Tidak
+K3,KKBM Entah,KKBM,Jawa Timur,Kab. Blitar,Kanigoro,Desa Tidak Ada,01/05/2017,Ya
+K4,KBMI Tracap,KBMI,Jawa Tengah,KABUPATEN WONOSOBO,Kaliwiro,Tracap,26 Juli 2017,ya
+"""
+
+MEMBER_HEADER = ["NIK", "Nama", "No HP", "Kode KKBM", "Status", "Jenis Kelamin", "Tahun Lahir",
+                 "Tanggal Bergabung", "Tanggal Berangkat", "Tanggal Kembali"]
+# (row values, expected rule or None); rows start at sheet row 4 (title, blank, header above)
+MEMBER_ROWS = [
+    ([NIK_SITI, "Siti Aminah", "081234567890", "K1", "PMI Purna", "P", 1985, "01/04/2017", "01/01/2010", "01/01/2015"], None),
+    (["3604130101800002", "Budi Santoso", "081298765432", "K1", "calon", "L", 1980, "31/02/2017", None, None], "invalid_date"),
+    ([NIK_SITI, "Siti Aminah", "081234567890", "K1", "PMI Purna", "P", 1985, "01/04/2017", None, None], "duplicate_key"),
+    (["3604135203850003", "Ani", "0813", "K9", "purna", "P", 1985, "01/04/2017", None, None], "unknown_reference"),
+    ([NIK_SHORT, "Rina", "0814", "K4", "keluarga", "P", 1990, "2 Agustus 2017", None, None], None),
+    (["3604135203850005", "Dewi", "0815", "K1", "purnaa", "P", 1985, "01/04/2017", None, None], "invalid_category"),
+    (["3604135203850006", "Sri", "0816", "K1", "purna", "P", 1985, "01/04/2031", None, None], "future_date"),
+    (["3604135203850007", "Tuti", "0817", "K1", "purna", "P", 1985, "01/04/2017", "01/01/2016", "01/01/2015"], "return_after_departure"),
+    (["3604135203850008", "Yati", "0818", "K1", "purna", "P", 1850, "01/04/2017", None, None], "out_of_range"),
+    (["3604135203850009", "Wati", "0819", "K1", "purna", "P", 1985, None, None, None], "missing_value"),
+    (["3604135203850010", "Lina", "0820", "K2", "purna", "P", 1985, "01/04/2017", None, None], "unknown_reference"),
+]
+
+KUR = """No Pengajuan;NIK Debitur;Bank;Tanggal Pengajuan;Disetujui;Tanggal Persetujuan;Plafon (Rp)
+L1;{nik};BRI;01/06/2017;Ya;15/06/2017;Rp 10.000.000
+L2;{nik};BRI;01/01/2017;Tidak;;
+L3;{nik};BNI;01/07/2017;Ya;01/08/2017;Rp 600.000.000
+L4;{nik};BNI;01/07/2017;mungkin;;
+L5;{nik};BNI;01/07/2017;Ya;01/08/2017;12a
+L6;{nik};BNI;01/07/2017;Tidak;01/08/2017;Rp 5.000.000
+""".format(nik=NIK_SITI)
+KUR_EXPECTED = {2: None, 3: "loan_before_joining", 4: "out_of_range", 5: "invalid_boolean",
+                6: "invalid_number", 7: "approval_consistent"}
+COMMUNITY_EXPECTED = {2: None, 3: "ambiguous_region", 4: "unknown_region", 5: None}
+
+
+@pytest.fixture
+def raw_dir(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "komunitas.csv").write_text(COMMUNITIES, encoding="utf-8")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Anggota"
+    ws.append(["DATA ANGGOTA KKBM (uji)"])
+    ws.append([])
+    ws.append(MEMBER_HEADER)
+    for values, _ in MEMBER_ROWS:
+        ws.append(values)
+    wb.save(raw / "anggota.xlsx")
+    (raw / "kur.csv").write_bytes(KUR.encode("cp1252"))
+    (raw / "catatan.csv").write_text("Catatan,Isi\nrapat,bulan depan\n", encoding="utf-8")
+    return raw
+
+
+@pytest.fixture
+def result(raw_dir: Path, tmp_path: Path):
+    return ingest(raw_dir, tmp_path / "processed", key=KEY, as_of=AS_OF)
+
+
+def _rules_by_row(result, file: str) -> dict[int, set[str]]:
+    q = result.quarantine[result.quarantine["file"] == file]
+    return {int(r): set(g["rule"]) for r, g in q.groupby("row")}
+
+
+def test_every_row_accounted_for(result):
+    acc = result.accounting
+    assert (acc.rows_read == acc.rows_accepted + acc.rows_quarantined).all()
+    by_file = acc.set_index("file")
+    assert by_file.loc["anggota.xlsx", "rows_read"] == len(MEMBER_ROWS)
+    assert by_file.loc["kur.csv", "rows_read"] == len(KUR_EXPECTED)
+    assert by_file.loc["komunitas.csv", "rows_read"] == len(COMMUNITY_EXPECTED)
+    total_q = result.quarantine[["file", "sheet", "row"]].drop_duplicates().shape[0]
+    assert acc.rows_quarantined.sum() == total_q
+    assert sum(len(df) for df in result.tables.values()) == acc.rows_accepted.sum()
+
+
+def test_members_quarantined_with_the_right_rule(result):
+    got = _rules_by_row(result, "anggota.xlsx")
+    for offset, (_, rule) in enumerate(MEMBER_ROWS):
+        row = 4 + offset
+        if rule is None:
+            assert row not in got, f"row {row} wrongly quarantined: {got.get(row)}"
+        else:
+            assert rule in got.get(row, set()), f"row {row}: expected {rule}, got {got.get(row)}"
+
+
+def test_kur_and_communities_quarantined_with_the_right_rule(result):
+    for file, expected in (("kur.csv", KUR_EXPECTED), ("komunitas.csv", COMMUNITY_EXPECTED)):
+        got = _rules_by_row(result, file)
+        assert {r for r, rule in expected.items() if rule} == set(got)
+        for row, rule in expected.items():
+            if rule:
+                assert rule in got[row]
+
+
+def test_quarantine_names_file_sheet_row_column_and_message(result):
+    q = result.quarantine
+    bad_date = q[(q.file == "anggota.xlsx") & (q.row == 5)].iloc[0]
+    assert (bad_date.sheet, bad_date.column, bad_date.rule) == ("Anggota", "joined_on", "invalid_date")
+    assert "31/02/2017" in bad_date.message
+    ambiguous = q[(q.file == "komunitas.csv") & (q.row == 3)].iloc[0]
+    assert "35.05" in ambiguous.message and "35.72" in ambiguous.message
+    assert set(q[q.file == "catatan.csv"]["rule"]) == {"unrecognised_sheet"}
+
+
+def test_quarantine_keeps_values_but_redacts_identifiers(result):
+    q = result.quarantine
+    rec = q[(q.file == "anggota.xlsx") & (q.row == 5)].iloc[0]
+    assert "31/02/2017" in rec["values"] and "calon" in rec["values"]
+    assert "3604130101800002" not in rec["values"] and "Budi" not in rec["values"]
+
+
+def test_regions_harmonised_to_codes(result):
+    com = result.tables["communities"].set_index("community_id")
+    assert com.loc["K1", "village_code"] == "36.04.13.2007"
+    assert com.loc["K4", "village_code"] == "33.07.04.2014"
+    assert com.loc["K4", "program"] == "KBMI"
+
+
+def test_values_parsed(result):
+    kur = result.tables["kur_loans"].set_index("loan_id")
+    assert kur.loc["L1", "amount_idr"] == 10_000_000
+    assert kur.loc["L1", "approved_on"] == pd.Timestamp("2017-06-15")
+    members = result.tables["members"]
+    assert set(members["status"]) == {"pmi_purna", "keluarga"}
+
+
+def test_invalid_nik_is_a_finding_not_a_rejection(result):
+    f = result.findings
+    nik = f[f.rule == "invalid_nik"]
+    assert list(nik["row"]) == [8] and list(nik["file"]) == ["anggota.xlsx"]
+    assert len(result.tables["members"]) == 2
+
+
+def test_identifiers_never_reach_processed_files(result, tmp_path: Path):
+    out = tmp_path / "processed"
+    blob = b"".join(p.read_bytes() for p in out.iterdir() if p.suffix in (".parquet", ".csv", ".json", ".md"))
+    text = "".join(pd.read_parquet(p).astype(str).to_csv() for p in out.glob("*.parquet"))
+    for secret in (NIK_SITI, NIK_SHORT, "3604130101800002", "Siti Aminah", "Budi", "081234567890"):
+        assert secret.encode() not in blob
+        assert secret not in text
+    member_cols = set(result.tables["members"].columns)
+    assert not member_cols & {"nik", "name", "nama", "phone", "no_hp"}
+
+
+def test_pseudonyms_are_stable_and_keyed(raw_dir: Path):
+    a = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables["members"]["member_id"]
+    b = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables["members"]["member_id"]
+    c = ingest(raw_dir, None, key=PseudonymKey(b"another key"), as_of=AS_OF).tables["members"]["member_id"]
+    assert list(a) == list(b)
+    assert set(a).isdisjoint(set(c))
+    kur = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables["kur_loans"]
+    assert set(kur["member_id"]) <= set(a)
+
+
+def test_raw_files_never_modified(raw_dir: Path, tmp_path: Path):
+    before = {p.name: sha256(p) for p in raw_dir.iterdir()}
+    ingest(raw_dir, tmp_path / "out", key=KEY, as_of=AS_OF)
+    assert {p.name: sha256(p) for p in raw_dir.iterdir()} == before
+
+
+def test_manifest_records_inputs_and_counts(result, raw_dir: Path):
+    m = result.manifest
+    assert {i["file"]: i["sha256"] for i in m["inputs"]}["kur.csv"] == sha256(raw_dir / "kur.csv")
+    assert m["rows"]["rows_read"] == m["rows"]["rows_accepted"] + m["rows"]["rows_quarantined"]
+    assert m["pseudonym_key_id"] == KEY.key_id and "test-key" not in str(m)
+    assert m["synthetic"] is False
+
+
+def test_processed_tables_round_trip(result, tmp_path: Path):
+    loaded = load_processed(tmp_path / "processed")
+    assert set(loaded) == set(result.tables)
+    pd.testing.assert_frame_equal(loaded["kur_loans"], result.tables["kur_loans"], check_dtype=False)
+
+
+def test_failed_write_keeps_previous_output(raw_dir: Path, tmp_path: Path, monkeypatch):
+    out = tmp_path / "processed"
+    ingest(raw_dir, out, key=KEY, as_of=AS_OF)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ingest_mod, "write_csv", boom)
+    with pytest.raises(OSError):
+        ingest(raw_dir, out, key=KEY, as_of=AS_OF)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not [p for p in tmp_path.iterdir() if "staging" in p.name]
+
+
+def test_missing_required_column_quarantines_the_sheet(tmp_path: Path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "anggota.csv").write_text("NIK,Kode KKBM,Status,Jenis Kelamin\n"
+                                     f"{NIK_SITI},K1,purna,P\n", encoding="utf-8")
+    res = ingest(raw, None, key=KEY, as_of=AS_OF)
+    assert set(res.quarantine["rule"]) == {"missing_column"}
+    assert "joined_on" in set(res.quarantine["column"])
+
+
+# --------------------------------------------------------------------------- command line
+def _kkbm(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "kkbm_analysis.cli", *args], capture_output=True, text=True,
+                          env={**os.environ, **(env or {})})
+
+
+def test_cli_exit_1_on_data_problems(raw_dir: Path, tmp_path: Path):
+    proc = _kkbm("ingest", str(raw_dir), "--out", str(tmp_path / "o"), "--no-progress", "--as-of", "2026-01-01",
+                 env={"KKBM_PSEUDONYM_KEY": "cli-test-key"})
+    assert proc.returncode == 1, proc.stderr
+    assert "quarantined" in proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_cli_exit_2_on_usage_errors(raw_dir: Path, tmp_path: Path):
+    missing = _kkbm("ingest", str(tmp_path / "nope"))
+    assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+    bad_option = _kkbm("ingest", str(raw_dir), "--as-of", "31/01/2026", env={"KKBM_PSEUDONYM_KEY": "k"})
+    assert bad_option.returncode == 2 and "--as-of" in bad_option.stderr
+    no_key = _kkbm("ingest", str(raw_dir), "--out", str(tmp_path / "o"),
+                   env={"KKBM_PSEUDONYM_KEY": "", "KKBM_PSEUDONYM_KEY_FILE": str(tmp_path / "none")})
+    assert no_key.returncode == 2 and "pseudonym key" in no_key.stderr and "Traceback" not in no_key.stderr
+    unknown = _kkbm("frobnicate")
+    assert unknown.returncode == 2
+
+
+def test_cli_help_on_every_subcommand():
+    for command in ("synth", "ingest", "demo", "codebook"):
+        proc = _kkbm(command, "--help")
+        assert proc.returncode == 0 and "Usage" in proc.stdout
