@@ -1,0 +1,383 @@
+"""Barrier factors on a tiny hand-made programme whose every number is computed by hand.
+
+Two communities: C1 in Jawa Timur (35, no mentoring at all, a CO who left and was replaced
+after three months) and C2 in Banten (36, mentoring delivered, a penggerak who left and was
+never replaced). Six members, three in each. Expected values are written out in the
+comments beside each assertion.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from kkbm_analysis import barriers as br
+from kkbm_analysis.data import ProgramData
+
+D = pd.Timestamp
+M = br.DAYS_PER_MONTH  # days per month used for "months to first mentoring"
+
+
+def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+    return df.assign(**{c: pd.to_datetime(df[c]) for c in cols})
+
+
+def make_data() -> ProgramData:
+    communities = _dates(pd.DataFrame({
+        "community_id": ["C1", "C2"], "community_name": ["KKBM Blitar", "KKBM Lontar"],
+        "program": ["KKBM", "KKBM"], "province_code": ["35", "36"], "regency_code": ["35.05", "36.04"],
+        "district_code": ["35.05.01", "36.04.13"], "village_code": ["35.05.01.2001", "36.04.13.2007"],
+        "unit": ["LP3TKI Surabaya", "BP3TKI Serang"], "formed_on": ["2018-01-01", "2018-01-01"],
+        "village_gov_involved": pd.array([False, True], dtype="boolean"),
+    }), "formed_on")
+    members = _dates(pd.DataFrame({
+        "member_id": ["m1", "m2", "m3", "m4", "m5", "m6"],
+        "community_id": ["C1", "C1", "C1", "C2", "C2", "C2"],
+        "status": ["pmi_purna"] * 6, "sex": ["P", "L", "P", "P", "P", "L"],
+        "joined_on": ["2018-01-01"] * 6,
+    }), "joined_on")
+    sessions = _dates(pd.DataFrame({
+        "session_id": ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"],
+        "community_id": ["C1", "C2", "C2", "C2", "C2", "C2", "C1", "C2"],
+        "kind": ["entry_training", "entry_training", "mentoring_1", "mentoring_2", "mentoring_1", "mentoring_4",
+                 "other_training", "other_training"],
+        "held_on": ["2018-03-01", "2018-03-01", "2018-04-01", "2018-06-01", "2018-07-01", "2018-09-01",
+                    "2018-06-01", "2019-12-31"],   # S8: nobody came; it only ends the record
+    }), "held_on")
+    attendance = pd.DataFrame([
+        ("S1", "m1"), ("S1", "m2"),                    # m3 never trained
+        ("S2", "m4"), ("S2", "m5"), ("S2", "m6"),
+        ("S3", "m4"), ("S3", "m5"), ("S4", "m4"), ("S5", "m6"), ("S6", "m4"),
+        ("S7", "m2"),                                  # m2's only follow-up: other training
+    ], columns=["session_id", "member_id"])
+    d = "2018-02-01"
+    stages = _dates(pd.DataFrame({
+        "member_id": ["m1", "m2", "m3", "m4", "m5", "m6"],
+        "identified_on": [d] * 6,
+        "potential_on": [d, d, None, d, d, d],
+        "trained_on": [d, d, None, d, d, d],
+        "implemented_on": [None, d, None, d, None, d],
+        "evaluated_on": [None, None, None, d, None, None],
+    }), "identified_on", "potential_on", "trained_on", "implemented_on", "evaluated_on")
+    staff = _dates(pd.DataFrame({
+        "staff_id": ["a1", "a2", "p1", "b1", "p2", "o1", "o2", "o3"],
+        "role": ["co", "co", "penggerak", "co", "penggerak", "officer", "officer", "officer"],
+        "community_id": ["C1", "C1", "C1", "C2", "C2", None, None, None],
+        "province_code": ["35", "35", "35", "36", "36", "35", "36", "36"],
+        "started_on": ["2018-01-01", "2018-07-01", "2018-01-01", "2018-01-01", "2018-01-01", "2017-06-01",
+                       "2018-01-01", "2018-01-01"],
+        "ended_on": ["2018-03-31", None, None, None, "2019-06-30", None, None, "2018-06-30"],
+        "end_reason": ["resigned", None, None, None, "migrated", None, None, "contract_ended"],
+        "fte": pd.array([1.0, 1.0, 0.5, 1.0, None, 1.0, 0.5, 1.0], dtype="Float64"),
+    }), "started_on", "ended_on")
+    regs = _dates(pd.DataFrame({
+        "province_code": ["36", "33"], "village_code": ["36.04.13.2007", "33.07.04.2014"],
+        "title": ["Perdes Lontar 2/2018", "Perdes elsewhere"], "adopted_on": ["2018-05-01", "2018-01-01"],
+    }), "adopted_on")
+    cases = _dates(pd.DataFrame({
+        "case_id": ["k1", "k2", "k3", "k4"], "community_id": ["C1", "C1", "C2", "C2"],
+        "case_type": ["unpaid_wages"] * 4, "opened_on": ["2018-05-01", "2019-05-01", "2018-05-01", "2018-06-01"],
+        "outcome": ["resolved"] * 4,
+        "disnakertrans_informed": pd.array([False, True, True, None], dtype="boolean"),
+    }), "opened_on")
+    kur = _dates(pd.DataFrame({
+        "loan_id": ["L1", "L2", "L3", "L4"], "member_id": ["m4", "m5", "m4", "m2"],
+        "applied_on": ["2018-05-01", "2018-06-01", "2019-02-01", "2019-01-10"],
+        "approved": pd.array([True, False, True, True], dtype="boolean"),
+        "approved_on": ["2018-05-31", None, "2019-03-03", "2019-01-20"],
+        "amount_idr": pd.array([10e6, None, 20e6, 5e6], dtype="Float64"),
+    }), "applied_on", "approved_on")
+    businesses = _dates(pd.DataFrame({
+        "business_id": ["B1", "B2", "B3", "B4"], "community_id": ["C2", "C1", "C2", "C2"],
+        "owner_member_id": ["m4", "m2", "m6", None], "group_id": [None, None, None, "G1"],
+        "sector": ["food"] * 4, "status": ["active"] * 4,
+        "started_on": ["2018-04-01", "2018-12-01", "2019-05-01", "2018-01-01"],
+    }), "started_on")
+    return ProgramData(tables={"communities": communities, "members": members, "sessions": sessions,
+                               "attendance": attendance, "stages": stages, "staff": staff,
+                               "village_regulations": regs, "advocacy_cases": cases, "kur_loans": kur,
+                               "businesses": businesses})
+
+
+@pytest.fixture(scope="module")
+def data() -> ProgramData:
+    return make_data()
+
+
+def row(df: pd.DataFrame, **where) -> pd.Series:
+    mask = pd.Series(True, index=df.index)
+    for k, v in where.items():
+        mask &= df[k] == v
+    hit = df.loc[mask]
+    assert len(hit) == 1, f"{len(hit)} rows for {where}"
+    return hit.iloc[0]
+
+
+# --------------------------------------------------------------------------- mentoring gap
+def test_member_table_points_dates_and_follow_up(data):
+    mm = br.member_mentoring(data).set_index("member_id")
+    assert mm["trained"].to_dict() == {"m1": True, "m2": True, "m3": False, "m4": True, "m5": True, "m6": True}
+    assert mm["points_received"].to_dict() == {"m1": 0, "m2": 0, "m3": 0, "m4": 3, "m5": 1, "m6": 1}
+    assert mm.loc["m4", "points"] == "mentoring_1, mentoring_2, mentoring_4"
+    assert mm.loc["m6", "points"] == "mentoring_1"
+    assert bool(mm.loc["m4", "mentoring_4"]) and not bool(mm.loc["m4", "mentoring_3"])
+    assert mm.loc["m6", "first_mentoring_on"] == D("2018-07-01")
+    assert mm.loc["m4", "months_to_first"] == pytest.approx(31 / M)      # 1 Mar -> 1 Apr
+    assert mm.loc["m6", "months_to_first"] == pytest.approx(122 / M)     # 1 Mar -> 1 Jul
+    assert pd.isna(mm.loc["m1", "months_to_first"])
+    assert not mm.loc["m1", "followed_up"]                          # trained, nothing after
+    assert bool(mm.loc["m2", "followed_up"])                          # other training counts
+    assert pd.isna(mm.loc["m3", "followed_up"])                       # never trained: not applicable
+    assert mm.loc["m4", "mentoring_sessions"] == 3
+
+
+def test_mentoring_gap_overview_by_province(data):
+    gap = br.mentoring_gap(data, level="province")
+    jatim, banten = row(gap.overview, region_code="35"), row(gap.overview, region_code="36")
+    assert jatim["members_trained"] == 2 and banten["members_trained"] == 3
+    assert jatim["mean_points"] == 0 and banten["mean_points"] == pytest.approx(5 / 3)
+    assert jatim["no_follow_up_share"] == 0.5 and banten["no_follow_up_share"] == 0
+    assert banten["months_to_first_median"] == pytest.approx(31 / M)
+    assert banten["months_to_first_q3"] == pytest.approx((31 + (122 - 31) / 2) / M)  # linear quantile
+    assert pd.isna(jatim["months_to_first_median"])
+    assert banten["coverage"] == pytest.approx(5 / 12)
+    nat = gap.national.iloc[0]
+    assert nat["members_trained"] == 5 and nat["mean_points"] == 1.0 and nat["no_follow_up_share"] == 0.2
+    assert "SYNTHETIC" not in gap.summary() and "Mentoring gap by province" in str(gap)
+
+
+def test_mentoring_gap_by_point_and_distribution(data):
+    gap = br.mentoring_gap(data)
+    p1 = row(gap.by_point, region_code="36", point_id="mentoring_1")
+    assert (p1["members_received"], p1["member_share"], p1["sessions_held"]) == (3, 1.0, 2)
+    assert (p1["communities_received"], p1["community_share"]) == (1, 1.0)
+    p2 = row(gap.by_point, region_code="36", point_id="mentoring_2")
+    assert p2["member_share"] == pytest.approx(1 / 3)
+    assert row(gap.by_point, region_code="36", point_id="mentoring_3")["community_share"] == 0
+    assert row(gap.by_point, region_code="35", point_id="mentoring_1")["community_share"] == 0
+    dist = gap.distribution
+    assert row(dist, region_code="35", points_received=0)["share"] == 1.0
+    assert row(dist, region_code="36", points_received=1)["members"] == 2
+    assert row(dist, region_code="36", points_received=3)["share"] == pytest.approx(1 / 3)
+    assert sorted(dist.loc[dist["region_code"] == "36", "points_received"]) == [0, 1, 2, 3, 4]
+
+
+def test_mandated_vs_delivered_per_community_and_province(data):
+    gap = br.mentoring_gap(data, level="national")
+    c1, c2 = row(gap.mandated_community, community_id="C1"), row(gap.mandated_community, community_id="C2")
+    assert (c1["members_trained"], c1["points_mandated"], c1["points_delivered"], c1["coverage"]) == (2, 8, 0, 0)
+    assert (c2["points_mandated"], c2["points_delivered"]) == (12, 5)
+    assert c2["coverage"] == pytest.approx(5 / 12)
+    sessions = (c2["sessions_mentoring_1"], c2["sessions_mentoring_3"], c2["sessions_total"], c2["points_held"])
+    assert sessions == (2, 0, 4, 3)
+    assert c2["community_name"] == "KKBM Lontar"
+    p36 = row(gap.mandated_province, province_code="36")
+    assert (p36["communities"], p36["communities_mandated"], p36["points_delivered"]) == (1, 1, 5)
+    assert list(gap.overview["region_code"]) == ["ID"]
+
+
+# --------------------------------------------------------------------------- stage funnel
+def test_stage_funnel_national_conversions_and_largest_drop(data):
+    f = br.stage_funnel(data)
+    nat = f.funnel.set_index("stage")
+    assert nat["reached"].tolist() == [6, 5, 5, 3, 1]
+    assert nat.loc["potential_on", "from_previous"] == pytest.approx(5 / 6)
+    assert nat.loc["implemented_on", "from_previous"] == pytest.approx(3 / 5)
+    assert nat.loc["implemented_on", "from_start"] == pytest.approx(0.5)
+    assert nat.loc["evaluated_on", "from_start"] == pytest.approx(1 / 6)
+    assert pd.isna(nat.loc["identified_on", "from_previous"])
+    drop = f.largest_drop.iloc[0]
+    assert (drop["from_stage"], drop["to_stage"], drop["lost"]) == ("implemented_on", "evaluated_on", 2)
+    assert drop["drop_share"] == pytest.approx(2 / 3)
+    assert "largest drop: Implementation -> Evaluation" in f.summary()
+
+
+def test_stage_funnel_by_province(data):
+    f = br.stage_funnel(data, level="province").funnel
+    assert f.loc[f["region_code"] == "35", "reached"].tolist() == [3, 2, 2, 1, 0]
+    assert row(f, region_code="36", stage="implemented_on")["from_previous"] == pytest.approx(2 / 3)
+
+
+# --------------------------------------------------------------------------- staffing
+def test_staffing_ratios_in_2018(data):
+    t = br.staffing(data, level="province", period="year").table
+    j = row(t, region_code="35", period="2018")
+    assert (j["members"], j["communities"]) == (3, 1)
+    assert j["organisers_fte"] == 2.5 and j["members_per_organiser"] == pytest.approx(3 / 2.5)  # a1, a2, p1 (0.5)
+    assert j["members_per_co"] == pytest.approx(1.5)
+    assert j["officers_per_community"] == 1.0
+    b = row(t, region_code="36", period="2018")
+    assert b["organisers_fte"] == 2.0                     # p2's missing FTE counts as 1
+    assert b["officers_per_community"] == pytest.approx(1.5)  # o2 (0.5) + o3 (left mid-2018)
+    assert row(t, region_code="36", period="2019")["officers_per_community"] == pytest.approx(0.5)
+    assert set(t["period"]) == {"2018", "2019"}          # the record starts when the first community forms
+    nat = br.staffing(data, level="national").table
+    assert row(nat, period="2018")["officers_per_community"] == pytest.approx(2.5 / 2)
+
+
+def test_vacancy_months_and_turnover(data):
+    t = br.staffing(data, level="province", period="year").table
+    j = row(t, region_code="35", period="2018")
+    assert j["vacancy_months"] == 3                       # April, May, June 2018: no CO
+    assert row(t, region_code="35", period="2019")["vacancy_months"] == 0
+    assert row(t, region_code="36", period="2018")["vacancy_months"] == 0
+    assert j["avg_organisers"] == pytest.approx((3 * 2 + 3 * 1 + 6 * 2) / 12)
+    assert j["turnover"] == pytest.approx(1 / 1.75)
+    b19 = row(t, region_code="36", period="2019")
+    assert b19["organisers_ended"] == 1 and b19["turnover"] == pytest.approx(1 / 1.5)
+    nat = row(br.staffing(data, level="national").table, period="2018")
+    assert nat["vacancy_months_per_community"] == pytest.approx(3 / 2)
+
+
+@pytest.mark.parametrize("months, expected", [(6, 1.0), (2, 0.0)])
+def test_cadre_regeneration_window(data, months, expected):
+    s = br.staffing(data, level="province", period=None, replacement_months=months)
+    j = row(s.table, region_code="35", period="all")
+    assert j["departures"] == 1 and j["regeneration"] == expected   # a2 started 3 months after a1 left
+    assert row(s.table, region_code="36", period="all")["regeneration"] == 0.0  # p2 never replaced
+    a1 = row(s.departures, staff_id="a1")
+    assert a1["replaced"] == (expected == 1.0)
+
+
+def test_regeneration_censoring_and_one_to_one(data):
+    s = br.staffing(data, level="province", period=None, as_of="2019-09-30")
+    p2 = row(s.departures, staff_id="p2")                   # left 30 Jun 2019, 6-month window open
+    assert bool(p2["censored"]) and pd.isna(row(s.table, region_code="36", period="all")["regeneration"])
+    staff = data.staff.copy()
+    extra = staff.loc[staff["staff_id"] == "a1"].assign(staff_id="a0")  # a second leaver, same day
+    two = ProgramData(tables={**data.tables, "staff": pd.concat([staff, extra], ignore_index=True)})
+    t = br.staffing(two, level="province", period=None).table
+    assert row(t, region_code="35", period="all")["regeneration"] == 0.5  # one newcomer replaces one leaver
+
+
+# --------------------------------------------------------------------------- government synergy
+def test_government_synergy(data):
+    g = br.government_synergy(data)
+    t = g.table.set_index("region_code")
+    assert t.loc["35", "perdes_share"] == 0 and t.loc["36", "perdes_share"] == 1.0
+    assert t.loc["36", "first_perdes_on"] == D("2018-05-01")
+    assert t.loc["35", "gov_involved_share"] == 0 and t.loc["36", "gov_involved_share"] == 1.0
+    assert t.loc["35", "disnakertrans_share"] == 0.5 and t.loc["36", "disnakertrans_share"] == 1.0  # NA left out
+    nat = br.government_synergy(data, level="national").table.iloc[0]
+    assert (nat["villages"], nat["villages_with_perdes"]) == (2, 1)           # the Perdes in 33 is no community's
+    assert nat["disnakertrans_share"] == pytest.approx(2 / 3)
+    assert list(g.perdes["title"]) == ["Perdes Lontar 2/2018"]
+    before = br.government_synergy(data, level="national", as_of="2018-04-30").table.iloc[0]
+    assert before["perdes_share"] == 0
+
+
+# --------------------------------------------------------------------------- capital
+def test_capital_access_whole_record(data):
+    t = br.capital_access(data).table.set_index("region_code")
+    assert t.loc["36", "applications"] == 3 and t.loc["36", "approval_rate"] == pytest.approx(2 / 3)
+    assert t.loc["36", "amount_total"] == 30e6 and t.loc["36", "amount_median"] == 15e6
+    assert t.loc["36", "days_to_approval_median"] == 30
+    assert t.loc["35", "days_to_approval_median"] == 10
+    assert t.loc["36", "owners"] == 2 and t.loc["36", "owners_applied_share"] == 0.5  # m5 applied but owns none
+    nat = br.capital_access(data, level="national").table.iloc[0]
+    assert nat["approval_rate"] == 0.75 and nat["owners_applied_share"] == pytest.approx(2 / 3)
+
+
+def test_capital_access_by_year(data):
+    t = br.capital_access(data, period="year").table
+    b18, b19 = row(t, region_code="36", period="2018"), row(t, region_code="36", period="2019")
+    assert (b18["applications"], b18["approval_rate"], b18["owners"], b18["owners_applied_share"]) == (2, 0.5, 1, 1.0)
+    assert (b19["applications"], b19["owners"], b19["owners_applied_share"]) == (1, 2, 0.5)
+    assert row(t, region_code="35", period="2018")["applications"] == 0
+
+
+# --------------------------------------------------------------------------- barrier profile
+def test_format_number_indonesian_and_english():
+    assert br.format_number(1234567.891, 1, lang="id") == "1.234.567,9"
+    assert br.format_number(1234567.891, 1, lang="en") == "1,234,567.9"
+    assert br.format_number(0.4, 1, lang="id") == "0,4"
+    assert br.format_number(0.125, 1, lang="id", percent=True) == "12,5%"
+    assert br.format_number(None, lang="id") == "tidak ada data"
+
+
+def test_barrier_profile_benchmark_verdicts_and_sentences(data):
+    p = br.barrier_profile(data, "36")
+    t = p.table.set_index("barrier_id")
+    nat = br.mentoring_gap(data, level="national").overview.iloc[0]
+    assert t.loc["mentoring_points_mean", "benchmark"] == nat["mean_points"] == 1.0
+    assert t.loc["mentoring_points_mean", "value"] == pytest.approx(5 / 3)
+    assert t.loc["mentoring_points_mean", "verdict"] == "better"
+    assert t.loc["mentoring_points_mean", "sentence_id"] == \
+        "Rata-rata 1,7 dari 4 poin pendampingan diterima per anggota (nasional: 1,0)."
+    assert t.loc["mentoring_points_mean", "sentence_en"] == \
+        "Members received on average 1.7 of the 4 mentoring points (national: 1.0)."
+    assert t.loc["no_follow_up_share", "verdict"] == "better"        # 0 % vs 20 %, lower is better
+    assert "0%" in t.loc["no_follow_up_share", "sentence_en"] and "20%" in t.loc["no_follow_up_share", "sentence_id"]
+    assert t.loc["members_per_organiser", "benchmark"] == pytest.approx(6 / 4.5)  # 5 organisers, one at 0.5 FTE
+    assert "1,3" in t.loc["members_per_organiser", "sentence_id"]
+    assert t.loc["training_to_practice", "value"] == pytest.approx(2 / 3)
+    assert t.loc["kur_approval_rate", "benchmark"] == 0.75
+    assert p.region_name != "" and "Barrier profile" in p.summary() and "Profil hambatan" in p.summary()
+    assert set(t["verdict"]) <= {"better", "worse", "similar", "unknown"}
+
+
+def test_barrier_profile_jatim_is_worse_on_mentoring_and_uses_tolerance(data):
+    t = br.barrier_profile(data, "35", lang="id").table.set_index("barrier_id")
+    assert t.loc["mentoring_points_mean", "verdict"] == "worse"
+    assert t.loc["mentoring_points_mean", "sentence_id"].startswith("Rata-rata 0,0 dari 4")
+    assert t.loc["no_follow_up_share", "verdict"] == "worse"          # 50 % vs 20 %
+    assert t.loc["months_to_first_mentoring", "verdict"] == "unknown"  # nobody mentored in 35
+    assert t.loc["months_to_first_mentoring", "sentence_en"] == \
+        "Median months from entry training to first mentoring: no data (national: 1.0)."
+    assert t.loc["members_per_organiser", "value"] == pytest.approx(3 / 2.5)
+    # 1.2 vs 1.33 members per organiser (10 % apart): similar within 50 %, better within 5 %
+    loose = br.barrier_profile(data, "35", tolerance=0.5).table.set_index("barrier_id")
+    strict = br.barrier_profile(data, "35", tolerance=0.05).table.set_index("barrier_id")
+    assert loose.loc["members_per_organiser", "verdict"] == "similar"
+    assert strict.loc["members_per_organiser", "verdict"] == "better"  # fewer members per organiser
+
+
+def test_barrier_profile_for_one_period(data):
+    t = br.barrier_profile(data, "36", period="2018").table.set_index("barrier_id")
+    assert t.loc["kur_approval_rate", "value"] == 0.5 and t.loc["kur_approval_rate", "benchmark"] == 0.5
+    assert t.loc["kur_approval_rate", "verdict"] == "similar"
+    assert t.loc["disnakertrans_informed_share", "benchmark"] == pytest.approx(0.5)   # k1 no, k3 yes (k4 NA)
+    with pytest.raises(ValueError, match="period"):
+        br.barrier_profile(data, "36", period="year")
+
+
+def test_unknown_region_lists_valid_codes(data):
+    with pytest.raises(ValueError, match=r"'99'.*35, 36"):
+        br.barrier_profile(data, "99")
+    with pytest.raises(ValueError, match="ID"):
+        br.barrier_profile(data, "35", level="national")
+
+
+def test_barrier_profiles_long_format(data):
+    long = br.barrier_profiles(data)
+    assert {"region_code", "barrier_id", "value", "benchmark", "verdict", "sentence_id", "sentence_en"} <= set(long)
+    assert len(long) == 2 * len(br.INDICATORS)
+    one = br.barrier_profile(data, "35").table
+    got = long.loc[long["region_code"] == "35"].reset_index(drop=True)
+    pd.testing.assert_series_equal(got["sentence_id"], one["sentence_id"])
+    nat = long.groupby("barrier_id")["benchmark"].nunique(dropna=False)
+    assert (nat == 1).all()                                              # one national benchmark per barrier
+    yearly = br.barrier_profiles(data, period="year")
+    assert set(yearly["period"]) == {"2018", "2019"}
+
+
+# --------------------------------------------------------------------------- demo data (calibrated)
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> ProgramData:
+    """The SYNTHETIC demo at a tenth of its size, generated and ingested like the real thing."""
+    from kkbm_analysis.ingest import ingest
+    from kkbm_analysis.synth import generate_demo
+    root = tmp_path_factory.mktemp("demo")
+    generate_demo(root / "raw", scale=0.1)
+    ingest(root / "raw", root / "processed")
+    return ProgramData.load(root / "processed")
+
+
+def test_demo_jawa_timur_gets_less_mentoring_than_the_nation(demo):
+    gap = br.mentoring_gap(demo)
+    jatim = row(gap.overview, region_code="35")["mean_points"]
+    assert jatim < gap.national.iloc[0]["mean_points"]
+    profile = br.barrier_profile(demo, "35")
+    assert profile.table.set_index("barrier_id").loc["mentoring_points_mean", "verdict"] == "worse"
+    assert profile.summary().startswith("SYNTHETIC DATA")
+    members = gap.members
+    assert members["points_received"].between(0, 4).all() and len(members) == len(demo.members)
