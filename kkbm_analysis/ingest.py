@@ -122,24 +122,28 @@ class _Sheet:
 
 
 class _Problems:
-    """Collects problems keyed by global row id."""
+    """Collects problems keyed by global row id; keeps the set of failed ids at hand."""
 
     def __init__(self) -> None:
         self.rows: list[pd.DataFrame] = []
+        self._uids: set[int] = set()
 
     def add(self, uids: Iterable[int], column: str, rule: str, messages: Any) -> None:
-        uids = np.asarray(list(uids) if not isinstance(uids, (np.ndarray, pd.Index, pd.Series)) else uids)
+        uids = np.asarray(list(uids) if not isinstance(uids, (np.ndarray, pd.Index, pd.Series)) else uids,
+                          dtype=np.int64)
         if len(uids):
             self.rows.append(pd.DataFrame({"uid": uids, "column": column, "rule": rule, "message": messages}))
+            self._uids.update(uids.tolist())
 
     def frame(self) -> pd.DataFrame:
+        """One row per (row, column, rule); a check reported several times counts once."""
         if not self.rows:
             return pd.DataFrame({"uid": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
                                  "rule": pd.Series(dtype="str"), "message": pd.Series(dtype="str")})
-        return pd.concat(self.rows, ignore_index=True)
+        return pd.concat(self.rows, ignore_index=True).drop_duplicates(["uid", "column", "rule"])
 
     def uids(self) -> set[int]:
-        return set(self.frame()["uid"].tolist())
+        return self._uids
 
 
 # --------------------------------------------------------------------------- entry point

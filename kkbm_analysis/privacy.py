@@ -110,11 +110,9 @@ def nik_problems(raw: pd.Series) -> pd.Series:
     structurally valid NIK may still not be registered at Dukcapil.
     """
     canon = raw.astype("string").str.replace(r"[\s.\-]", "", regex=True)
-    out = pd.Series("", index=raw.index, dtype="string")
     present = canon.notna() & (canon != "")
-    for value in canon[present].unique():
-        out[canon == value] = _nik_problem(value)
-    return out
+    found = {value: _nik_problem(value) for value in canon[present].unique()}
+    return canon.map(found).fillna("").astype("string")
 
 
 def _nik_problem(nik: str) -> str:
