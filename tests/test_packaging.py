@@ -16,7 +16,7 @@ def _name(spec: str) -> str:
 
 def _pyproject() -> dict[str, str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    specs = meta["dependencies"] + meta["optional-dependencies"]["test"]
+    specs = meta["dependencies"] + [s for group in meta["optional-dependencies"].values() for s in group]
     return {_name(s): s.replace(" ", "") for s in specs}
 
 
@@ -46,4 +46,4 @@ def test_same_version_bounds():
 def test_environment_installs_this_package():
     pip = next(d for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
                if isinstance(d, dict))["pip"]
-    assert "-e .[test]" in pip
+    assert "-e .[test,bench]" in pip
