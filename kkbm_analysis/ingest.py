@@ -542,7 +542,7 @@ def _special_rules(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame]
 def _finalise(table: str, df: pd.DataFrame) -> pd.DataFrame:
     """Typed, key-sorted, index-free table with exactly the schema's columns."""
     spec = TABLES[table]
-    out = spec.schema.validate(df.drop(columns="_uid").reset_index(drop=True))
+    out = spec.schema.validate(df[spec.columns].reset_index(drop=True))
     for column, c in spec.schema.columns.items():
         if str(c.dtype).startswith("datetime"):
             out[column] = out[column].astype("datetime64[ms]")
