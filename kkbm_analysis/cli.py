@@ -92,6 +92,18 @@ def ingest(
 
 
 @app.command()
+def analyse(
+    processed_dir: Annotated[Path, typer.Argument(help="A processed folder written by `kkbm ingest`.")],
+) -> None:
+    """Write the suppressed indicator table and the barrier profiles beside processed data."""
+    from .data import ProgramData
+    from .outputs import write_analysis_tables
+    outputs = write_analysis_tables(ProgramData.load(processed_dir), processed_dir)
+    console.print(outputs.indicators.summary())
+    console.print("wrote " + ", ".join(p.name for p in outputs.files) + f" to {processed_dir}")
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = config.DEFAULT_SEED,
     scale: Annotated[str, typer.Option(help="'demo', 'national' or a multiplier like 0.1.")] = "demo",
