@@ -125,22 +125,26 @@ class _Problems:
     """Collects problems keyed by global row id; keeps the set of failed ids at hand."""
 
     def __init__(self) -> None:
-        self.rows: list[pd.DataFrame] = []
+        self.columns: dict[str, list] = {"uid": [], "column": [], "rule": [], "message": []}
         self._uids: set[int] = set()
 
     def add(self, uids: Iterable[int], column: str, rule: str, messages: Any) -> None:
         uids = np.asarray(list(uids) if not isinstance(uids, (np.ndarray, pd.Index, pd.Series)) else uids,
-                          dtype=np.int64)
-        if len(uids):
-            self.rows.append(pd.DataFrame({"uid": uids, "column": column, "rule": rule, "message": messages}))
-            self._uids.update(uids.tolist())
+                          dtype=np.int64).tolist()
+        if not uids:
+            return
+        if isinstance(messages, str):
+            messages = [messages] * len(uids)
+        self.columns["uid"] += uids
+        self.columns["column"] += [column] * len(uids)
+        self.columns["rule"] += [rule] * len(uids)
+        self.columns["message"] += list(messages)
+        self._uids.update(uids)
 
     def frame(self) -> pd.DataFrame:
         """One row per (row, column, rule); a check reported several times counts once."""
-        if not self.rows:
-            return pd.DataFrame({"uid": pd.Series(dtype="int64"), "column": pd.Series(dtype="str"),
-                                 "rule": pd.Series(dtype="str"), "message": pd.Series(dtype="str")})
-        return pd.concat(self.rows, ignore_index=True).drop_duplicates(["uid", "column", "rule"])
+        df = pd.DataFrame(self.columns).astype({"uid": "int64", "column": "str", "rule": "str", "message": "str"})
+        return df.drop_duplicates(["uid", "column", "rule"])
 
     def uids(self) -> set[int]:
         return self._uids
@@ -384,9 +388,12 @@ def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey,
 
 
 def _text(values: pd.Series) -> pd.Series:
-    text = values.map(_cell_text, na_action="ignore").astype("string").str.strip()
-    text = text.str.replace(r"\s+", " ", regex=True)
-    return text.mask(text == "")
+    """Trimmed text with single spaces (blank -> <NA>), computed once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
+    clean = clean.str.replace(r"\s+", " ", regex=True)
+    clean = clean.mask(clean == "")
+    return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")
 
 
 def _cell_text(v: Any) -> str:
@@ -572,15 +579,17 @@ def _quarantine_frame(prob: pd.DataFrame, sheets: list[_Sheet]) -> pd.DataFrame:
 def _original_values(sheets: list[_Sheet], wanted: set[int], uids: pd.Series) -> pd.Series:
     """The raw cells of quarantined rows as JSON, direct identifiers redacted."""
     found: dict[int, str] = {}
+    wanted_arr = np.fromiter(wanted, dtype=np.int64, count=len(wanted))
     for s in sheets:
-        mask = np.isin(s.uids, list(wanted))
+        mask = np.isin(s.uids, wanted_arr)
         if not mask.any():
             continue
-        rows = s.raw.frame[mask]
-        for uid, (_, rec) in zip(s.uids[mask], rows.iterrows()):
-            found[int(uid)] = json.dumps(
-                {str(h): (f"[redacted {s.identifiers[h]}]" if h in s.identifiers else _jsonable(v))
-                 for h, v in rec.items()}, ensure_ascii=False)
+        rows = s.raw.frame[mask].astype(object)
+        for h, kind in s.identifiers.items():
+            rows[h] = f"[redacted {kind}]"
+        headers = [str(h) for h in rows.columns]
+        for uid, values in zip(s.uids[mask], rows.itertuples(index=False, name=None)):
+            found[int(uid)] = json.dumps(dict(zip(headers, map(_jsonable, values))), ensure_ascii=False)
     return uids.map(found)
 
 
