@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.config import paths
+from kkbm_analysis.data import ProgramData
 from kkbm_analysis.demo import compare_quarantine, run_demo
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.io import read_parquet_metadata, sha256
+from kkbm_analysis.outputs import write_analysis_tables
 from kkbm_analysis.synth import generate_demo
 
 SCALE = 0.1
@@ -84,6 +86,7 @@ def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     generate_demo(raw, seed=11, scale=SCALE)
     out = tmp_path / "processed"
     ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
+    write_analysis_tables(ProgramData.load(out), out)  # indicators and profiles are reproducible too
     first = {p.name: sha256(p) for p in demo_run.processed_dir.glob("*.parquet")}
     second = {p.name: sha256(p) for p in out.glob("*.parquet")}
     assert first and first == second
