@@ -1,0 +1,272 @@
+"""Shared pieces of the outcome models: errors, guard rails, number formatting, result base.
+
+Guard rails (documented minimums; every model checks its inputs with these before fitting)
+-------------------------------------------------------------------------------------------
+``MIN_OBSERVATIONS`` (50)
+    Fewer analysable rows than this: :class:`ModelInputError`.
+``MIN_EVENTS_PER_PARAMETER`` (10)
+    Binary outcomes and survival models need at least this many events (the rarer outcome
+    value, or closures) per estimated coefficient, the usual rule against overfitting.
+``MIN_CLUSTERS`` (2) and ``FEW_CLUSTERS`` (10)
+    Cluster-robust standard errors need at least 2 clusters (else refused); with fewer than
+    10 they are unreliable (too small, Cameron & Miller 2015) and a :class:`ModelWarning` is
+    issued and noted in the summary.
+Separation
+    A binary outcome that a covariate (or a combination of covariates) predicts perfectly or
+    quasi-perfectly has no finite maximum-likelihood estimate; it is detected with a linear
+    programme (Konis 2007) and refused, naming the covariate(s).
+No variation
+    An outcome or covariate that takes a single value is refused, naming it.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+MIN_OBSERVATIONS = 50
+MIN_EVENTS_PER_PARAMETER = 10
+MIN_CLUSTERS = 2
+FEW_CLUSTERS = 10
+Z95 = float(stats.norm.ppf(0.975))
+
+ESTIMATE_COLUMNS = ["term", "estimate", "std_error", "ci_low", "ci_high", "p_value"]
+
+
+class ModelInputError(ValueError):
+    """The data cannot support the model: the message names the problem (no numbers are produced)."""
+
+
+class ModelWarning(UserWarning):
+    """The model ran, but a result is fragile (e.g. few clusters); read the note in the summary."""
+
+
+# ----------------------------------------------------------------------------- formatting
+def fmt(x: Any, decimals: int = 2, lang: str = "en", percent: bool = False, signed: bool = False) -> str:
+    """A number for a sentence; Indonesian uses a decimal comma and dot thousands.
+
+    >>> fmt(1234.567, 1, "id"), fmt(0.425, 1, "id", percent=True), fmt(-0.5, 2, "en")
+    ('1.234,6', '42,5%', '-0.50')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
+        return "tidak ada data" if lang == "id" else "no data"
+    value = 100 * float(x) if percent else float(x)
+    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
+    if lang == "id":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text + ("%" if percent else "")
+
+
+def fmt_p(p: float, lang: str = "en") -> str:
+    """A p-value: 'p < 0.001' or 'p = 0.034' (comma decimals in Indonesian)."""
+    if p is None or pd.isna(p):
+        return "p " + ("tidak ada data" if lang == "id" else "not available")
+    if p < 0.001:
+        return "p < " + fmt(0.001, 3, lang)
+    return "p = " + fmt(p, 3, lang)
+
+
+def fmt_ci(lo: float, hi: float, decimals: int = 2, lang: str = "en", percent: bool = False) -> str:
+    """'IK 95% 1,25–1,55' / '95% CI 1.25–1.55'."""
+    label = "IK 95%" if lang == "id" else "95% CI"
+    sep = "–" if min(lo, hi) >= 0 else (" s.d. " if lang == "id" else " to ")
+    return f"{label} {fmt(lo, decimals, lang, percent)}{sep}{fmt(hi, decimals, lang, percent)}"
+
+
+def check_lang(lang: str) -> str:
+    if lang not in ("id", "en"):
+        raise ValueError(f"lang must be 'id' or 'en', not {lang!r}")
+    return lang
+
+
+def table_text(df: pd.DataFrame, max_rows: int = 40) -> str:
+    if df is None or df.empty:
+        return "(no rows)"
+    shown = df.head(max_rows)
+    more = f"\n... {len(df) - max_rows} more rows" if len(df) > max_rows else ""
+    return shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}") + more
+
+
+def wald_table(terms: Sequence[str], est: np.ndarray, se: np.ndarray, *, exp_label: str | None = None,
+               dist: str = "normal", df_resid: float | None = None) -> pd.DataFrame:
+    """Tidy estimates with normal (or t) 95% intervals and two-sided p-values.
+
+    ``exp_label`` (e.g. ``'odds_ratio'``) adds exp(estimate) and its interval.
+    """
+    est = np.asarray(est, dtype=float)
+    se = np.asarray(se, dtype=float)
+    if dist == "t" and df_resid:
+        crit = float(stats.t.ppf(0.975, df_resid))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * stats.t.sf(np.abs(est / se), df_resid)
+    else:
+        crit = Z95
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = 2 * stats.norm.sf(np.abs(est / se))
+    out = pd.DataFrame({"term": list(terms), "estimate": est, "std_error": se,
+                        "ci_low": est - crit * se, "ci_high": est + crit * se, "p_value": p})
+    if exp_label:
+        out[exp_label] = np.exp(out["estimate"])
+        out[f"{exp_label}_ci_low"] = np.exp(out["ci_low"])
+        out[f"{exp_label}_ci_high"] = np.exp(out["ci_high"])
+    return out
+
+
+# ----------------------------------------------------------------------------- guard rails
+def warn(message: str, notes: list[str]) -> None:
+    """Issue a ModelWarning and keep the message for the summary."""
+    notes.append(message)
+    warnings.warn(message, ModelWarning, stacklevel=3)
+
+
+def check_min_rows(n: int, what: str, minimum: int = MIN_OBSERVATIONS) -> None:
+    if n < minimum:
+        raise ModelInputError(f"too few observations for {what}: {n} (the documented minimum is {minimum})")
+
+
+def check_variation(df: pd.DataFrame, columns: Iterable[str], role: str = "covariate") -> None:
+    """Refuse a column that takes a single value (or is all missing)."""
+    for c in columns:
+        values = df[c].dropna()
+        if values.nunique() < 2:
+            shown = values.iloc[0] if len(values) else "missing"
+            raise ModelInputError(f"no variation in the {role} {c!r}: every row has the value {shown!r}; "
+                                  f"drop it from the model or use data where it varies")
+
+
+def check_clusters(groups: pd.Series, notes: list[str], what: str = "communities") -> int:
+    """Number of clusters; refuse below MIN_CLUSTERS, warn below FEW_CLUSTERS."""
+    k = int(pd.Series(groups).nunique())
+    if k < MIN_CLUSTERS:
+        raise ModelInputError(f"cluster-robust standard errors need at least {MIN_CLUSTERS} clusters "
+                              f"({what}); the data have {k}")
+    if k < FEW_CLUSTERS:
+        warn(f"only {k} clusters ({what}): cluster-robust standard errors are unreliable with fewer than "
+             f"{FEW_CLUSTERS} clusters (too small, intervals too narrow)", notes)
+    return k
+
+
+def check_events(n_events: int, n_params: int, what: str) -> None:
+    need = MIN_EVENTS_PER_PARAMETER * n_params
+    if n_events < need:
+        raise ModelInputError(f"too few events for {what}: {n_events} for {n_params} coefficients (the "
+                              f"documented minimum is {MIN_EVENTS_PER_PARAMETER} per coefficient, {need})")
+
+
+def check_separation(y: np.ndarray, X: np.ndarray, names: Sequence[str]) -> None:
+    """Refuse (quasi-)complete separation of a binary outcome, naming the covariate(s).
+
+    First each covariate alone (a binary covariate with an all-0 or all-1 outcome in one of
+    its values; a continuous covariate whose outcome groups do not overlap), then the linear
+    programme of Konis (2007): is there a direction b != 0 with (2y - 1) x'b >= 0 for every
+    row? If so the likelihood has no finite maximum; the covariates with the largest
+    weight in b are named. ``X`` must contain the intercept column (named ``'const'``).
+    """
+    y = np.asarray(y, dtype=float)
+    for j, name in enumerate(names):
+        if name == "const":
+            continue
+        x = X[:, j]
+        values = np.unique(x)
+        if len(values) <= 2:
+            for v in values:
+                sel = x == v
+                rate = y[sel].mean()
+                if rate in (0.0, 1.0):
+                    raise ModelInputError(
+                        f"quasi-complete separation: the outcome is {int(rate)} for every row with "
+                        f"{name} = {v:g} ({int(sel.sum())} rows), so the effect of {name!r} has no finite "
+                        f"estimate; drop {name!r}, merge categories or use a penalised model")
+        else:
+            x1, x0 = x[y == 1], x[y == 0]
+            if x1.min() >= x0.max() or x1.max() <= x0.min():
+                raise ModelInputError(f"(quasi-)complete separation: {name!r} alone separates the outcome "
+                                      f"(the ranges for outcome 1 and 0 do not overlap); its effect has no "
+                                      f"finite estimate")
+    _lp_separation(y, X, names)
+
+
+def _lp_separation(y: np.ndarray, X: np.ndarray, names: Sequence[str]) -> None:
+    from scipy.optimize import linprog
+
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (2 * y - 1)[:, None] * (X / scale)
+    # maximise sum(Z b) subject to Z b >= 0, -1 <= b <= 1: positive optimum <=> separation
+    res = linprog(-Z.sum(axis=0), A_ub=-Z, b_ub=np.zeros(len(Z)), bounds=[(-1, 1)] * X.shape[1],
+                  method="highs")
+    if res.status == 0 and -res.fun > 1e-7 * len(Z):
+        b = res.x
+        involved = [names[j] for j in np.argsort(-np.abs(b)) if abs(b[j]) > 1e-6 and names[j] != "const"]
+        raise ModelInputError(
+            "quasi-complete separation: a combination of covariates predicts the outcome perfectly for "
+            f"part of the data (involving {', '.join(repr(v) for v in involved[:3]) or 'the intercept'}); "
+            "the likelihood has no finite maximum. Drop or merge the named covariate(s)")
+
+
+# ----------------------------------------------------------------------------- result base
+@dataclass
+class ModelResult:
+    """Base of every result: ``summary()``, ``estimates``, ``interpretation(lang)``.
+
+    Attributes
+    ----------
+    estimates : DataFrame
+        Tidy estimates: ``term, estimate, std_error, ci_low, ci_high, p_value`` (95%),
+        plus odds or hazard ratios where relevant.
+    n_obs : int
+        Rows used.
+    notes : list of str
+        Warnings and analysis choices worth reading.
+    synthetic : bool
+        True when the data are the synthetic demo (every output is then labelled).
+    """
+
+    estimates: pd.DataFrame
+    n_obs: int
+    notes: list[str] = field(default_factory=list)
+    synthetic: bool = False
+
+    title = "Model"
+
+    def summary(self) -> str:
+        return "\n\n".join([self._header(), self._body(), self._footer()]).strip() + "\n"
+
+    def _header(self) -> str:
+        flag = "SYNTHETIC DATA — " if self.synthetic else ""
+        title = flag + self.title
+        return f"{title}\n{'=' * len(title)}"
+
+    def _body(self) -> str:
+        return table_text(self.estimates)
+
+    def _footer(self) -> str:
+        parts = ["Interpretation: " + self.interpretation("en"), "Interpretasi: " + self.interpretation("id")]
+        if self.notes:
+            parts.append("Notes:\n" + "\n".join(f"- {n}" for n in self.notes))
+        return "\n".join(parts)
+
+    def interpretation(self, lang: str = "en") -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.title}, n={self.n_obs}>"
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{escape(self.summary())}</pre>"
+
+    def term(self, name: str) -> pd.Series:
+        """The estimates row of one term."""
+        rows = self.estimates[self.estimates["term"] == name]
+        if rows.empty:
+            raise KeyError(f"no term {name!r}; terms are {list(self.estimates['term'])}")
+        return rows.iloc[0]

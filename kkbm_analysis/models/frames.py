@@ -1,0 +1,297 @@
+"""Analysis frames: one row per unit of analysis, built from :class:`~kkbm_analysis.data.ProgramData`.
+
+Definitions (each one is an analysis choice; they match how the synthetic ground truth is
+defined, see ``ground_truth.json`` sections ``business_y12``, ``business_survival``, ``perdes``)
+---------------------------------------------------------------------------------------------
+Entry training, t0 and t12
+    A member's *entry date* t0 is the first ``entry_training`` session they attended
+    (:func:`kkbm_analysis.barriers.member_mentoring`); ``t12 = t0 + 365 days``. Members
+    who attended no entry training are not in the Y12 population.
+Y12 (business running a year after training)
+    1 if the member owns (``businesses.owner_member_id``) a business with
+    ``started_on <= t12`` and (``closed_on`` missing or ``closed_on > t12``), else 0. A
+    ``dormant`` status is today's status, not the status at t12, so it does not count.
+    Members whose t12 is after the observation end are left out (outcome not yet seen).
+Covariates
+    ``points``: distinct mandated mentoring points the member attended
+    (``points_received`` of :func:`~kkbm_analysis.barriers.member_mentoring`; a warning is
+    issued when some of them were attended after t12). ``kur_before_t12``: an approved
+    KUR loan with ``approved_on <= t12``. ``female``: ``sex == 'P'``. ``years_abroad``:
+    ``(returned_on - departed_on) / 365.25`` when both dates are known, else 0 (PMI aktif,
+    calon PMI and family members). ``members_per_staff``: community members divided by the
+    average number of CO + penggerak in post during the 24 months after the community was
+    formed (staff-days in post / 730, at least 0.5; headcount, not FTE);
+    ``members_per_staff_10`` is that number minus its mean over communities, divided by 10
+    (the model covariate: per 10 more members per staff member).
+Observation end
+    The end of the latest month with a business report or village departures record, or
+    the latest date in the business, KUR and session tables if later. Survival times are
+    censored there (``as_of`` overrides it).
+Business survival
+    Businesses owned by a member and running at the owner's t12; time origin t12, event
+    = closure (``closed_on``), censored at the observation end.
+Perdes panel
+    Village x calendar month of ``departures``; a village's cohort is the calendar month of
+    its earliest ``village_regulations.adopted_on``; villages with none are never treated.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..data import ProgramData
+from ..schema import load_mentoring_points
+from ._base import ModelInputError, warn
+
+DAYS_PER_YEAR = 365.25
+STAFF_WINDOW_DAYS = 730
+ORGANISER_ROLES = ("co", "penggerak")
+
+#: Model covariates and their labels (en, id).
+COVARIATE_LABELS: dict[str, tuple[str, str]] = {
+    "points": ("mentoring points received (0-4)", "poin pendampingan yang diterima (0-4)"),
+    "members_per_staff_10": ("members per CO/penggerak (per 10)", "anggota per CO/penggerak (per 10)"),
+    "kur_before_t12": ("KUR approved before t12", "KUR disetujui sebelum t12"),
+    "female": ("female", "perempuan"),
+    "years_abroad": ("years abroad", "lama bekerja di luar negeri (tahun)"),
+}
+DEFAULT_COVARIATES = ("points", "members_per_staff_10", "kur_before_t12", "female", "years_abroad")
+
+
+def _dates(s: pd.Series) -> pd.Series:
+    return pd.to_datetime(s).astype("datetime64[ns]")
+
+
+def _month_end(s: pd.Series) -> pd.Series:
+    return (_dates(s).dt.to_period("M").dt.end_time).dt.normalize()
+
+
+def observation_end(data: ProgramData, as_of: Any = None) -> pd.Timestamp:
+    """The date outcomes are observed until (see module docstring); ``as_of`` overrides it."""
+    if as_of is not None:
+        return pd.Timestamp(as_of).normalize()
+    candidates = []
+    for table, column in (("business_reports", "period"), ("departures", "period")):
+        df = data.tables.get(table)
+        if df is not None and len(df):
+            candidates.append(_month_end(df[column]).max())
+    for table, columns in (("businesses", ("started_on", "closed_on")), ("kur_loans", ("applied_on", "approved_on")),
+                           ("sessions", ("held_on",))):
+        df = data.tables.get(table)
+        if df is not None and len(df):
+            candidates += [_dates(df[c]).max() for c in columns if c in df.columns]
+    candidates = [c for c in candidates if pd.notna(c)]
+    if not candidates:
+        raise ModelInputError("cannot tell when observation ends: no business, KUR, session or departures "
+                              "dates; pass as_of=")
+    return pd.Timestamp(max(candidates)).normalize()
+
+
+def community_staffing(data: ProgramData) -> pd.DataFrame:
+    """Members per CO + penggerak per community (definition in the module docstring).
+
+    Returns
+    -------
+    DataFrame
+        ``community_id, members, organisers`` (average headcount in post during the 24
+        months after formation), ``members_per_staff`` and ``members_per_staff_10``.
+    """
+    com = data.communities[["community_id", "formed_on"]].drop_duplicates("community_id").copy()
+    com["community_id"] = com["community_id"].astype("string")
+    com["formed_on"] = _dates(com["formed_on"])
+    staff = data.staff
+    staff = staff.loc[staff["role"].isin(ORGANISER_ROLES) & staff["community_id"].notna(),
+                      ["community_id", "started_on", "ended_on"]].copy()
+    staff["community_id"] = staff["community_id"].astype("string")
+    staff = staff.merge(com, on="community_id", how="inner")
+    window_end = staff["formed_on"] + pd.Timedelta(days=STAFF_WINDOW_DAYS)
+    start = np.maximum(_dates(staff["started_on"]), staff["formed_on"])
+    stop = _dates(staff["ended_on"]).fillna(window_end)
+    stop = np.minimum(stop, window_end)
+    days = (stop - start).dt.days.clip(lower=0)
+    organisers = days.groupby(staff["community_id"]).sum() / STAFF_WINDOW_DAYS
+    members = data.members["community_id"].astype("string").value_counts()
+    out = com[["community_id"]].copy()
+    out["members"] = out["community_id"].map(members).fillna(0).astype("int64")
+    out["organisers"] = out["community_id"].map(organisers).fillna(0.0).astype(float)
+    out["members_per_staff"] = out["members"] / np.maximum(out["organisers"], 0.5)
+    out["members_per_staff_10"] = (out["members_per_staff"] - out["members_per_staff"].mean()) / 10
+    return out.reset_index(drop=True)
+
+
+def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[str] | None = None
+                           ) -> pd.DataFrame:
+    """The member-level frame of the Y12 model (definitions in the module docstring).
+
+    Parameters
+    ----------
+    data : ProgramData
+    as_of : date-like, optional
+        Observation end (default :func:`observation_end`).
+    notes : list, optional
+        Receives the exclusions and warnings, for a model summary.
+
+    Returns
+    -------
+    DataFrame
+        One row per trained member whose t12 is observed: ``member_id, community_id,
+        province_code, t0, t12, y12`` (0/1), ``points, members_per_staff,
+        members_per_staff_10, kur_before_t12, female, years_abroad`` (numbers, floats).
+    """
+    from ..barriers import member_mentoring
+
+    notes = [] if notes is None else notes
+    end = observation_end(data, as_of)
+    mm = member_mentoring(data)
+    mem = data.members[["member_id", "community_id", "sex", "departed_on", "returned_on"]].copy()
+    mem["member_id"] = mem["member_id"].astype("string")
+    mem["community_id"] = mem["community_id"].astype("string")
+    df = mem.merge(mm[["member_id", "trained", "entry_training_on", "points_received"]], on="member_id", how="left")
+    n_all = len(df)
+    df = df.loc[df["trained"].fillna(False).astype(bool)].copy()
+    if n_all - len(df):
+        notes.append(f"{n_all - len(df):,} members without an entry training are not in the Y12 population")
+    df["t0"] = _dates(df["entry_training_on"])
+    df["t12"] = df["t0"] + pd.Timedelta(days=365)
+    late = df["t12"] > end
+    if late.any():
+        notes.append(f"{int(late.sum()):,} trained members left out: their t12 is after the observation end "
+                     f"{end.date()}")
+    df = df.loc[~late].copy()
+    _warn_points_after_t12(data, df, notes)
+    df["points"] = df["points_received"].astype(float)
+    staffing = community_staffing(data)
+    df = df.merge(staffing[["community_id", "members_per_staff", "members_per_staff_10"]], on="community_id",
+                  how="left")
+    df["female"] = (df["sex"] == "P").astype(float)
+    df.loc[df["sex"].isna(), "female"] = np.nan
+    years = (_dates(df["returned_on"]) - _dates(df["departed_on"])).dt.days / DAYS_PER_YEAR
+    df["years_abroad"] = years.fillna(0.0).clip(lower=0).astype(float)
+    df["kur_before_t12"] = _kur_before(data, df).astype(float)
+    df["y12"] = _running_at(data, df["member_id"], df["t12"]).astype(float)
+    regions = data.communities[["community_id", "province_code"]].drop_duplicates("community_id").copy()
+    regions["community_id"] = regions["community_id"].astype("string")
+    df = df.merge(regions, on="community_id", how="left")
+    cols = ["member_id", "community_id", "province_code", "t0", "t12", "y12", "points", "members_per_staff",
+            "members_per_staff_10", "kur_before_t12", "female", "years_abroad"]
+    out = df[cols].reset_index(drop=True)
+    out.attrs["synthetic"] = data.synthetic
+    return out
+
+
+def _warn_points_after_t12(data: ProgramData, df: pd.DataFrame, notes: list[str]) -> None:
+    ids = load_mentoring_points().point_ids
+    sess = data.sessions.loc[data.sessions["kind"].isin(ids), ["session_id", "held_on"]]
+    att = data.attendance[["session_id", "member_id"]].merge(sess, on="session_id")
+    last = _dates(att["held_on"]).groupby(att["member_id"].astype("string")).max()
+    late = df["member_id"].map(last) > df["t12"]
+    if late.any():
+        warn(f"{int(late.sum()):,} members attended a mentoring point after their t12; points_received counts "
+             "it although it cannot have caused Y12", notes)
+
+
+def _kur_before(data: ProgramData, df: pd.DataFrame) -> pd.Series:
+    loans = data.kur_loans
+    ok = loans.loc[loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna(),
+                   ["member_id", "approved_on"]]
+    first = _dates(ok["approved_on"]).groupby(ok["member_id"].astype("string")).min()
+    return (df["member_id"].map(first) <= df["t12"]).fillna(False).astype(bool)
+
+
+def _running_at(data: ProgramData, member_id: pd.Series, when: pd.Series) -> pd.Series:
+    """True where the member owns a business started by ``when`` and not closed by then."""
+    bus = data.businesses.loc[data.businesses["owner_member_id"].notna(),
+                              ["owner_member_id", "started_on", "closed_on"]].copy()
+    bus["member_id"] = bus["owner_member_id"].astype("string")
+    key = pd.DataFrame({"member_id": member_id.to_numpy(), "when": when.to_numpy(), "_row": np.arange(len(when))})
+    m = key.merge(bus, on="member_id", how="inner")
+    run = (_dates(m["started_on"]) <= m["when"]) & (_dates(m["closed_on"]).isna() | (_dates(m["closed_on"]) > m["when"]))
+    hit = np.zeros(len(key), dtype=bool)
+    hit[m.loc[run.to_numpy(), "_row"].to_numpy()] = True
+    return pd.Series(hit, index=member_id.index)
+
+
+def business_survival_frame(data: ProgramData, *, as_of: Any = None, notes: list[str] | None = None
+                            ) -> pd.DataFrame:
+    """Member businesses running at the owner's t12, with survival time from t12.
+
+    Returns
+    -------
+    DataFrame
+        One row per business: ``business_id, member_id, community_id, started_on, t12,
+        entry_days`` (t12 - start, for the business-age time scale with delayed entry),
+        ``time_days`` (t12 to closure or observation end), ``closed`` (0/1) and the
+        covariates of :func:`business_outcome_frame`.
+    """
+    notes = [] if notes is None else notes
+    end = observation_end(data, as_of)
+    members = business_outcome_frame(data, as_of=end, notes=notes)
+    bus = data.businesses.loc[data.businesses["owner_member_id"].notna(),
+                              ["business_id", "owner_member_id", "started_on", "closed_on"]].copy()
+    bus["member_id"] = bus["owner_member_id"].astype("string")
+    df = bus.drop(columns="owner_member_id").merge(members.drop(columns=["y12"]), on="member_id", how="inner")
+    start, closed = _dates(df["started_on"]), _dates(df["closed_on"])
+    running = (start <= df["t12"]) & (closed.isna() | (closed > df["t12"]))
+    df = df.loc[running].copy()
+    closed = _dates(df["closed_on"])
+    event = closed.notna() & (closed <= end)
+    stop = closed.where(event, end)
+    df["time_days"] = (stop - df["t12"]).dt.days.astype(float)
+    df["closed"] = event.astype(float)
+    df["entry_days"] = (df["t12"] - _dates(df["started_on"])).dt.days.astype(float)
+    df["started_on"] = _dates(df["started_on"])
+    cols = ["business_id", "member_id", "community_id", "province_code", "started_on", "t12", "entry_days",
+            "time_days", "closed", "points", "members_per_staff", "members_per_staff_10", "kur_before_t12",
+            "female", "years_abroad"]
+    out = df[cols].reset_index(drop=True)
+    out.attrs["synthetic"] = data.synthetic
+    return out
+
+
+def month_index(dates: pd.Series) -> pd.Series:
+    """Calendar month as one integer: year * 12 + month - 1."""
+    d = _dates(dates)
+    return (d.dt.year * 12 + d.dt.month - 1).astype("Int64")
+
+
+def month_label(index: int) -> str:
+    return f"{int(index) // 12:04d}-{int(index) % 12 + 1:02d}"
+
+
+def departures_panel(data: ProgramData, outcome: str = "non_procedural") -> pd.DataFrame:
+    """Village x month panel with each village's Perdes cohort (month index, NA = never treated).
+
+    Returns
+    -------
+    DataFrame
+        ``village_code, month`` (integer month index), ``period`` (label 'YYYY-MM'),
+        ``y`` (the outcome as float), ``cohort`` (Int64 month index of adoption or NA).
+    """
+    dep = data.departures
+    if dep is None or dep.empty:
+        raise ModelInputError("the departures table is empty: no village x month panel to analyse")
+    if outcome not in dep.columns:
+        raise ModelInputError(f"departures has no column {outcome!r}")
+    df = pd.DataFrame({"village_code": dep["village_code"].astype("string").to_numpy(),
+                       "month": month_index(dep["period"]).to_numpy(),
+                       "y": pd.to_numeric(dep[outcome]).astype(float).to_numpy()})
+    df = df.dropna(subset=["village_code", "month", "y"])
+    df = df.groupby(["village_code", "month"], as_index=False)["y"].sum()
+    regs = data.village_regulations
+    first = (month_index(regs["adopted_on"]).groupby(regs["village_code"].astype("string")).min()
+             if len(regs) else pd.Series(dtype="Int64"))
+    df["cohort"] = df["village_code"].map(first).astype("Int64")
+    df["period"] = [month_label(m) for m in df["month"]]
+    df["month"] = df["month"].astype("int64")
+    out = df.sort_values(["village_code", "month"]).reset_index(drop=True)
+    out.attrs["synthetic"] = data.synthetic
+    return out
+
+
+def is_synthetic(data: ProgramData | pd.DataFrame) -> bool:
+    """True for synthetic ProgramData and for frames built from it (``attrs['synthetic']``)."""
+    if isinstance(data, pd.DataFrame):
+        return bool(data.attrs.get("synthetic", False))
+    return bool(getattr(data, "synthetic", False))
