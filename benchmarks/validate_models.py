@@ -121,8 +121,10 @@ def evaluate(data: ProgramData, truth: dict, *, n_boot: int = 199) -> list[dict]
     rows.append(_from("Oaxaca-Blinder 33 vs 35", "unexplained (DGP: 0 up to LPM approx.)", 0.0,
                       gap.term("unexplained"), kind="approximate"))
     # Perdes DiD
-    did = models.perdes_effect(data, n_boot=0)
+    did = models.perdes_effect(data, n_boot=0, estimator="callaway_santanna")
     perdes = truth["perdes"]
+    bjs = models.perdes_effect(data, n_boot=0, estimator="imputation")
+    rows.append(_from("BJS imputation", "ATT overall", perdes["att_overall"]["value"], bjs.term("ATT (overall)")))
     rows.append(_from("Callaway-Sant'Anna", "ATT overall", perdes["att_overall"]["value"], did.term("ATT (overall)")))
     rows.append(_from("Callaway-Sant'Anna", "ATT relative", perdes["att_overall_relative"]["value"],
                       did.term("ATT (relative to counterfactual)")))

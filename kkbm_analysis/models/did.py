@@ -7,7 +7,30 @@ Design
     anticipation). Villages without a Perdes are the *never-treated* controls (villages
     adopting after the panel ends count as never treated in it). This is how the
     synthetic ground truth defines cohorts and its ATT(g, t) (``perdes`` section).
-Estimator: Callaway & Sant'Anna (2021), implemented here
+Default estimator: Borusyak, Jaravel & Spiess (2024) imputation (``estimator="imputation"``)
+    1. Village and month fixed effects Y_it = a_i + l_t + e are fitted by least squares on
+       the *untreated* village-months only: all months of never-treated villages and the
+       months before adoption of adopting villages (normal equations of the two sets of
+       dummies, solved directly: (N + T - 1) unknowns).
+    2. For each treated village-month, Y_it(0) is imputed as a_i + l_t and the unit effect
+       is tau_it = Y_it - a_i - l_t.
+    3. ``overall`` = equal-weight mean of tau_it over *all* treated village-months of the
+       panel (not only those inside the event window), the same estimand as the synthetic
+       truth and the CS overall ATT; ``e=k`` = mean over treated village-months at event
+       time k; ``att_gt`` = cohort x month means (post cells only; no placebo cells).
+    Every estimate is linear in Y (weights v_it), so standard errors are BJS's analytic,
+    conservative, village-clustered variance (their Theorem 3): sum_i (sum_t v_it e~_it)^2,
+    with e~ = FE residuals for untreated observations and, for treated ones, tau_it minus
+    the leave-this-village-out mean of tau at the same event time (pooling cohorts makes it
+    conservative when effects differ by cohort). Using all untreated months rather than one
+    base month per cohort makes it much less sensitive to a chance-high month g - 1 (demo
+    seed: BJS -0.62, 95% CI -0.97 to -0.28, truth -0.37; CS -0.88, CI -1.35 to -0.41).
+    Pre-trends (BJS section 4.4): on untreated observations only, Y is regressed on the
+    fixed effects plus lead indicators e = L..-1; the lead coefficients are the event-study
+    rows e < 0 and are tested as below (mean of leads, sup-t multiplier bootstrap).
+    Guard rail: every month with treated village-months needs at least one untreated
+    (never-treated or not-yet-treated) village, otherwise ModelInputError.
+Alternative: Callaway & Sant'Anna (2021), ``estimator="callaway_santanna"``, implemented here
     ATT(g, t) = mean over cohort g of (Y_t - Y_b) - mean over never-treated of (Y_t - Y_b),
     with base period b = g - 1 for t >= g and b = t - 1 for t < g (the "varying" base
     of the ``did`` package, so pre-period cells are placebo short differences). No
@@ -97,13 +120,26 @@ class PerdesEffect(ModelResult):
     n_never_treated: int = 0
     n_cohorts: int = 0
     periods: tuple[str, str] = ("", "")
-    title = "Perdes and non-procedural departures: Callaway–Sant'Anna staggered DiD (never-treated controls)"
+    estimator: str = "imputation"
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        if self.estimator == "imputation":
+            return ("Perdes and non-procedural departures: Borusyak–Jaravel–Spiess imputation staggered DiD "
+                    "(never-treated and not-yet-treated controls)")
+        return "Perdes and non-procedural departures: Callaway–Sant'Anna staggered DiD (never-treated controls)"
+
+    @property
+    def estimator_label(self) -> str:
+        return "Borusyak–Jaravel–Spiess imputation" if self.estimator == "imputation" else "Callaway–Sant'Anna"
 
     def _body(self) -> str:
         o, r, t = self.overall, self.relative, self.twfe
         p = self.pretrend
         pre = (f"mean of leads e={p['leads'][0]}..{p['leads'][-1]} = {p['estimate']:.3f} (SE {p['std_error']:.3f}), "
                f"{fmt_p(p['p_value'])}; all leads zero (sup-t bootstrap): {fmt_p(p['p_value_joint'])}"
+               + (" [lead coefficients of the BJS test regression on untreated observations]"
+                  if self.estimator == "imputation" else "")
                if p else "not available (no pre-periods)")
         es = self.event_study[["event_time", "att", "std_error", "ci_low", "ci_high", "cband_low", "cband_high",
                                "n_villages"]]
@@ -118,7 +154,8 @@ class PerdesEffect(ModelResult):
             f"TWFE for contrast (BIASED under heterogeneous staggered effects): {t['estimate']:.3f} "
             f"(SE {t['std_error']:.3f})",
             "Event study (pointwise CI and uniform band):\n" + table_text(es, max_rows=60),
-            f"ATT(g, t): {len(self.att_gt):,} cells (see .att_gt)"])
+            f"ATT(g, t): {len(self.att_gt):,} cells (see .att_gt)"
+            + (" = cohort x month means of the imputed unit effects" if self.estimator == "imputation" else "")])
 
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
@@ -131,8 +168,11 @@ class PerdesEffect(ModelResult):
                     f"{'fall' if down else 'rise'} by {fmt(abs(o['estimate']), 2)} per village-month on average "
                     f"(ATT {fmt(o['estimate'], 2)}; {fmt_ci(o['ci_low'], o['ci_high'], 2)}; {fmt_p(o['p_value'])}), "
                     f"{fmt(abs(r['estimate']), 0, percent=True)} of the number expected without it "
-                    f"(Callaway–Sant'Anna, {self.n_treated} adopting villages against {self.n_never_treated} "
-                    f"never-treated villages).")
+                    + (f"(Borusyak–Jaravel–Spiess imputation estimator: {self.n_treated} adopting villages, "
+                       f"counterfactuals imputed from {self.n_never_treated} never-treated villages and the months "
+                       f"before adoption)." if self.estimator == "imputation" else
+                       f"(Callaway–Sant'Anna, {self.n_treated} adopting villages against {self.n_never_treated} "
+                       f"never-treated villages)."))
             if not signif:
                 text += " The effect is not statistically significant at the 5% level."
             if self.pretrend:
@@ -144,8 +184,12 @@ class PerdesEffect(ModelResult):
                 f"{'turun' if down else 'naik'} rata-rata {fmt(abs(o['estimate']), 2, 'id')} orang per desa per bulan "
                 f"(ATT {fmt(o['estimate'], 2, 'id')}; {fmt_ci(o['ci_low'], o['ci_high'], 2, 'id')}; "
                 f"{fmt_p(o['p_value'], 'id')}), atau {fmt(abs(r['estimate']), 0, 'id', percent=True)} dari jumlah yang "
-                f"diperkirakan tanpa Perdes (Callaway–Sant'Anna, {self.n_treated} desa yang menetapkan Perdes "
-                f"dibandingkan {self.n_never_treated} desa yang tidak pernah menetapkannya).")
+                f"diperkirakan tanpa Perdes "
+                + (f"(estimator imputasi Borusyak–Jaravel–Spiess: {self.n_treated} desa yang menetapkan Perdes, "
+                   f"kontrafaktual diimputasi dari {self.n_never_treated} desa yang tidak pernah menetapkannya dan "
+                   f"bulan-bulan sebelum penetapan)." if self.estimator == "imputation" else
+                   f"(Callaway–Sant'Anna, {self.n_treated} desa yang menetapkan Perdes "
+                   f"dibandingkan {self.n_never_treated} desa yang tidak pernah menetapkannya)."))
         if not signif:
             text += " Efek ini tidak signifikan secara statistik pada taraf 5%."
         if self.pretrend:
@@ -155,9 +199,13 @@ class PerdesEffect(ModelResult):
         return text
 
 
+ESTIMATORS = ("imputation", "callaway_santanna")
+
+
 def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_procedural",
-                  event_window: tuple[int, int] = (-12, 24), n_boot: int = 999, seed: int = 0) -> PerdesEffect:
-    """Effect of a village Perdes on monthly departures (Callaway–Sant'Anna, never-treated controls).
+                  event_window: tuple[int, int] = (-12, 24), n_boot: int = 999, seed: int = 0,
+                  estimator: str = "imputation") -> PerdesEffect:
+    """Effect of a village Perdes on monthly departures (BJS imputation by default, or Callaway–Sant'Anna).
 
     Parameters
     ----------
@@ -172,13 +220,20 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     n_boot : int
         Multiplier-bootstrap draws for the uniform event-study band (0: no band).
     seed : int
+    estimator : {"imputation", "callaway_santanna"}
+        ``"imputation"`` (default): Borusyak, Jaravel & Spiess (2024), untreated outcomes
+        of never-treated and not-yet-treated village-months. ``"callaway_santanna"``:
+        Callaway & Sant'Anna (2021) with never-treated controls (see the module docstring).
 
     Raises
     ------
     ModelInputError
-        No never-treated (or fewer than 2) villages, no adopting village with a pre-period,
+        No never-treated (or fewer than 2) villages (Callaway–Sant'Anna), an adoption month
+        without any untreated village (imputation), no adopting village with a pre-period,
         fewer than 4 villages, or no variation in the outcome.
     """
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {ESTIMATORS}, not {estimator!r}")
     notes: list[str] = []
     synthetic = is_synthetic(data)
     panel = data if isinstance(data, pd.DataFrame) else departures_panel(data, outcome)
@@ -201,6 +256,9 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     treated = ~never
     if not treated.any():
         raise ModelInputError("no adopting village with a pre-period in the panel: nothing to estimate")
+    if estimator == "imputation":
+        return _imputation_effect(Y, cohort, months, never, notes, synthetic=synthetic, outcome=outcome,
+                                  event_window=event_window, n_boot=n_boot, seed=seed)
     if never.sum() < MIN_NEVER_TREATED:
         raise ModelInputError(f"the Callaway–Sant'Anna estimator with never-treated controls needs at least "
                               f"{MIN_NEVER_TREATED} never-treated villages; the panel has {int(never.sum())}")
@@ -256,7 +314,8 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
                                                        "n_villages"]],
                         overall=overall, relative=relative, pretrend=pretrend, twfe=twfe, outcome=outcome,
                         n_treated=int(treated.sum()), n_never_treated=int(never.sum()),
-                        n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(first), month_label(last)))
+                        n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(first), month_label(last)),
+                        estimator="callaway_santanna")
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -395,3 +454,199 @@ def _twfe(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray) -> dict:
     se = float(np.sqrt(G / (G - 1) * (score**2).sum()) / (dd**2).sum())
     return {"estimate": delta, "std_error": se, "ci_low": delta - Z95 * se, "ci_high": delta + Z95 * se,
             "p_value": float(2 * stats.norm.sf(abs(delta / se)))}
+
+
+# ----------------------------------------------------------------------------- BJS imputation
+def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, never: np.ndarray, notes: list[str],
+                       *, synthetic: bool, outcome: str, event_window: tuple[int, int], n_boot: int,
+                       seed: int) -> PerdesEffect:
+    """Borusyak, Jaravel & Spiess (2024) imputation estimator (see the module docstring)."""
+    N, T = Y.shape
+    first, last = months[0], months[-1]
+    treated = ~never
+    E = np.where(treated[:, None], months[None, :] - cohort[:, None], np.iinfo(np.int64).min)  # event time
+    D = treated[:, None] & (E >= 0)                               # treated observations (Omega_1)
+    M = ~D                                                        # untreated observations (Omega_0)
+    bad = np.flatnonzero(D.any(axis=0) & ~M.any(axis=0))
+    if len(bad):
+        raise ModelInputError(
+            "the imputation estimator needs never-treated or not-yet-treated villages in every month with "
+            f"adopting villages; no untreated village in {month_label(months[bad[0]])}"
+            + (f" and {len(bad) - 1} later month(s)" if len(bad) > 1 else ""))
+    if not never.any():
+        notes.append("no never-treated village: the counterfactuals are imputed from not-yet-treated villages only")
+    if N < FEW_CLUSTERS:
+        warn(f"only {N} villages: village-clustered standard errors are unreliable", notes)
+    ZZ = _fe_gram(M)
+    # step 1: village and month fixed effects on untreated observations only
+    theta = np.linalg.solve(ZZ, _fe_rhs(np.where(M, Y, 0.0)))
+    fitted = theta[:N, None] + np.concatenate([[0.0], theta[N:]])[None, :]
+    resid0 = np.where(M, Y - fitted, 0.0)
+    # step 2: unit-level effects of treated observations
+    tau = np.where(D, Y - fitted, np.nan)
+    # leave-one-village-out mean effect by event time (BJS Theorem 3 'auxiliary' tau-bar, conservative)
+    e_vals = np.unique(E[D])
+    tau_bar = np.zeros_like(Y)
+    tot, cnt = np.nansum(tau), D.sum()
+    for e in e_vals:
+        sel = D & (E == e)
+        s_e, n_e = tau[sel].sum(), sel.sum()
+        own = np.where(sel, tau, 0.0).sum(axis=1)                  # one obs per village at event time e
+        has = sel.any(axis=1)
+        lo_mean = (s_e - own) / (n_e - 1) if n_e > 1 else None
+        for i in np.flatnonzero(has):
+            if n_e > 1:
+                tau_bar[i, sel[i]] = lo_mean[i]
+            else:  # a single village at this event time: leave-out mean over all other treated obs
+                own_all = np.nansum(tau[i])
+                tau_bar[i, sel[i]] = (tot - own_all) / max(cnt - D[i].sum(), 1)
+    eps = np.where(D, np.nan_to_num(tau) - tau_bar, resid0)        # auxiliary residuals for the variance
+
+    def estimate(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Estimands sum(W_k * tau) for weight arrays W (K x N x T on Omega_1): estimates and N x K influence."""
+        B = np.linalg.solve(ZZ, np.stack([_fe_rhs(w) for w in W], axis=1))          # P x K
+        adj = B[:N].T[:, :, None] + np.vstack([np.zeros(len(W)), B[N:]]).T[:, None, :]  # K x N x T
+        V = W - M[None] * adj                                                         # weights on Y
+        est = (V * Y[None]).sum(axis=(1, 2))
+        psi = (V * eps[None]).sum(axis=2).T                                           # N x K
+        return est, psi * N                                     # scaled as the CS influence functions
+
+    def weights(sel_list: list[np.ndarray]) -> np.ndarray:
+        return np.stack([sel / sel.sum() for sel in sel_list]).astype(float)
+
+    est, inf = estimate(weights([D]))
+    overall = _wald(float(est[0]), inf[:, 0], N)
+    relative = _relative(Y, cohort, months, float(est[0]), inf[:, 0], N)
+    # cohort x month cells (post only), by chunks
+    cell_g, cell_t = [], []
+    for g in np.unique(cohort[treated]):
+        for ti in np.flatnonzero(months >= g):
+            cell_g.append(g)
+            cell_t.append(ti)
+    cell_att, cell_se, cell_n = [], [], []
+    for k0 in range(0, len(cell_g), 64):
+        sels = []
+        for g, ti in zip(cell_g[k0:k0 + 64], cell_t[k0:k0 + 64]):
+            sel = np.zeros_like(D)
+            sel[cohort == g, ti] = True
+            sels.append(sel)
+            cell_n.append(int((cohort == g).sum()))
+        a, f = estimate(weights(sels))
+        cell_att += list(a)
+        cell_se += list(np.sqrt((f**2).sum(axis=0)) / N)
+    cell_att, cell_se = np.asarray(cell_att), np.asarray(cell_se)
+    att_gt = pd.DataFrame({"cohort": [month_label(g) for g in cell_g], "period": [month_label(months[t]) for t in cell_t],
+                           "event_time": np.asarray([months[t] - g for g, t in zip(cell_g, cell_t)], dtype="int64"),
+                           "att": cell_att, "std_error": cell_se, "ci_low": cell_att - Z95 * cell_se,
+                           "ci_high": cell_att + Z95 * cell_se, "n_villages": np.asarray(cell_n, dtype="int64"),
+                           "post": True})
+    lo, hi = event_window
+    rows, infs = [], []
+    lead_list = [e for e in range(lo, 0) if (treated[:, None] & (E == e)).any()]
+    pre_inf = None
+    if lead_list:
+        lead_list, lead_est, pre_inf = _bjs_leads(Y, M, E, lead_list, notes)
+        for j, e in enumerate(lead_list):
+            sel = E == e
+            rows.append({"event_time": e, **_wald(float(lead_est[j]), pre_inf[:, j], N),
+                         "n_cohorts": int(len(np.unique(cohort[sel.any(axis=1)]))), "n_villages": int(sel.sum())})
+            infs.append(pre_inf[:, j])
+    post_e = [e for e in range(max(lo, 0), hi + 1) if (D & (E == e)).any()]
+    if post_e:
+        a, f = estimate(weights([D & (E == e) for e in post_e]))
+        for j, e in enumerate(post_e):
+            sel = D & (E == e)
+            rows.append({"event_time": e, **_wald(float(a[j]), f[:, j], N),
+                         "n_cohorts": int(len(np.unique(cohort[sel.any(axis=1)]))), "n_villages": int(sel.sum())})
+            infs.append(f[:, j])
+    es = pd.DataFrame(rows).rename(columns={"estimate": "att"})
+    if_es = np.column_stack(infs)
+    es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
+    leads = (es["event_time"] < 0).to_numpy()
+    pretrend = None
+    if leads.any():
+        pretrend = _pretrend(es.loc[leads], if_es[:, leads], N, seed)
+        pretrend["test"] = "mean of BJS lead coefficients = 0"
+        if pretrend["p_value"] < 0.05:
+            warn(f"pre-trend test rejects parallel trends before adoption ({fmt_p(pretrend['p_value'])})", notes)
+    else:
+        warn("no pre-periods in the event window: parallel trends cannot be checked", notes)
+    twfe = _twfe(Y, cohort, months)
+    table = pd.concat([
+        wald_table(["ATT (overall)", "ATT (relative to counterfactual)", "TWFE (biased, contrast)"],
+                   [overall["estimate"], relative["estimate"], twfe["estimate"]],
+                   [overall["std_error"], relative["std_error"], twfe["std_error"]]),
+        wald_table([f"e={e}" for e in es["event_time"]], es["att"].to_numpy(), es["std_error"].to_numpy())],
+        ignore_index=True)
+    notes.append("estimator: Borusyak–Jaravel–Spiess imputation (village and month fixed effects fitted on "
+                 f"{int(M.sum()):,} untreated village-months, effects imputed for {int(D.sum()):,} treated ones); "
+                 "conservative analytic standard errors clustered by village")
+    return PerdesEffect(estimates=table, n_obs=int(N * T), notes=notes, synthetic=synthetic, att_gt=att_gt,
+                        event_study=es[["event_time", "att", "std_error", "ci_low", "ci_high", "p_value",
+                                        "cband_low", "cband_high", "n_cohorts", "n_villages"]],
+                        overall=overall, relative=relative, pretrend=pretrend, twfe=twfe, outcome=outcome,
+                        n_treated=int(treated.sum()), n_never_treated=int(never.sum()),
+                        n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(first), month_label(last)),
+                        estimator="imputation")
+
+
+def _fe_gram(M: np.ndarray, extra: list[np.ndarray] | None = None) -> np.ndarray:
+    """Z'Z of village dummies + month dummies (first month dropped) [+ extra indicator columns] on mask M."""
+    N, T = M.shape
+    Mf = M.astype(float)
+    P = N + T - 1
+    G = np.zeros((P, P))
+    G[np.arange(N), np.arange(N)] = Mf.sum(axis=1)
+    G[np.arange(N, P), np.arange(N, P)] = Mf.sum(axis=0)[1:]
+    G[:N, N:] = Mf[:, 1:]
+    G[N:, :N] = Mf[:, 1:].T
+    if not extra:
+        return G
+    X = [_fe_rhs(x.astype(float)) for x in extra]
+    L = len(extra)
+    out = np.zeros((P + L, P + L))
+    out[:P, :P] = G
+    for j, x in enumerate(X):
+        out[:P, P + j] = out[P + j, :P] = x
+        out[P + j, P + j] = extra[j].sum()               # disjoint indicators: diagonal block
+    return out
+
+
+def _fe_rhs(W: np.ndarray) -> np.ndarray:
+    """Z'w for an N x T array w (zero outside the sample): village sums, then month sums (first dropped)."""
+    return np.concatenate([W.sum(axis=1), W.sum(axis=0)[1:]])
+
+
+def _bjs_leads(Y: np.ndarray, M: np.ndarray, E: np.ndarray, lead_list: list[int], notes: list[str]):
+    """BJS pre-trend regression: untreated Y on village and month FE plus lead indicators (untreated obs only).
+
+    Returns the leads kept, their coefficients and N x L influence functions (village clusters,
+    scaled as the CS ones). Leads are dropped from the earliest if they are collinear with the
+    fixed effects (every pre-period of every adopting village inside the window).
+    """
+    N, T = Y.shape
+    P = N + T - 1
+    while lead_list:
+        ind = [M & (E == e) for e in lead_list]
+        G = _fe_gram(M, ind)
+        if np.linalg.matrix_rank(G) == len(G):
+            break
+        notes.append(f"lead e={lead_list[0]} is collinear with the fixed effects and was dropped from the pre-trend "
+                     "regression")
+        lead_list = lead_list[1:]
+    if not lead_list:
+        return [], np.array([]), np.zeros((N, 0))
+    R = np.linalg.inv(G)[P:]                                   # L x (P + L): rows of the lead coefficients
+    Vs = []
+    for j in range(len(lead_list)):
+        V = R[j, :N][:, None] + np.concatenate([[0.0], R[j, N:P]])[None, :]
+        for k, x in enumerate(ind):
+            V = V + R[j, P + k] * x
+        Vs.append(np.where(M, V, 0.0))                        # coefficient j = sum(V * Y)
+    Vs = np.stack(Vs)
+    coef = (Vs * Y[None]).sum(axis=(1, 2))
+    full = np.linalg.solve(G, np.concatenate([_fe_rhs(np.where(M, Y, 0.0)), [Y[x].sum() for x in ind]]))
+    fitted = full[:N, None] + np.concatenate([[0.0], full[N:P]])[None, :] + sum(full[P + k] * x for k, x in enumerate(ind))
+    resid = np.where(M, Y - fitted, 0.0)
+    psi = (Vs * resid[None]).sum(axis=2).T                    # N x L
+    return list(lead_list), coef, psi * N
