@@ -6,6 +6,7 @@ file, no pseudonym key). User errors print a plain message, never a traceback.
 """
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -104,21 +105,58 @@ def analyse(
 
 
 @app.command()
+def reports(
+    processed_dir: Annotated[Path, typer.Argument(help="Processed data folder (inside data/).")] = Path(
+        "data/processed/demo"),
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: reports/).")] = None,
+    province: Annotated[Optional[list[str]], typer.Option(help="Province code(s) as strings, e.g. --province 36 "
+                                                          "(default: every province in the data).")] = None,
+    period: Annotated[list[str], typer.Option(help="Year(s) to report on.")] = ["2018"],
+    lang: Annotated[list[str], typer.Option(help="Language(s): id and/or en.")] = ["id", "en"],
+    jobs: Annotated[int, typer.Option(help="Parallel workers, each with one warm kernel.")] = os.cpu_count() or 1,
+    force: Annotated[bool, typer.Option(help="Rebuild even reports that are up to date.")] = False,
+    pdf: Annotated[bool, typer.Option(help="Also print PDFs with headless Chromium.")] = True,
+    continue_on_error: Annotated[bool, typer.Option(help="Go on after a failing report.")] = True,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Regenerate every province report and the national brief (HTML + PDF) and index.html."""
+    from .reports import ParameterError, build_reports
+    try:
+        result = build_reports(processed_dir, out, provinces=province, periods=tuple(period), langs=tuple(lang),
+                               jobs=jobs, force=force, pdf=pdf, continue_on_error=continue_on_error,
+                               progress=progress)
+    except ParameterError as exc:
+        raise UsageError(str(exc)) from None
+    console.print(result.summary())
+    if not result.ok:
+        raise typer.Exit(EXIT_DATA)
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data.")] = config.DEFAULT_SEED,
     scale: Annotated[str, typer.Option(help="'demo', 'national' or a multiplier like 0.1.")] = "demo",
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    reports: Annotated[bool, typer.Option(help="End with every province report, the national brief "
+                                               "(id and en, HTML + PDF) and index.html.")] = True,
 ) -> None:
-    """The main job on SYNTHETIC demo data: generate raw files, ingest, validate, summarise.
+    """The main job on SYNTHETIC demo data: generate raw files, ingest, validate, analyse, report.
 
     Exits 0 when every quarantined row is one of the defects the generator planted on
-    purpose (listed in expected_quarantine.csv), 1 otherwise.
+    purpose (listed in expected_quarantine.csv) and every report was built, 1 otherwise.
     """
     from .demo import run_demo
     report = run_demo(config.paths(), seed=seed, scale=_scale(scale), progress=_progress(progress))
     console.print(report.text)
     if not report.ok:
         raise typer.Exit(EXIT_DATA)
+    if reports:
+        from .reports import build_reports
+        built = build_reports(report.processed_dir, config.paths().reports, langs=("id", "en"),
+                              progress=progress)
+        console.print(built.summary())
+        if not built.ok:
+            raise typer.Exit(EXIT_DATA)
 
 
 @app.command()
