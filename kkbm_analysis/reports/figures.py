@@ -77,6 +77,8 @@ def province_bars(frame: pd.DataFrame, value: str, *, lang: str, highlight: str 
                            decimals=decimals, label=label, lang=lang, ax=ax)
         if highlight:
             _highlight_bar(ax, viz_name(highlight, lang))
+        height = fig.get_figheight()
+        fig.subplots_adjust(top=1 - 0.4 / height, bottom=0.75 / height)  # no wide band above tall charts
         return _finish(fig, synthetic)
 
 

@@ -181,9 +181,11 @@ class _Report:
             if k in shown and Path(shown[k]).is_relative_to(root):
                 shown[k] = Path(shown[k]).relative_to(root).as_posix()
         params = ", ".join(f"{k}={v!r}" for k, v in shown.items() if k != "template")
-        items = [t("notes_source", lang, inputs=len(m.get("inputs", [])) or t("no_data", lang),
-                   folder=self.params.data_dir.name, version=self.data.data_version,
-                   as_of=m.get("as_of", t("no_data", lang)))]
+        if m.get("inputs") and m.get("as_of"):
+            items = [t("notes_source", lang, inputs=num(len(m["inputs"]), 0, lang), folder=self.params.data_dir.name,
+                       version=self.data.data_version, as_of=m["as_of"])]
+        else:
+            items = [t("notes_source_plain", lang, folder=self.params.data_dir.name, version=self.data.data_version)]
         if self.synthetic:
             items.append(t("notes_synthetic", lang))
         items += [t("notes_suppression", lang, min_count=pub.thresholds.min_count,
@@ -372,7 +374,8 @@ class ProvinceReport(_Report):
                 continue
             r = prof.loc[bid]
             percent = str(r["unit"]) in ("share", "share of average staff")
-            decimals = 0 if percent else (2 if bid == "officers_per_community" else 1)
+            small = finite(r["benchmark"]) and abs(float(r["benchmark"])) < 0.1
+            decimals = 0 if percent else (3 if small else 2 if bid == "officers_per_community" else 1)
 
             def fmt(x: Any) -> str:
                 return pct(x, decimals, lang) if percent else num(x, decimals, lang)

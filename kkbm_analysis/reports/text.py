@@ -264,6 +264,9 @@ STRINGS: dict[str, dict[str, str]] = {
               "{version}, data per {as_of}.",
         "en": "Source: processed programme monitoring data from {inputs} files ({folder}); data version "
               "{version}, data as of {as_of}."},
+    "notes_source_plain": {
+        "id": "Sumber: data program yang sudah diolah ({folder}); versi data {version}.",
+        "en": "Source: processed programme data ({folder}); data version {version}."},
     "notes_synthetic": {
         "id": "Data ini SINTETIS: dibangkitkan oleh kkbm-analysis dan dikalibrasi pada angka agregat KKBM yang "
               "dipublikasikan (2017–2018). Tidak ada orang sungguhan di dalamnya.",
