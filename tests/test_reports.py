@@ -358,8 +358,11 @@ def test_stop_at_first_failure(project, processed, provinces, tmp_path):
 # =========================================================================== a real browser
 def _chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     profile = tempfile.mkdtemp(prefix="kkbm-test-chromium-")
-    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
-                          text=True, timeout=timeout)
+    try:
+        return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                              text=True, timeout=timeout)
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_report_renders_in_headless_chromium(batch, tmp_path):
