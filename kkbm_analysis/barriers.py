@@ -91,6 +91,7 @@ Barrier profile (:func:`barrier_profile`, :func:`barrier_profiles`)
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -235,13 +236,14 @@ def _table_text(df: pd.DataFrame, max_rows: int = 40) -> str:
     return shown.to_string(index=False, float_format=lambda v: f"{v:,.3g}") + more
 
 
-class _Result:
+class _Result(ABC):
     """Shared behaviour: a summary a person reads, used for print and for Jupyter."""
 
     synthetic: bool
 
-    def summary(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def summary(self) -> str:
+        """The result as text a person reads (also ``print`` and Jupyter)."""
 
     def _header(self, title: str) -> str:
         flag = "SYNTHETIC DATA — " if self.synthetic else ""

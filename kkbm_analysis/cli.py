@@ -171,10 +171,10 @@ def codebook(
         write_csv(book, out)
         err.print(f"codebook written to {out}")
     else:
-        out_console_print(book)
+        _print_codebook(book)
 
 
-def out_console_print(book) -> None:
+def _print_codebook(book) -> None:
     for table, grp in book.groupby("table", sort=False):
         console.print(f"[bold]{table}[/bold]")
         for rec in grp.itertuples():

@@ -85,8 +85,8 @@ class ProgramData:
         processed_dir = Path(processed_dir)
         if not processed_dir.is_dir():
             raise FileNotFoundError(f"processed data folder not found: {processed_dir}")
-        tables = {t: pd.read_parquet(processed_dir / f"{t}.parquet") for t in TABLE_ORDER
-                  if (processed_dir / f"{t}.parquet").exists()}
+        from .ingest import load_processed  # ingest is heavy; only loading needs it
+        tables = load_processed(processed_dir)
         manifest_path = processed_dir / "manifest.json"
         manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
         return cls(tables, manifest)

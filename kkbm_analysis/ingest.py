@@ -36,7 +36,7 @@ from .mapping import (DEFAULT_MAPPING_NAME, Mapping, detect_table, identifier_he
                       match_columns)
 from .privacy import PseudonymKey, nik_problems, pseudonymise
 from .readers import RawFileError, RawSheet, SUPPORTED_SUFFIXES, read_raw
-from .schema import SCHEMA_VERSION, STAGES, TABLE_ORDER, TABLES, VOCABULARIES, codebook, header_key
+from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, VOCABULARIES, codebook
 
 PROBLEM_COLUMNS = ["table", "file", "sheet", "row", "column", "rule", "message"]
 REGION_LEVELS = {"province_code": "province", "regency_code": "regency", "district_code": "district",
@@ -278,7 +278,7 @@ def _build_table(table: str, parts: list[_Sheet], key: PseudonymKey, as_of: pd.T
     spec = TABLES[table]
     raw = pd.concat([_sheet_frame(s, spec, problems, findings) for s in parts], ignore_index=True)
     out = pd.DataFrame({"_uid": raw["_uid"].to_numpy()})
-    region_cols = [c for c in spec.columns if (spec.schema.columns[c].metadata or {}).get("kind") == "region"]
+    region_cols = spec.region_columns
     for column in spec.columns:
         if column in region_cols:
             continue

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -612,8 +612,6 @@ class TableSpec:
     label_en: str
     sheet_aliases: tuple[str, ...]
     references: tuple[Reference, ...] = ()
-    region_columns: tuple[str, ...] = ()
-    date_columns_not_future: tuple[str, ...] = dc_field(default=())
 
     @property
     def schema(self) -> pa.DataFrameSchema:
@@ -622,6 +620,11 @@ class TableSpec:
     @property
     def columns(self) -> list[str]:
         return list(self.schema.columns)
+
+    @property
+    def region_columns(self) -> list[str]:
+        """Fields read from region names or codes (harmonised to Kemendagri codes)."""
+        return [c for c, f in self.schema.columns.items() if (f.metadata or {}).get("kind") == "region"]
 
 
 @cache
@@ -633,18 +636,16 @@ def _ref(column: str, table: str, target: str | None = None) -> Reference:
     return Reference((column,), table, (target or column,))
 
 
-_REGIONS = ("province_code", "regency_code", "district_code", "village_code")
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (
     TableSpec("communities", Community, ("community_id",), "Komunitas", "Communities",
-              ("komunitas", "kkbm", "data kkbm", "profil kkbm", "profil komunitas", "daftar kkbm"),
-              region_columns=_REGIONS),
+              ("komunitas", "kkbm", "data kkbm", "profil kkbm", "profil komunitas", "daftar kkbm")),
     TableSpec("members", Member, ("member_id",), "Anggota", "Members",
               ("anggota", "data anggota", "daftar anggota", "register anggota"),
               (_ref("community_id", "communities"),)),
     TableSpec("staff", Staff, ("staff_id",), "Pengurus dan petugas", "Staff",
               ("pengurus", "penggerak", "co", "petugas", "sdm", "pendamping", "data pengurus"),
-              (_ref("community_id", "communities"),), region_columns=("province_code",)),
+              (_ref("community_id", "communities"),)),
     TableSpec("sessions", Session, ("session_id",), "Pelatihan dan pendampingan", "Trainings and mentoring",
               ("kegiatan", "pelatihan", "pendampingan", "pelatihan dan pendampingan", "sesi"),
               (_ref("community_id", "communities"),)),
@@ -680,13 +681,12 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
               "Prevention of non-procedural placement", ("pencegahan", "pencegahan non prosedural"),
               (_ref("community_id", "communities"),)),
     TableSpec("village_regulations", VillageRegulation, ("village_code", "title"), "Peraturan desa",
-              "Village regulations", ("perdes", "peraturan desa"), region_columns=_REGIONS),
+              "Village regulations", ("perdes", "peraturan desa")),
     TableSpec("departures", Departure, ("village_code", "period"), "Keberangkatan", "Departures",
-              ("keberangkatan", "data keberangkatan", "keberangkatan desa"), region_columns=_REGIONS),
+              ("keberangkatan", "data keberangkatan", "keberangkatan desa")),
     TableSpec("placements", Placement, ("year", "province_code", "regency_code", "sex", "destination_country"),
               "Penempatan PMI (BP2MI)", "Placements (published)",
-              ("penempatan", "data penempatan", "penempatan bp2mi"),
-              region_columns=("province_code", "regency_code")),
+              ("penempatan", "data penempatan", "penempatan bp2mi")),
 )}
 
 #: Tables in the order they are validated (a table after those it references).

@@ -82,7 +82,7 @@ import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -90,6 +90,9 @@ import yaml
 
 from .config import DEFAULT_SEED, RESOURCES_DIR
 from .schema import STAGES, TABLES, load_mentoring_points
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .data import ProgramData
 
 __all__ = ["DEFAULT_SEED", "NOTICE", "SynthResult", "generate_demo", "generate_tables", "program_data"]
 

@@ -21,6 +21,7 @@ No variation
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 import warnings
 from dataclasses import dataclass, field
 from html import escape
@@ -212,7 +213,7 @@ def _lp_separation(y: np.ndarray, X: np.ndarray, names: Sequence[str]) -> None:
 
 # ----------------------------------------------------------------------------- result base
 @dataclass
-class ModelResult:
+class ModelResult(ABC):
     """Base of every result: ``summary()``, ``estimates``, ``interpretation(lang)``.
 
     Attributes
@@ -252,8 +253,9 @@ class ModelResult:
             parts.append("Notes:\n" + "\n".join(f"- {n}" for n in self.notes))
         return "\n".join(parts)
 
-    def interpretation(self, lang: str = "en") -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def interpretation(self, lang: str = "en") -> str:
+        """The result in a few plain sentences, in Indonesian (``'id'``) or English."""
 
     def __str__(self) -> str:
         return self.summary()

@@ -293,29 +293,9 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     es = pd.DataFrame(es_rows).rename(columns={"estimate": "att"})
     if_es = np.column_stack(if_es)
     es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
-    leads = (es["event_time"] < 0).to_numpy()
-    pretrend = None
-    if leads.any():
-        pretrend = _pretrend(es.loc[leads], if_es[:, leads], N, seed)
-        if pretrend["p_value"] < 0.05:
-            warn(f"pre-trend test rejects parallel trends before adoption ({fmt_p(pretrend['p_value'])})", notes)
-    else:
-        warn("no pre-periods in the event window: parallel trends cannot be checked", notes)
-    twfe = _twfe(Y, cohort, months)
-    table = pd.concat([
-        wald_table(["ATT (overall)", "ATT (relative to counterfactual)", "TWFE (biased, contrast)"],
-                   [overall["estimate"], relative["estimate"], twfe["estimate"]],
-                   [overall["std_error"], relative["std_error"], twfe["std_error"]]),
-        wald_table([f"e={e}" for e in es["event_time"]], es["att"].to_numpy(), es["std_error"].to_numpy())],
-        ignore_index=True)
-    return PerdesEffect(estimates=table, n_obs=int(N * len(months)), notes=notes, synthetic=synthetic,
-                        att_gt=att_gt, event_study=es[["event_time", "att", "std_error", "ci_low", "ci_high",
-                                                       "p_value", "cband_low", "cband_high", "n_cohorts",
-                                                       "n_villages"]],
-                        overall=overall, relative=relative, pretrend=pretrend, twfe=twfe, outcome=outcome,
-                        n_treated=int(treated.sum()), n_never_treated=int(never.sum()),
-                        n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(first), month_label(last)),
-                        estimator="callaway_santanna")
+    return _perdes_result(es, if_es, Y, cohort, months, treated, never, (first, last), seed=seed,
+                          overall=overall, relative=relative, att_gt=att_gt, notes=notes, synthetic=synthetic,
+                          outcome=outcome, n_obs=int(N * len(months)), estimator="callaway_santanna")
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -562,11 +542,30 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
     es = pd.DataFrame(rows).rename(columns={"estimate": "att"})
     if_es = np.column_stack(infs)
     es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
+    return _perdes_result(es, if_es, Y, cohort, months, treated, never, (first, last), seed=seed,
+                          overall=overall, relative=relative, att_gt=att_gt, notes=notes, synthetic=synthetic,
+                          outcome=outcome, n_obs=int(N * len(months)), estimator="imputation",
+                          pretrend_test="mean of BJS lead coefficients = 0",
+                          estimator_note=("estimator: Borusyak–Jaravel–Spiess imputation (village and month "
+                                          f"fixed effects fitted on {int(M.sum()):,} untreated village-months, "
+                                          f"effects imputed for {int(D.sum()):,} treated ones); conservative "
+                                          "analytic standard errors clustered by village"))
+
+
+
+def _perdes_result(es: pd.DataFrame, if_es: np.ndarray, Y: np.ndarray, cohort: np.ndarray, months: np.ndarray,
+                   treated: np.ndarray, never: np.ndarray, span: tuple, *, seed: int, overall: dict,
+                   relative: dict, att_gt: pd.DataFrame, notes: list[str], synthetic: bool, outcome: str,
+                   n_obs: int, estimator: str, pretrend_test: str | None = None,
+                   estimator_note: str | None = None) -> "PerdesEffect":
+    """The part both estimators share: pre-trend test, TWFE contrast, estimates table, result."""
+    N = Y.shape[0]
     leads = (es["event_time"] < 0).to_numpy()
     pretrend = None
     if leads.any():
         pretrend = _pretrend(es.loc[leads], if_es[:, leads], N, seed)
-        pretrend["test"] = "mean of BJS lead coefficients = 0"
+        if pretrend_test:
+            pretrend["test"] = pretrend_test
         if pretrend["p_value"] < 0.05:
             warn(f"pre-trend test rejects parallel trends before adoption ({fmt_p(pretrend['p_value'])})", notes)
     else:
@@ -578,17 +577,15 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
                    [overall["std_error"], relative["std_error"], twfe["std_error"]]),
         wald_table([f"e={e}" for e in es["event_time"]], es["att"].to_numpy(), es["std_error"].to_numpy())],
         ignore_index=True)
-    notes.append("estimator: Borusyak–Jaravel–Spiess imputation (village and month fixed effects fitted on "
-                 f"{int(M.sum()):,} untreated village-months, effects imputed for {int(D.sum()):,} treated ones); "
-                 "conservative analytic standard errors clustered by village")
-    return PerdesEffect(estimates=table, n_obs=int(N * T), notes=notes, synthetic=synthetic, att_gt=att_gt,
+    if estimator_note:
+        notes.append(estimator_note)
+    return PerdesEffect(estimates=table, n_obs=n_obs, notes=notes, synthetic=synthetic, att_gt=att_gt,
                         event_study=es[["event_time", "att", "std_error", "ci_low", "ci_high", "p_value",
                                         "cband_low", "cband_high", "n_cohorts", "n_villages"]],
                         overall=overall, relative=relative, pretrend=pretrend, twfe=twfe, outcome=outcome,
                         n_treated=int(treated.sum()), n_never_treated=int(never.sum()),
-                        n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(first), month_label(last)),
-                        estimator="imputation")
-
+                        n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(span[0]), month_label(span[1])),
+                        estimator=estimator)
 
 def _fe_gram(M: np.ndarray, extra: list[np.ndarray] | None = None) -> np.ndarray:
     """Z'Z of village dummies + month dummies (first month dropped) [+ extra indicator columns] on mask M."""
