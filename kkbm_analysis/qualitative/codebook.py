@@ -219,7 +219,7 @@ def load_theme_mapping(entries: Mapping[str, Any] | None, codebook: Codebook, wh
 
 
 def _path_key(path: str) -> str:
-    parts = [p for p in str(path).replace("\\", "/").replace(">", "/").split("/")]
+    parts = str(path).replace("::", "/").replace("\\", "/").replace(">", "/").split("/")
     return "/".join(match_key(p) for p in parts if match_key(p))
 
 
