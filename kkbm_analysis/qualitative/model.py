@@ -59,7 +59,9 @@ class QualProject:
         Columns in :data:`COLUMNS`. ``codes.parent_guid`` is None for top-level codes.
         ``sources.kind`` is ``'text'`` or ``'pdf'`` (the text representation of a PDF).
         ``selections.text`` is the segment's own text where no source text exists
-        (spreadsheets), else None. ``values.entity`` is ``'source'`` or ``'case'``;
+        (spreadsheets), else None. ``values.entity`` is ``'source'`` or ``'case'`` (or ``'selection'``
+        for a spreadsheet's per-segment ``publishable`` column; REFI-QDA has no selection
+        variables, so the writer leaves those out);
         ``case_members.member_kind`` is ``'source'`` or ``'selection'``. ``location`` says
         where an item was read (file, sheet, row or element) for messages.
     skipped : DataFrame
