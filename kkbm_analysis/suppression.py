@@ -33,7 +33,8 @@ Published cells satisfy exact linear equations an attacker can subtract along:
   next finer level present in the table (per indicator x period x disaggregation);
 * time, for flows (:attr:`Indicator.time_additive`): ``'all'`` = sum of years, a
   year = sum of its quarters (or months), a quarter = sum of its months;
-* disaggregation: ``'all'`` = sum of the ``sex=`` cells, and of the ``status=`` cells;
+* disaggregation: ``'all'`` = sum of the ``sex=`` cells, and of the ``status=`` cells (of
+  the cells of any ``variable=`` prefix);
 * links between indicators that publish the same number (e.g. KUR applications and the
   approval rate's denominator; members by status and the KUR-uptake denominator) and
   stock-flow identities (members at *t* = members at *t-1* + members joined in *t*).
@@ -475,7 +476,7 @@ def _equations(df: pd.DataFrame, cells: "_Cells", registry: Mapping[str, Any], N
     # disaggregations: the categories of one variable sum to 'all'
     dis = df["disaggregation"].astype(str)
     all_code = cells.code_of("disaggregation", ["all"])[0]
-    for prefix in ("sex=", "status="):
+    for prefix in sorted({d.split("=", 1)[0] + "=" for d in dis.unique() if "=" in d}):
         rows = np.flatnonzero(dis.str.startswith(prefix).to_numpy() & in_eqs)
         if len(rows) and all_code >= 0:  # separate calls: separate equations per variable
             eqs.hierarchy(rows, cells.find(rows, disaggregation=all_code))
