@@ -178,5 +178,5 @@ def test_not_a_zip_and_missing_parts(tmp_path):
     no_text = tmp_path / "no_text.qdpx"
     with zipfile.ZipFile(no_text, "w") as z:
         z.writestr("project.qde", QDE)
-    with pytest.raises(QdpxError, match="TextSource 1 'Wawancara 1'.*not in the sources/ folder"):
+    with pytest.raises(QdpxError, match="TextSource 1 .*not in the sources/ folder"):
         read_qdpx(no_text)

@@ -205,7 +205,7 @@ class _Run:
         except (QdpxError, RawFileError) as exc:
             self.problem(rel, "", "file", "", "unreadable_file", str(exc))
             return
-        self.fate(rel, "", "file", "accepted", "", project.summary())
+        self.fate(rel, "", "file", "accepted", "", _counts(project))
         for s in project.skipped.itertuples():
             self.fate(rel, _loc(s.location), s.item, "skipped", "not_text", s.reason)
         _ProjectIngest(self, project, rel).ingest()
@@ -440,6 +440,12 @@ class _ProjectIngest:
         self.run.parts["cases"].append(pd.DataFrame({
             "case_id": ids(links["case_guid"], "voice_case").astype("string"),
             "source_id": links["member_guid"].map(source_id).astype("string")}))
+
+
+def _counts(p: QualProject) -> str:
+    """What a file held, in counts only (project and source names may name people)."""
+    return (f"{len(p.sources)} text sources, {len(p.codes)} codes, {len(p.selections)} selections, "
+            f"{len(p.codings)} codings, {len(p.cases)} cases, {len(p.skipped)} items not imported")
 
 
 def _loc(location: Any) -> str:

@@ -68,7 +68,8 @@ def read_qdpx(path: str | Path) -> QualProject:
     -------
     QualProject
         Everything listed in the module docstring; ``location`` columns say
-        ``"<file>: TextSource 3 'name'"`` and similar.
+        ``"<file>: TextSource 3 (<guid>), PlainTextSelection 2"`` and similar (never a
+        source's name, which often names a person).
 
     Raises
     ------
@@ -200,7 +201,7 @@ class _Reader:
 
     def _source(self, src: Any, i: int) -> None:
         tag = src.tag.replace(_NS, "")
-        where = f"{self.name}: {tag} {i} {src.get('name')!r}"
+        where = f"{self.name}: {tag} {i} ({src.get('guid')})"  # never the name: it may name a person
         if tag in _MEDIA:
             n = len(list(src.iter(_NS + "Coding")))
             self.rows["skipped"].append({"location": where, "item": f"{_MEDIA[tag]} source",
@@ -291,7 +292,7 @@ def _text(element: Any, tag: str) -> str | None:
 
 
 # =========================================================================== writing
-def write_qdpx(project: QualProject, path: str | Path) -> Path:
+def write_qdpx(project: QualProject, path: str | Path, *, check: bool = True) -> Path:
     """Write a project as a ``.qdpx`` (deterministic bytes: same project, same file).
 
     Source texts go to ``sources/<guid>.txt`` (UTF-8) referenced as
@@ -299,15 +300,18 @@ def write_qdpx(project: QualProject, path: str | Path) -> Path:
     ``Project.xsd`` prescribes, so the file validates against the schema. Sources without
     a text (spreadsheet imports) get the concatenation of nothing: they are refused.
 
+    ``check=False`` writes selections outside their source's text as they are (the
+    synthetic demo plants such a defect on purpose).
+
     Raises
     ------
     ValueError
-        A source has no text, or a selection lies outside its source's text.
+        A source has no text, or (with ``check``) a selection lies outside its source's text.
     """
     from ..io import atomic_path
 
     path = Path(path)
-    root = _project_element(project)
+    root = _project_element(project, check)
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     with atomic_path(path) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
@@ -335,7 +339,7 @@ def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and value != value)
 
 
-def _project_element(p: QualProject) -> Any:
+def _project_element(p: QualProject, check: bool = True) -> Any:
     ET.register_namespace("", NAMESPACE)
     root = ET.Element(_NS + "Project", {k: v for k, v in (("name", p.name or "project"), ("origin", p.origin)) if v})
     if len(p.users):
@@ -364,7 +368,7 @@ def _project_element(p: QualProject) -> Any:
     if len(p.sources):
         sources = _el(root, _NS + "Sources")
         for s in p.sources.itertuples():
-            _write_source(sources, p, s, types)
+            _write_source(sources, p, s, types, check)
     if p.description:
         _el(root, _NS + "Description", text=p.description)
     return root
@@ -392,7 +396,7 @@ def _write_values(element: Any, values: Any, entity: str, guid: str, types: dict
         _el(vv, _NS + f"{types.get(v.variable_guid, 'Text')}Value", text="" if v.value is None else str(v.value))
 
 
-def _write_source(parent: Any, p: QualProject, s: Any, types: dict[str, str]) -> None:
+def _write_source(parent: Any, p: QualProject, s: Any, types: dict[str, str], check: bool) -> None:
     if not isinstance(s.text, str):
         raise ValueError(f"source {s.name!r} has no text; only projects with source texts can be written as .qdpx")
     src = _el(parent, _NS + "TextSource", {"guid": s.source_guid, "name": s.name,
@@ -403,7 +407,7 @@ def _write_source(parent: Any, p: QualProject, s: Any, types: dict[str, str]) ->
     for sel in sels.itertuples():
         if str(sel.selection_guid).startswith(WHOLE_SOURCE):
             continue
-        if not 0 <= int(sel.start) <= int(sel.end) <= len(s.text):
+        if check and not 0 <= int(sel.start) <= int(sel.end) <= len(s.text):
             raise ValueError(f"selection {sel.selection_guid} ({sel.start}-{sel.end}) lies outside source "
                              f"{s.name!r} ({len(s.text)} characters)")
         element = _el(src, _NS + "PlainTextSelection", {
