@@ -24,6 +24,14 @@ app = typer.Typer(help="kkbm-analysis: evaluate community-based migrant-worker e
 err = Console(stderr=True)
 console = Console()
 
+
+def _add_voices() -> None:
+    from .qualitative.cli import app as voices_app  # issue 11: coded qualitative data
+    app.add_typer(voices_app, name="voices")
+
+
+_add_voices()
+
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
 

@@ -172,9 +172,14 @@ def intercoder_agreement(voices: Voices, *, unit: str = "segment", level: str = 
     unit_pos = {u: j for j, u in enumerate(units["unit"])}
     coder_pos = {c: i for i, c in enumerate(coders)}
     labels = _labels(voices, level)
+    # a code exists only in its own file: units of other files are not units for it
+    code_file = dict(zip(voices.codes["code_id"], voices.codes["file"]))
+    unit_file = units["source_id"].map(dict(zip(voices.sources["source_id"], voices.sources["file"]))).to_numpy()
     rows, stacked = [], []
     for k, grp in coded.groupby(key):
         m = base.copy()
+        if level == "code":
+            m[:, unit_file != code_file.get(k)] = np.nan
         m[grp["coder_id"].map(coder_pos).to_numpy(), grp["unit"].map(unit_pos).to_numpy()] = 1.0
         stacked.append(m)
         rows.append({"key": k, "label": labels.get(k, k), **agreement_statistics(m)})

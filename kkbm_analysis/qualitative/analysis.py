@@ -350,11 +350,12 @@ class Saturation(QualResult):
             return (f"Belum jenuh: {self.run_length} sumber terakhir dari {n} masih menambah tema baru."
                     if lang == "id" else
                     f"Not saturated: within the last {self.run_length} of {n} sources new themes still appeared.")
+        seen = int(self.table["cumulative"].iloc[self.saturated_at - 1])
         if lang == "id":
-            return (f"Jenuh setelah {self.saturated_at} dari {n} sumber: {self.total} tema sudah muncul, dan "
-                    f"{self.run_length} sumber berikutnya tidak menambah tema baru.")
-        return (f"Saturated after {self.saturated_at} of {n} sources: all {self.total} themes had appeared, and the "
-                f"next {self.run_length} sources added none.")
+            return (f"Jenuh setelah {self.saturated_at} dari {n} sumber: {seen} dari {self.total} tema sudah muncul, "
+                    f"dan {self.run_length} sumber berikutnya tidak menambah tema baru.")
+        return (f"Saturated after {self.saturated_at} of {n} sources: {seen} of the {self.total} themes had appeared, "
+                f"and the next {self.run_length} sources added none.")
 
 
 def saturation(voices: Voices, *, level: str = "theme", run_length: int = 3, permutations: int = 200,

@@ -223,13 +223,15 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
         theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
     share = pub[pub["indicator_id"].str.startswith("voices_share:")].assign(
         theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    # every theme of a province shares the denominator (its sources): take it from any published cell
+    province_total = share["denominator"].groupby(level=0).max()
     m = metrics[metrics["region_code"].astype(str) != "ID"].merge(links, on="barrier_id", how="inner")
     params = {"min_sources": min_sources, "raised_share": raised_share, "absent_share": absent_share}
     rows = []
     for r in m.itertuples(index=False):
         key = (str(r.region_code), r.theme_id)
         n_src = count["value"].get(key, np.nan)
-        total = share["denominator"].get(key, np.nan)
+        total = province_total.get(str(r.region_code), np.nan)
         quant = _quant(pd.Series(r._asdict()))
         qual = _qual(n_src, total, min_sources, raised_share, absent_share)
         verdict, rule = _verdict(quant, qual, r.polarity)

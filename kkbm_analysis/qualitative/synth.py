@@ -103,7 +103,7 @@ def theme_probabilities(profiles: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def generate_voices_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, sources_per_province: int = 14,
+def generate_voices_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, sources_per_province: int = 20,
                          data: Any = None, qdpx_provinces: int = 4) -> VoicesDemo:
     """Write the synthetic corpus (see the module docstring) into ``out_dir``.
 
