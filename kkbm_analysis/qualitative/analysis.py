@@ -213,7 +213,8 @@ def published_prevalence(voices: Voices, *, by: str | None = None, min_count: in
     Returns
     -------
     kkbm_analysis.suppression.PublishedTable
-        Indicator ids ``voices_sources:<theme>`` (count of sources),
+        Indicator ids ``voices_sources:all`` (sources in the region),
+        ``voices_sources:<theme>`` (count of sources raising the theme),
         ``voices_share:<theme>`` (proportion of sources) and ``voices_segments:<theme>``
         (segments, a total over the sources that contribute); levels ``national`` and
         ``province``; period ``'all'``.
@@ -245,6 +246,12 @@ def published_prevalence(voices: Voices, *, by: str | None = None, min_count: in
         part["value"] = part["numerator"] / part["denominator"].where(part["denominator"] > 0) \
             if kind == "proportion" else part["numerator"]
         rows.append(part.assign(ci_low=np.nan, ci_high=np.nan, _kind=kind))
+    totals = long.drop_duplicates(["level", "region_code", "disaggregation"])
+    rows.append(pd.DataFrame({
+        "indicator_id": "voices_sources:all", "level": totals["level"], "region_code": totals["region_code"],
+        "period": "all", "disaggregation": totals["disaggregation"], "numerator": totals["sources_total"].astype(float),
+        "denominator": np.nan, "value": totals["sources_total"].astype(float), "ci_low": np.nan, "ci_high": np.nan,
+        "_kind": "count"}))
     table = pd.concat(rows, ignore_index=True)
     registry = {i: _Cell(k) for i, k in zip(table["indicator_id"], table.pop("_kind"))}
     return suppress(table, min_count=min_count, min_denominator=min_denominator, synthetic=voices.synthetic,

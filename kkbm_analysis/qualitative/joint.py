@@ -27,8 +27,9 @@ Convergence rule
 verdict unknown; ``no clear difference`` when the interval holds the national value or the
 verdict is ``similar``; otherwise ``problem`` (worse) or ``no problem`` (better).
 *Voices* (qualitative signal, from the **suppressed** published prevalence, so the verdict
-never reveals a hidden count): ``too small`` when the province has fewer than
-``min_sources`` sources or the theme's count is suppressed; ``raised`` when at least
+never reveals a hidden count): ``too small`` when the province's source count
+(``voices_sources:all``) or the theme's count is suppressed, or the province has fewer
+than ``min_sources`` sources; ``raised`` when at least
 ``raised_share`` of the sources raise the theme; ``absent`` when at most ``absent_share``
 do; else ``some``. For a barrier theme *raised* points to a problem and *absent* to none;
 for a supporting factor *raised* points to no problem, and *absent* says nothing.
@@ -223,8 +224,7 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
         theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
     share = pub[pub["indicator_id"].str.startswith("voices_share:")].assign(
         theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
-    # every theme of a province shares the denominator (its sources): take it from any published cell
-    province_total = share["denominator"].groupby(level=0).max()
+    province_total = count.xs("all", level="theme_id")["value"]
     m = metrics[metrics["region_code"].astype(str) != "ID"].merge(links, on="barrier_id", how="inner")
     params = {"min_sources": min_sources, "raised_share": raised_share, "absent_share": absent_share}
     rows = []
