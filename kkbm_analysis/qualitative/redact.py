@@ -41,6 +41,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+import pandas as pd
 import yaml
 
 from ..config import RESOURCES_DIR
@@ -97,24 +98,32 @@ def gazetteer_names() -> frozenset[str]:
 
 
 @functools.cache
-def _places(provinces: tuple[str, ...]) -> tuple[dict[str, str], frozenset[str]]:
-    """Normalised district/village names of the provinces (all when empty) -> placeholder,
-    and the words too generic to match alone."""
+def _place_words() -> tuple[pd.DataFrame, frozenset[str]]:
+    """Districts and villages (normalised names), and the words too generic to match alone:
+    parts of many place names, and names of provinces and regencies (the published levels)."""
     from ..regions import region_table
 
     table = region_table()
-    published = {normalise_text(n) for n in table.loc[table["level"] <= 2, "name"]}
-    published |= {normalise_text(re.sub(r"(?i)^(kabupaten|kota)\s+", "", n)) for n in table.loc[table["level"] == 2, "name"]}
-    low = table[table["level"] >= 3]
-    words = Counter(w for n in low["name"] for w in normalise_text(n).split())
+    upper = table.loc[table["level"] <= 2, "name"]
+    published = {normalise_text(n) for n in upper}
+    published |= {normalise_text(re.sub(r"(?i)^(kabupaten|kota)\s+", "", n)) for n in upper}
+    low = table.loc[table["level"] >= 3, ["name", "level", "province_code"]].copy()
+    low["key"] = [normalise_text(n) for n in low["name"]]
+    words = Counter(w for k in low["key"] for w in k.split())
     generic = frozenset(w for w, k in words.items() if k >= GENERIC_PLACE_WORD) | published
+    return low[~low["key"].isin(published) & (low["key"] != "")], generic
+
+
+@functools.cache
+def _places(provinces: tuple[str, ...]) -> tuple[dict[str, str], frozenset[str]]:
+    """Normalised district/village names of the provinces (all when empty) -> placeholder,
+    and the words too generic to match alone."""
+    low, generic = _place_words()
     if provinces:
         low = low[low["province_code"].isin(provinces)]
     places: dict[str, str] = {}
-    for name, level in zip(low["name"], low["level"]):
-        key = normalise_text(name)
-        if key and key not in published:
-            places.setdefault(key, "[KECAMATAN]" if level == 3 else "[DESA]")
+    for key, level in zip(low["key"], low["level"]):
+        places.setdefault(key, "[KECAMATAN]" if level == 3 else "[DESA]")
     return places, generic
 
 
