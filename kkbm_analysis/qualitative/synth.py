@@ -19,9 +19,9 @@ that the voices are correlated with the numbers by construction:
   after an honorific that are in no gazetteer, names from the names gazetteer, the
   community's real village and district names, phone numbers, NIKs and e-mail addresses.
   Each is listed in ``ground_truth.json`` (``planted``) so that tests can check that none
-  reaches an output. A bare village name is planted only where the gazetteer rule of
-  :mod:`.redact` applies (not a generic place word, not a regency name); otherwise it is
-  written after ``Desa``;
+  reaches an output. A bare village or district name is planted only where the gazetteer
+  rule of :mod:`.redact` applies (not a generic place word, not a province or regency name);
+  otherwise it is written after ``Desa`` or ``Kecamatan``;
 * about 10 % of sources have no consent, 60 % of the rest are publishable; a quarter of the
   sources are coded by a second coder who omits each coding with probability 0.15 (the
   agreement data are in the ground truth);
@@ -216,8 +216,8 @@ class _Generator:
         sex = "male" if self.rng.random() < 0.5 else "female"
         makers = {
             "informant": lambda: self.plant("participant", slots["informant"]),
-            "desa": lambda: self._village(slots["desa"], prov, template),
-            "kecamatan": lambda: self.plant("district", slots["kecamatan"]),
+            "desa": lambda: self._place(slots["desa"], prov, template, "desa"),
+            "kecamatan": lambda: self._place(slots["kecamatan"], prov, template, "kecamatan"),
             "honorific_name": lambda: ("Pak " if sex == "male" else "Bu ") + self.plant(
                 "honorific_name", self.pick(self.templates["honorific_names"][sex])),
             "gazetteer_name": lambda: self.plant("gazetteer_name",
@@ -230,13 +230,18 @@ class _Generator:
         }
         return template.format(**{k: make() for k, make in makers.items() if "{" + k + "}" in template})
 
-    def _village(self, name: str, prov: str, template: str) -> str:
-        places, generic = _places((prov,))
+    def _place(self, name: str, prov: str, template: str, slot: str) -> str:
+        """The village or district name, bare where the gazetteer rule applies, else after its marker."""
         from ..parsing import normalise_text
+
+        places, generic = _places((prov,))
         key = normalise_text(name)
-        self.plant("village", name)
+        self.plant("village" if slot == "desa" else "district", name)
+        marker = "Desa" if slot == "desa" else "Kecamatan"
+        if template.split("{" + slot + "}")[0].rstrip().endswith(marker):
+            return name  # the template writes the marker itself
         bare_ok = key in places and (" " in key or key not in generic)
-        return name if bare_ok and not template.split("{desa}")[0].rstrip().endswith("Kecamatan") else f"Desa {name}"
+        return name if bare_ok else f"{marker} {name}"
 
     # ------------------------------------------------------------------ truth
     def truth(self, corpus: pd.DataFrame, probs: pd.DataFrame, seed: int, in_qdpx: set) -> dict:
