@@ -402,3 +402,23 @@ def _save_deterministic(wb: Any, path: Path) -> None:
 def load_truth(folder: str | Path) -> dict:
     """The ``ground_truth.json`` of a generated corpus."""
     return json.loads((Path(folder) / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+def demo_voices(processed_dir: str | Path, *, data: Any = None, seed: int = DEFAULT_SEED) -> Any:
+    """The processed voices in ``processed_dir``; for the demo folder (``.../processed/demo-voices``)
+    the SYNTHETIC corpus is generated and ingested first when it is not there yet.
+
+    Raises
+    ------
+    FileNotFoundError
+        Another folder that does not hold processed voices (run ``kkbm voices ingest``).
+    """
+    from ..config import Paths
+    from .cli import run_voices_demo
+    from .voices import Voices
+
+    folder = Path(processed_dir)
+    if not (folder / "segments.parquet").exists() and folder.name == "demo-voices" \
+            and folder.parent.name == "processed":
+        run_voices_demo(Paths(folder.parent.parent.parent), seed=seed, data=data)
+    return Voices.load(folder)
