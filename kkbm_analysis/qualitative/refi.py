@@ -297,8 +297,10 @@ def write_qdpx(project: QualProject, path: str | Path, *, check: bool = True) ->
 
     Source texts go to ``sources/<guid>.txt`` (UTF-8) referenced as
     ``plainTextPath="internal://<guid>.txt"``; every element is written in the order
-    ``Project.xsd`` prescribes, so the file validates against the schema. Sources without
-    a text (spreadsheet imports) get the concatenation of nothing: they are refused.
+    ``Project.xsd`` prescribes, so the file validates against the schema. Sources without a
+    full text (read from a spreadsheet) cannot be written. PDF sources are written as text
+    sources (their PDF file is not kept); per-segment values of spreadsheets are left out
+    (REFI-QDA has no selection variables).
 
     ``check=False`` writes selections outside their source's text as they are (the
     synthetic demo plants such a defect on purpose).
