@@ -29,7 +29,7 @@ Default estimator: Borusyak, Jaravel & Spiess (2024) imputation (``estimator="im
     Pre-trends (BJS section 4.4): on untreated observations only, Y is regressed on the
     fixed effects plus lead indicators e = L..-1 (fitted by partialling the fixed effects
     out of the leads); the lead coefficients are the event-study rows e < 0 and are tested
-    as below (mean of leads, sup-t multiplier bootstrap).
+    as below (mean of leads, sup-t bootstrap-t).
     Guard rail: every month with treated village-months needs at least one untreated
     (never-treated or not-yet-treated) village, otherwise ModelInputError.
 Alternative: Callaway & Sant'Anna (2021), ``estimator="callaway_santanna"``, implemented here
@@ -49,8 +49,9 @@ Aggregations (weights proportional to cohort size, as ``did::aggte``)
     over the event window from a multiplier bootstrap (Rademacher weights).
 Pre-trends
     Leads e = -L..-1 of the event window: a 1-df test that their mean is zero (primary,
-    aimed at linear pre-trends) and a sup-t multiplier-bootstrap test that all are zero
-    (see :func:`_pretrend` for why not a chi-square Wald test).
+    aimed at linear pre-trends) and a sup-t test that all are zero, by a wild restricted
+    bootstrap-t (see :mod:`._pretrend` for why not a Gaussian multiplier bootstrap or a
+    chi-square Wald test).
 Relative effect
     ATT / (mean outcome of treated village-months - ATT), i.e. relative to the
     counterfactual mean; delta-method SE. A ratio of noisy estimates: its intervals cover
@@ -79,6 +80,7 @@ from scipy import sparse, stats
 from ..data import ProgramData
 from ._base import (FEW_CLUSTERS, Z95, ModelInputError, ModelResult, check_lang, fmt, fmt_ci, fmt_p,
                     table_text, wald_table, warn)
+from ._pretrend import bjs_lead_t, cs_lead_t, pretrend_tests
 from ._twoway import TwoWayFE
 from .frames import departures_panel, is_synthetic, month_label
 
@@ -286,11 +288,13 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     overall = _wald(theta, if_theta, N)
     relative = _relative(Y, cohort, months, theta, if_theta, N)
     lo, hi = event_window
-    es_rows, if_es = [], []
+    es_rows, if_es, lead_sels = [], [], []
     for e in range(lo, hi + 1):
         sel = cells["e"] == e
         if not sel.any():
             continue
+        if e < 0:
+            lead_sels.append(sel)
         th, inf = _aggregate(att, psi, p_cell, cohort, cells["g"], sel)
         es_rows.append({"event_time": e, **_wald(th, inf, N), "n_cohorts": int(sel.sum()),
                         "n_villages": int(n_g[sel].sum())})
@@ -300,7 +304,8 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
     return _perdes_result(es, if_es, Y, cohort, months, treated, never, (first, last), seed=seed,
                           overall=overall, relative=relative, att_gt=att_gt, notes=notes, synthetic=synthetic,
-                          outcome=outcome, n_obs=int(N * len(months)), estimator="callaway_santanna")
+                          outcome=outcome, n_obs=int(N * len(months)), estimator="callaway_santanna",
+                          lead_t=cs_lead_t(Y, cohort, never, cells, p_cell, lead_sels) if lead_sels else None)
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -384,31 +389,6 @@ def _relative(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, theta: floa
     est = theta / denom
     inf = (if_theta * M - theta * if_m) / denom**2
     return _wald(est, inf, N)
-
-
-def _pretrend(leads: pd.DataFrame, inf: np.ndarray, N: int, seed: int, n_boot: int = 1999) -> dict:
-    """Pre-trend tests on the event-study leads.
-
-    Primary (``p_value``): the mean of the leads is zero (1 df). With the varying base
-    period each lead is a one-month placebo change, so a linear pre-trend in levels moves
-    every lead the same way and this test has its power there. Secondary
-    (``p_value_joint``): all leads are zero, by a sup-t multiplier bootstrap (no inversion
-    of the leads' covariance, which ~20 adopting villages cannot estimate well: the
-    chi-square Wald test rejected a true null in over half of our simulations). Both are
-    somewhat liberal with few adopting villages (benchmarks/validate_models.py reports
-    their rejection rates under the null).
-    """
-    th, se = leads["att"].to_numpy(), leads["std_error"].to_numpy()
-    mean_if = inf.mean(axis=1)
-    mean, mean_se = float(th.mean()), float(np.sqrt((mean_if**2).sum()) / N)
-    z = mean / mean_se
-    rng = np.random.default_rng(seed + 1)
-    draws = rng.choice([-1.0, 1.0], size=(n_boot, N)) @ inf / N
-    t_max = np.max(np.abs(draws) / se, axis=1)
-    observed = float(np.max(np.abs(th) / se))
-    return {"test": "mean of leads = 0", "estimate": mean, "std_error": mean_se, "statistic": float(z**2), "df": 1,
-            "p_value": float(2 * stats.norm.sf(abs(z))), "p_value_joint": float((t_max >= observed).mean()),
-            "leads": leads["event_time"].astype(int).tolist()}
 
 
 def _uniform_band(es: pd.DataFrame, if_es: np.ndarray, N: int, n_boot: int, seed: int):
@@ -498,8 +478,9 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
     lo, hi = event_window
     rows, infs = [], []
     lead_list = [e for e in range(lo, 0) if (treated[:, None] & (E == e)).any()]
+    lead_t = None
     if lead_list:
-        lead_list, lead_est, pre_inf = _bjs_leads(Y, resid0, fe, E, lead_list, notes)
+        lead_list, lead_est, pre_inf, lead_t = _bjs_leads(Y, resid0, fe, E, lead_list, notes)
         for j, e in enumerate(lead_list):
             sel = E == e
             rows.append({"event_time": e, **_wald(float(lead_est[j]), pre_inf[:, j], N),
@@ -518,7 +499,7 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
     es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
     return _perdes_result(es, if_es, Y, cohort, months, treated, never, (first, last), seed=seed,
                           overall=overall, relative=relative, att_gt=att_gt, notes=notes, synthetic=synthetic,
-                          outcome=outcome, n_obs=int(N * len(months)), estimator="imputation",
+                          outcome=outcome, n_obs=int(N * len(months)), estimator="imputation", lead_t=lead_t,
                           pretrend_test="mean of BJS lead coefficients = 0",
                           estimator_note=("estimator: Borusyak–Jaravel–Spiess imputation (village and month "
                                           f"fixed effects fitted on {int(M.sum()):,} untreated village-months, "
@@ -530,14 +511,17 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
 def _perdes_result(es: pd.DataFrame, if_es: np.ndarray, Y: np.ndarray, cohort: np.ndarray, months: np.ndarray,
                    treated: np.ndarray, never: np.ndarray, span: tuple, *, seed: int, overall: dict,
                    relative: dict, att_gt: pd.DataFrame, notes: list[str], synthetic: bool, outcome: str,
-                   n_obs: int, estimator: str, pretrend_test: str | None = None,
+                   n_obs: int, estimator: str, lead_t=None, pretrend_test: str | None = None,
                    estimator_note: str | None = None) -> "PerdesEffect":
-    """The part both estimators share: pre-trend test, TWFE contrast, estimates table, result."""
+    """The part both estimators share: pre-trend test, TWFE contrast, estimates table, result.
+
+    ``lead_t`` is the estimator's bootstrap of its leads' t-statistics (:mod:`._pretrend`).
+    """
     N = Y.shape[0]
     leads = (es["event_time"] < 0).to_numpy()
     pretrend = None
     if leads.any():
-        pretrend = _pretrend(es.loc[leads], if_es[:, leads], N, seed)
+        pretrend = pretrend_tests(es.loc[leads], if_es[:, leads], N, lead_t, seed)
         if pretrend_test:
             pretrend["test"] = pretrend_test
         if pretrend["p_value"] < 0.05:
@@ -629,7 +613,8 @@ def _bjs_leads(Y: np.ndarray, resid0: np.ndarray, fe: TwoWayFE, E: np.ndarray, l
     small L-square system of the partialled leads, whose rank also tells whether leads are
     collinear with the fixed effects (every pre-period of every adopting village inside the
     window); then leads are dropped from the earliest. Returns the leads kept, their
-    coefficients and N x L influence functions (village clusters, scaled as the CS ones).
+    coefficients, N x L influence functions (village clusters, scaled as the CS ones) and
+    their bootstrap t (:func:`._pretrend.bjs_lead_t`).
     """
     N = Y.shape[0]
     indicators = [fe.mask & (E == e) for e in lead_list]
@@ -644,9 +629,9 @@ def _bjs_leads(Y: np.ndarray, resid0: np.ndarray, fe: TwoWayFE, E: np.ndarray, l
                      "regression")
         lead_list, X, counts = lead_list[1:], X[1:], counts[1:]
     if not lead_list:
-        return [], np.array([]), np.zeros((N, 0))
+        return [], np.array([]), np.zeros((N, 0)), None
     V = np.tensordot(np.linalg.inv(A), X, axes=1)              # L x N x T: coefficient j = sum(V[j] * Y)
     coef = (V * Y[None]).sum(axis=(1, 2))
     resid = resid0 - np.tensordot(coef, X, axes=1)            # residuals of the full regression
     psi = (V * resid[None]).sum(axis=2).T                     # N x L
-    return list(lead_list), coef, psi * N
+    return list(lead_list), coef, psi * N, bjs_lead_t(fe, resid0, X, V)
