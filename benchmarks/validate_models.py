@@ -120,21 +120,20 @@ def evaluate(data: ProgramData, truth: dict, *, n_boot: int = 199) -> list[dict]
     gap = models.province_gap_decomposition(frame, *OAXACA_PAIR, n_boot=n_boot, seed=1)
     rows.append(_from("Oaxaca-Blinder 33 vs 35", "unexplained (DGP: 0 up to LPM approx.)", 0.0,
                       gap.term("unexplained"), kind="approximate"))
-    # Perdes DiD
-    did = models.perdes_effect(data, n_boot=0, estimator="callaway_santanna")
+    # Perdes DiD: both estimators against the same truth (the peer-package comparison is --crosscheck)
     perdes = truth["perdes"]
-    bjs = models.perdes_effect(data, n_boot=0, estimator="imputation")
-    rows.append(_from("BJS imputation", "ATT overall", perdes["att_overall"]["value"], bjs.term("ATT (overall)")))
-    rows.append(_from("Callaway-Sant'Anna", "ATT overall", perdes["att_overall"]["value"], did.term("ATT (overall)")))
-    rows.append(_from("Callaway-Sant'Anna", "ATT relative", perdes["att_overall_relative"]["value"],
-                      did.term("ATT (relative to counterfactual)")))
     by_e = {r["event_time"]: r["att"] for r in perdes["att_by_event_time"]["value"]}
-    for e in (0, 3, 12):
-        rows.append(_from("Callaway-Sant'Anna", f"ATT(e={e})", by_e[e], did.term(f"e={e}")))
-    rows.append(_row("Callaway-Sant'Anna", "pre-trend test rejects (mean of leads)", 0.05, did.pretrend["p_value"],
-                     np.nan, np.nan, np.nan, "rejection"))
-    rows.append(_row("Callaway-Sant'Anna", "pre-trend test rejects (all leads, sup-t)", 0.05,
-                     did.pretrend["p_value_joint"], np.nan, np.nan, np.nan, "rejection"))
+    for label, estimator in (("BJS imputation", "imputation"), ("Callaway-Sant'Anna", "callaway_santanna")):
+        did = models.perdes_effect(data, n_boot=0, estimator=estimator)
+        rows.append(_from(label, "ATT overall", perdes["att_overall"]["value"], did.term("ATT (overall)")))
+        rows.append(_from(label, "ATT relative", perdes["att_overall_relative"]["value"],
+                          did.term("ATT (relative to counterfactual)")))
+        for e in (0, 3, 12):
+            rows.append(_from(label, f"ATT(e={e})", by_e[e], did.term(f"e={e}")))
+        rows.append(_row(label, "pre-trend test rejects (mean of leads)", 0.05, did.pretrend["p_value"],
+                         np.nan, np.nan, np.nan, "rejection"))
+        rows.append(_row(label, "pre-trend test rejects (all leads, sup-t)", 0.05, did.pretrend["p_value_joint"],
+                         np.nan, np.nan, np.nan, "rejection"))
     rows.append(_from("TWFE (biased, contrast)", "ATT overall", perdes["att_overall"]["value"],
                       did.term("TWFE (biased, contrast)"), kind="contrast"))
     return rows
@@ -206,10 +205,12 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                 sd_estimate=("estimate", "std"), mean_se=("std_error", "mean"), coverage=("covered", "mean"))
     out["bias"] = out["mean_estimate"] - out["truth"]
     out["bias_se"] = out["sd_estimate"] / np.sqrt(out["n"])
+    out["rmse"] = np.sqrt((ok["estimate"] - ok["truth"]).pow(2).groupby(
+        [ok["model"], ok["target"], ok["kind"]], sort=False).mean())
     rej = out.index.get_level_values("kind") == "rejection"
-    out.loc[rej, ["mean_estimate", "sd_estimate", "mean_se", "bias", "bias_se"]] = np.nan
+    out.loc[rej, ["mean_estimate", "sd_estimate", "mean_se", "bias", "bias_se", "rmse"]] = np.nan
     out = out.rename(columns={"coverage": "coverage_or_rejection"})
-    return out.reset_index()[["model", "target", "kind", "n", "truth", "mean_estimate", "bias", "bias_se",
+    return out.reset_index()[["model", "target", "kind", "n", "truth", "mean_estimate", "bias", "bias_se", "rmse",
                               "sd_estimate", "mean_se", "coverage_or_rejection"]]
 
 
@@ -231,6 +232,29 @@ def crosscheck_differences(seed: int, scale: str | float = "demo") -> pd.DataFra
                          "differences": [float(theirs.iloc[0]), float(theirs.iloc[1])]}, index=["ATT", "SE"])
 
 
+def summary_markdown(table: pd.DataFrame, *, command: str, seconds: float, errors: int) -> str:
+    """The summary as a short Markdown page: estimates (bias, RMSE, coverage), then rejection rates."""
+    def fmt(v: Any) -> str:
+        return "" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v).replace("|", "\\|")
+
+    def md(df: pd.DataFrame, cols: list[str]) -> str:
+        head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+        return head + "".join("| " + " | ".join(fmt(r[c]) for c in cols) + " |\n" for _, r in df.iterrows())
+
+    est = table[table["kind"] != "rejection"].rename(columns={"coverage_or_rejection": "coverage"})
+    rej = table[table["kind"] == "rejection"].rename(columns={"coverage_or_rejection": "rejection_rate"})
+    n = int(table["n"].max()) if len(table) else 0
+    return (f"# Model validation over synthetic seeds\n\nMade by `{command}` in {seconds / 60:.1f} min "
+            f"({n} seeds; {errors} refused by a guard rail). Each seed is a synthetic programme with effects known "
+            "by construction; every model is fitted and compared with the truth.\n\n"
+            "## Estimates: bias, RMSE and 95 % interval coverage (nominal 0.95)\n\n"
+            "`contrast` rows (TWFE) are biased by design; `approximate` rows have an approximate truth.\n\n"
+            + md(est, ["model", "target", "kind", "n", "truth", "bias", "bias_se", "rmse", "sd_estimate", "mean_se",
+                       "coverage"])
+            + "\n## Rejection rates of tests whose null hypothesis is true (nominal 0.05)\n\n"
+            + md(rej, ["model", "target", "n", "rejection_rate"]))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=200, help="number of seeds (0..N-1), default 200")
@@ -238,7 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="demo", help="'demo' or a float multiplier (e.g. 0.25)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--n-boot", type=int, default=199, help="Oaxaca-Blinder bootstrap draws per seed")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="folder for the CSV files")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="folder for the per-seed CSV")
+    ap.add_argument("--results", default=None, help="folder for the summary (CSV and Markdown with the command); "
+                                                    "default: --out")
     ap.add_argument("--crosscheck", action="store_true", help="compare the DiD with the `differences` package")
     args = ap.parse_args(argv)
     scale = args.scale if args.scale in ("demo", "national") else float(args.scale)
@@ -247,19 +273,26 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"Validating kkbm_analysis.models on {args.seeds} synthetic seeds (scale {scale}, {args.workers} workers)",
           flush=True)
+    start = time.perf_counter()
     results = run_validation(range(args.first_seed, args.first_seed + args.seeds), scale, workers=args.workers,
                              n_boot=args.n_boot)
+    seconds = time.perf_counter() - start
     errors = results[results["kind"] == "error"]
     if len(errors):
         print(f"{len(errors)} seed(s) refused by a guard rail:\n{errors[['seed', 'target']].to_string(index=False)}")
     table = summarise(results)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out, res = Path(args.out), Path(args.results or args.out)
+    for folder in (out, res):
+        folder.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "validate_models_runs.csv", index=False)
-    table.to_csv(out / "validate_models_summary.csv", index=False)
+    table.to_csv(res / "validate_models_summary.csv", index=False, float_format="%.6g")
+    command = "python benchmarks/validate_models.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    (res / "validate_models_summary.md").write_text(
+        summary_markdown(table, command=command.strip(), seconds=seconds, errors=len(errors)), encoding="utf-8")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"\nWritten: {out / 'validate_models_summary.csv'} and validate_models_runs.csv")
+    print(f"\nWritten: {res / 'validate_models_summary.csv'}, validate_models_summary.md and "
+          f"{out / 'validate_models_runs.csv'} ({seconds / 60:.1f} min)")
     return 0
 
 
