@@ -9,7 +9,7 @@ the bias, the SD of the estimates against the mean standard error, and the cover
 
     .venv/bin/python benchmarks/validate_models.py                 # 200 seeds, demo scale
     .venv/bin/python benchmarks/validate_models.py --seeds 20 --scale 0.25
-    .venv/bin/python benchmarks/validate_models.py --crosscheck    # DiD vs the `differences` package
+    .venv/bin/python benchmarks/validate_models.py --crosscheck --seeds 10   # DiD vs peer packages
 
 This is a script, not a test; ``tests/test_models.py`` calls :func:`run_validation` on a
 few seeds at a small scale with a loose bound. Rows whose ``kind`` is ``rejection`` are
@@ -214,22 +214,100 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
                               "sd_estimate", "mean_se", "coverage_or_rejection"]]
 
 
-def crosscheck_differences(seed: int, scale: str | float = "demo") -> pd.DataFrame:
-    """Compare the DiD with the ``differences`` package (if installed) on one seed."""
+# ----------------------------------------------------------------------------- peers of the DiD estimators
+PEERS = {"cs": "differences ATTgt (never-treated controls, simple aggregation)",
+         "did2s": "pyfixest did2s (Gardner two-stage: same point estimates as BJS)",
+         "leads": "pyfixest feols on untreated village-months: y ~ leads | village + month, CRV1 without "
+                  "small-sample factors"}
+
+
+def crosscheck(seed: int, scale: str | float = "demo", window: tuple[int, int] = (-12, 24)) -> list[dict]:
+    """Each DiD estimator of the package against a peer package computing the same estimator, on one seed.
+
+    Callaway–Sant'Anna against the ``differences`` package (ATT and SE). The BJS imputation
+    estimator's point estimates against Gardner's two-stage DiD (``pyfixest.did2s``), which
+    gives the same numbers (first stage: village and month FE on untreated village-months;
+    second stage: the residualised outcome on treatment or event-time dummies); its standard
+    errors are not BJS's (Gardner's GMM variance against BJS's conservative one), so they are
+    shown as a ratio. The BJS pre-trend regression's leads and SEs against ``pyfixest.feols``
+    on the untreated observations. Needs the ``bench`` extra.
+    """
+    import pyfixest as pf
     from differences import ATTgt
 
     data, _ = load_synthetic(seed, scale)
     panel = models.departures_panel(data)
-    ours = models.perdes_effect(panel, n_boot=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", models.ModelWarning)
+        bjs = models.perdes_effect(panel, n_boot=0, event_window=window)
+        cs = models.perdes_effect(panel, n_boot=0, event_window=window, estimator="callaway_santanna")
+    rows: list[dict] = []
+
+    def add(estimator: str, quantity: str, peer: str, ours: float, theirs: float, compare: str = "equal") -> None:
+        rows.append({"seed": seed, "estimator": estimator, "quantity": quantity, "peer": PEERS[peer],
+                     "ours": float(ours), "theirs": float(theirs), "abs_diff": abs(float(ours) - float(theirs)),
+                     "compare": compare})
+
     d = panel.assign(g=panel["cohort"].astype("Float64").astype(float)).set_index(["village_code", "month"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         att = ATTgt(data=d[["y", "g"]], cohort_column="g")
         att.fit(formula="y", control_group="never_treated", progress_bar=False)
-        simple = att.aggregate("simple")
-    theirs = simple.iloc[0]
-    return pd.DataFrame({"ours": [ours.overall["estimate"], ours.overall["std_error"]],
-                         "differences": [float(theirs.iloc[0]), float(theirs.iloc[1])]}, index=["ATT", "SE"])
+        simple = att.aggregate("simple").iloc[0]
+    add("Callaway-Sant'Anna", "ATT overall", "cs", cs.overall["estimate"], simple.iloc[0])
+    add("Callaway-Sant'Anna", "ATT overall SE", "cs", cs.overall["std_error"], simple.iloc[1])
+
+    df = panel.copy()
+    g = df["cohort"].astype("Float64").astype(float)
+    rel = (df["month"] - g).to_numpy()
+    df["treat"] = (rel >= 0).astype(int)                     # NaN (never treated) compares False
+    df["post_e"] = np.where(df["treat"] == 1, rel, -1).astype(int)
+    df["lead"] = np.where((rel >= window[0]) & (rel <= -1), rel, 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pooled = pf.did2s(df, yname="y", first_stage="~ 0 | village_code + month", second_stage="~ 0 + treat",
+                          treatment="treat", cluster="village_code").tidy()
+        by_e = pf.did2s(df, yname="y", first_stage="~ 0 | village_code + month",
+                        second_stage="~ 0 + i(post_e, ref=-1)", treatment="treat", cluster="village_code").tidy()
+        leads = pf.feols("y ~ i(lead, ref=0) | village_code + month", data=df[df["treat"] == 0],
+                         vcov={"CRV1": "village_code"}, ssc=pf.ssc(k_adj=False, G_adj=False), fixef_rm="none",
+                         fixef_tol=1e-12).tidy()
+    add("BJS imputation", "ATT overall", "did2s", bjs.overall["estimate"], pooled["Estimate"].iloc[0])
+    add("BJS imputation", "ATT overall SE (BJS conservative vs Gardner GMM)", "did2s", bjs.overall["std_error"],
+        pooled["Std. Error"].iloc[0], compare="ratio")
+    es = bjs.event_study.set_index("event_time")
+
+    def coef(tidy: pd.DataFrame, column: str) -> pd.Series:
+        return pd.Series(tidy[column].to_numpy(), index=[int(float(k.split("::")[1])) for k in tidy.index])
+
+    for name, tidy, sel, peer in (("ATT(e), e >= 0", by_e, es.index >= 0, "did2s"),
+                                  ("lead coefficients", leads, es.index < 0, "leads")):
+        theirs = coef(tidy, "Estimate").reindex(es.index[sel])
+        worst = (es.loc[sel, "att"] - theirs).abs().idxmax()
+        add("BJS imputation", f"{name} (largest difference, e={worst})", peer, es.loc[worst, "att"], theirs[worst])
+    theirs = coef(leads, "Std. Error").reindex(es.index[es.index < 0])
+    worst = (es.loc[es.index < 0, "std_error"] - theirs).abs().idxmax()
+    add("BJS imputation", f"lead SEs (largest difference, e={worst})", "leads", es.loc[worst, "std_error"],
+        theirs[worst])
+    return rows
+
+
+def crosscheck_markdown(runs: pd.DataFrame, command: str) -> str:
+    """Per estimator and quantity: the largest difference from the peer over the seeds (or the SE ratio)."""
+    runs = runs.assign(quantity=runs["quantity"].str.replace(r" \(largest difference, e=-?\d+\)", "", regex=True),
+                       ratio=runs["ours"] / runs["theirs"])
+    lines = [f"# The DiD estimators against peer packages\n\nMade by `{command}` ({runs['seed'].nunique()} seeds). "
+             "Each estimator is compared with a package computing the same estimator: differences should be "
+             "rounding, except that pyfixest's did2s demeans its first stage iteratively to its own default "
+             "tolerance (about 1e-6 here). The BJS and Gardner standard errors are different estimators of the "
+             "variance (BJS's is conservative), so only their ratio is shown.\n",
+             "| estimator | quantity | peer | seeds | largest abs. difference | ours / peer (mean) |",
+             "|---|---|---|---|---|---|"]
+    for (est, q, peer, compare), grp in runs.groupby(["estimator", "quantity", "peer", "compare"], sort=False):
+        lines.append(f"| {est} | {q} | {peer.replace('|', chr(92) + '|')} | {len(grp)} | "
+                     + ("(different estimators of the variance)" if compare == "ratio" else f"{grp['abs_diff'].max():.2e}")
+                     + f" | {grp['ratio'].mean():.3f} |")
+    return "\n".join(lines) + "\n"
 
 
 def summary_markdown(table: pd.DataFrame, *, command: str, seconds: float, errors: int) -> str:
@@ -265,11 +343,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="folder for the per-seed CSV")
     ap.add_argument("--results", default=None, help="folder for the summary (CSV and Markdown with the command); "
                                                     "default: --out")
-    ap.add_argument("--crosscheck", action="store_true", help="compare the DiD with the `differences` package")
+    ap.add_argument("--crosscheck", action="store_true",
+                    help="compare each DiD estimator with a peer package on --seeds seeds (the bench extra)")
     args = ap.parse_args(argv)
     scale = args.scale if args.scale in ("demo", "national") else float(args.scale)
+    command = "python benchmarks/validate_models.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.crosscheck:
-        print(crosscheck_differences(args.first_seed, scale).to_string())
+        runs = pd.DataFrame([r for s in range(args.first_seed, args.first_seed + args.seeds)
+                             for r in crosscheck(s, scale)])
+        res = Path(args.results or args.out)
+        res.mkdir(parents=True, exist_ok=True)
+        runs.to_csv(res / "did_peer_crosscheck.csv", index=False, float_format="%.10g")
+        text = crosscheck_markdown(runs, command.strip())
+        (res / "did_peer_crosscheck.md").write_text(text, encoding="utf-8")
+        print(text)
         return 0
     print(f"Validating kkbm_analysis.models on {args.seeds} synthetic seeds (scale {scale}, {args.workers} workers)",
           flush=True)
@@ -286,7 +373,6 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "validate_models_runs.csv", index=False)
     table.to_csv(res / "validate_models_summary.csv", index=False, float_format="%.6g")
-    command = "python benchmarks/validate_models.py " + " ".join(sys.argv[1:] if argv is None else argv)
     (res / "validate_models_summary.md").write_text(
         summary_markdown(table, command=command.strip(), seconds=seconds, errors=len(errors)), encoding="utf-8")
     with pd.option_context("display.width", 200, "display.max_columns", 20):

@@ -381,3 +381,26 @@ def test_sup_t_rejects_a_planted_pre_trend_and_is_reproducible(estimator, demo_p
         other = models.perdes_effect(panel.assign(y=panel["y"] + dip), estimator=estimator, n_boot=0, seed=1)
     assert res.pretrend["p_value_joint"] < 0.01
     assert again.pretrend == res.pretrend and other.pretrend["p_value_joint"] < 0.01
+
+
+# ----------------------------------------------------------------------------- peer packages (bench extra)
+def test_each_estimator_matches_its_peer_package():
+    """Callaway–Sant'Anna = the differences package; BJS point estimates = Gardner's two-stage DiD (pyfixest);
+    BJS leads and their SEs = pyfixest's feols on the untreated observations."""
+    pytest.importorskip("pyfixest", reason="peer package of the benchmarks (pip install -e .[bench])")
+    pytest.importorskip("differences", reason="peer package of the benchmarks (pip install -e .[bench])")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    try:
+        import validate_models as vm
+    finally:
+        sys.path.pop(0)
+    rows = pd.DataFrame(vm.crosscheck(DEFAULT_SEED, "demo"))
+    exact = rows[(rows["compare"] == "equal") & ~rows["peer"].str.startswith("pyfixest did2s")]
+    assert len(exact) == 4 and (exact["abs_diff"] < 1e-8).all(), exact.to_string()
+    did2s = rows[(rows["compare"] == "equal") & rows["peer"].str.startswith("pyfixest did2s")]
+    assert len(did2s) == 2 and (did2s["abs_diff"] < 1e-4).all(), did2s.to_string()   # its demeaning tolerance
+    ratio = rows.loc[rows["compare"] == "ratio"].iloc[0]
+    assert 0.8 < ratio["ours"] / ratio["theirs"] < 1.5       # BJS's conservative SE against Gardner's
