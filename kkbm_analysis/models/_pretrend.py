@@ -63,8 +63,7 @@ def pretrend_tests(leads: pd.DataFrame, inf: np.ndarray, N: int, lead_t: LeadT, 
     mean_if = inf.mean(axis=1)
     mean, mean_se = float(th.mean()), float(np.sqrt((mean_if**2).sum()) / N)
     z = mean / mean_se
-    with np.errstate(divide="ignore", invalid="ignore"):
-        observed = float(np.max(np.where(se > 0, np.abs(th) / se, 0.0)))
+    observed = float(np.max(np.abs(_ratio(th, se))))
     rng = np.random.default_rng(seed + 1)
     v = rng.choice([-1.0, 1.0], size=(n_boot, N))
     t_max = np.concatenate([np.max(np.abs(lead_t(v[b:b + DRAWS_PER_BATCH])), axis=1)

@@ -64,10 +64,12 @@ TWFE (contrast only)
     2021; de Chaisemartin & D'Haultfoeuille 2020), as they do here; do not use it.
 
 Why not a package: ``csdid`` 0.4.3 and ``differences`` 0.3.0 both run on pandas 3.1 /
-numpy 2.4 and reproduce these ATT(g, t) exactly (benchmarks/validate_models.py
-``--crosscheck`` compares), but ``differences`` emits pandas-4 deprecation warnings and
-pulls in polars, and ``csdid`` pulls in twine/keyring/plotnine; the estimator without
-covariates is a few lines of linear algebra, validated against the synthetic truth.
+numpy 2.4 and reproduce these ATT(g, t) exactly, and ``pyfixest``'s ``did2s`` (Gardner's
+two-stage DiD) gives the imputation estimator's point estimates (benchmarks/validate_models.py
+``--crosscheck`` compares each estimator with its peer), but ``differences`` emits pandas-4
+deprecation warnings and pulls in polars, ``csdid`` pulls in twine/keyring/plotnine, and
+neither gives BJS's conservative variance or its pre-trend regression; without covariates
+both estimators are a few lines of linear algebra, validated against the synthetic truth.
 """
 from __future__ import annotations
 
