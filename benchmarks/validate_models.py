@@ -4,12 +4,15 @@ For each seed the synthetic programme data are generated with effects known by
 construction (:mod:`kkbm_analysis.synth`), every model of :mod:`kkbm_analysis.models` is
 fitted, and each target parameter's estimate and 95% interval are compared with the
 ground truth. The report gives, per model and target: the mean truth, the mean estimate,
-the bias, the SD of the estimates against the mean standard error, and the coverage
+the bias, the RMSE, the SD of the error against the mean standard error, and the coverage
 (share of intervals containing the truth: near 0.95 when estimator and SEs are right).
 
     .venv/bin/python benchmarks/validate_models.py                 # 200 seeds, demo scale
     .venv/bin/python benchmarks/validate_models.py --seeds 20 --scale 0.25
     .venv/bin/python benchmarks/validate_models.py --crosscheck --seeds 10   # DiD vs peer packages
+
+With ``--results benchmarks/results`` the summaries are written where they are committed
+(``validate_models_summary.md`` and ``did_peer_crosscheck.md`` name the command that made them).
 
 This is a script, not a test; ``tests/test_models.py`` calls :func:`run_validation` on a
 few seeds at a small scale with a loose bound. Rows whose ``kind`` is ``rejection`` are
@@ -198,20 +201,23 @@ def _progress(show: bool, i: int, n: int, start: float) -> None:
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per model and target: mean truth, mean estimate, bias, SD vs mean SE, coverage (or rejection rate)."""
-    ok = results[results["kind"] != "error"]
+    """Per model and target: mean truth, bias, RMSE, SD of the error vs mean SE, coverage (or rejection rate).
+
+    The truth can differ by seed (e.g. the realised ATT), so the spread compared with the mean
+    standard error is that of the error (estimate - that seed's truth), not of the estimates.
+    """
+    ok = results[results["kind"] != "error"].assign(error=lambda d: d["estimate"] - d["truth"])
     g = ok.groupby(["model", "target", "kind"], sort=False)
     out = g.agg(n=("estimate", "size"), truth=("truth", "mean"), mean_estimate=("estimate", "mean"),
-                sd_estimate=("estimate", "std"), mean_se=("std_error", "mean"), coverage=("covered", "mean"))
-    out["bias"] = out["mean_estimate"] - out["truth"]
-    out["bias_se"] = out["sd_estimate"] / np.sqrt(out["n"])
-    out["rmse"] = np.sqrt((ok["estimate"] - ok["truth"]).pow(2).groupby(
-        [ok["model"], ok["target"], ok["kind"]], sort=False).mean())
+                bias=("error", "mean"), sd_error=("error", "std"), mean_se=("std_error", "mean"),
+                coverage=("covered", "mean"))
+    out["bias_se"] = out["sd_error"] / np.sqrt(out["n"])
+    out["rmse"] = np.sqrt(g["error"].apply(lambda e: (e**2).mean()))
     rej = out.index.get_level_values("kind") == "rejection"
-    out.loc[rej, ["mean_estimate", "sd_estimate", "mean_se", "bias", "bias_se", "rmse"]] = np.nan
+    out.loc[rej, ["mean_estimate", "sd_error", "mean_se", "bias", "bias_se", "rmse"]] = np.nan
     out = out.rename(columns={"coverage": "coverage_or_rejection"})
     return out.reset_index()[["model", "target", "kind", "n", "truth", "mean_estimate", "bias", "bias_se", "rmse",
-                              "sd_estimate", "mean_se", "coverage_or_rejection"]]
+                              "sd_error", "mean_se", "coverage_or_rejection"]]
 
 
 # ----------------------------------------------------------------------------- peers of the DiD estimators
@@ -326,8 +332,10 @@ def summary_markdown(table: pd.DataFrame, *, command: str, seconds: float, error
             f"({n} seeds; {errors} refused by a guard rail). Each seed is a synthetic programme with effects known "
             "by construction; every model is fitted and compared with the truth.\n\n"
             "## Estimates: bias, RMSE and 95 % interval coverage (nominal 0.95)\n\n"
-            "`contrast` rows (TWFE) are biased by design; `approximate` rows have an approximate truth.\n\n"
-            + md(est, ["model", "target", "kind", "n", "truth", "bias", "bias_se", "rmse", "sd_estimate", "mean_se",
+            "`contrast` rows (TWFE) are biased by design; `approximate` rows have an approximate truth. "
+            "The truth can vary by seed: `bias`, `rmse` and `sd_error` are of the estimate minus that seed's "
+            "truth; `sd_error` near `mean_se` means the standard errors are right.\n\n"
+            + md(est, ["model", "target", "kind", "n", "truth", "bias", "bias_se", "rmse", "sd_error", "mean_se",
                        "coverage"])
             + "\n## Rejection rates of tests whose null hypothesis is true (nominal 0.05)\n\n"
             + md(rej, ["model", "target", "n", "rejection_rate"]))
