@@ -9,7 +9,10 @@ It is kept here, not in the package, as the reference: the package's result must
 1e-8 (every estimate, standard error, event-study row, uniform band, pre-trend statistic,
 ATT(g, t) cell and note) on the demo seed, on other seeds, and on hand-made panels that
 exercise the awkward cases (no never-treated village, a cohort of one village, leads that
-are collinear with the fixed effects, villages left out of the panel).
+are collinear with the fixed effects, villages left out of the panel). The sup-t pre-trend test
+is the one deliberate change (a wild restricted bootstrap-t, tested on its own below). Also
+here: the fixed-effects solver against plain least squares, and, with the ``bench`` extra,
+each estimator against its peer package.
 """
 from __future__ import annotations
 
@@ -337,6 +340,28 @@ def test_guard_rails_are_unchanged():
     panel = random_panel(rng, 20, 24, never=False, cohorts=(3, 5))     # every village treated by month 5
     with pytest.raises(ModelInputError, match="no untreated village in"):
         models.perdes_effect(panel, n_boot=0)
+
+
+def test_two_way_fe_is_the_least_squares_fit():
+    from kkbm_analysis.models._twoway import TwoWayFE
+
+    rng = np.random.default_rng(8)
+    N, T = 30, 12
+    mask = rng.random((N, T)) < 0.7
+    mask[:, 0] = True                                            # connected through the first period
+    Y = rng.normal(size=(N, T))
+    rows, cols = np.nonzero(mask)
+    Z = np.hstack([np.eye(N)[rows], np.eye(T)[cols][:, 1:]])     # village dummies, month dummies but the first
+    b = np.linalg.lstsq(Z, Y[rows, cols], rcond=None)[0]
+    fe = TwoWayFE(mask)
+    np.testing.assert_allclose(fe.fitted(Y)[mask], Z @ b, rtol=0, atol=1e-12)
+    a, l = fe.solve(np.zeros((N, 1)), np.zeros((T, 1)))
+    assert not a.any() and not l.any()
+    resid = fe.residuals(Y)
+    assert (resid[~mask] == 0).all() and np.allclose(resid.sum(axis=1), 0) and np.allclose(resid.sum(axis=0), 0)
+    mask[3] = False
+    with pytest.raises(np.linalg.LinAlgError, match="no cell"):
+        TwoWayFE(mask)
 
 
 # ----------------------------------------------------------------------------- sup-t pre-trend test
