@@ -4,12 +4,15 @@ For each seed the synthetic programme data are generated with effects known by
 construction (:mod:`kkbm_analysis.synth`), every model of :mod:`kkbm_analysis.models` is
 fitted, and each target parameter's estimate and 95% interval are compared with the
 ground truth. The report gives, per model and target: the mean truth, the mean estimate,
-the bias, the SD of the estimates against the mean standard error, and the coverage
+the bias, the RMSE, the SD of the error against the mean standard error, and the coverage
 (share of intervals containing the truth: near 0.95 when estimator and SEs are right).
 
     .venv/bin/python benchmarks/validate_models.py                 # 200 seeds, demo scale
     .venv/bin/python benchmarks/validate_models.py --seeds 20 --scale 0.25
-    .venv/bin/python benchmarks/validate_models.py --crosscheck    # DiD vs the `differences` package
+    .venv/bin/python benchmarks/validate_models.py --crosscheck --seeds 10   # DiD vs peer packages
+
+With ``--results benchmarks/results`` the summaries are written where they are committed
+(``validate_models_summary.md`` and ``did_peer_crosscheck.md`` name the command that made them).
 
 This is a script, not a test; ``tests/test_models.py`` calls :func:`run_validation` on a
 few seeds at a small scale with a loose bound. Rows whose ``kind`` is ``rejection`` are
@@ -120,21 +123,20 @@ def evaluate(data: ProgramData, truth: dict, *, n_boot: int = 199) -> list[dict]
     gap = models.province_gap_decomposition(frame, *OAXACA_PAIR, n_boot=n_boot, seed=1)
     rows.append(_from("Oaxaca-Blinder 33 vs 35", "unexplained (DGP: 0 up to LPM approx.)", 0.0,
                       gap.term("unexplained"), kind="approximate"))
-    # Perdes DiD
-    did = models.perdes_effect(data, n_boot=0, estimator="callaway_santanna")
+    # Perdes DiD: both estimators against the same truth (the peer-package comparison is --crosscheck)
     perdes = truth["perdes"]
-    bjs = models.perdes_effect(data, n_boot=0, estimator="imputation")
-    rows.append(_from("BJS imputation", "ATT overall", perdes["att_overall"]["value"], bjs.term("ATT (overall)")))
-    rows.append(_from("Callaway-Sant'Anna", "ATT overall", perdes["att_overall"]["value"], did.term("ATT (overall)")))
-    rows.append(_from("Callaway-Sant'Anna", "ATT relative", perdes["att_overall_relative"]["value"],
-                      did.term("ATT (relative to counterfactual)")))
     by_e = {r["event_time"]: r["att"] for r in perdes["att_by_event_time"]["value"]}
-    for e in (0, 3, 12):
-        rows.append(_from("Callaway-Sant'Anna", f"ATT(e={e})", by_e[e], did.term(f"e={e}")))
-    rows.append(_row("Callaway-Sant'Anna", "pre-trend test rejects (mean of leads)", 0.05, did.pretrend["p_value"],
-                     np.nan, np.nan, np.nan, "rejection"))
-    rows.append(_row("Callaway-Sant'Anna", "pre-trend test rejects (all leads, sup-t)", 0.05,
-                     did.pretrend["p_value_joint"], np.nan, np.nan, np.nan, "rejection"))
+    for label, estimator in (("BJS imputation", "imputation"), ("Callaway-Sant'Anna", "callaway_santanna")):
+        did = models.perdes_effect(data, n_boot=0, estimator=estimator)
+        rows.append(_from(label, "ATT overall", perdes["att_overall"]["value"], did.term("ATT (overall)")))
+        rows.append(_from(label, "ATT relative", perdes["att_overall_relative"]["value"],
+                          did.term("ATT (relative to counterfactual)")))
+        for e in (0, 3, 12):
+            rows.append(_from(label, f"ATT(e={e})", by_e[e], did.term(f"e={e}")))
+        rows.append(_row(label, "pre-trend test rejects (mean of leads)", 0.05, did.pretrend["p_value"],
+                         np.nan, np.nan, np.nan, "rejection"))
+        rows.append(_row(label, "pre-trend test rejects (all leads, sup-t)", 0.05, did.pretrend["p_value_joint"],
+                         np.nan, np.nan, np.nan, "rejection"))
     rows.append(_from("TWFE (biased, contrast)", "ATT overall", perdes["att_overall"]["value"],
                       did.term("TWFE (biased, contrast)"), kind="contrast"))
     return rows
@@ -199,36 +201,144 @@ def _progress(show: bool, i: int, n: int, start: float) -> None:
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
-    """Per model and target: mean truth, mean estimate, bias, SD vs mean SE, coverage (or rejection rate)."""
-    ok = results[results["kind"] != "error"]
+    """Per model and target: mean truth, bias, RMSE, SD of the error vs mean SE, coverage (or rejection rate).
+
+    The truth can differ by seed (e.g. the realised ATT), so the spread compared with the mean
+    standard error is that of the error (estimate - that seed's truth), not of the estimates.
+    """
+    ok = results[results["kind"] != "error"].assign(error=lambda d: d["estimate"] - d["truth"])
     g = ok.groupby(["model", "target", "kind"], sort=False)
     out = g.agg(n=("estimate", "size"), truth=("truth", "mean"), mean_estimate=("estimate", "mean"),
-                sd_estimate=("estimate", "std"), mean_se=("std_error", "mean"), coverage=("covered", "mean"))
-    out["bias"] = out["mean_estimate"] - out["truth"]
-    out["bias_se"] = out["sd_estimate"] / np.sqrt(out["n"])
+                bias=("error", "mean"), sd_error=("error", "std"), mean_se=("std_error", "mean"),
+                coverage=("covered", "mean"))
+    out["bias_se"] = out["sd_error"] / np.sqrt(out["n"])
+    out["rmse"] = np.sqrt(g["error"].apply(lambda e: (e**2).mean()))
     rej = out.index.get_level_values("kind") == "rejection"
-    out.loc[rej, ["mean_estimate", "sd_estimate", "mean_se", "bias", "bias_se"]] = np.nan
+    out.loc[rej, ["mean_estimate", "sd_error", "mean_se", "bias", "bias_se", "rmse"]] = np.nan
     out = out.rename(columns={"coverage": "coverage_or_rejection"})
-    return out.reset_index()[["model", "target", "kind", "n", "truth", "mean_estimate", "bias", "bias_se",
-                              "sd_estimate", "mean_se", "coverage_or_rejection"]]
+    return out.reset_index()[["model", "target", "kind", "n", "truth", "mean_estimate", "bias", "bias_se", "rmse",
+                              "sd_error", "mean_se", "coverage_or_rejection"]]
 
 
-def crosscheck_differences(seed: int, scale: str | float = "demo") -> pd.DataFrame:
-    """Compare the DiD with the ``differences`` package (if installed) on one seed."""
+# ----------------------------------------------------------------------------- peers of the DiD estimators
+PEERS = {"cs": "differences ATTgt (never-treated controls, simple aggregation)",
+         "did2s": "pyfixest did2s (Gardner two-stage: same point estimates as BJS)",
+         "leads": "pyfixest feols on untreated village-months: y ~ leads | village + month, CRV1 without "
+                  "small-sample factors"}
+
+
+def crosscheck(seed: int, scale: str | float = "demo", window: tuple[int, int] = (-12, 24)) -> list[dict]:
+    """Each DiD estimator of the package against a peer package computing the same estimator, on one seed.
+
+    Callaway–Sant'Anna against the ``differences`` package (ATT and SE). The BJS imputation
+    estimator's point estimates against Gardner's two-stage DiD (``pyfixest.did2s``), which
+    gives the same numbers (first stage: village and month FE on untreated village-months;
+    second stage: the residualised outcome on treatment or event-time dummies); its standard
+    errors are not BJS's (Gardner's GMM variance against BJS's conservative one), so they are
+    shown as a ratio. The BJS pre-trend regression's leads and SEs against ``pyfixest.feols``
+    on the untreated observations. Needs the ``bench`` extra.
+    """
+    import pyfixest as pf
     from differences import ATTgt
 
     data, _ = load_synthetic(seed, scale)
     panel = models.departures_panel(data)
-    ours = models.perdes_effect(panel, n_boot=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", models.ModelWarning)
+        bjs = models.perdes_effect(panel, n_boot=0, event_window=window)
+        cs = models.perdes_effect(panel, n_boot=0, event_window=window, estimator="callaway_santanna")
+    rows: list[dict] = []
+
+    def add(estimator: str, quantity: str, peer: str, ours: float, theirs: float, compare: str = "equal") -> None:
+        rows.append({"seed": seed, "estimator": estimator, "quantity": quantity, "peer": PEERS[peer],
+                     "ours": float(ours), "theirs": float(theirs), "abs_diff": abs(float(ours) - float(theirs)),
+                     "compare": compare})
+
     d = panel.assign(g=panel["cohort"].astype("Float64").astype(float)).set_index(["village_code", "month"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         att = ATTgt(data=d[["y", "g"]], cohort_column="g")
         att.fit(formula="y", control_group="never_treated", progress_bar=False)
-        simple = att.aggregate("simple")
-    theirs = simple.iloc[0]
-    return pd.DataFrame({"ours": [ours.overall["estimate"], ours.overall["std_error"]],
-                         "differences": [float(theirs.iloc[0]), float(theirs.iloc[1])]}, index=["ATT", "SE"])
+        simple = att.aggregate("simple").iloc[0]
+    add("Callaway-Sant'Anna", "ATT overall", "cs", cs.overall["estimate"], simple.iloc[0])
+    add("Callaway-Sant'Anna", "ATT overall SE", "cs", cs.overall["std_error"], simple.iloc[1])
+
+    df = panel.copy()
+    g = df["cohort"].astype("Float64").astype(float)
+    rel = (df["month"] - g).to_numpy()
+    df["treat"] = (rel >= 0).astype(int)                     # NaN (never treated) compares False
+    df["post_e"] = np.where(df["treat"] == 1, rel, -1).astype(int)
+    df["lead"] = np.where((rel >= window[0]) & (rel <= -1), rel, 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pooled = pf.did2s(df, yname="y", first_stage="~ 0 | village_code + month", second_stage="~ 0 + treat",
+                          treatment="treat", cluster="village_code").tidy()
+        by_e = pf.did2s(df, yname="y", first_stage="~ 0 | village_code + month",
+                        second_stage="~ 0 + i(post_e, ref=-1)", treatment="treat", cluster="village_code").tidy()
+        leads = pf.feols("y ~ i(lead, ref=0) | village_code + month", data=df[df["treat"] == 0],
+                         vcov={"CRV1": "village_code"}, ssc=pf.ssc(k_adj=False, G_adj=False), fixef_rm="none",
+                         fixef_tol=1e-12).tidy()
+    add("BJS imputation", "ATT overall", "did2s", bjs.overall["estimate"], pooled["Estimate"].iloc[0])
+    add("BJS imputation", "ATT overall SE (BJS conservative vs Gardner GMM)", "did2s", bjs.overall["std_error"],
+        pooled["Std. Error"].iloc[0], compare="ratio")
+    es = bjs.event_study.set_index("event_time")
+
+    def coef(tidy: pd.DataFrame, column: str) -> pd.Series:
+        return pd.Series(tidy[column].to_numpy(), index=[int(float(k.split("::")[1])) for k in tidy.index])
+
+    for name, tidy, sel, peer in (("ATT(e), e >= 0", by_e, es.index >= 0, "did2s"),
+                                  ("lead coefficients", leads, es.index < 0, "leads")):
+        theirs = coef(tidy, "Estimate").reindex(es.index[sel])
+        worst = (es.loc[sel, "att"] - theirs).abs().idxmax()
+        add("BJS imputation", f"{name} (largest difference, e={worst})", peer, es.loc[worst, "att"], theirs[worst])
+    theirs = coef(leads, "Std. Error").reindex(es.index[es.index < 0])
+    worst = (es.loc[es.index < 0, "std_error"] - theirs).abs().idxmax()
+    add("BJS imputation", f"lead SEs (largest difference, e={worst})", "leads", es.loc[worst, "std_error"],
+        theirs[worst])
+    return rows
+
+
+def crosscheck_markdown(runs: pd.DataFrame, command: str) -> str:
+    """Per estimator and quantity: the largest difference from the peer over the seeds (or the SE ratio)."""
+    runs = runs.assign(quantity=runs["quantity"].str.replace(r" \(largest difference, e=-?\d+\)", "", regex=True),
+                       ratio=runs["ours"] / runs["theirs"])
+    lines = [f"# The DiD estimators against peer packages\n\nMade by `{command}` ({runs['seed'].nunique()} seeds). "
+             "Each estimator is compared with a package computing the same estimator: differences should be "
+             "rounding, except that pyfixest's did2s demeans its first stage iteratively to its own default "
+             "tolerance (about 1e-6 here). The BJS and Gardner standard errors are different estimators of the "
+             "variance (BJS's is conservative), so only their ratio is shown.\n",
+             "| estimator | quantity | peer | seeds | largest abs. difference | ours / peer (mean) |",
+             "|---|---|---|---|---|---|"]
+    for (est, q, peer, compare), grp in runs.groupby(["estimator", "quantity", "peer", "compare"], sort=False):
+        lines.append(f"| {est} | {q} | {peer.replace('|', chr(92) + '|')} | {len(grp)} | "
+                     + ("(different estimators of the variance)" if compare == "ratio" else f"{grp['abs_diff'].max():.2e}")
+                     + f" | {grp['ratio'].mean():.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_markdown(table: pd.DataFrame, *, command: str, seconds: float, errors: int) -> str:
+    """The summary as a short Markdown page: estimates (bias, RMSE, coverage), then rejection rates."""
+    def fmt(v: Any) -> str:
+        return "" if pd.isna(v) else f"{v:.3f}" if isinstance(v, float) else str(v).replace("|", "\\|")
+
+    def md(df: pd.DataFrame, cols: list[str]) -> str:
+        head = "| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n"
+        return head + "".join("| " + " | ".join(fmt(r[c]) for c in cols) + " |\n" for _, r in df.iterrows())
+
+    est = table[table["kind"] != "rejection"].rename(columns={"coverage_or_rejection": "coverage"})
+    rej = table[table["kind"] == "rejection"].rename(columns={"coverage_or_rejection": "rejection_rate"})
+    n = int(table["n"].max()) if len(table) else 0
+    return (f"# Model validation over synthetic seeds\n\nMade by `{command}` in {seconds / 60:.1f} min "
+            f"({n} seeds; {errors} refused by a guard rail). Each seed is a synthetic programme with effects known "
+            "by construction; every model is fitted and compared with the truth.\n\n"
+            "## Estimates: bias, RMSE and 95 % interval coverage (nominal 0.95)\n\n"
+            "`contrast` rows (TWFE) are biased by design; `approximate` rows have an approximate truth. "
+            "The truth can vary by seed: `bias`, `rmse` and `sd_error` are of the estimate minus that seed's "
+            "truth; `sd_error` near `mean_se` means the standard errors are right.\n\n"
+            + md(est, ["model", "target", "kind", "n", "truth", "bias", "bias_se", "rmse", "sd_error", "mean_se",
+                       "coverage"])
+            + "\n## Rejection rates of tests whose null hypothesis is true (nominal 0.05)\n\n"
+            + md(rej, ["model", "target", "n", "rejection_rate"]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -238,28 +348,45 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scale", default="demo", help="'demo' or a float multiplier (e.g. 0.25)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--n-boot", type=int, default=199, help="Oaxaca-Blinder bootstrap draws per seed")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="folder for the CSV files")
-    ap.add_argument("--crosscheck", action="store_true", help="compare the DiD with the `differences` package")
+    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "out"), help="folder for the per-seed CSV")
+    ap.add_argument("--results", default=None, help="folder for the summary (CSV and Markdown with the command); "
+                                                    "default: --out")
+    ap.add_argument("--crosscheck", action="store_true",
+                    help="compare each DiD estimator with a peer package on --seeds seeds (the bench extra)")
     args = ap.parse_args(argv)
     scale = args.scale if args.scale in ("demo", "national") else float(args.scale)
+    command = "python benchmarks/validate_models.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.crosscheck:
-        print(crosscheck_differences(args.first_seed, scale).to_string())
+        runs = pd.DataFrame([r for s in range(args.first_seed, args.first_seed + args.seeds)
+                             for r in crosscheck(s, scale)])
+        res = Path(args.results or args.out)
+        res.mkdir(parents=True, exist_ok=True)
+        runs.to_csv(res / "did_peer_crosscheck.csv", index=False, float_format="%.10g")
+        text = crosscheck_markdown(runs, command.strip())
+        (res / "did_peer_crosscheck.md").write_text(text, encoding="utf-8")
+        print(text)
         return 0
     print(f"Validating kkbm_analysis.models on {args.seeds} synthetic seeds (scale {scale}, {args.workers} workers)",
           flush=True)
+    start = time.perf_counter()
     results = run_validation(range(args.first_seed, args.first_seed + args.seeds), scale, workers=args.workers,
                              n_boot=args.n_boot)
+    seconds = time.perf_counter() - start
     errors = results[results["kind"] == "error"]
     if len(errors):
         print(f"{len(errors)} seed(s) refused by a guard rail:\n{errors[['seed', 'target']].to_string(index=False)}")
     table = summarise(results)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out, res = Path(args.out), Path(args.results or args.out)
+    for folder in (out, res):
+        folder.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "validate_models_runs.csv", index=False)
-    table.to_csv(out / "validate_models_summary.csv", index=False)
+    table.to_csv(res / "validate_models_summary.csv", index=False, float_format="%.6g")
+    (res / "validate_models_summary.md").write_text(
+        summary_markdown(table, command=command.strip(), seconds=seconds, errors=len(errors)), encoding="utf-8")
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    print(f"\nWritten: {out / 'validate_models_summary.csv'} and validate_models_runs.csv")
+    print(f"\nWritten: {res / 'validate_models_summary.csv'}, validate_models_summary.md and "
+          f"{out / 'validate_models_runs.csv'} ({seconds / 60:.1f} min)")
     return 0
 
 

@@ -10,8 +10,9 @@ Design
 Default estimator: Borusyak, Jaravel & Spiess (2024) imputation (``estimator="imputation"``)
     1. Village and month fixed effects Y_it = a_i + l_t + e are fitted by least squares on
        the *untreated* village-months only: all months of never-treated villages and the
-       months before adoption of adopting villages (normal equations of the two sets of
-       dummies, solved directly: (N + T - 1) unknowns).
+       months before adoption of adopting villages (the village effects are eliminated
+       exactly from the dummies' normal equations and the (T - 1)-square month system is
+       factorised once, :mod:`._twoway`: O(N T^2), about a second at 6,000 villages).
     2. For each treated village-month, Y_it(0) is imputed as a_i + l_t and the unit effect
        is tau_it = Y_it - a_i - l_t.
     3. ``overall`` = equal-weight mean of tau_it over *all* treated village-months of the
@@ -26,8 +27,9 @@ Default estimator: Borusyak, Jaravel & Spiess (2024) imputation (``estimator="im
     base month per cohort makes it much less sensitive to a chance-high month g - 1 (demo
     seed: BJS -0.62, 95% CI -0.97 to -0.28, truth -0.37; CS -0.88, CI -1.35 to -0.41).
     Pre-trends (BJS section 4.4): on untreated observations only, Y is regressed on the
-    fixed effects plus lead indicators e = L..-1; the lead coefficients are the event-study
-    rows e < 0 and are tested as below (mean of leads, sup-t multiplier bootstrap).
+    fixed effects plus lead indicators e = L..-1 (fitted by partialling the fixed effects
+    out of the leads); the lead coefficients are the event-study rows e < 0 and are tested
+    as below (mean of leads, sup-t bootstrap-t).
     Guard rail: every month with treated village-months needs at least one untreated
     (never-treated or not-yet-treated) village, otherwise ModelInputError.
 Alternative: Callaway & Sant'Anna (2021), ``estimator="callaway_santanna"``, implemented here
@@ -47,8 +49,9 @@ Aggregations (weights proportional to cohort size, as ``did::aggte``)
     over the event window from a multiplier bootstrap (Rademacher weights).
 Pre-trends
     Leads e = -L..-1 of the event window: a 1-df test that their mean is zero (primary,
-    aimed at linear pre-trends) and a sup-t multiplier-bootstrap test that all are zero
-    (see :func:`_pretrend` for why not a chi-square Wald test).
+    aimed at linear pre-trends) and a sup-t test that all are zero, by a wild restricted
+    bootstrap-t (see :mod:`._pretrend` for why not a Gaussian multiplier bootstrap or a
+    chi-square Wald test).
 Relative effect
     ATT / (mean outcome of treated village-months - ATT), i.e. relative to the
     counterfactual mean; delta-method SE. A ratio of noisy estimates: its intervals cover
@@ -61,10 +64,12 @@ TWFE (contrast only)
     2021; de Chaisemartin & D'Haultfoeuille 2020), as they do here; do not use it.
 
 Why not a package: ``csdid`` 0.4.3 and ``differences`` 0.3.0 both run on pandas 3.1 /
-numpy 2.4 and reproduce these ATT(g, t) exactly (benchmarks/validate_models.py
-``--crosscheck`` compares), but ``differences`` emits pandas-4 deprecation warnings and
-pulls in polars, and ``csdid`` pulls in twine/keyring/plotnine; the estimator without
-covariates is a few lines of linear algebra, validated against the synthetic truth.
+numpy 2.4 and reproduce these ATT(g, t) exactly, and ``pyfixest``'s ``did2s`` (Gardner's
+two-stage DiD) gives the imputation estimator's point estimates (benchmarks/validate_models.py
+``--crosscheck`` compares each estimator with its peer), but ``differences`` emits pandas-4
+deprecation warnings and pulls in polars, ``csdid`` pulls in twine/keyring/plotnine, and
+neither gives BJS's conservative variance or its pre-trend regression; without covariates
+both estimators are a few lines of linear algebra, validated against the synthetic truth.
 """
 from __future__ import annotations
 
@@ -72,15 +77,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from ..data import ProgramData
 from ._base import (FEW_CLUSTERS, Z95, ModelInputError, ModelResult, check_lang, fmt, fmt_ci, fmt_p,
                     table_text, wald_table, warn)
+from ._pretrend import bjs_lead_t, cs_lead_t, pretrend_tests
+from ._twoway import TwoWayFE
 from .frames import departures_panel, is_synthetic, month_label
 
 MIN_NEVER_TREATED = 2
 MIN_VILLAGES = 4
+CELL_CHUNK = 256        # ATT(g, t) cells estimated per batch (memory: N x CELL_CHUNK floats)
+COLLINEAR_TOL = 1e-9    # a lead keeping less of its variation after the fixed effects is collinear
 
 
 @dataclass
@@ -281,11 +290,13 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     overall = _wald(theta, if_theta, N)
     relative = _relative(Y, cohort, months, theta, if_theta, N)
     lo, hi = event_window
-    es_rows, if_es = [], []
+    es_rows, if_es, lead_sels = [], [], []
     for e in range(lo, hi + 1):
         sel = cells["e"] == e
         if not sel.any():
             continue
+        if e < 0:
+            lead_sels.append(sel)
         th, inf = _aggregate(att, psi, p_cell, cohort, cells["g"], sel)
         es_rows.append({"event_time": e, **_wald(th, inf, N), "n_cohorts": int(sel.sum()),
                         "n_villages": int(n_g[sel].sum())})
@@ -295,7 +306,8 @@ def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_proce
     es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
     return _perdes_result(es, if_es, Y, cohort, months, treated, never, (first, last), seed=seed,
                           overall=overall, relative=relative, att_gt=att_gt, notes=notes, synthetic=synthetic,
-                          outcome=outcome, n_obs=int(N * len(months)), estimator="callaway_santanna")
+                          outcome=outcome, n_obs=int(N * len(months)), estimator="callaway_santanna",
+                          lead_t=cs_lead_t(Y, cohort, never, cells, p_cell, lead_sels) if lead_sels else None)
 
 
 # ----------------------------------------------------------------------------- pieces
@@ -381,31 +393,6 @@ def _relative(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, theta: floa
     return _wald(est, inf, N)
 
 
-def _pretrend(leads: pd.DataFrame, inf: np.ndarray, N: int, seed: int, n_boot: int = 1999) -> dict:
-    """Pre-trend tests on the event-study leads.
-
-    Primary (``p_value``): the mean of the leads is zero (1 df). With the varying base
-    period each lead is a one-month placebo change, so a linear pre-trend in levels moves
-    every lead the same way and this test has its power there. Secondary
-    (``p_value_joint``): all leads are zero, by a sup-t multiplier bootstrap (no inversion
-    of the leads' covariance, which ~20 adopting villages cannot estimate well: the
-    chi-square Wald test rejected a true null in over half of our simulations). Both are
-    somewhat liberal with few adopting villages (benchmarks/validate_models.py reports
-    their rejection rates under the null).
-    """
-    th, se = leads["att"].to_numpy(), leads["std_error"].to_numpy()
-    mean_if = inf.mean(axis=1)
-    mean, mean_se = float(th.mean()), float(np.sqrt((mean_if**2).sum()) / N)
-    z = mean / mean_se
-    rng = np.random.default_rng(seed + 1)
-    draws = rng.choice([-1.0, 1.0], size=(n_boot, N)) @ inf / N
-    t_max = np.max(np.abs(draws) / se, axis=1)
-    observed = float(np.max(np.abs(th) / se))
-    return {"test": "mean of leads = 0", "estimate": mean, "std_error": mean_se, "statistic": float(z**2), "df": 1,
-            "p_value": float(2 * stats.norm.sf(abs(z))), "p_value_joint": float((t_max >= observed).mean()),
-            "leads": leads["event_time"].astype(int).tolist()}
-
-
 def _uniform_band(es: pd.DataFrame, if_es: np.ndarray, N: int, n_boot: int, seed: int):
     if n_boot <= 0 or es.empty:
         return np.nan, np.nan
@@ -457,75 +444,45 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
         notes.append("no never-treated village: the counterfactuals are imputed from not-yet-treated villages only")
     if N < FEW_CLUSTERS:
         warn(f"only {N} villages: village-clustered standard errors are unreliable", notes)
-    ZZ = _fe_gram(M)
+    fe = TwoWayFE(M)
     # step 1: village and month fixed effects on untreated observations only
-    theta = np.linalg.solve(ZZ, _fe_rhs(np.where(M, Y, 0.0)))
-    fitted = theta[:N, None] + np.concatenate([[0.0], theta[N:]])[None, :]
+    fitted = fe.fitted(Y)
     resid0 = np.where(M, Y - fitted, 0.0)
-    # step 2: unit-level effects of treated observations
-    tau = np.where(D, Y - fitted, np.nan)
-    # leave-one-village-out mean effect by event time (BJS Theorem 3 'auxiliary' tau-bar, conservative)
-    e_vals = np.unique(E[D])
-    tau_bar = np.zeros_like(Y)
-    tot, cnt = np.nansum(tau), D.sum()
-    for e in e_vals:
-        sel = D & (E == e)
-        s_e, n_e = tau[sel].sum(), sel.sum()
-        own = np.where(sel, tau, 0.0).sum(axis=1)                  # one obs per village at event time e
-        has = sel.any(axis=1)
-        lo_mean = (s_e - own) / (n_e - 1) if n_e > 1 else None
-        for i in np.flatnonzero(has):
-            if n_e > 1:
-                tau_bar[i, sel[i]] = lo_mean[i]
-            else:  # a single village at this event time: leave-out mean over all other treated obs
-                own_all = np.nansum(tau[i])
-                tau_bar[i, sel[i]] = (tot - own_all) / max(cnt - D[i].sum(), 1)
-    eps = np.where(D, np.nan_to_num(tau) - tau_bar, resid0)        # auxiliary residuals for the variance
+    # step 2: unit-level effects of treated observations (0 elsewhere)
+    tau = np.where(D, Y - fitted, 0.0)
+    eps = np.where(D, tau - _leave_out_mean_effect(tau, D, E), resid0)   # auxiliary residuals for the variance
 
-    def estimate(W: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Estimands sum(W_k * tau) for weight arrays W (K x N x T on Omega_1): estimates and N x K influence."""
-        B = np.linalg.solve(ZZ, np.stack([_fe_rhs(w) for w in W], axis=1))          # P x K
-        adj = B[:N].T[:, :, None] + np.vstack([np.zeros(len(W)), B[N:]]).T[:, None, :]  # K x N x T
-        V = W - M[None] * adj                                                         # weights on Y
-        est = (V * Y[None]).sum(axis=(1, 2))
-        psi = (V * eps[None]).sum(axis=2).T                                           # N x K
-        return est, psi * N                                     # scaled as the CS influence functions
+    def estimate(selections: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        return _imputed_means(selections, tau, eps, resid0, fe)
 
-    def weights(sel_list: list[np.ndarray]) -> np.ndarray:
-        return np.stack([sel / sel.sum() for sel in sel_list]).astype(float)
-
-    est, inf = estimate(weights([D]))
+    est, inf = estimate([np.flatnonzero(D)])
     overall = _wald(float(est[0]), inf[:, 0], N)
     relative = _relative(Y, cohort, months, float(est[0]), inf[:, 0], N)
-    # cohort x month cells (post only), by chunks
-    cell_g, cell_t = [], []
+    # cohort x month cells (post only), in chunks
+    cell_g, cell_t, cell_sel = [], [], []
     for g in np.unique(cohort[treated]):
+        members = np.flatnonzero(cohort == g) * T
         for ti in np.flatnonzero(months >= g):
             cell_g.append(g)
             cell_t.append(ti)
-    cell_att, cell_se, cell_n = [], [], []
-    for k0 in range(0, len(cell_g), 64):
-        sels = []
-        for g, ti in zip(cell_g[k0:k0 + 64], cell_t[k0:k0 + 64]):
-            sel = np.zeros_like(D)
-            sel[cohort == g, ti] = True
-            sels.append(sel)
-            cell_n.append(int((cohort == g).sum()))
-        a, f = estimate(weights(sels))
-        cell_att += list(a)
-        cell_se += list(np.sqrt((f**2).sum(axis=0)) / N)
-    cell_att, cell_se = np.asarray(cell_att), np.asarray(cell_se)
+            cell_sel.append(members + ti)
+    cell_att, cell_se = [], []
+    for k0 in range(0, len(cell_sel), CELL_CHUNK):
+        a, f = estimate(cell_sel[k0:k0 + CELL_CHUNK])
+        cell_att.append(a)
+        cell_se.append(np.sqrt((f**2).sum(axis=0)) / N)
+    cell_att, cell_se = np.concatenate(cell_att), np.concatenate(cell_se)
+    cell_n = np.asarray([len(sel) for sel in cell_sel], dtype="int64")
     att_gt = pd.DataFrame({"cohort": [month_label(g) for g in cell_g], "period": [month_label(months[t]) for t in cell_t],
                            "event_time": np.asarray([months[t] - g for g, t in zip(cell_g, cell_t)], dtype="int64"),
                            "att": cell_att, "std_error": cell_se, "ci_low": cell_att - Z95 * cell_se,
-                           "ci_high": cell_att + Z95 * cell_se, "n_villages": np.asarray(cell_n, dtype="int64"),
-                           "post": True})
+                           "ci_high": cell_att + Z95 * cell_se, "n_villages": cell_n, "post": True})
     lo, hi = event_window
     rows, infs = [], []
     lead_list = [e for e in range(lo, 0) if (treated[:, None] & (E == e)).any()]
-    pre_inf = None
+    lead_t = None
     if lead_list:
-        lead_list, lead_est, pre_inf = _bjs_leads(Y, M, E, lead_list, notes)
+        lead_list, lead_est, pre_inf, lead_t = _bjs_leads(Y, resid0, fe, E, lead_list, notes)
         for j, e in enumerate(lead_list):
             sel = E == e
             rows.append({"event_time": e, **_wald(float(lead_est[j]), pre_inf[:, j], N),
@@ -533,7 +490,7 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
             infs.append(pre_inf[:, j])
     post_e = [e for e in range(max(lo, 0), hi + 1) if (D & (E == e)).any()]
     if post_e:
-        a, f = estimate(weights([D & (E == e) for e in post_e]))
+        a, f = estimate([np.flatnonzero(D & (E == e)) for e in post_e])
         for j, e in enumerate(post_e):
             sel = D & (E == e)
             rows.append({"event_time": e, **_wald(float(a[j]), f[:, j], N),
@@ -544,7 +501,7 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
     es["cband_low"], es["cband_high"] = _uniform_band(es, if_es, N, n_boot, seed)
     return _perdes_result(es, if_es, Y, cohort, months, treated, never, (first, last), seed=seed,
                           overall=overall, relative=relative, att_gt=att_gt, notes=notes, synthetic=synthetic,
-                          outcome=outcome, n_obs=int(N * len(months)), estimator="imputation",
+                          outcome=outcome, n_obs=int(N * len(months)), estimator="imputation", lead_t=lead_t,
                           pretrend_test="mean of BJS lead coefficients = 0",
                           estimator_note=("estimator: Borusyak–Jaravel–Spiess imputation (village and month "
                                           f"fixed effects fitted on {int(M.sum()):,} untreated village-months, "
@@ -556,14 +513,17 @@ def _imputation_effect(Y: np.ndarray, cohort: np.ndarray, months: np.ndarray, ne
 def _perdes_result(es: pd.DataFrame, if_es: np.ndarray, Y: np.ndarray, cohort: np.ndarray, months: np.ndarray,
                    treated: np.ndarray, never: np.ndarray, span: tuple, *, seed: int, overall: dict,
                    relative: dict, att_gt: pd.DataFrame, notes: list[str], synthetic: bool, outcome: str,
-                   n_obs: int, estimator: str, pretrend_test: str | None = None,
+                   n_obs: int, estimator: str, lead_t=None, pretrend_test: str | None = None,
                    estimator_note: str | None = None) -> "PerdesEffect":
-    """The part both estimators share: pre-trend test, TWFE contrast, estimates table, result."""
+    """The part both estimators share: pre-trend test, TWFE contrast, estimates table, result.
+
+    ``lead_t`` is the estimator's bootstrap of its leads' t-statistics (:mod:`._pretrend`).
+    """
     N = Y.shape[0]
     leads = (es["event_time"] < 0).to_numpy()
     pretrend = None
     if leads.any():
-        pretrend = _pretrend(es.loc[leads], if_es[:, leads], N, seed)
+        pretrend = pretrend_tests(es.loc[leads], if_es[:, leads], N, lead_t, seed)
         if pretrend_test:
             pretrend["test"] = pretrend_test
         if pretrend["p_value"] < 0.05:
@@ -587,63 +547,93 @@ def _perdes_result(es: pd.DataFrame, if_es: np.ndarray, Y: np.ndarray, cohort: n
                         n_cohorts=len(np.unique(cohort[treated])), periods=(month_label(span[0]), month_label(span[1])),
                         estimator=estimator)
 
-def _fe_gram(M: np.ndarray, extra: list[np.ndarray] | None = None) -> np.ndarray:
-    """Z'Z of village dummies + month dummies (first month dropped) [+ extra indicator columns] on mask M."""
-    N, T = M.shape
-    Mf = M.astype(float)
-    P = N + T - 1
-    G = np.zeros((P, P))
-    G[np.arange(N), np.arange(N)] = Mf.sum(axis=1)
-    G[np.arange(N, P), np.arange(N, P)] = Mf.sum(axis=0)[1:]
-    G[:N, N:] = Mf[:, 1:]
-    G[N:, :N] = Mf[:, 1:].T
-    if not extra:
-        return G
-    X = [_fe_rhs(x.astype(float)) for x in extra]
-    L = len(extra)
-    out = np.zeros((P + L, P + L))
-    out[:P, :P] = G
-    for j, x in enumerate(X):
-        out[:P, P + j] = out[P + j, :P] = x
-        out[P + j, P + j] = extra[j].sum()               # disjoint indicators: diagonal block
+def _leave_out_mean_effect(tau: np.ndarray, D: np.ndarray, E: np.ndarray) -> np.ndarray:
+    """BJS Theorem 3's auxiliary tau-bar on the treated cells D (0 elsewhere), conservative.
+
+    A village has one treated cell per event time, so each cell gets the mean effect of the
+    other villages at its event time; where a single village reaches that event time, the
+    mean over every other village's treated cells instead.
+    """
+    rows, cols = np.nonzero(D)
+    t, e = tau[rows, cols], E[rows, cols]
+    e = e - e.min()
+    s_e, n_e = np.bincount(e, weights=t)[e], np.bincount(e)[e]
+    own, own_n = tau.sum(axis=1)[rows], D.sum(axis=1)[rows]
+    bar = np.where(n_e > 1, (s_e - t) / np.maximum(n_e - 1, 1), (t.sum() - own) / np.maximum(len(t) - own_n, 1))
+    out = np.zeros_like(tau)
+    out[rows, cols] = bar
     return out
 
 
-def _fe_rhs(W: np.ndarray) -> np.ndarray:
-    """Z'w for an N x T array w (zero outside the sample): village sums, then month sums (first dropped)."""
-    return np.concatenate([W.sum(axis=1), W.sum(axis=0)[1:]])
+def _imputed_means(selections: list[np.ndarray], tau: np.ndarray, eps: np.ndarray, resid0: np.ndarray,
+                   fe: TwoWayFE) -> tuple[np.ndarray, np.ndarray]:
+    """Means of the unit effects over selections of treated cells, and their influence functions.
+
+    Parameters
+    ----------
+    selections : list of int arrays
+        Flat (row-major) indices of treated cells; estimand k is the mean of tau over them.
+    tau, eps, resid0 : ndarray, N x T
+        Unit effects (0 off the treated cells), auxiliary residuals, fixed-effects residuals
+        of the untreated cells (0 elsewhere).
+    fe : TwoWayFE
+        The fixed effects fitted on the untreated cells.
+
+    Returns
+    -------
+    estimates : ndarray, K
+    influence : ndarray, N x K
+        Village influence functions, scaled as the Callaway–Sant'Anna ones (SE = norm / N).
+
+    Notes
+    -----
+    Each estimate is linear in Y (BJS Theorem 1): weight w_it = 1/|selection| on its treated
+    cells and -(a_i + l_t) on the untreated ones, where (a, l) are the fixed effects that
+    least squares gives for the right-hand side Z'w. The influence of village i is
+    sum_t v_it eps_it, evaluated without forming the N x T weights of every estimand.
+    """
+    N, T = tau.shape
+    K = len(selections)
+    k = np.repeat(np.arange(K), [len(sel) for sel in selections])
+    cells = np.concatenate(selections)
+    w = np.concatenate([np.full(len(sel), 1.0 / len(sel)) for sel in selections])
+    unit, period = np.divmod(cells, T)
+    estimates = np.bincount(k, weights=w * tau.ravel()[cells], minlength=K)
+    a, l = fe.solve(sparse.coo_matrix((w, (unit, k)), shape=(N, K)).toarray(),
+                    sparse.coo_matrix((w, (period, k)), shape=(T, K)).toarray())
+    treated_part = sparse.coo_matrix((w * eps.ravel()[cells], (unit, k)), shape=(N, K)).toarray()
+    untreated_part = a * resid0.sum(axis=1)[:, None] + resid0 @ l
+    return estimates, (treated_part - untreated_part) * N
 
 
-def _bjs_leads(Y: np.ndarray, M: np.ndarray, E: np.ndarray, lead_list: list[int], notes: list[str]):
+def _bjs_leads(Y: np.ndarray, resid0: np.ndarray, fe: TwoWayFE, E: np.ndarray, lead_list: list[int],
+               notes: list[str]):
     """BJS pre-trend regression: untreated Y on village and month FE plus lead indicators (untreated obs only).
 
-    Returns the leads kept, their coefficients and N x L influence functions (village clusters,
-    scaled as the CS ones). Leads are dropped from the earliest if they are collinear with the
-    fixed effects (every pre-period of every adopting village inside the window).
+    By Frisch–Waugh–Lovell: the lead indicators are partialled out of the fixed effects on
+    the untreated cells (``resid0`` is Y's own residual), and the lead coefficients solve the
+    small L-square system of the partialled leads, whose rank also tells whether leads are
+    collinear with the fixed effects (every pre-period of every adopting village inside the
+    window); then leads are dropped from the earliest. Returns the leads kept, their
+    coefficients, N x L influence functions (village clusters, scaled as the CS ones) and
+    their bootstrap t (:func:`._pretrend.bjs_lead_t`).
     """
-    N, T = Y.shape
-    P = N + T - 1
+    N = Y.shape[0]
+    indicators = [fe.mask & (E == e) for e in lead_list]
+    X = np.stack([fe.residuals(x.astype(float)) for x in indicators])    # L x N x T, 0 off the mask
+    counts = np.array([x.sum() for x in indicators], dtype=float)       # X'X before partialling: diagonal
     while lead_list:
-        ind = [M & (E == e) for e in lead_list]
-        G = _fe_gram(M, ind)
-        if np.linalg.matrix_rank(G) == len(G):
+        A = np.tensordot(X, X, axes=([1, 2], [1, 2]))
+        # share of each lead's variation left after the fixed effects and the other leads
+        if np.linalg.eigvalsh(A / np.sqrt(np.outer(counts, counts))).min() > COLLINEAR_TOL:
             break
         notes.append(f"lead e={lead_list[0]} is collinear with the fixed effects and was dropped from the pre-trend "
                      "regression")
-        lead_list = lead_list[1:]
+        lead_list, X, counts = lead_list[1:], X[1:], counts[1:]
     if not lead_list:
-        return [], np.array([]), np.zeros((N, 0))
-    R = np.linalg.inv(G)[P:]                                   # L x (P + L): rows of the lead coefficients
-    Vs = []
-    for j in range(len(lead_list)):
-        V = R[j, :N][:, None] + np.concatenate([[0.0], R[j, N:P]])[None, :]
-        for k, x in enumerate(ind):
-            V = V + R[j, P + k] * x
-        Vs.append(np.where(M, V, 0.0))                        # coefficient j = sum(V * Y)
-    Vs = np.stack(Vs)
-    coef = (Vs * Y[None]).sum(axis=(1, 2))
-    full = np.linalg.solve(G, np.concatenate([_fe_rhs(np.where(M, Y, 0.0)), [Y[x].sum() for x in ind]]))
-    fitted = full[:N, None] + np.concatenate([[0.0], full[N:P]])[None, :] + sum(full[P + k] * x for k, x in enumerate(ind))
-    resid = np.where(M, Y - fitted, 0.0)
-    psi = (Vs * resid[None]).sum(axis=2).T                    # N x L
-    return list(lead_list), coef, psi * N
+        return [], np.array([]), np.zeros((N, 0)), None
+    V = np.tensordot(np.linalg.inv(A), X, axes=1)              # L x N x T: coefficient j = sum(V[j] * Y)
+    coef = (V * Y[None]).sum(axis=(1, 2))
+    resid = resid0 - np.tensordot(coef, X, axes=1)            # residuals of the full regression
+    psi = (V * resid[None]).sum(axis=2).T                     # N x L
+    return list(lead_list), coef, psi * N, bjs_lead_t(fe, resid0, X, V)
