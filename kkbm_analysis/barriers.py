@@ -90,7 +90,6 @@ Barrier profile (:func:`barrier_profile`, :func:`barrier_profiles`)
 """
 from __future__ import annotations
 
-import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from html import escape
@@ -100,11 +99,13 @@ import numpy as np
 import pandas as pd
 
 from .data import NATIONAL_CODE, PERIODS, ProgramData, period_label, region_column
+from .i18n import check_lang, number, region_name, text
+from .periods import in_period, period_bounds, period_kind
 from .schema import STAGES, TABLES, MentoringPoints, load_mentoring_points
 
 __all__ = [
     "BarrierProfile", "CapitalAccess", "GovernmentSynergy", "MentoringGap", "StageFunnel", "Staffing",
-    "INDICATORS", "barrier_profile", "barrier_profiles", "capital_access", "format_number",
+    "BarrierMeasure", "MEASURES", "barrier_profile", "barrier_profiles", "capital_access",
     "government_synergy", "member_mentoring", "mentoring_gap", "stage_funnel", "staffing", "valid_region_codes",
 ]
 
@@ -112,7 +113,6 @@ ORGANISER_ROLES = ("co", "penggerak")
 DAYS_PER_MONTH = 365.25 / 12
 HANDOVER = pd.DateOffset(months=1)
 DEFAULT_TOLERANCE = 0.10
-_PERIOD_FREQ = {"year": "Y", "quarter": "Q", "month": "M"}
 
 
 # =========================================================================== shared helpers
@@ -164,31 +164,6 @@ def _share(num: Any, den: Any) -> Any:
     return float(num) / float(den) if den else np.nan
 
 
-def _period_kind(label: str | None) -> str | None:
-    """'year', 'quarter' or 'month' for a period label, None for None/'all'."""
-    if label is None or label == "all":
-        return None
-    for kind, pattern in (("year", r"\d{4}"), ("quarter", r"\d{4}-Q[1-4]"), ("month", r"\d{4}-(0[1-9]|1[0-2])")):
-        if re.fullmatch(pattern, str(label)):
-            return kind
-    raise ValueError(f"period must be None or a period label like '2019', '2019-Q3' or '2019-07', "
-                     f"not {label!r}")
-
-
-def _period_bounds(label: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """First and last day of a period label ('2019', '2019-Q3', '2019-07')."""
-    kind = _period_kind(label)
-    p = pd.Period(label.replace("-Q", "Q"), freq=_PERIOD_FREQ[kind])
-    return p.start_time.normalize(), p.end_time.normalize()
-
-
-def _in_period(dates: pd.Series, label: str | None) -> pd.Series:
-    """True where a date falls in the period label (all True for None)."""
-    if label is None or label == "all":
-        return pd.Series(True, index=dates.index)
-    return (period_label(dates, _period_kind(label)) == label).fillna(False).astype(bool)
-
-
 def _months_index(dates: pd.Series) -> pd.Series:
     """Calendar month as one integer (year * 12 + month - 1)."""
     return dates.dt.year * 12 + dates.dt.month - 1
@@ -220,12 +195,6 @@ def _observation_window(data: ProgramData, as_of: Any = None) -> tuple[pd.Timest
     latest = [_frame(data, t)[c].max() for t, spec in TABLES.items() for c, col in spec.schema.columns.items()
               if str(col.dtype).startswith("datetime") and c in data.tables[t].columns]
     return start, max((d for d in latest if pd.notna(d)), default=pd.NaT)
-
-
-def _fmt(x: Any, decimals: int = 1, percent: bool = False) -> str:
-    if x is None or pd.isna(x):
-        return "NA"
-    return f"{100 * x:.{decimals}f}%" if percent else f"{x:,.{decimals}f}"
 
 
 def _table_text(df: pd.DataFrame, max_rows: int = 40) -> str:
@@ -437,9 +406,9 @@ class MentoringGap(_Result):
         lines = [self._header(f"Mentoring gap by {self.level}: {n} mandated points after the entry training")]
         if nat is not None:
             lines.append(f"National: {int(nat['members_trained']):,} trained members received on average "
-                         f"{_fmt(nat['mean_points'])} of {n} points (coverage {_fmt(nat['coverage'], 0, True)}); "
-                         f"{_fmt(nat['no_follow_up_share'], 0, True)} had no follow-up at all; median "
-                         f"{_fmt(nat['months_to_first_median'])} months to first mentoring.")
+                         f"{number(nat['mean_points'], 1)} of {n} points (coverage {number(nat['coverage'], 0, percent=True)}); "
+                         f"{number(nat['no_follow_up_share'], 0, percent=True)} had no follow-up at all; median "
+                         f"{number(nat['months_to_first_median'], 1)} months to first mentoring.")
         cols = ["region_code", "members_trained", "mean_points", "coverage", "no_follow_up_share",
                 "months_to_first_median"]
         lines += ["", _table_text(self.overview[cols]), "", "Share of trained members receiving each point:",
@@ -551,7 +520,7 @@ class StageFunnel(_Result):
             if len(drop):
                 d = drop.iloc[0]
                 lines.append(f"largest drop: {d['from_label_en']} -> {d['to_label_en']} "
-                             f"({_fmt(d['drop_share'], 0, True)} lost, {int(d['lost']):,} members)")
+                             f"({number(d['drop_share'], 0, percent=True)} lost, {int(d['lost']):,} members)")
         return "\n".join(lines)
 
 
@@ -588,7 +557,7 @@ def _periods(start: pd.Timestamp, end: pd.Timestamp, period: str | None) -> pd.D
     if period is None:
         grid["period_start"], grid["period_end"] = start, end
     else:
-        bounds = {label: _period_bounds(label) for label in grid["period"].unique()}
+        bounds = {label: period_bounds(label) for label in grid["period"].unique()}
         grid["period_start"] = grid["period"].map(lambda p: bounds[p][0])
         grid["period_end"] = grid["period"].map(lambda p: bounds[p][1])
     return grid
@@ -632,7 +601,7 @@ def _vacancy(data: ProgramData, cos: pd.DataFrame, level: str, last_month: int) 
     return months.assign(vacant=months["_covered"].isna())[["community_id", "region_code", "month", "vacant"]]
 
 
-def _staff_in_period(staff: pd.DataFrame, grid: pd.DataFrame, key: str) -> pd.DataFrame:
+def _staffin_period(staff: pd.DataFrame, grid: pd.DataFrame, key: str) -> pd.DataFrame:
     """FTE of staff active in each period, summed by ``key``."""
     parts = []
     for label, (ps, pe) in grid.groupby("period", sort=False)[["period_start", "period_end"]].first().iterrows():
@@ -645,7 +614,7 @@ def _officer_ratio(data: ProgramData, staff: pd.DataFrame, grid: pd.DataFrame, l
     """Officers (FTE) per community, by region and period (province ratio below province)."""
     officers = staff.loc[staff["role"] == "officer"]
     prov_level = "national" if level == "national" else "province"
-    off = _staff_in_period(officers.assign(region_code=officers["province_code"].astype("string")
+    off = _staffin_period(officers.assign(region_code=officers["province_code"].astype("string")
                                            if prov_level == "province" else NATIONAL_CODE), grid, "region_code")
     com = _add_region(data, _frame(data, "communities"), prov_level)
     ends = grid.groupby("period")["period_end"].first()
@@ -696,7 +665,7 @@ class Staffing(_Result):
         lines = [self._header(f"Staffing by {self.level} and {self.period or 'whole record'} ({start} to {end})"),
                  f"Cadre regeneration (replaced within {self.replacement_months} months): "
                  f"{int(dep['replaced'].sum()):,} of {len(dep):,} departed organisers "
-                 f"({_fmt(_share(dep['replaced'].sum(), len(dep)), 0, True)}); "
+                 f"({number(_share(dep['replaced'].sum(), len(dep)), 0, percent=True)}); "
                  f"{int(self.departures['censored'].sum()):,} more too recent to judge.",
                  "", _table_text(self.table[cols])]
         return "\n".join(lines)
@@ -761,7 +730,7 @@ def _staffing_table(data: ProgramData, org: pd.DataFrame, staff: pd.DataFrame, g
         }).rename_axis("region_code").reset_index().assign(period=label))
     out = out.merge(pd.concat(counts), on=["region_code", "period"], how="left")
     for role, name in ((list(ORGANISER_ROLES), "organisers_fte"), (["co"], "co_fte")):
-        fte = _staff_in_period(org.loc[org["role"].isin(role)], grid, "region_code").rename(columns={"fte": name})
+        fte = _staffin_period(org.loc[org["role"].isin(role)], grid, "region_code").rename(columns={"fte": name})
         out = out.merge(fte, on=["region_code", "period"], how="left")
     out = out.merge(_officer_ratio(data, staff, grid, level), on=["region_code", "period"], how="left")
     out = out.merge(_vacancy_by_period(data, org, grid, level, last), on=["region_code", "period"], how="left")
@@ -827,7 +796,7 @@ def _synergy_table(data: ProgramData, level: str, *, as_of: Any = None,
     first = regs.groupby("village_code")["adopted_on"].min()
     villages = villages.assign(perdes_on=_lookup(villages["village_code"], first))
     cases = _add_region(data, _frame(data, "advocacy_cases"), level)
-    cases = cases.loc[_in_period(cases["opened_on"], case_period)]
+    cases = cases.loc[in_period(cases["opened_on"], case_period)]
     gv, gov, cs = villages.groupby("region_code"), com.groupby("region_code"), cases.groupby("region_code")
     out = pd.DataFrame({
         "villages": gv.size(), "villages_with_perdes": gv["perdes_on"].count(),
@@ -933,8 +902,8 @@ class CapitalAccess(_Result):
         approved = loans.loc[loans["approved"].fillna(False).astype(bool)]
         lines = [self._header(f"Access to capital (KUR) by {self.level} and {self.period or 'whole record'}"),
                  f"Overall: {len(loans):,} applications, {len(approved):,} approved "
-                 f"({_fmt(_share(len(approved), len(loans)), 0, True)}), Rp {_fmt(approved['amount_idr'].sum(), 0)} "
-                 f"in total; median {_fmt(loans['days_to_approval'].median(), 0)} days to approval.", "",
+                 f"({number(_share(len(approved), len(loans)), 0, percent=True)}), Rp {number(approved['amount_idr'].sum(), 0)} "
+                 f"in total; median {number(loans['days_to_approval'].median(), 0)} days to approval.", "",
                  _table_text(t[["region_code", "period", "applications", "approval_rate", "amount_median",
                                 "days_to_approval_median", "owners", "owners_applied_share"]])]
         return "\n".join(lines)
@@ -985,7 +954,7 @@ def _capital_table(loans: pd.DataFrame, owners: pd.DataFrame, codes: list[str], 
     out["approval_rate"] = _share(out["approvals"], out["applications"])
     own = []
     for label in labels:
-        end = _period_bounds(label)[1] if label != "all" else pd.Timestamp.max
+        end = period_bounds(label)[1] if label != "all" else pd.Timestamp.max
         o = owners.loc[owners["first_business_on"] <= end]
         applied = loans.loc[loans["period"] == label, "member_id"]
         own.append(pd.DataFrame({"owners": o.groupby("region_code").size(),
@@ -1003,97 +972,54 @@ def _capital_table(loans: pd.DataFrame, owners: pd.DataFrame, codes: list[str], 
 
 # =========================================================================== barrier profile
 @dataclass(frozen=True)
-class Indicator:
-    """One barrier indicator of the profile, with the sentences that describe it."""
+class BarrierMeasure:
+    """One measure of the barrier profile.
+
+    Its label and the sentence that describes it are the catalogue entries
+    ``barrier.<id>.label`` and ``barrier.<id>.sentence`` (:mod:`kkbm_analysis.i18n`).
+    """
 
     id: str
-    label_id: str
-    label_en: str
     unit: str
     higher_is_better: bool
     decimals: int
     percent: bool
-    text_id: str
-    text_en: str
 
     @property
     def direction(self) -> str:
         return "higher is better" if self.higher_is_better else "higher is worse"
 
+    def label(self, lang: str) -> str:
+        """The measure's name in ``lang``."""
+        return text(f"barrier.{self.id}.label", lang)
 
-#: The profile's indicators. Sentence templates: ``{v}`` value, ``{b}`` benchmark,
-#: ``{n}`` number of mandated points, ``{N}`` replacement window in months.
-INDICATORS: tuple[Indicator, ...] = (
-    Indicator("mentoring_points_mean", "Rata-rata poin pendampingan diterima per anggota terlatih",
-              "Mean mentoring points received per trained member", "points", True, 1, False,
-              "Rata-rata {v} dari {n} poin pendampingan diterima per anggota (nasional: {b}).",
-              "Members received on average {v} of the {n} mentoring points (national: {b})."),
-    Indicator("no_follow_up_share", "Anggota terlatih tanpa tindak lanjut", "Trained members without follow-up",
-              "share", False, 0, True,
-              "{v} anggota yang ikut pelatihan awal tidak mendapat tindak lanjut sama sekali (nasional: {b}).",
-              "{v} of members who took the entry training had no follow-up at all (national: {b})."),
-    Indicator("months_to_first_mentoring", "Median bulan sampai pendampingan pertama",
-              "Median months from entry training to first mentoring", "months", False, 1, False,
-              "Median waktu dari pelatihan awal sampai pendampingan pertama: {v} bulan (nasional: {b}).",
-              "Median time from entry training to first mentoring: {v} months (national: {b})."),
-    Indicator("training_to_practice", "Anggota terlatih yang sampai tahap implementasi",
-              "Trained members who reached implementation", "share", True, 0, True,
-              "{v} anggota yang sudah dilatih sampai ke tahap implementasi (nasional: {b}).",
-              "{v} of trained members went on to implementation (national: {b})."),
-    Indicator("members_per_organiser", "Anggota per CO/penggerak (FTE)", "Members per CO/penggerak (FTE)",
-              "members per FTE", False, 1, False,
-              "Satu CO/penggerak (FTE) melayani {v} anggota (nasional: {b}).",
-              "One CO/penggerak (FTE) serves {v} members (national: {b})."),
-    Indicator("officers_per_community", "Petugas LP3TKI/BP3TKI per komunitas",
-              "LP3TKI/BP3TKI officers per community", "officers (FTE) per community", True, 2, False,
-              "Ada {v} petugas LP3TKI/BP3TKI (FTE) per komunitas (nasional: {b}).",
-              "There are {v} LP3TKI/BP3TKI officers (FTE) per community (national: {b})."),
-    Indicator("vacancy_months_per_community", "Bulan tanpa CO aktif per komunitas",
-              "Months without an active CO per community", "months per community", False, 1, False,
-              "Rata-rata {v} bulan per komunitas tanpa CO aktif (nasional: {b}).",
-              "Communities went on average {v} months without an active CO (national: {b})."),
-    Indicator("organiser_turnover", "Pergantian (turnover) CO/penggerak", "CO/penggerak turnover",
-              "share of average staff", False, 0, True,
-              "Turnover CO/penggerak {v} (nasional: {b}).",
-              "CO/penggerak turnover was {v} (national: {b})."),
-    Indicator("cadre_regeneration", "Regenerasi kader", "Cadre regeneration", "share", True, 0, True,
-              "{v} CO/penggerak yang berhenti digantikan orang baru dalam {N} bulan (nasional: {b}).",
-              "{v} of departed CO/penggerak were replaced within {N} months (national: {b})."),
-    Indicator("perdes_share", "Desa dengan Perdes perlindungan PMI", "Villages with a Perdes on PMI protection",
-              "share", True, 0, True,
-              "{v} desa komunitas memiliki Perdes perlindungan PMI (nasional: {b}).",
-              "{v} of community villages have a Perdes on PMI protection (national: {b})."),
-    Indicator("village_gov_involved_share", "Komunitas dengan keterlibatan pemerintah desa",
-              "Communities with village-government involvement", "share", True, 0, True,
-              "Pemerintah desa terlibat di {v} komunitas (nasional: {b}).",
-              "The village government is involved in {v} of communities (national: {b})."),
-    Indicator("disnakertrans_informed_share", "Kasus advokasi yang diketahui Disnakertrans",
-              "Advocacy cases Disnakertrans was informed of", "share", True, 0, True,
-              "Disnakertrans diberi tahu pada {v} kasus advokasi (nasional: {b}).",
-              "Disnakertrans was informed of {v} of advocacy cases (national: {b})."),
-    Indicator("kur_approval_rate", "Pengajuan KUR yang disetujui", "KUR applications approved", "share", True, 0,
-              True, "{v} pengajuan KUR disetujui (nasional: {b}).",
-              "{v} of KUR applications were approved (national: {b})."),
-    Indicator("kur_owner_uptake", "Pemilik usaha yang mengajukan KUR", "Business owners who applied for KUR",
-              "share", True, 0, True,
-              "{v} anggota pemilik usaha mengajukan KUR (nasional: {b}).",
-              "{v} of business-owning members applied for KUR (national: {b})."),
+    def sentence(self, lang: str, value: Any, benchmark: Any, **fields: Any) -> str:
+        """The value against the benchmark in a sentence (``{n}`` points, ``{N}`` months as ``fields``)."""
+        v, b = (number(x, self.decimals, lang, percent=self.percent) for x in (value, benchmark))
+        if pd.isna(value):
+            return text("barrier.no_data_sentence", lang, label=self.label(lang), b=b)
+        return text(f"barrier.{self.id}.sentence", lang, v=v, b=b, **fields)
+
+
+#: The profile's measures: id, unit, higher is better, decimals, shown as a percentage.
+#: Sentence templates (catalogue): ``{v}`` value, ``{b}`` benchmark, ``{n}`` number of
+#: mandated points, ``{N}`` replacement window in months.
+MEASURES: tuple[BarrierMeasure, ...] = (
+    BarrierMeasure("mentoring_points_mean", "points", True, 1, False),
+    BarrierMeasure("no_follow_up_share", "share", False, 0, True),
+    BarrierMeasure("months_to_first_mentoring", "months", False, 1, False),
+    BarrierMeasure("training_to_practice", "share", True, 0, True),
+    BarrierMeasure("members_per_organiser", "members per FTE", False, 1, False),
+    BarrierMeasure("officers_per_community", "officers (FTE) per community", True, 2, False),
+    BarrierMeasure("vacancy_months_per_community", "months per community", False, 1, False),
+    BarrierMeasure("organiser_turnover", "share of average staff", False, 0, True),
+    BarrierMeasure("cadre_regeneration", "share", True, 0, True),
+    BarrierMeasure("perdes_share", "share", True, 0, True),
+    BarrierMeasure("village_gov_involved_share", "share", True, 0, True),
+    BarrierMeasure("disnakertrans_informed_share", "share", True, 0, True),
+    BarrierMeasure("kur_approval_rate", "share", True, 0, True),
+    BarrierMeasure("kur_owner_uptake", "share", True, 0, True),
 )
-_NO_DATA = {"id": "{label}: tidak ada data (nasional: {b}).", "en": "{label}: no data (national: {b})."}
-
-
-def format_number(x: Any, decimals: int = 1, *, lang: str = "en", percent: bool = False) -> str:
-    """Format a number for a sentence; Indonesian uses comma decimals and dot thousands.
-
-    >>> format_number(1234.5, 1, lang="id"), format_number(0.425, 1, lang="id", percent=True)
-    ('1.234,5', '42,5%')
-    """
-    if x is None or pd.isna(x):
-        return "tidak ada data" if lang == "id" else "no data"
-    text = f"{100 * x if percent else x:,.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text + ("%" if percent else "")
 
 
 def _verdict(value: Any, benchmark: Any, higher_is_better: bool, tolerance: float) -> str:
@@ -1106,18 +1032,18 @@ def _verdict(value: Any, benchmark: Any, higher_is_better: bool, tolerance: floa
 
 def _profile_values(data: ProgramData, level: str, label: str | None, mp: MentoringPoints,
                     replacement_months: int) -> pd.DataFrame:
-    """Indicator values (columns) for every region at ``level`` (rows) in one period."""
-    kind = _period_kind(label)
+    """Measure values (columns) for every region at ``level`` (rows) in one period."""
+    kind = period_kind(label)
     codes = valid_region_codes(data, level)
     members = _add_region(data, member_mentoring(data, points=mp), level)
-    trained = members.loc[members["trained"] & _in_period(members["entry_training_on"], label)]
+    trained = members.loc[members["trained"] & in_period(members["entry_training_on"], label)]
     ment = _mentoring_overview(trained.dropna(subset=["region_code"]), len(mp.points)).set_index("region_code")
     rows = _stage_rows(data, level)
-    funnel = _funnel(rows.loc[_in_period(rows["identified_on"], label)])
+    funnel = _funnel(rows.loc[in_period(rows["identified_on"], label)])
     fun = funnel.loc[funnel["stage"] == "implemented_on"].set_index("region_code")["from_previous"]
     st = staffing(data, level=level, period=kind, replacement_months=replacement_months).table
     st = st.loc[st["period"] == (label or "all")].set_index("region_code")
-    end = _period_bounds(label)[1] if label else None
+    end = period_bounds(label)[1] if label else None
     syn = _synergy_table(data, level, as_of=end, case_period=label)[0].set_index("region_code")
     cap = capital_access(data, level=level, period=kind).table
     cap = cap.loc[cap["period"] == (label or "all")].set_index("region_code")
@@ -1136,20 +1062,16 @@ def _profile_values(data: ProgramData, level: str, label: str | None, mp: Mentor
 
 def _profile_rows(values: pd.DataFrame, national: pd.Series, n_points: int, replacement_months: int,
                   tolerance: float) -> pd.DataFrame:
-    """Long profile: one row per region and indicator, with verdicts and sentences."""
+    """Long profile: one row per region and measure, with verdicts and sentences."""
     rows = []
     for code, vals in values.iterrows():
-        for ind in INDICATORS:
-            v, b = vals[ind.id], national[ind.id]
-            sentences = {lang: (getattr(ind, f"text_{lang}") if pd.notna(v) else _NO_DATA[lang]).format(
-                v=format_number(v, ind.decimals, lang=lang, percent=ind.percent),
-                b=format_number(b, ind.decimals, lang=lang, percent=ind.percent), n=n_points, N=replacement_months,
-                label=getattr(ind, f"label_{lang}"))
-                for lang in ("id", "en")}
-            rows.append({"region_code": code, "barrier_id": ind.id, "label_id": ind.label_id,
-                         "label_en": ind.label_en, "value": v, "benchmark": b, "unit": ind.unit,
-                         "direction": ind.direction, "verdict": _verdict(v, b, ind.higher_is_better, tolerance),
-                         "sentence_id": sentences["id"], "sentence_en": sentences["en"]})
+        for m in MEASURES:
+            v, b = vals[m.id], national[m.id]
+            rows.append({"region_code": code, "barrier_id": m.id, "label_id": m.label("id"),
+                         "label_en": m.label("en"), "value": v, "benchmark": b, "unit": m.unit,
+                         "direction": m.direction, "verdict": _verdict(v, b, m.higher_is_better, tolerance),
+                         **{f"sentence_{lang}": m.sentence(lang, v, b, n=n_points, N=replacement_months)
+                            for lang in ("id", "en")}})
     out = pd.DataFrame(rows)
     return out.astype({"value": "Float64", "benchmark": "Float64"})
 
@@ -1168,18 +1090,11 @@ def _profile_frame(data: ProgramData, level: str, label: str | None, replacement
 
 
 def _region_name(data: ProgramData, level: str, code: str) -> str:
-    if level == "national":
-        return "Indonesia"
+    """A community's own name, or the region's (:func:`kkbm_analysis.i18n.region_name`)."""
     if level == "community":
         names = data.communities.set_index("community_id")["community_name"]
         return str(names.get(code, code))
-    try:
-        from .regions import region_table
-        table = region_table()
-        hit = table.loc[table["code"] == code, "name"]
-        return str(hit.iloc[0]) if len(hit) else code
-    except Exception:  # the name is decoration; never fail a profile for it
-        return code
+    return region_name(code)
 
 
 @dataclass(repr=False)
@@ -1212,16 +1127,14 @@ class BarrierProfile(_Result):
 
     def summary(self) -> str:
         langs = [self.lang] if self.lang else ["id", "en"]
-        title = {"id": f"Profil hambatan: {self.region_name} ({self.region_code}), periode {self.period}",
-                 "en": f"Barrier profile: {self.region_name} ({self.region_code}), period {self.period}"}
-        verdicts = {"id": {"better": "lebih baik", "worse": "lebih buruk", "similar": "serupa",
-                           "unknown": "tidak diketahui"},
-                    "en": {v: v for v in ("better", "worse", "similar", "unknown")}}
-        lines = [self._header(" / ".join(title[lang] for lang in langs))]
+        title = " / ".join(text("barrier.profile_title", lang, name=self.region_name, code=self.region_code,
+                                period=self.period) for lang in langs)
+        lines = [self._header(title)]
         for lang in langs:
             lines.append("")
+            width = max(len(text(f"common.verdict_{v}", lang)) for v in ("better", "worse", "similar", "unknown"))
             for verdict, sentence in zip(self.table["verdict"], self.table[f"sentence_{lang}"]):
-                lines.append(f"[{verdicts[lang][verdict]:>{16 if lang == 'id' else 7}}] {sentence}")
+                lines.append(f"[{text(f'common.verdict_{verdict}', lang):>{width}}] {sentence}")
         lines.append(f"\n(similar = within {self.tolerance:.0%} of the national value)")
         return "\n".join(lines)
 
@@ -1235,7 +1148,7 @@ def _check_period(period: str | None) -> None:
     if period in PERIODS:
         raise ValueError(f"period must be None or one period label such as '2019' or '2019-Q3', not the "
                          f"period kind {period!r}")
-    _period_kind(period)
+    period_kind(period)
 
 
 def barrier_profile(data: ProgramData, region_code: str, *, level: str = "province", period: str | None = None,
@@ -1273,8 +1186,8 @@ def barrier_profile(data: ProgramData, region_code: str, *, level: str = "provin
         the valid codes), or ``period``/``lang`` is not valid.
     """
     period = None if period is None else str(period)
-    if lang not in (None, "id", "en"):
-        raise ValueError(f"lang must be 'id', 'en' or None, not {lang!r}")
+    if lang is not None:
+        check_lang(lang)
     _check_period(period)
     valid = valid_region_codes(data, level)
     if str(region_code) not in valid:

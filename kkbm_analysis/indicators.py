@@ -123,7 +123,7 @@ from .suppression import write_indicator_table  # noqa: F401  (re-exported: publ
 
 __all__ = [
     "Indicator", "FactContext", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS",
-    "list_indicators", "indicator_facts", "compute_indicators", "indicator_table", "data_span",
+    "list_indicators", "indicator_facts", "compute_indicators", "indicator_table", "data_span", "with_labels",
     "write_indicator_table",
 ]
 
@@ -842,6 +842,18 @@ def list_indicators() -> pd.DataFrame:
                                                             "definition_id", "definition_en", "numerator",
                                                             "denominator", "unit", "kind",
                                                             "disaggregations", "sources")})
+
+
+def with_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each row's indicator ``label_id``, ``label_en`` and ``unit`` added (from the registry).
+
+    Charts (:mod:`kkbm_analysis.viz`) know no registry: a frame of one indicator that
+    carries these columns gets its axis label and percent format from them.
+    """
+    ids = table["indicator_id"].astype("string")
+    meta = {c: ids.map({k: getattr(v, c) for k, v in REGISTRY.items()}).astype("string")
+            for c in ("label_id", "label_en", "unit")}
+    return table.assign(**meta)
 
 
 def _resolve(indicators: str | Indicator | Iterable[str | Indicator] | None) -> list[Indicator]:

@@ -458,15 +458,6 @@ def test_interpretations_use_the_numbers_and_comma_decimals(glm, cox, did):
     assert "odds_ratio" in glm.estimates and "hazard_ratio" in cox.estimates
 
 
-def test_number_formatting():
-    from kkbm_analysis.models._base import fmt, fmt_ci, fmt_p
-    assert fmt(1234.567, 1, "id") == "1.234,6" and fmt(1234.567, 1, "en") == "1,234.6"
-    assert fmt(0.425, 1, "id", percent=True) == "42,5%"
-    assert fmt_ci(1.25, 1.55, 2, "id") == "IK 95% 1,25–1,55"
-    assert fmt_ci(-1.2, -0.4, 1, "en") == "95% CI -1.2 to -0.4"
-    assert fmt_p(0.0004, "id") == "p < 0,001" and fmt_p(0.0312) == "p = 0.031"
-
-
 def test_method_is_checked(frame):
     with pytest.raises(ValueError, match="method must be one of"):
         models.business_running_model(frame, method="probit")

@@ -20,7 +20,7 @@ import pytest
 
 from kkbm_analysis.reports import ParameterError, build_reports, plan_reports, validate_parameters
 from kkbm_analysis.reports import cache as rcache
-from kkbm_analysis.reports import text as tx
+from kkbm_analysis import i18n
 from kkbm_analysis.reports.export import CHROMIUM_FLAGS, ChromiumPrinter
 from kkbm_analysis.reports.runner import output_stem
 from kkbm_analysis.reports.sections import recommendations
@@ -97,7 +97,7 @@ def test_unknown_province_lists_valid_ones(processed, provinces):
     assert "'99'" in message
     for code in provinces:
         assert code in message
-    assert tx.province_name(provinces[0]) in message
+    assert i18n.region_name(provinces[0]) in message
 
 
 def test_unknown_period_lists_valid_years(processed):
@@ -164,24 +164,6 @@ def test_plan_names_outputs_from_parameters(processed):
     assert all(isinstance(j.parameters["province"], str) for j in jobs if j.template == "province")
 
 
-# =========================================================================== text
-def test_every_string_has_both_languages():
-    for key, entry in tx.STRINGS.items():
-        assert set(entry) == {"id", "en"}, key
-        fields_id = set(re.findall(r"{(\w+)}", entry["id"]))
-        fields_en = set(re.findall(r"{(\w+)}", entry["en"]))
-        assert fields_id == fields_en, key
-
-
-def test_indonesian_number_formats():
-    assert tx.num(1234567.891, 1, "id") == "1.234.567,9"
-    assert tx.num(1234567.891, 1, "en") == "1,234,567.9"
-    assert tx.pct(0.4251, 1, "id") == "42,5%"
-    assert tx.ci(0.1, 0.25, 0, "id", percent=True) == "10%–25%"
-    assert tx.rupiah(12_500_000, "id") == "Rp 12,5 juta"
-    assert tx.num(None, 0, "id") == "tidak ada data"
-
-
 # =========================================================================== recommendations
 def _comparison(**national):
     rows = [
@@ -216,7 +198,7 @@ def test_no_recommendation_without_a_gap():
                                              "kur_owner_uptake", "with_perdes"]] = [0.5, 80.0, 0.5, 0.2, 7.0]
     table.loc[table["region_code"] == "ID", ["coverage", "members_per_organiser", "regeneration",
                                              "kur_owner_uptake", "with_perdes"]] = [0.5, 80.0, 0.5, 0.2, 14.0]
-    assert recommendations(table, lang="en", period="2018") == [tx.t("rec_none", "en")]
+    assert recommendations(table, lang="en", period="2018") == [i18n.text("report.rec_none", "en")]
 
 
 # =========================================================================== caches

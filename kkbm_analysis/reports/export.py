@@ -32,7 +32,7 @@ from typing import Any, Sequence
 
 from ..io import atomic_path
 from .sections import STYLE
-from .text import t
+from ..i18n import text as t
 
 __all__ = ["notebook_to_html", "write_html", "find_chromium", "ChromiumPrinter", "ChromiumError", "write_index",
            "CHROMIUM_FLAGS", "PAGE_CSS"]
@@ -377,8 +377,8 @@ def write_index(out_dir: str | os.PathLike, entries: Sequence[IndexEntry], *, sy
     nat = sorted((e for e in entries if e.template == "national"), key=lambda e: (e.period, e.lang))
     prov = sorted((e for e in entries if e.template == "province"),
                   key=lambda e: (e.province or "", e.period, e.lang))
-    banner = (f'<div class="kkbm-banner">{escape(t("synthetic_banner", "id"))}<br>'
-              f'{escape(t("synthetic_banner", "en"))}</div>') if synthetic else ""
+    banner = (f'<div class="kkbm-banner">{escape(t("report.synthetic_banner", "id"))}<br>'
+              f'{escape(t("report.synthetic_banner", "en"))}</div>') if synthetic else ""
     css = (PAGE_CSS + STYLE + "table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}"
            "th{background:#0b3d63;color:#fff;text-align:left;padding:.35em .5em}"
            "td{border-bottom:1px solid #dde3ea;padding:.3em .5em}.failed{color:#a11d0c}")

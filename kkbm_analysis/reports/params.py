@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import paths as project_paths
-from .text import LANGS, province_name
+from ..i18n import LANGS, region_name
 
 TEMPLATES: tuple[str, ...] = ("province", "national")
 
@@ -72,7 +72,7 @@ class ReportParameters:
 
     @property
     def province_name(self) -> str | None:
-        return province_name(self.province) if self.province else None
+        return region_name(self.province, self.lang) if self.province else None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (what a data note or a cache key shows)."""
@@ -175,7 +175,7 @@ def data_summary(processed_dir: str | Path) -> Any:
 
 
 def _listing(codes: list[str]) -> str:
-    return ", ".join(f"{c} ({province_name(c)})" for c in codes) or "(none)"
+    return ", ".join(f"{c} ({region_name(c)})" for c in codes) or "(none)"
 
 
 def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any, province: Any = None,

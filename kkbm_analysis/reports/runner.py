@@ -51,7 +51,7 @@ from typing import Any, Iterable, Sequence
 from ..config import paths as project_paths
 from . import kernel as kn
 from .params import ParameterError, check_path, data_summary, valid_periods, valid_provinces
-from .text import LANGS, province_name
+from ..i18n import LANGS, region_name
 
 __all__ = ["build_reports", "plan_reports", "BuildResult", "ReportJob", "ReportOutcome", "ReportError",
            "TEMPLATE_FILES", "output_stem"]
@@ -78,10 +78,10 @@ class ReportJob:
 
     @property
     def title(self) -> str:
-        from .text import t
+        from ..i18n import text as t
         if self.template == "province":
-            return t("province_title", self.lang, name=province_name(self.province or "")) + f" ({self.period})"
-        return t("national_title", self.lang, period=self.period)
+            return t("report.province_title", self.lang, name=region_name(self.province or "", self.lang)) + f" ({self.period})"
+        return t("report.national_title", self.lang, period=self.period)
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def _slug(text: str) -> str:
 def output_stem(template: str, period: str, lang: str, province: str | None = None) -> str:
     """File name (without suffix) of a report: ``province-36-banten-2018-id``, ``brief-national-2018-en``."""
     if template == "province":
-        return f"province-{province}-{_slug(province_name(province or ''))}-{period}-{lang}"
+        return f"province-{province}-{_slug(region_name(province or ''))}-{period}-{lang}"
     return f"brief-national-{period}-{lang}"
 
 
@@ -227,7 +227,7 @@ def plan_reports(processed_dir: str | Path, *, provinces: Iterable[str] | None =
         bad = [p for p in provinces if p not in valid_p]
         if bad:
             raise ParameterError(f"unknown province(s) {bad}; provinces in the data: "
-                                 + ", ".join(f"{c} ({province_name(c)})" for c in valid_p))
+                                 + ", ".join(f"{c} ({region_name(c)})" for c in valid_p))
     tdir = _templates_dir(templates_dir)
     files = {**TEMPLATE_FILES, **(templates or {})}
     for kind in ("province", "national") if national else ("province",):
@@ -409,7 +409,7 @@ def _index_entries(out_dir: Path) -> tuple[list, bool]:
         synthetic = synthetic or bool(rec.get("data", {}).get("synthetic"))
         pdf = out_dir / f"{stem}.pdf"
         code = params.get("province")
-        entries.append(IndexEntry(stem, rec.get("template", ""), code, province_name(code) if code else None,
+        entries.append(IndexEntry(stem, rec.get("template", ""), code, region_name(code) if code else None,
                                   str(params.get("period", "")), str(params.get("lang", "")), f"{stem}.html",
                                   pdf.name if pdf.exists() else None, "ok"))
         seen.add(stem)
@@ -420,7 +420,7 @@ def _index_entries(out_dir: Path) -> tuple[list, bool]:
             continue
         params = rec.get("parameters", {})
         code = params.get("province")
-        entries.append(IndexEntry(stem, rec.get("template", ""), code, province_name(code) if code else None,
+        entries.append(IndexEntry(stem, rec.get("template", ""), code, region_name(code) if code else None,
                                   str(params.get("period", "")), str(params.get("lang", "")), None, None, "failed",
                                   rec.get("error", "")))
     return entries, synthetic

@@ -25,6 +25,7 @@ import pandas as pd
 
 from pathlib import Path
 
+from ..barriers import DEFAULT_TOLERANCE
 from ..config import MIN_PUBLISHED_COUNT
 from ..config import paths as project_paths
 from ..data import NATIONAL_CODE
@@ -32,12 +33,21 @@ from . import analysis as an
 from . import figures as fg
 from .cache import load_data
 from .params import ReportParameters, validate_parameters
-from .text import ci, finite, join_names, num, pct, province_name, t, value_text
+# Short names: the sections format a number or fetch a word on nearly every line.
+from ..i18n import ci_label, has_text, p_value
+from ..i18n import interval as ci
+from ..i18n import is_finite as finite
+from ..i18n import join_names
+from ..i18n import number as num
+from ..i18n import percent as pct
+from ..i18n import region_name
+from ..i18n import text as t
+from .text import value_text
 
 __all__ = ["Html", "ProvinceReport", "NationalBrief", "STYLE", "recommendations"]
 
-#: Relative distance from the national value still called similar (as barriers.DEFAULT_TOLERANCE).
-TOLERANCE = 0.10
+#: Relative distance from the national value still called similar (the barrier profiles' verdict rule).
+TOLERANCE = DEFAULT_TOLERANCE
 #: At most this many provinces are named in one recommendation.
 MAX_NAMED = 3
 
@@ -99,12 +109,12 @@ def _p(text: str, cls: str = "") -> str:
 
 
 def _supp(lang: str) -> str:
-    return f'<span class="kkbm-supp">{escape(t("suppressed", lang))}</span>'
+    return f'<span class="kkbm-supp">{escape(t("common.suppressed", lang))}</span>'
 
 
 def _badge(verdict: str, lang: str) -> str:
     verdict = verdict if verdict in ("better", "worse", "similar") else "unknown"
-    return f'<span class="kkbm-badge {verdict}">{escape(t("verdict_" + verdict, lang))}</span>'
+    return f'<span class="kkbm-badge {verdict}">{escape(t("common.verdict_" + verdict, lang))}</span>'
 
 
 def _table(header: Sequence[tuple[str, bool]], rows: Iterable[tuple[str, Sequence[str]]], cls: str = "") -> str:
@@ -130,20 +140,12 @@ def _cards(cards: Sequence[tuple[str, str, str]]) -> str:
 def _count(x: Any, lang: str) -> str:
     """A count of people: withheld between 1 and MIN_PUBLISHED_COUNT - 1."""
     if not finite(x):
-        return t("no_data", lang)
+        return t("common.no_data", lang)
     return _supp(lang) if 0 < float(x) < MIN_PUBLISHED_COUNT else escape(num(x, 0, lang))
 
 
-def _verdict(value: Any, benchmark: Any, higher_is_better: bool) -> str:
-    if not (finite(value) and finite(benchmark)):
-        return "unknown"
-    if abs(float(value) - float(benchmark)) <= TOLERANCE * abs(float(benchmark)):
-        return "similar"
-    return "better" if (float(value) > float(benchmark)) == higher_is_better else "worse"
-
-
 def _model_error(model: str, exc: Exception, lang: str) -> str:
-    return _p(t("model_failed", lang, model=model, reason=str(exc)), "kkbm-note")
+    return _p(t("report.model_failed", lang, model=model, reason=str(exc)), "kkbm-note")
 
 
 # =========================================================================== shared base
@@ -166,7 +168,7 @@ class _Report:
         return fg.figure_html(fig, alt=alt, caption=caption)
 
     def _banner(self) -> str:
-        return f'<div class="kkbm-banner" id="kkbm-synthetic-banner">{escape(t("synthetic_banner", self.lang))}</div>' \
+        return f'<div class="kkbm-banner" id="kkbm-synthetic-banner">{escape(t("report.synthetic_banner", self.lang))}</div>' \
             if self.synthetic else ""
 
     def data_notes(self) -> Html:
@@ -182,19 +184,19 @@ class _Report:
                 shown[k] = Path(shown[k]).relative_to(root).as_posix()
         params = ", ".join(f"{k}={v!r}" for k, v in shown.items() if k != "template")
         if m.get("inputs") and m.get("as_of"):
-            items = [t("notes_source", lang, inputs=num(len(m["inputs"]), 0, lang), folder=self.params.data_dir.name,
+            items = [t("report.notes_source", lang, inputs=num(len(m["inputs"]), 0, lang), folder=self.params.data_dir.name,
                        version=self.data.data_version, as_of=m["as_of"])]
         else:
-            items = [t("notes_source_plain", lang, folder=self.params.data_dir.name, version=self.data.data_version)]
+            items = [t("report.notes_source_plain", lang, folder=self.params.data_dir.name, version=self.data.data_version)]
         if self.synthetic:
-            items.append(t("notes_synthetic", lang))
-        items += [t("notes_suppression", lang, min_count=pub.thresholds.min_count,
+            items.append(t("report.notes_synthetic", lang))
+        items += [t("report.notes_suppression", lang, min_count=pub.thresholds.min_count,
                     min_den=pub.thresholds.min_denominator, primary=num(meta["primary"], 0, lang),
                     secondary=num(meta["secondary"], 0, lang)),
-                  t("notes_definitions", lang), t("notes_parameters", lang, params=params),
-                  t("notes_software", lang, version=__version__, template=self.template)]
+                  t("report.notes_definitions", lang), t("report.notes_parameters", lang, params=params),
+                  t("report.notes_software", lang, version=__version__, template=self.template)]
         lis = "".join(f"<li>{escape(i)}</li>" for i in items)
-        return _section(_h2("data_notes", lang), f'<ul class="kkbm-notes">{lis}</ul>')
+        return _section(_h2("report.data_notes", lang), f'<ul class="kkbm-notes">{lis}</ul>')
 
     def _points_effect(self) -> tuple[Any, str]:
         """(business model result or exception, sentence on the effect of one more point)."""
@@ -207,29 +209,24 @@ class _Report:
         if "points" not in me.index:
             return model, ""
         r = me.loc["points"]
-        from ..models._base import fmt_ci, fmt_p
-        sentence = t("model_points_effect", lang, ame=num(100 * r["ame"], 1, lang),
-                     ci=fmt_ci(100 * r["ci_low"], 100 * r["ci_high"], 1, lang), p=fmt_p(r["p_value"], lang))
+        sentence = t("report.model_points_effect", lang, ame=num(100 * r["ame"], 1, lang),
+                     ci=ci_label(100 * r["ci_low"], 100 * r["ci_high"], 1, lang), p=p_value(r["p_value"], lang))
         return model, sentence
 
     def _model_table(self, model: Any) -> str:
         lang = self.lang
-        from ..models.frames import COVARIATE_LABELS
         rows = []
         for rec in model.estimates.itertuples():
             if rec.term == "const":
                 continue
-            label = COVARIATE_LABELS.get(rec.term, rec.term) if isinstance(COVARIATE_LABELS, dict) else rec.term
-            if isinstance(label, (tuple, list)):
-                label = label[1] if lang == "id" and len(label) > 1 else label[0]
-            elif isinstance(label, dict):
-                label = label.get(lang, rec.term)
-            label = str(label)[:1].upper() + str(label)[1:]
+            key = f"model.covariate.{rec.term}"
+            label = t(key, lang) if has_text(key) else rec.term
+            label = label[:1].upper() + label[1:]
             rows.append(("", [escape(label), escape(num(rec.odds_ratio, 2, lang)),
                               escape(ci(rec.odds_ratio_ci_low, rec.odds_ratio_ci_high, 2, lang)),
                               escape(num(rec.p_value, 3, lang) if rec.p_value >= 0.001 else "< " + num(0.001, 3, lang))]))
-        return _table([(t("col_term", lang), False), (t("col_or", lang), True), (t("col_ci", lang), True),
-                       (t("col_p", lang), True)], rows) + _p(t("models_table_caption", lang), "kkbm-note")
+        return _table([(t("common.term", lang), False), (t("common.odds_ratio", lang), True), (t("common.ci95", lang), True),
+                       (t("report.col_p", lang), True)], rows) + _p(t("report.models_table_caption", lang), "kkbm-note")
 
 
 # =========================================================================== province report
@@ -252,7 +249,7 @@ class ProvinceReport(_Report):
 
     @property
     def name(self) -> str:
-        return province_name(self.code)
+        return region_name(self.code, self.lang)
 
     # ------------------------------------------------------------------ numbers
     def _cohort(self, region: str) -> pd.Series:
@@ -273,15 +270,15 @@ class ProvinceReport(_Report):
         from ..schema import load_mentoring_points
         n_points = len(load_mentoring_points().points)
         members = ind.at["members", "value"]
-        lead = t("province_lead", lang, period=p, name=self.name, communities=num(n_com, 0, lang),
+        lead = t("report.province_lead", lang, period=p, name=self.name, communities=num(n_com, 0, lang),
                  villages=num(n_vil, 0, lang),
-                 members=t("suppressed", lang) if ind.at["members", "suppressed"] else num(members, 0, lang),
+                 members=t("common.suppressed", lang) if ind.at["members", "suppressed"] else num(members, 0, lang),
                  points=num(own.get("mean_points"), 1, lang), points_nat=num(nat.get("mean_points"), 1, lang),
                  n_points=n_points, mpo=num(None if st is None else st["members_per_organiser"], 0, lang),
                  mpo_nat=num(None if st_nat is None else st_nat["members_per_organiser"], 0, lang))
         return _section(f"<style>{STYLE}</style>", self._banner(),
-                        f'<h1 class="kkbm-title">{escape(t("province_title", lang, name=self.name))}</h1>',
-                        _p(t("province_subtitle", lang, period=p, code=self.code), "kkbm-subtitle"),
+                        f'<h1 class="kkbm-title">{escape(t("report.province_title", lang, name=self.name))}</h1>',
+                        _p(t("report.province_subtitle", lang, period=p, code=self.code), "kkbm-subtitle"),
                         _p(lead, "kkbm-lead"))
 
     def key_figures(self) -> Html:
@@ -298,29 +295,28 @@ class ProvinceReport(_Report):
                 return _supp(lang), t(label_key, lang, period=p), ""
             value = escape(value_text(r["value"], r["unit"], lang))
             if share_of_national and finite(r["national"]) and float(r["national"]) > 0:
-                note = t("share_of_national", lang, share=pct(float(r["value"]) / float(r["national"]), 1, lang))
+                note = t("report.share_of_national", lang, share=pct(float(r["value"]) / float(r["national"]), 1, lang))
             else:
-                note = t("national_is", lang, value=value_text(r["national"], r["unit"], lang))
+                note = t("report.national_is", lang, value=value_text(r["national"], r["unit"], lang))
             return value, t(label_key, lang, period=p), note
 
         from ..schema import load_mentoring_points
         n_points = len(load_mentoring_points().points)
         coverage = own.get("coverage")
         cards = [
-            indicator_card("members", "kf_members", True),
-            (escape(num(n_com, 0, lang)), t("kf_communities", lang), f"{num(n_vil, 0, lang)} desa" if lang == "id"
-             else f"{num(n_vil, 0, lang)} villages"),
-            (_count(own.get("trained"), lang), t("kf_trained", lang, period=p), ""),
+            indicator_card("members", "report.kf_members", True),
+            (escape(num(n_com, 0, lang)), t("report.kf_communities", lang), t("report.villages_count", lang, n=num(n_vil, 0, lang))),
+            (_count(own.get("trained"), lang), t("report.kf_trained", lang, period=p), ""),
             (_supp(lang) if not finite(coverage) and bool(own.get("suppressed", False)) else escape(pct(coverage, 0, lang)),
-             t("kf_coverage", lang),
-             t("of_mandate", lang, points=num(own.get("mean_points"), 1, lang), n=n_points) + " · "
-             + t("national_is", lang, value=pct(nat.get("coverage"), 0, lang))),
-            (escape(num(None if st is None else st["members_per_organiser"], 0, lang)), t("kf_mpo", lang),
-             t("national_is", lang, value=num(None if st_nat is None else st_nat["members_per_organiser"], 0, lang))),
-            indicator_card("businesses_active", "kf_businesses", True),
-            indicator_card("kur_uptake", "kf_kur", False),
+             t("common.mentoring_coverage", lang),
+             t("report.of_mandate", lang, points=num(own.get("mean_points"), 1, lang), n=n_points) + " · "
+             + t("report.national_is", lang, value=pct(nat.get("coverage"), 0, lang))),
+            (escape(num(None if st is None else st["members_per_organiser"], 0, lang)), t("common.members_per_organiser", lang),
+             t("report.national_is", lang, value=num(None if st_nat is None else st_nat["members_per_organiser"], 0, lang))),
+            indicator_card("businesses_active", "report.kf_businesses", True),
+            indicator_card("kur_uptake", "common.kur_uptake", False),
         ]
-        return _section(_h2("key_figures", lang), _cards(cards))
+        return _section(_h2("report.key_figures", lang), _cards(cards))
 
     def indicators(self) -> Html:
         """Empowerment indicators with 95% CIs and the national benchmark (suppressed), and a figure."""
@@ -330,7 +326,7 @@ class ProvinceReport(_Report):
         for r in rows_df.itertuples():
             if r.domain != domain:
                 domain = r.domain
-                rows.append(("kkbm-group", [escape(t("domain_" + domain, lang)), "", "", ""]))
+                rows.append(("kkbm-group", [escape(t("report.domain_" + domain, lang)), "", "", ""]))
             label = r.label_id if lang == "id" else r.label_en
             if r.suppressed:
                 value, interval = _supp(lang), _supp(lang)
@@ -338,18 +334,18 @@ class ProvinceReport(_Report):
                 value = escape(value_text(r.value, r.unit, lang))
                 interval = escape(ci(r.ci_low, r.ci_high, 1 if r.unit == "proportion" else 0, lang,
                                      percent=r.unit == "proportion")) if r.kind in ("proportion", "mean") \
-                    else escape(t("not_applicable", lang))
+                    else escape(t("common.not_applicable", lang))
             national = _supp(lang) if r.national_suppressed else escape(value_text(r.national, r.unit, lang))
             rows.append(("", [escape(label), value, interval, national]))
-        table = _table([(t("col_indicator", lang), False), (f"{self.name}", True), (t("col_ci", lang), True),
-                        (t("col_national", lang), True)], rows)
+        table = _table([(t("report.col_indicator", lang), False), (f"{self.name}", True), (t("common.ci95", lang), True),
+                        (t("common.national", lang), True)], rows)
         pub = an.published_indicators(self.data)
-        note = t("suppressed_note", lang, min_count=pub.thresholds.min_count, min_den=pub.thresholds.min_denominator)
+        note = t("report.suppressed_note", lang, min_count=pub.thresholds.min_count, min_den=pub.thresholds.min_denominator)
         kur = an.indicator_by_province(self.data, "kur_uptake", p).assign(indicator_id="kur_uptake")
         fig = fg.province_bars(kur, "value", lang=lang, highlight=self.code, percent=True, ci=("ci_low", "ci_high"),
                                synthetic=self.synthetic)
-        caption = t("indicators_figure", lang, period=p)
-        return _section(_h2("indicators", lang), _p(t("indicators_intro", lang, name=self.name, period=p)), table,
+        caption = t("report.indicators_figure", lang, period=p)
+        return _section(_h2("report.indicators", lang), _p(t("report.indicators_intro", lang, name=self.name, period=p)), table,
                         _p(note, "kkbm-note"),
                         self._figure(fig, f"kur_uptake_{self.code}_{p}_{lang}", caption, caption))
 
@@ -381,8 +377,8 @@ class ProvinceReport(_Report):
                 return pct(x, decimals, lang) if percent else num(x, decimals, lang)
             rows.append(("", [escape(str(r["label_" + lang])), escape(fmt(r["value"])), escape(fmt(r["benchmark"])),
                               _badge(str(r["verdict"]), lang)]))
-        return _table([(t("col_measure", lang), False), (self.name, True), (t("col_national", lang), True),
-                       (t("col_verdict", lang), False)], rows)
+        return _table([(t("report.col_measure", lang), False), (self.name, True), (t("common.national", lang), True),
+                       (t("report.col_verdict", lang), False)], rows)
 
     def mentoring(self) -> Html:
         """Mandated vs delivered mentoring for the period's trained cohort, by point, against the nation."""
@@ -400,17 +396,17 @@ class ProvinceReport(_Report):
             rows.append(("", [escape(label), _supp(lang) if not finite(share) and own.get("trained", 0) else
                               escape(pct(share, 0, lang)), escape(pct(share_nat, 0, lang)),
                               escape(num(held, 0, lang))]))
-        table = _table([(t("col_point", lang), False), (t("col_received_prov", lang, name=self.name), True),
-                        (t("col_received_nat", lang), True), (t("col_sessions", lang), True)], rows)
-        intro = t("mentoring_intro", lang, n_points=len(mp.points), name=self.name, period=p,
+        table = _table([(t("common.mentoring_point", lang), False), (t("report.col_received_prov", lang, name=self.name), True),
+                        (t("report.col_received_nat", lang), True), (t("report.col_sessions", lang), True)], rows)
+        intro = t("report.mentoring_intro", lang, n_points=len(mp.points), name=self.name, period=p,
                   trained=_plain_count(own.get("trained"), lang))
-        mandate = t("mentoring_mandate", lang, period=p, mandated=num(own.get("points_mandated"), 0, lang),
+        mandate = t("report.mentoring_mandate", lang, period=p, mandated=num(own.get("points_mandated"), 0, lang),
                     delivered=num(own.get("points_delivered"), 0, lang), coverage=pct(own.get("coverage"), 0, lang),
                     coverage_nat=pct(nat.get("coverage"), 0, lang))
-        caption = t("mentoring_figure", lang, period=p, name=self.name)
+        caption = t("report.mentoring_figure", lang, period=p, name=self.name)
         fig = fg.point_bars(_point_shares(self.data, p, [self.code, NATIONAL_CODE]), lang=lang,
                             synthetic=self.synthetic)
-        return _section(_h2("mentoring", lang), _p(intro), table, _p(mandate),
+        return _section(_h2("report.mentoring", lang), _p(intro), table, _p(mandate),
                         self._sentences(["mentoring_points_mean", "no_follow_up_share", "months_to_first_mentoring"]),
                         self._figure(fig, f"mentoring_points_{self.code}_{p}_{lang}", caption, caption))
 
@@ -420,27 +416,27 @@ class ProvinceReport(_Report):
         ids = ["members_per_organiser", "officers_per_community", "vacancy_months_per_community",
                "organiser_turnover", "cadre_regeneration"]
         fig = _staffing_figure(self, highlight=self.code)
-        caption = t("staffing_figure", lang, period=p)
-        return _section(_h2("staffing", lang), _p(t("staffing_intro", lang, period=p)), self._profile_table(ids),
+        caption = t("report.staffing_figure", lang, period=p)
+        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)), self._profile_table(ids),
                         self._sentences(ids, badges=False),
                         self._figure(fig, f"members_per_organiser_{self.code}_{p}_{lang}", caption, caption),
-                        _p(t("verdict_note", lang, tol=pct(TOLERANCE, 0, lang)), "kkbm-note"))
+                        _p(t("report.verdict_note", lang, tol=pct(TOLERANCE, 0, lang)), "kkbm-note"))
 
     def other_barriers(self) -> Html:
         """Training into practice, government synergy and access to capital."""
         lang = self.lang
         ids = ["training_to_practice", "perdes_share", "village_gov_involved_share", "disnakertrans_informed_share",
                "kur_approval_rate", "kur_owner_uptake"]
-        return _section(_h2("other_barriers", lang), _p(t("other_intro", lang)), self._profile_table(ids),
+        return _section(_h2("report.other_barriers", lang), _p(t("report.other_intro", lang)), self._profile_table(ids),
                         self._sentences(ids, badges=False),
-                        _p(t("verdict_note", lang, tol=pct(TOLERANCE, 0, lang)), "kkbm-note"))
+                        _p(t("report.verdict_note", lang, tol=pct(TOLERANCE, 0, lang)), "kkbm-note"))
 
     def models(self) -> Html:
         """What the outcome models say about this province (national fits, province-specific reading)."""
         lang, p = self.lang, self.period
         if not self.params.options.get("show_models", True):
-            return _section(_h2("models", lang), _p(t("models_skipped", lang), "kkbm-note"))
-        parts = [_h2("models", lang), _p(t("models_intro", lang, name=self.name))]
+            return _section(_h2("report.models", lang), _p(t("report.models_skipped", lang), "kkbm-note"))
+        parts = [_h2("report.models", lang), _p(t("report.models_intro", lang, name=self.name))]
         model, sentence = self._points_effect()
         if isinstance(model, Exception):
             parts.append(sentence)
@@ -453,7 +449,7 @@ class ProvinceReport(_Report):
             me = model.marginal_effects.set_index("term")
             gain = me.at["points", "ame"] * (n_points - own_points) if "points" in me.index and finite(own_points) \
                 else np.nan
-            whatif = t("model_whatif", lang, name=self.name,
+            whatif = t("report.model_whatif", lang, name=self.name,
                        y12=pct(rates.at[self.code, "y12"] if self.code in rates.index else None, 0, lang),
                        y12_nat=pct(rates.at[NATIONAL_CODE, "y12"], 0, lang), points=num(own_points, 1, lang),
                        n_points=n_points, gain=num(100 * gain, 1, lang))
@@ -467,8 +463,8 @@ class ProvinceReport(_Report):
                 rates = an.y12_rates(self.data).set_index("region_code")
                 top = rates.drop(index=NATIONAL_CODE, errors="ignore")["y12"].idxmax() \
                     if rates["y12"].notna().any() else None
-                intro = t("model_gap_best", lang, name=self.name, ref=province_name(ref)) if top == self.code \
-                    else t("model_gap_intro", lang, ref=province_name(ref))
+                intro = t("report.model_gap_best", lang, name=self.name, ref=region_name(ref, lang)) if top == self.code \
+                    else t("report.model_gap_intro", lang, ref=region_name(ref, lang))
                 parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.interpretation(lang))}</div>')
             except Exception as exc:  # noqa: BLE001
                 parts.append(_model_error("Oaxaca-Blinder", exc, lang))
@@ -477,40 +473,39 @@ class ProvinceReport(_Report):
             vil = an.villages_with_perdes(self.data, p).set_index("region_code")
             villages = vil.at[self.code, "villages"] if self.code in vil.index else 0
             with_perdes = vil.at[self.code, "with_perdes"] if self.code in vil.index else 0
-            parts.append(f'<div class="kkbm-model">{_p(t("model_perdes", lang, interpretation=perdes.interpretation(lang), name=self.name, with_perdes=num(with_perdes, 0, lang), villages=num(villages, 0, lang)))}</div>')
+            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=perdes.interpretation(lang), name=self.name, with_perdes=num(with_perdes, 0, lang), villages=num(villages, 0, lang)))}</div>')
         except Exception as exc:  # noqa: BLE001
             parts.append(_model_error("Perdes DiD", exc, lang))
         n = len(an.outcome_frame(self.data).dropna(subset=["y12"]))
-        parts.append(_p(t("notes_model_sample", lang, n=num(n, 0, lang)), "kkbm-note"))
+        parts.append(_p(t("report.notes_model_sample", lang, n=num(n, 0, lang)), "kkbm-note"))
         return _section(*parts)
 
     def map(self) -> Html:
         """Tile-grid map of mentoring coverage by province, this province outlined."""
-        return _section(_h2("map", self.lang), _coverage_map(self, highlight=self.code))
+        return _section(_h2("report.map", self.lang), _coverage_map(self, highlight=self.code))
 
 
 def _plain_count(x: Any, lang: str) -> str:
     if not finite(x):
-        return t("no_data", lang)
-    return t("suppressed", lang) if 0 < float(x) < MIN_PUBLISHED_COUNT else num(x, 0, lang)
+        return t("common.no_data", lang)
+    return t("common.suppressed", lang) if 0 < float(x) < MIN_PUBLISHED_COUNT else num(x, 0, lang)
 
 
 def _coverage_map(report: _Report, highlight: str | None) -> str:
     lang, p = report.lang, report.period
     coh = an.mentoring_cohorts(report.data, p)
     coh = coh.loc[coh["region_code"] != NATIONAL_CODE, ["region_code", "coverage", "suppressed"]]
-    caption = t("map_caption", lang, period=p)
+    caption = t("report.map_caption", lang, period=p)
     fig = fg.tile_map(coh, value="coverage", lang=lang, highlight=highlight, percent=True,
-                      legend_title=t("col_coverage", lang), synthetic=report.synthetic)
+                      legend_title=t("common.mentoring_coverage", lang), synthetic=report.synthetic)
     return report._figure(fig, f"coverage_map_{highlight or 'ID'}_{p}_{lang}", caption, caption)
 
 
 def _staffing_figure(report: _Report, highlight: str | None):
-    from ..viz import theme
     st = an.staffing_table(report.data)
     st = st.loc[st["period"] == report.period, ["region_code", "members_per_organiser"]]
     return fg.province_bars(st, "members_per_organiser", lang=report.lang, highlight=highlight, decimals=0,
-                            label=theme.text("members_per_staff", report.lang), synthetic=report.synthetic)
+                            label=t("figure.members_per_staff", report.lang), synthetic=report.synthetic)
 
 
 def _point_shares(data: Any, period: str, regions: Sequence[str]) -> pd.DataFrame:
@@ -551,12 +546,12 @@ class NationalBrief(_Report):
         n_com, _ = an.communities_count(self.data, NATIONAL_CODE)
         from ..schema import load_mentoring_points
         n_points = len(load_mentoring_points().points)
-        lead = t("national_lead", lang, period=p, members=num(nat["members"], 0, lang), communities=num(n_com, 0, lang),
+        lead = t("report.national_lead", lang, period=p, members=num(nat["members"], 0, lang), communities=num(n_com, 0, lang),
                  n=len(table) - 1, points=num(nat["mean_points"], 1, lang), n_points=n_points,
                  coverage=pct(nat["coverage"], 0, lang), no_follow=pct(nat["no_follow_up_share"], 0, lang))
         return _section(f"<style>{STYLE}</style>", self._banner(),
-                        f'<h1 class="kkbm-title">{escape(t("national_title", lang, period=p))}</h1>',
-                        _p(t("national_subtitle", lang, n=len(table) - 1), "kkbm-subtitle"), _p(lead, "kkbm-lead"))
+                        f'<h1 class="kkbm-title">{escape(t("report.national_title", lang, period=p))}</h1>',
+                        _p(t("report.national_subtitle", lang, n=len(table) - 1), "kkbm-subtitle"), _p(lead, "kkbm-lead"))
 
     def key_figures(self) -> Html:
         lang, p = self.lang, self.period
@@ -565,19 +560,19 @@ class NationalBrief(_Report):
         n_com, n_vil = an.communities_count(self.data, NATIONAL_CODE)
         ind = an.indicator_rows(self.data, p, NATIONAL_CODE).set_index("indicator_id")
         cards = [
-            (escape(num(len(table) - 1, 0, lang)), t("kf_provinces", lang), ""),
-            (escape(num(n_com, 0, lang)), t("kf_communities", lang),
-             f"{num(n_vil, 0, lang)} {'desa' if lang == 'id' else 'villages'}"),
+            (escape(num(len(table) - 1, 0, lang)), t("report.kf_provinces", lang), ""),
+            (escape(num(n_com, 0, lang)), t("report.kf_communities", lang),
+             t("report.villages_count", lang, n=num(n_vil, 0, lang))),
             (_supp(lang) if ind.at["members", "suppressed"] else escape(num(ind.at["members", "value"], 0, lang)),
-             t("kf_members", lang, period=p), ""),
-            (_count(nat["trained"], lang), t("kf_trained", lang, period=p), ""),
-            (escape(pct(nat["coverage"], 0, lang)), t("kf_coverage", lang), ""),
-            (escape(pct(nat["no_follow_up_share"], 0, lang)), t("kf_no_follow", lang), ""),
-            (escape(num(nat["members_per_organiser"], 0, lang)), t("kf_mpo", lang), ""),
+             t("report.kf_members", lang, period=p), ""),
+            (_count(nat["trained"], lang), t("report.kf_trained", lang, period=p), ""),
+            (escape(pct(nat["coverage"], 0, lang)), t("common.mentoring_coverage", lang), ""),
+            (escape(pct(nat["no_follow_up_share"], 0, lang)), t("common.no_follow_up", lang), ""),
+            (escape(num(nat["members_per_organiser"], 0, lang)), t("common.members_per_organiser", lang), ""),
             (_supp(lang) if ind.at["kur_uptake", "suppressed"] else escape(pct(ind.at["kur_uptake", "value"], 1, lang)),
-             t("kf_kur", lang), ""),
+             t("common.kur_uptake", lang), ""),
         ]
-        return _section(_h2("key_figures", lang), _cards(cards))
+        return _section(_h2("report.key_figures", lang), _cards(cards))
 
     def comparison(self) -> Html:
         """All provinces ranked by mentoring coverage, with staffing, KUR and outcome measures."""
@@ -592,8 +587,8 @@ class NationalBrief(_Report):
         def cells(r: Any, rank: str) -> list[str]:
             def share(x: Any) -> str:
                 return _supp(lang) if r.suppressed and not finite(x) else escape(pct(x, 0, lang))
-            return [rank, escape(province_name(r.region_code) if r.region_code != NATIONAL_CODE
-                                 else t("col_national", lang)),
+            return [rank, escape(region_name(r.region_code, lang) if r.region_code != NATIONAL_CODE
+                                 else t("common.national", lang)),
                     _supp(lang) if r.members_suppressed else escape(num(r.members, 0, lang)), _count(r.trained, lang),
                     share(r.coverage), share(r.no_follow_up_share), escape(num(r.members_per_organiser, 0, lang)),
                     escape(num(r.vacancy_months_per_community, 1, lang)), escape(pct(r.regeneration, 0, lang)),
@@ -602,31 +597,31 @@ class NationalBrief(_Report):
             rows.append(("", cells(r, str(i))))
         for r in nat.itertuples():
             rows.append(("kkbm-national", cells(r, "")))
-        header = [(t("col_rank", lang), True), (t("col_province", lang), False), (t("col_members", lang), True),
-                  (t("col_trained", lang), True), (t("col_coverage", lang), True), (t("col_no_follow", lang), True),
-                  (t("col_mpo", lang), True), (t("col_vacancy", lang), True), (t("col_regeneration", lang), True),
-                  (t("col_kur", lang), True), (t("col_y12", lang), True)]
+        header = [(t("report.col_rank", lang), True), (t("common.province", lang), False), (t("report.col_members", lang), True),
+                  (t("report.col_trained", lang), True), (t("common.mentoring_coverage", lang), True), (t("common.no_follow_up", lang), True),
+                  (t("common.members_per_organiser", lang), True), (t("report.col_vacancy", lang), True), (t("report.col_regeneration", lang), True),
+                  (t("common.kur_uptake", lang), True), (t("report.col_y12", lang), True)]
         pub = an.published_indicators(self.data)
-        return _section(_h2("comparison", lang), _p(t("comparison_intro", lang, period=p)),
+        return _section(_h2("report.comparison", lang), _p(t("report.comparison_intro", lang, period=p)),
                         _table(header, rows, "wide"),
-                        _p(t("suppressed_note", lang, min_count=pub.thresholds.min_count,
+                        _p(t("report.suppressed_note", lang, min_count=pub.thresholds.min_count,
                              min_den=pub.thresholds.min_denominator), "kkbm-note"))
 
     def map(self) -> Html:
-        return _section(_h2("map", self.lang), _coverage_map(self, highlight=None))
+        return _section(_h2("report.map", self.lang), _coverage_map(self, highlight=None))
 
     def staffing(self) -> Html:
         lang, p = self.lang, self.period
         fig = _staffing_figure(self, highlight=None)
-        caption = t("staffing_figure", lang, period=p)
-        return _section(_h2("staffing", lang), _p(t("staffing_intro", lang, period=p)),
+        caption = t("report.staffing_figure", lang, period=p)
+        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)),
                         self._figure(fig, f"members_per_organiser_ID_{p}_{lang}", caption, caption))
 
     def models(self) -> Html:
         lang = self.lang
         if not self.params.options.get("show_models", True):
-            return _section(_h2("models", lang), _p(t("models_skipped", lang), "kkbm-note"))
-        parts = [_h2("models", lang)]
+            return _section(_h2("report.models", lang), _p(t("report.models_skipped", lang), "kkbm-note"))
+        parts = [_h2("report.models", lang)]
         model, sentence = self._points_effect()
         if isinstance(model, Exception):
             parts.append(sentence)
@@ -655,7 +650,7 @@ class NationalBrief(_Report):
                 perdes = None
         recs = recommendations(self._table(), lang=lang, period=self.period, model=model, perdes=perdes)
         items = "".join(f"<li>{escape(r)}</li>" for r in recs)
-        return _section(_h2("recommendations", lang), _p(t("recommendations_intro", lang)),
+        return _section(_h2("report.recommendations", lang), _p(t("report.recommendations_intro", lang)),
                         f'<ol class="kkbm-recs">{items}</ol>')
 
 
@@ -690,35 +685,35 @@ def recommendations(table: pd.DataFrame, *, lang: str, period: str, model: Any =
         return d.head(max_named)
 
     def where(lag: pd.DataFrame, column: str, fmt) -> str:
-        return join_names([f"{province_name(c)} ({fmt(v)})" for c, v in zip(lag["region_code"], lag[column])],
+        return join_names([f"{region_name(c, lang)} ({fmt(v)})" for c, v in zip(lag["region_code"], lag[column])],
                           lang)
 
     lag = laggards("coverage", True)
     if len(lag):
         no_follow = lag["no_follow_up"].sum(min_count=1)
-        text = t("rec_mentoring", lang, where=where(lag, "coverage", lambda v: pct(v, 0, lang)),
+        text = t("report.rec_mentoring", lang, where=where(lag, "coverage", lambda v: pct(v, 0, lang)),
                  national=pct(nat["coverage"], 0, lang), period=period,
-                 no_follow=num(no_follow, 0, lang) if finite(no_follow) else t("suppressed", lang))
+                 no_follow=num(no_follow, 0, lang) if finite(no_follow) else t("common.suppressed", lang))
         if model is not None and "points" in set(model.marginal_effects["term"]):
             ame = model.marginal_effects.set_index("term").at["points", "ame"]
-            text += " " + t("rec_points_effect", lang, ame=num(100 * ame, 1, lang))
+            text += " " + t("report.rec_points_effect", lang, ame=num(100 * ame, 1, lang))
         out.append((float(lag["_gap"].iloc[0]), text))
     lag = laggards("members_per_organiser", False)
     if len(lag):
         need = (lag["staff_members"] / nat["members_per_organiser"] - lag["organisers_fte"]).clip(lower=0).sum()
         out.append((float(lag["_gap"].iloc[0]), t(
-            "rec_staffing", lang, where=where(lag, "members_per_organiser", lambda v: num(v, 0, lang)),
+            "report.rec_staffing", lang, where=where(lag, "members_per_organiser", lambda v: num(v, 0, lang)),
             national=num(nat["members_per_organiser"], 0, lang),
             needed=num(math.ceil(need) if finite(need) else None, 0, lang))))
     lag = laggards("regeneration", True)
     if len(lag):
         out.append((float(lag["_gap"].iloc[0]), t(
-            "rec_regeneration", lang, where=where(lag, "regeneration", lambda v: pct(v, 0, lang)),
+            "report.rec_regeneration", lang, where=where(lag, "regeneration", lambda v: pct(v, 0, lang)),
             national=pct(nat["regeneration"], 0, lang), months=6)))
     lag = laggards("kur_owner_uptake", True)
     if len(lag):
         out.append((float(lag["_gap"].iloc[0]), t(
-            "rec_kur", lang, where=where(lag, "kur_owner_uptake", lambda v: pct(v, 0, lang)),
+            "report.rec_kur", lang, where=where(lag, "kur_owner_uptake", lambda v: pct(v, 0, lang)),
             national=pct(nat["kur_owner_uptake"], 0, lang))))
     villages, with_perdes = nat.get("villages"), nat.get("with_perdes")
     if finite(villages) and float(villages) > 0 and float(villages) > float(with_perdes):
@@ -730,10 +725,10 @@ def recommendations(table: pd.DataFrame, *, lang: str, period: str, model: Any =
             effect = perdes.interpretation(lang)
         share_without = (float(villages) - float(with_perdes)) / float(villages)
         out.append((share_without * (1.0 if effect else 0.5), t(
-            "rec_perdes", lang, villages_without=num(float(villages) - float(with_perdes), 0, lang),
+            "report.rec_perdes", lang, villages_without=num(float(villages) - float(with_perdes), 0, lang),
             villages=num(villages, 0, lang),
-            provinces=join_names([f"{province_name(r.region_code)} ({num(r.without, 0, lang)})"
+            provinces=join_names([f"{region_name(r.region_code, lang)} ({num(r.without, 0, lang)})"
                                   for r in without.itertuples()], lang), effect=effect).strip()))
     if not out:
-        return [t("rec_none", lang)]
+        return [t("report.rec_none", lang)]
     return [text for _, text in sorted(out, key=lambda x: -x[0])]

@@ -38,15 +38,15 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from ..i18n import check_lang, number, text
+from ..intervals import wilson_interval
 from . import _frames
 from .theme import (BENCHMARK_COLOUR, HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, PALETTE, SEQUENTIAL,
-                    SUPPRESSED_COLOUR, SUPPRESSED_HATCH, LocaleFormatter, check_lang, format_axis, format_number,
-                    new_axes, text)
+                    SUPPRESSED_COLOUR, SUPPRESSED_HATCH, LocaleFormatter, format_axis, new_axes)
 
 __all__ = ["indicator_bars", "indicator_trend", "mentoring_gap_chart", "funnel_chart", "staffing_scatter",
            "survival_chart", "event_study_chart", "forest_chart", "wilson_interval"]
 
-wilson_interval = _frames.wilson_interval
 
 # --------------------------------------------------------------------------- shared docs
 
@@ -95,8 +95,8 @@ def _gap_handle(state: str, lang: str) -> Patch:
     """Legend patch for suppressed / no-data cells."""
     if state == "suppressed":
         return Patch(facecolor=SUPPRESSED_COLOUR, edgecolor=HATCH_EDGE, hatch=SUPPRESSED_HATCH,
-                     label=text("suppressed", lang))
-    return Patch(facecolor=MISSING_COLOUR, edgecolor=HATCH_EDGE, hatch=MISSING_HATCH, label=text("no_data", lang))
+                     label=text("figure.suppressed", lang))
+    return Patch(facecolor=MISSING_COLOUR, edgecolor=HATCH_EDGE, hatch=MISSING_HATCH, label=text("common.no_data", lang))
 
 
 def _gap_band(ax: Axes, position: float, state: str, lang: str, *, height: float = 0.7,
@@ -114,7 +114,7 @@ def _gap_band(ax: Axes, position: float, state: str, lang: str, *, height: float
                          facecolor=face, edgecolor=HATCH_EDGE, hatch=hatch, linewidth=0.6, alpha=0.55,
                          gid=state, zorder=0.5)
         ax.add_patch(rect)
-        ax.text(0.01, position, text("suppressed" if hatched else "no_data", lang), transform=ax.get_yaxis_transform(),
+        ax.text(0.01, position, text("figure.suppressed" if hatched else "common.no_data", lang), transform=ax.get_yaxis_transform(),
                 ha="left", va="center", fontsize=8.5, fontstyle="italic", color="#333333", gid=f"{state}-label",
                 bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "edgecolor": "none"}, zorder=3)
     else:
@@ -150,7 +150,7 @@ def _label_column(data: pd.DataFrame, lang: str) -> str | None:
 
 def _with_ci(label: str, lang: str) -> str:
     """``'Odds ratio (95% CI)'``; ``'Efek (ATT; IK 95%)'`` when the label ends in brackets."""
-    words = text("ci95", lang)
+    words = text("common.ci95", lang)
     return f"{label[:-1]}; {words})" if label.endswith(")") else f"{label} ({words})"
 
 
@@ -254,7 +254,7 @@ def indicator_bars(data: pd.DataFrame, *, value: str = "value", region_col: str 
             ax.errorbar(values[has_ci], y[has_ci], xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333",
                         elinewidth=1.1, capsize=3, zorder=4)
             handles.append(Line2D([], [], color="#333333", marker="|", markersize=8, linewidth=1.1,
-                                  label=text("ci95", lang)))
+                                  label=text("common.ci95", lang)))
     for state in ("suppressed", "missing"):
         for pos in y[states == state]:
             _gap_band(ax, pos, state, lang)
@@ -262,7 +262,7 @@ def indicator_bars(data: pd.DataFrame, *, value: str = "value", region_col: str 
             handles.append(_gap_handle(state, lang))
     if national is not None:
         line = ax.axvline(national, color=BENCHMARK_COLOUR, linestyle="--", linewidth=1.3, zorder=5, gid="benchmark")
-        line.set_label(f"{text('national', lang)}: {format_number(national, decimals if decimals is not None else 1, lang=lang, percent=percent)}")
+        line.set_label(f"{text('common.national', lang)}: {number(national, decimals if decimals is not None else 1, lang=lang, percent=percent)}")
         handles.insert(0, line)
 
     ax.set_yticks(np.arange(len(rows)), [names[i] for i in order])
@@ -367,14 +367,14 @@ def indicator_trend(data: pd.DataFrame, *, x: str = "period", value: str = "valu
         part = frame.loc[national_mask.to_numpy()].sort_values("_x", key=lambda s: s.map(pos))
         ys = np.where(_frames.suppressed_mask(part, suppressed), np.nan, _frames.floats(part[value]))
         line, = ax.plot(part["_x"].map(pos).to_numpy(dtype=float), ys, linestyle="--", color=BENCHMARK_COLOUR,
-                        linewidth=1.5, marker="s", markersize=4, label=text("national", lang), gid="benchmark")
+                        linewidth=1.5, marker="s", markersize=4, label=text("common.national", lang), gid="benchmark")
         handles.insert(0, line)
         all_values.append(ys)
     if any_suppressed:
         handles.append(_gap_handle("suppressed", lang))
     ax.set_xticks(range(len(periods)), periods)
     ax.set_xlim(-0.4, len(periods) - 0.6)
-    ax.set_xlabel(text("period", lang))
+    ax.set_xlabel(text("figure.period", lang))
     ax.set_ylabel(_frames.value_label(data, value, label, lang))
     format_axis(ax, "y", lang=lang, percent=percent, decimals=decimals)
     if percent and all_values:
@@ -461,7 +461,7 @@ def mentoring_gap_chart(data: pd.DataFrame, *, region_col: str = "region_code", 
             if states[r, c] == "value":
                 shade = colormap(image.norm(v))
                 luminance = 0.2126 * shade[0] + 0.7152 * shade[1] + 0.0722 * shade[2]
-                ax.text(c, r, format_number(v, decimals, lang=lang, percent=True), ha="center", va="center",
+                ax.text(c, r, number(v, decimals, lang=lang, percent=True), ha="center", va="center",
                         fontsize=9, color="black" if luminance > 0.5 else "white")
             else:
                 state = states[r, c]
@@ -479,7 +479,7 @@ def mentoring_gap_chart(data: pd.DataFrame, *, region_col: str = "region_code", 
         if national:
             ax.axhline(0.5, color="white", linewidth=3)
         bar = ax.figure.colorbar(image, ax=ax, fraction=0.035, pad=0.02)
-        bar.set_label(text("share_received", lang))
+        bar.set_label(text("figure.share_received", lang))
         bar.ax.yaxis.set_major_formatter(LocaleFormatter(lang=lang, percent=True, decimals=0))
         gaps = [s for s in ("suppressed", "missing") if (states == s).any()]
         if gaps:
@@ -507,10 +507,10 @@ def mentoring_gap_chart(data: pd.DataFrame, *, region_col: str = "region_code", 
     ax.set_yticks(range(len(codes)), region_names)
     ax.set_ylim(len(codes) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(text("share_received", lang))
+    ax.set_xlabel(text("figure.share_received", lang))
     format_axis(ax, "x", lang=lang, percent=True, decimals=0)
     ax.set_xlim(0, 1.0)
-    _legend_outside(ax, handles, title=text("mentoring_point", lang))
+    _legend_outside(ax, handles, title=text("common.mentoring_point", lang))
     return ax
 
 
@@ -568,9 +568,9 @@ def funnel_chart(data: pd.DataFrame, *, stage: str = "stage", value: str = "reac
     top = np.nanmax(counts, initial=0.0) or 1.0
     decimals = 0 if np.all(np.mod(counts[ok], 1) == 0) else 1
     for i in np.flatnonzero(ok):
-        words = format_number(counts[i], decimals, lang=lang)
+        words = number(counts[i], decimals, lang=lang)
         if conversion and np.isfinite(rates[i]):
-            words += f"  ({format_number(rates[i], 0, lang=lang, percent=True)} {text('from_previous', lang)})"
+            words += f"  ({number(rates[i], 0, lang=lang, percent=True)} {text('figure.from_previous', lang)})"
         ax.text(counts[i] + top * 0.01, y[i], words, va="center", ha="left", fontsize=9)
     handles = []
     for state in ("suppressed", "missing"):
@@ -582,7 +582,7 @@ def funnel_chart(data: pd.DataFrame, *, stage: str = "stage", value: str = "reac
     ax.set_ylim(len(frame) - 0.5, -0.5)
     ax.set_xlim(0, top * 1.45)  # room for the words after the longest bar
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(text("members_reached", lang))
+    ax.set_xlabel(text("figure.members_reached", lang))
     format_axis(ax, "x", lang=lang, decimals=0)
     _legend_outside(ax, handles)
     return ax
@@ -652,7 +652,7 @@ def staffing_scatter(data: pd.DataFrame, *, x: str = "members_per_organiser", y:
         slope, intercept = np.polyfit(xs[keep], ys[keep], 1)
         grid = np.linspace(np.min(xs[keep]), np.max(xs[keep]), 50)
         ax.plot(grid, intercept + slope * grid, linestyle="--", color=BENCHMARK_COLOUR, linewidth=1.2,
-                label=text("trend", lang), gid="trend")
+                label=text("figure.trend", lang), gid="trend")
     left_out = int((~keep).sum())
     if left_out:
         n_hidden = int(hidden.sum())
@@ -662,8 +662,8 @@ def staffing_scatter(data: pd.DataFrame, *, x: str = "members_per_organiser", y:
             words = f"{left_out} not drawn (no value" + (f"; {n_hidden} suppressed)" if n_hidden else ")")
         ax.text(0.99, 0.01, words, transform=ax.transAxes, ha="right", va="bottom", fontsize=8, color="#555555",
                 gid="note")
-    ax.set_xlabel(xlabel or text("members_per_staff", lang))
-    ax.set_ylabel(ylabel or text("mentoring_coverage", lang))
+    ax.set_xlabel(xlabel or text("figure.members_per_staff", lang))
+    ax.set_ylabel(ylabel or text("common.mentoring_coverage", lang))
     format_axis(ax, "x", lang=lang)
     format_axis(ax, "y", lang=lang, percent=percent)
     if percent:
@@ -727,8 +727,8 @@ def survival_chart(data: pd.DataFrame, *, time: str | None = None, survival: str
             ax.fill_between(t, bounds[0], bounds[1], step="post", color=colour, alpha=0.15, linewidth=0)
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
-    ax.set_xlabel(text(show_in, lang))
-    ax.set_ylabel(text("survival", lang))
+    ax.set_xlabel(text(f"figure.{show_in}", lang))
+    ax.set_ylabel(text("figure.survival", lang))
     format_axis(ax, "y", lang=lang, percent=True, decimals=0)
     format_axis(ax, "x", lang=lang, decimals=0)
     if group:
@@ -781,7 +781,8 @@ def event_study_chart(data: pd.DataFrame, *, event_time: str = "event_time", est
         _frames.require_columns(frame, band, "event_study_chart")
         blo, bhi = _frames.floats(frame[band[0]]), _frames.floats(frame[band[1]])
         ax.vlines(e, blo, bhi, color="#bbbbbb", linewidth=6, alpha=0.6, zorder=1.5)
-    for mask, colour, marker, key in ((e < 0, PALETTE[0], "o", "pre_period"), (e >= 0, PALETTE[5], "s", "post_period")):
+    for mask, colour, marker, key in ((e < 0, PALETTE[0], "o", "figure.pre_period"),
+                                       (e >= 0, PALETTE[5], "s", "figure.post_period")):
         if not mask.any():
             continue
         if bounds is not None:
@@ -793,10 +794,10 @@ def event_study_chart(data: pd.DataFrame, *, event_time: str = "event_time", est
         ax.plot(e[mask], est[mask], marker, color=colour, markersize=6, label=text(key, lang), zorder=4)
     if reference is not None and not np.any(np.isclose(e, reference)):
         ax.plot([reference], [0], "o", markerfacecolor="white", markeredgecolor="#333333", markersize=6,
-                label=text("reference_period", lang), zorder=4, gid="reference")
+                label=text("figure.reference_period", lang), zorder=4, gid="reference")
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-    ax.set_xlabel(xlabel or text("event_time", lang))
-    ax.set_ylabel(_with_ci(ylabel or text("effect", lang), lang))
+    ax.set_xlabel(xlabel or text("figure.event_time", lang))
+    ax.set_ylabel(_with_ci(ylabel or text("figure.effect", lang), lang))
     format_axis(ax, "y", lang=lang)
     format_axis(ax, "x", lang=lang, decimals=0)
     _legend_outside(ax)
@@ -825,7 +826,7 @@ def _ratio_ticks(left: float, right: float) -> list[float]:
 def _log_tick(x: float, lang: str) -> str:
     """A ratio tick with as few decimals as it needs (0.25, 1, 1.5)."""
     decimals = next((d for d in range(4) if math.isclose(round(x, d), x, rel_tol=1e-9, abs_tol=1e-12)), 3)
-    return format_number(x, decimals, lang=lang)
+    return number(x, decimals, lang=lang)
 
 
 @_share_docs
@@ -904,16 +905,16 @@ def forest_chart(data: pd.DataFrame, *, term: str = "term", estimate: str = "est
         ax.xaxis.set_minor_locator(mticker.NullLocator())
     else:
         format_axis(ax, "x", lang=lang)
-    default = text("odds_ratio", lang) if exponentiate else text("estimate", lang)
+    default = text("common.odds_ratio", lang) if exponentiate else text("figure.estimate", lang)
     ax.set_xlabel(_with_ci(xlabel or default, lang))
     if annotate:
         for i in range(len(frame)):
             if not np.isfinite(est[i]):
                 continue
-            words = format_number(est[i], decimals, lang=lang)
+            words = number(est[i], decimals, lang=lang)
             if np.isfinite(lo[i]) and np.isfinite(hi[i]):
-                words += (f" ({format_number(lo[i], decimals, lang=lang)}–"
-                          f"{format_number(hi[i], decimals, lang=lang)})")
+                words += (f" ({number(lo[i], decimals, lang=lang)}–"
+                          f"{number(hi[i], decimals, lang=lang)})")
             ax.text(1.02, y[i], words, transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=9)
     return ax
 

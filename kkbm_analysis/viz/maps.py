@@ -35,10 +35,11 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
+from ..i18n import check_lang, number, text
 from . import _frames
 from .boundaries import BoundarySet, load_boundaries, match_boundaries, resolve_boundaries
 from .theme import (HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, SEQUENTIAL, SUPPRESSED_COLOUR, SUPPRESSED_HATCH,
-                    check_lang, format_number, new_axes, text)
+                    new_axes)
 
 __all__ = ["SCHEMES", "Classification", "classify", "choropleth", "legend_handles"]
 
@@ -83,7 +84,7 @@ class Classification:
             decimals = _edge_decimals(edges, percent)
         out = []
         for lo, hi in zip(edges[:-1], edges[1:]):
-            low, high = (format_number(v, decimals, lang=lang, percent=percent) for v in (lo, hi))
+            low, high = (number(v, decimals, lang=lang, percent=percent) for v in (lo, hi))
             out.append(high if low == high else f"{low}–{high}")
         return out
 
@@ -163,10 +164,10 @@ def legend_handles(classification: Classification, status: pd.Series, *, lang: s
                                  classification.labels(lang=lang, percent=percent, decimals=decimals))]
     if (status == "suppressed").any():
         handles.append(Patch(facecolor=SUPPRESSED_COLOUR, edgecolor=HATCH_EDGE, hatch=SUPPRESSED_HATCH,
-                             label=text("suppressed", lang)))
+                             label=text("figure.suppressed", lang)))
     if (status == "missing").any():
         handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor=HATCH_EDGE, hatch=MISSING_HATCH,
-                             label=text("no_data", lang)))
+                             label=text("common.no_data", lang)))
     return handles
 
 
@@ -307,6 +308,6 @@ def choropleth(data: pd.DataFrame, *, value: str = "value", region_col: str = "r
         ax.set_title(title)
     if credit:
         line = credit if isinstance(credit, str) else (
-            text("boundaries_credit", lang, source=bset.credit) if bset.credit else None)
+            text("figure.boundaries_credit", lang, source=bset.credit) if bset.credit else None)
         add_credit(ax, line)
     return ax
