@@ -440,7 +440,7 @@ def test_results_objects_summary_estimates_interpretation(name, request, surv):
     assert text.startswith("SYNTHETIC DATA — ") and str(res) == text
     assert res._repr_html_().startswith("<pre>") and "SYNTHETIC DATA" in res._repr_html_()
     en, id_ = res.interpretation("en"), res.interpretation("id")
-    assert "95% CI" in en and "IK 95%" in id_ and en != id_
+    assert "95% CI" in en and "SK 95%" in id_ and en != id_
     assert en in text and id_ in text
     with pytest.raises(ValueError):
         res.interpretation("fr")
@@ -451,7 +451,7 @@ def test_interpretations_use_the_numbers_and_comma_decimals(glm, cox, did):
     orr = f"{r['odds_ratio']:.2f}"
     assert f"OR {orr}" in glm.interpretation("en")
     assert f"OR {orr.replace('.', ',')}" in glm.interpretation("id")
-    assert "meningkatkan peluang" in glm.interpretation("id")
+    assert "meningkatkan odds" in glm.interpretation("id")
     hr = f"{cox.term('points')['hazard_ratio']:.2f}"
     assert f"HR {hr.replace('.', ',')}" in cox.interpretation("id") and "menurunkan risiko" in cox.interpretation("id")
     assert "turun rata-rata" in did.interpretation("id") and "fall by" in did.interpretation("en")

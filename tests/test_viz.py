@@ -151,7 +151,7 @@ def test_indicator_bars_english():
 def test_indicator_bars_indonesian_and_wilson_fallback():
     table = indicator_table().drop(columns=["ci_low", "ci_high"])
     ax = charts.indicator_bars(table, lang="id", kind="dot", region_labels="short")
-    assert "Nasional: 37,5%" in _legend_texts(ax) and "IK 95%" in _legend_texts(ax)
+    assert "Nasional: 37,5%" in _legend_texts(ax) and "SK 95%" in _legend_texts(ax)
     assert "disembunyikan (jumlah kecil)" in _texts(ax)
     assert ax.xaxis.get_major_formatter()(0.125) == "12,5%"
     assert "Jabar" in [t.get_text() for t in ax.get_yticklabels()]
@@ -287,7 +287,7 @@ def test_event_study_chart():
     ref = [ln for ln in ax.lines if ln.get_gid() == "reference"][0]
     assert (ref.get_xdata()[0], ref.get_ydata()[0]) == (-1, 0)
     ax = charts.event_study_chart(frame, lang="id")
-    assert ax.get_ylabel() == "Efek (ATT; IK 95%)"
+    assert ax.get_ylabel() == "Efek (ATT; SK 95%)"
 
 
 def test_forest_chart_odds_ratios():
@@ -303,7 +303,7 @@ def test_forest_chart_odds_ratios():
     ticks = [ax.xaxis.get_major_formatter()(t) for t in ax.get_xticks()]
     assert len(set(ticks)) == len(ticks) >= 3
     ax = charts.forest_chart(frame, lang="id")
-    assert ax.get_xscale() == "linear" and ax.get_xlabel() == "Estimasi (IK 95%)"
+    assert ax.get_xscale() == "linear" and ax.get_xlabel() == "Estimasi (SK 95%)"
 
 
 # =========================================================================== classification

@@ -149,7 +149,7 @@ def _label_column(data: pd.DataFrame, lang: str) -> str | None:
 
 
 def _with_ci(label: str, lang: str) -> str:
-    """``'Odds ratio (95% CI)'``; ``'Efek (ATT; IK 95%)'`` when the label ends in brackets."""
+    """``'Odds ratio (95% CI)'``; ``'Efek (ATT; SK 95%)'`` when the label ends in brackets."""
     words = text("common.ci95", lang)
     return f"{label[:-1]}; {words})" if label.endswith(")") else f"{label} ({words})"
 
