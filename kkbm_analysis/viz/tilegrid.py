@@ -25,7 +25,7 @@ from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
 from . import _frames
-from .maps import add_credit, classify, legend_handles
+from .classes import add_credit, classify, legend_handles
 from ..i18n import check_lang, text
 from .theme import (HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, SEQUENTIAL, SUPPRESSED_COLOUR, SUPPRESSED_HATCH,
                     new_axes)
