@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import NATIONAL_CODE, PERIODS, REGION_LEVELS, ProgramData
+from ..intervals import t_interval, wilson_interval
 from .arrays import _NAT, _arrow_strings, _dates, _floats, _lookup
 from .facts import _DISAGG_KEYS, SEX_KEYS, STATUS_KEYS, FactContext, data_span
 from .registry import DISAGGREGATIONS, Indicator, _resolve
@@ -141,23 +142,6 @@ def _fact_arrays(df: pd.DataFrame, ctx: FactContext) -> _FactArrays:
 
 
 # =========================================================================== aggregation
-def _wilson(num: np.ndarray, den: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from statsmodels.stats.proportion import proportion_confint
-
-    lo, hi = proportion_confint(num, den, alpha=0.05, method="wilson")
-    return np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
-
-
-def _t_interval(mean: np.ndarray, sumsq: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from scipy.stats import t
-
-    with np.errstate(invalid="ignore", divide="ignore"):
-        var = np.maximum(sumsq - n * mean**2, 0) / (n - 1)
-        half = t.ppf(0.975, np.maximum(n - 1, 1)) * np.sqrt(var / n)
-    half = np.where(n >= 2, half, np.nan)
-    return mean - half, mean + half
-
-
 def _group_median(key: np.ndarray, values: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     """Median of ``values`` per ``key`` (NaN where a key has none) and counts per key.
 
@@ -396,10 +380,10 @@ def _values(ind: Indicator, S: _Sums, complete: bool) -> dict[str, np.ndarray]:
     value, lo, hi = nan.copy(), nan.copy(), nan.copy()
     value[keep] = num[keep] / den[keep]
     if kind == "proportion":
-        lo[keep], hi[keep] = _wilson(num[keep], den[keep])
+        lo[keep], hi[keep] = wilson_interval(num[keep], den[keep])
     elif kind == "mean":
         sumsq = np.bincount(S.pair_key, weights=S.unit_vals**2, minlength=n)
-        lo[keep], hi[keep] = _t_interval(value[keep], sumsq[keep], den[keep])
+        lo[keep], hi[keep] = t_interval(value[keep], sumsq[keep], den[keep])
     return {"value": value, "numerator": num, "denominator": den, "ci_low": lo, "ci_high": hi, "keep": keep}
 
 

@@ -7,11 +7,10 @@ that counts it (:mod:`.facts`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 import pandas as pd
 
-from ..data import ProgramData
 from .facts import (FactContext, _f_advocacy_cases, _f_advocacy_days, _f_advocacy_resolution_rate,
                     _f_advocacy_resolved, _f_business_volume, _f_businesses_active, _f_businesses_formed,
                     _f_consultations, _f_groups, _f_kur_amount, _f_kur_applications, _f_kur_approval_rate,
@@ -105,11 +104,6 @@ class Indicator:
     def time_additive(self) -> bool:
         """Whether the numerator adds up over periods (flows of additive kinds)."""
         return not self.stock and self.kind not in ("median", "growth")
-
-    def compute(self, data: ProgramData, **kwargs: Any) -> pd.DataFrame:
-        """:func:`compute_indicators` for this indicator only."""
-        from .engine import compute_indicators
-        return compute_indicators(data, self.id, **kwargs)
 
 
 _SEX_STATUS = ("sex", "status")
