@@ -30,7 +30,7 @@ def demo(tmp_path_factory) -> tuple[ProgramData, dict]:
         data = synth.program_data(seed=DEFAULT_SEED, scale="demo")
         truth = getattr(data, "ground_truth", None) or data.manifest.get("ground_truth")
         if truth is None:
-            truth = synth._simulate(DEFAULT_SEED, "demo", 2017, 2020)[1].truth
+            truth = synth.simulate._simulate(DEFAULT_SEED, "demo", 2017, 2020)[1].truth
         return data, truth
     from kkbm_analysis.ingest import ingest
 
