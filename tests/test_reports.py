@@ -21,9 +21,9 @@ import pytest
 from kkbm_analysis.reports import ParameterError, build_reports, plan_reports, validate_parameters
 from kkbm_analysis.reports import cache as rcache
 from kkbm_analysis import i18n
-from kkbm_analysis.reports.export import CHROMIUM_FLAGS, ChromiumPrinter
+from kkbm_analysis.reports.pdf import CHROMIUM_FLAGS, ChromiumPrinter
 from kkbm_analysis.reports.runner import output_stem
-from kkbm_analysis.reports.sections import recommendations
+from kkbm_analysis.recommendations import recommendations
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"

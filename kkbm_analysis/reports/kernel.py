@@ -45,7 +45,7 @@ IOPUB_TIMEOUT = 300
 WARM_CODE = """
 import warnings as _w
 import numpy, pandas, matplotlib, matplotlib.pyplot
-import kkbm_analysis, kkbm_analysis.reports, kkbm_analysis.reports.sections
+import kkbm_analysis, kkbm_analysis.reports, kkbm_analysis.reports.province, kkbm_analysis.reports.national
 import kkbm_analysis.indicators, kkbm_analysis.barriers, kkbm_analysis.models, kkbm_analysis.suppression
 import statsmodels.api, scipy.stats
 get_ipython().run_line_magic("matplotlib", "inline")
