@@ -33,7 +33,7 @@ __all__ = ["build_reports", "plan_reports", "BuildResult", "ReportOutcome", "val
            "ReportParameters", "ParameterError", "check_path", "load_data", "ProvinceReport", "NationalBrief",
            "Html", "recommendations"]
 
-_LAZY = {"ProvinceReport": ".province", "NationalBrief": ".national", "Html": ".html",
+_LAZY = {"ProvinceReport": ".province", "NationalBrief": ".national", "Html": ".markup",
          "recommendations": "..recommendations"}
 
 

@@ -1,7 +1,7 @@
 """Helpers of the exploratory notebooks (``notebooks/01_*`` to ``04_*``): small, displayable views.
 
 Each function takes a processed folder or a :class:`~kkbm_analysis.data.ProgramData` and
-returns a DataFrame, a figure or :class:`~kkbm_analysis.reports.html.Html`, so a
+returns a DataFrame, a figure or :class:`~kkbm_analysis.reports.markup.Html`, so a
 notebook cell is one call. Models that cannot run on the data (too few rows...) come back as
 a readable message instead of a traceback (:func:`try_model`).
 """
@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .params import check_path
-from .html import STYLE, Html
+from .markup import STYLE, Html
 
 __all__ = ["resolve_data_dir", "banner", "processed_overview", "quarantine_by_rule", "quality_markdown",
            "try_model", "indicator_wide", "quiet"]
@@ -88,7 +88,7 @@ def indicator_wide(published: Any, indicators: list[str], period: str, *, lang: 
     from ..indicators import REGISTRY
     from ..i18n import region_name
     from ..i18n import text as t
-    from .html import value_text
+    from .markup import value_text
     f = published.frame
     f = f.loc[(f["period"] == period) & (f["disaggregation"] == "all") & f["indicator_id"].isin(indicators)]
     f = f.assign(shown=[t("common.suppressed", lang) if s else value_text(v, REGISTRY[i].unit, lang)

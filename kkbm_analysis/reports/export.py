@@ -24,36 +24,13 @@ from typing import Any, Sequence
 
 from ..i18n import text as t
 from ..io import atomic_path
-from .html import STYLE
+from .markup import STYLE, _css
 
 __all__ = ["notebook_to_html", "write_html", "write_bytes", "write_index", "IndexEntry", "PAGE_CSS"]
 
 
-PAGE_CSS = """
-*{box-sizing:border-box}
-html{background:#eef1f5}
-body{margin:0;font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;font-size:15px;color:#1a1a1a}
-main.kkbm-page{max-width:62em;margin:1.5em auto;background:#fff;padding:2em 2.6em 2.4em;
-  box-shadow:0 1px 4px rgba(0,0,0,.12)}
-.prompt,.input_prompt,.output_prompt{display:none}
-.cell,.output_wrapper,.output,.output_area,.output_subarea,.inner_cell,.text_cell_render{padding:0;margin:0;border:0;
-  width:auto;max-width:none;display:block}
-.output_stderr{display:none}
-.output_text pre,.output_stream pre{white-space:pre-wrap;font-size:.85em;background:#f6f8fa;padding:.5em;
-  border-radius:3px;overflow-x:auto}
-.rendered_html img,.output_png img{max-width:100%;height:auto}
-a.anchor-link{display:none}
-.kkbm-footer{margin-top:2.5em;font-size:.8em;color:#777;border-top:1px solid #ddd;padding-top:.5em}
-@page{size:A4;margin:14mm 13mm 16mm}
-@media print{
-  html{background:#fff}
-  body{font-size:10.5pt}
-  main.kkbm-page{max-width:none;margin:0;padding:0;box-shadow:none}
-  h2{break-after:avoid}
-  figure,.kkbm-cards,.kkbm-model,tr{break-inside:avoid}
-  thead{display:table-header-group}
-}
-"""
+#: The page around a report (``css/page.css``): width, prompts hidden, A4 print rules.
+PAGE_CSS = _css("page.css")
 
 
 # --------------------------------------------------------------------------- HTML

@@ -15,7 +15,7 @@ from ..i18n import text as t
 from ..recommendations import recommendations
 from . import analysis as an
 from .cache import load_data
-from .html import STYLE, Html, _cards, _count, _h2, _p, _section, _supp, _table
+from .markup import STYLE, Html, _cards, _count, _h2, _p, _section, _supp, _table
 from .params import validate_parameters
 from .sections import _coverage_map, _model_error, _Report, _staffing_figure
 

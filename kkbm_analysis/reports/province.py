@@ -17,7 +17,7 @@ from ..i18n import text as t
 from . import analysis as an
 from . import figures as fg
 from .cache import load_data
-from .html import STYLE, Html, _badge, _cards, _count, _h2, _p, _plain_count, _section, _supp, _table, value_text
+from .markup import STYLE, Html, _badge, _cards, _count, _h2, _p, _plain_count, _section, _supp, _table, value_text
 from .params import validate_parameters
 from .sections import TOLERANCE, _coverage_map, _model_error, _Report, _staffing_figure
 

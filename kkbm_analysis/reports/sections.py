@@ -10,9 +10,9 @@ parameters cell, then one call per section::
     report.key_figures()
     ...
 
-Each section returns :class:`~.html.Html` (shown by Jupyter, kept as a ``text/html`` output
+Each section returns :class:`~.markup.Html` (shown by Jupyter, kept as a ``text/html`` output
 and exported as is). Numbers come from :mod:`.analysis` (memoised), words and number
-formats from :mod:`kkbm_analysis.i18n`, HTML pieces from :mod:`.html`, figures from
+formats from :mod:`kkbm_analysis.i18n`, HTML pieces from :mod:`.markup`, figures from
 :mod:`.figures` (embedded PNG). The province report is :mod:`.province`, the brief
 :mod:`.national`; recommendations come from :mod:`kkbm_analysis.recommendations`.
 """
@@ -33,7 +33,7 @@ from ..i18n import ci_label, has_text, p_value
 from ..i18n import interval as ci
 from . import figures as fg
 from . import analysis as an
-from .html import Html, _h2, _p, _section, _table
+from .markup import Html, _h2, _p, _section, _table
 from .params import ReportParameters
 # Short names: the sections format a number or fetch a word on nearly every line.
 

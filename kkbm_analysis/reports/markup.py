@@ -1,7 +1,10 @@
-"""HTML building blocks of the report sections: the page style, headings, tables, cards, badges."""
+"""HTML building blocks of the report sections: the page style (a package resource), headings, tables,
+cards, badges, and how an indicator value is written in its unit."""
 from __future__ import annotations
 
+import functools
 from html import escape
+from importlib import resources
 from typing import Any, Iterable, Sequence
 
 from ..config import MIN_PUBLISHED_COUNT
@@ -10,42 +13,15 @@ from ..i18n import number, percent, rupiah
 from ..i18n import number as num
 from ..i18n import text as t
 
-STYLE = """
-.kkbm-report{font-family:"DejaVu Sans","Liberation Sans",Arial,sans-serif;color:#1a1a1a;line-height:1.45}
-.kkbm-report h1{font-size:1.7em;margin:.2em 0 .1em}
-.kkbm-report h2{font-size:1.3em;margin:1.4em 0 .5em;padding-bottom:.2em;border-bottom:2px solid #0072B2;color:#0b3d63}
-.kkbm-subtitle{color:#555;margin:0 0 1em}
-.kkbm-banner{border:3px solid #B2182B;background:#fdecea;color:#B2182B;font-weight:bold;padding:.6em .9em;
-  margin:0 0 1em;letter-spacing:.02em}
-.kkbm-lead{font-size:1.08em;margin:.6em 0 1em}
-.kkbm-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(10.5em,1fr));gap:.6em;margin:.6em 0 1em}
-.kkbm-card{border:1px solid #cfd8e3;border-top:4px solid #0072B2;border-radius:4px;padding:.5em .7em;background:#f7f9fc;
-  break-inside:avoid}
-.kkbm-card-value{font-size:1.55em;font-weight:bold;color:#0b3d63}
-.kkbm-card-label{font-size:.86em;color:#333}
-.kkbm-card-note{font-size:.78em;color:#666;margin-top:.2em}
-table.kkbm-table{border-collapse:collapse;margin:.5em 0 .8em;font-size:.9em;width:100%}
-table.kkbm-table th{background:#0b3d63;color:#fff;text-align:left;padding:.35em .5em;font-weight:600}
-table.kkbm-table td{border-bottom:1px solid #dde3ea;padding:.3em .5em;vertical-align:top}
-table.kkbm-table td.num{text-align:right;white-space:nowrap}table.kkbm-table th.num{text-align:right}
-table.kkbm-table.wide{font-size:.78em}table.kkbm-table.wide td:nth-child(2){white-space:nowrap}table.kkbm-table.wide th,table.kkbm-table.wide td{padding:.3em .3em}
-table.kkbm-table tr.kkbm-group td{background:#eef3f8;font-weight:bold;color:#0b3d63}
-table.kkbm-table tr.kkbm-highlight td{background:#fff3e0;font-weight:bold}
-table.kkbm-table tr.kkbm-national td{border-top:2px solid #0b3d63;font-weight:bold}
-table.kkbm-table tr{break-inside:avoid}
-.kkbm-report h2+p{break-before:avoid}
-.kkbm-supp{color:#777;font-style:italic}
-.kkbm-badge{display:inline-block;padding:.05em .45em;border-radius:.7em;font-size:.82em;white-space:nowrap}
-.kkbm-badge.better{background:#d9f0e3;color:#0d6b3a}.kkbm-badge.worse{background:#fbe0dc;color:#a11d0c}
-.kkbm-badge.similar{background:#eceff3;color:#444}.kkbm-badge.unknown{background:#f4f4f4;color:#777}
-.kkbm-note{font-size:.84em;color:#555}
-.kkbm-sentences li{margin:.2em 0}
-.kkbm-recs li{margin:.45em 0}
-figure.kkbm-figure{margin:.8em 0;break-inside:avoid}
-figure.kkbm-figure figcaption{font-size:.85em;color:#444;margin-top:.3em}
-.kkbm-model{border-left:4px solid #56B4E9;padding:.2em .8em;margin:.6em 0;background:#f5fafd}
-.kkbm-notes li{margin:.3em 0;font-size:.9em}
-"""
+
+@functools.cache
+def _css(name: str) -> str:
+    """A style sheet of the package (``kkbm_analysis/reports/css/``)."""
+    return resources.files(__package__).joinpath("css", name).read_text(encoding="utf-8")
+
+
+#: The report style (``css/report.css``): cards, tables, badges, banner. Inlined into every page.
+STYLE = _css("report.css")
 
 
 class Html(str):
