@@ -382,3 +382,14 @@ def test_pdf_has_pages_and_text(batch):
     assert data.startswith(b"%PDF-") and len(data) > 50_000
     pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
     assert pages >= 3
+
+
+def test_recommendation_policy_is_data_before_words():
+    """The policy (which provinces lag on what, by how much) is a record; the sentence is written from it."""
+    from kkbm_analysis.recommendations import recommend, recommendation_text
+    recs = recommend(_comparison())
+    assert recs[0].measure == "members_per_organiser" and recs[0].provinces == (("35", 200.0),)  # gap 100 %
+    assert all(a.priority >= b.priority for a, b in zip(recs, recs[1:]))
+    staffing = next(r for r in recs if r.measure == "members_per_organiser")
+    assert staffing.details["needed"] == 5 and staffing.national == 100
+    assert recommendation_text(staffing, "en", "2018").startswith("Recruit more COs/penggerak")
