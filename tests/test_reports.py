@@ -21,7 +21,7 @@ import pytest
 from kkbm_analysis.reports import ParameterError, build_reports, plan_reports, validate_parameters
 from kkbm_analysis.reports import cache as rcache
 from kkbm_analysis import i18n
-from kkbm_analysis.reports.pdf import CHROMIUM_FLAGS, ChromiumPrinter
+from kkbm_analysis.reports.chromium import CHROMIUM_FLAGS, ChromiumPrinter
 from kkbm_analysis.reports.runner import output_stem
 from kkbm_analysis.recommendations import recommendations
 

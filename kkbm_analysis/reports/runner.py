@@ -177,7 +177,7 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     """
     from .cache import data_fingerprint, package_fingerprint
     from .export import write_index
-    from .pdf import ChromiumPrinter, find_chromium
+    from .chromium import ChromiumPrinter, find_chromium
 
     t0 = time.perf_counter()
     plan = plan_reports(processed_dir, provinces=provinces, periods=periods, langs=langs, national=national,

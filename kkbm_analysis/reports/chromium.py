@@ -1,4 +1,4 @@
-"""PDF of a report: headless Chromium over the DevTools protocol (optional engine)."""
+"""Headless Chromium over the DevTools protocol: prints reports to PDF (an optional engine) and lets tests render them."""
 from __future__ import annotations
 
 import base64
