@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ..config import paths as project_paths
 from ..i18n import LANGS, region_name
 from .params import ParameterError, check_path, data_summary, valid_periods, valid_provinces
 
-#: Template notebook of each report kind, in ``notebooks/``.
+#: Template notebook of each report kind, in :data:`TEMPLATES_DIR`.
 TEMPLATE_FILES: dict[str, str] = {"province": "report_province.ipynb", "national": "brief_national.ipynb"}
+#: Where the report templates live: inside the package, so ``kkbm reports`` works from any installation.
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 CACHE_DIR = ".cache"
@@ -52,14 +53,17 @@ def output_stem(template: str, period: str, lang: str, province: str | None = No
 
 
 def _templates_dir(templates_dir: str | Path | None) -> Path:
-    return Path(templates_dir) if templates_dir else project_paths().root / "notebooks"
+    return Path(templates_dir) if templates_dir else TEMPLATES_DIR
 
 
 def plan_reports(processed_dir: str | Path, *, provinces: Iterable[str] | None = None,
                  periods: Sequence[str] = ("2018",), langs: Sequence[str] = LANGS, national: bool = True,
                  templates_dir: str | Path | None = None, show_models: bool = True, n_boot: int | None = None,
-                 templates: dict[str, str] | None = None) -> list[ReportJob]:
+                 templates: dict[str, str] | None = None, root: str | Path | None = None) -> list[ReportJob]:
     """Validate a batch request and list its jobs (nothing runs).
+
+    ``templates_dir`` defaults to the package's own templates (:data:`TEMPLATES_DIR`);
+    ``root`` is the project root (default: :func:`kkbm_analysis.config.find_root`).
 
     Raises
     ------
@@ -68,7 +72,7 @@ def plan_reports(processed_dir: str | Path, *, provinces: Iterable[str] | None =
         outside the project's data and output folders, or a missing template.
     """
     from .analysis import DEFAULT_N_BOOT
-    folder = check_path(processed_dir, "processed_dir", must_exist=True)
+    folder = check_path(processed_dir, "processed_dir", root=root, must_exist=True)
     summary = data_summary(folder)
     valid_p, valid_y = valid_provinces(summary), valid_periods(summary)
     periods = [str(p) for p in periods]

@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from ..config import paths as project_paths
 from . import kernel as kn
 from .outcomes import ReportError, ReportOutcome
 from .planning import CACHE_DIR, ReportJob, _paths, _remove
@@ -118,8 +117,11 @@ def _write_failure(job: ReportJob, err: dict, out: dict[str, Path], nb: Any) -> 
 
 def _run_pool(todo: list[ReportJob], n_workers: int, out: Path, outcomes: dict, keys: dict,
               continue_on_error: bool, kernel_name: str, start_timeout: float, finish_pdf, bar,
-              data_fp: dict, package_fp: dict) -> None:
-    """Run ``todo`` on ``n_workers`` warm-kernel processes; fill ``outcomes``."""
+              data_fp: dict, package_fp: dict, root: Path) -> None:
+    """Run ``todo`` on ``n_workers`` warm-kernel processes; fill ``outcomes``.
+
+    The workers run in the project ``root`` (their working directory and ``KKBM_ROOT``).
+    """
     from ..io import write_json
     groups: dict[tuple, list[ReportJob]] = {}
     for job in todo:
@@ -127,8 +129,8 @@ def _run_pool(todo: list[ReportJob], n_workers: int, out: Path, outcomes: dict, 
     # national briefs first (they need every province's numbers), then provinces in order
     tasks = sorted(groups.values(), key=lambda g: (g[0].template != "national", g[0].period, g[0].province or ""))
     by_stem = {j.stem: j for j in todo}
-    config = {"kernel_name": kernel_name, "cwd": str(todo[0].notebook.parent), "start_timeout": start_timeout,
-              "out_dir": str(out), "env": {"KKBM_ROOT": str(project_paths().root)},
+    config = {"kernel_name": kernel_name, "cwd": str(root), "start_timeout": start_timeout,
+              "out_dir": str(out), "env": {"KKBM_ROOT": str(root)},
               "footer": f"kkbm-analysis {package_fp['version']} · data {data_fp['data_version']} · {{template}}"}
     ctx = mp.get_context("spawn")
     result_q = ctx.Queue()

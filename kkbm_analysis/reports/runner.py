@@ -10,20 +10,22 @@ What it does
 ------------
 1. Validates the request at once (unknown provinces or periods list the valid ones; paths
    must lie in the project's data and output folders) and plans one job per province report
-   (template ``notebooks/report_province.ipynb``) and national brief
-   (``notebooks/brief_national.ipynb``) x period x language. Output names are built from the
-   parameters: ``province-36-banten-2018-id.html``, ``brief-national-2018-en.pdf``.
+   (template ``report_province.ipynb``) and national brief (``brief_national.ipynb``, both
+   in the package: ``kkbm_analysis/reports/templates``) x period x language
+   (:mod:`.planning`). Output names are built from the parameters:
+   ``province-36-banten-2018-id.html``, ``brief-national-2018-en.pdf``.
 2. Skips every job whose cache key is unchanged (template, parameters, package version and
    sources, input data: manifest ``data_version`` and the SHA-256 of every processed file;
    see :func:`kkbm_analysis.reports.cache.build_key`); the key is stored in
    ``<out_dir>/.cache/<name>.json`` beside the outputs. ``force=True`` rebuilds all.
-3. Runs the rest in ``jobs`` worker processes. Each worker holds one warm kernel
+3. Runs the rest in ``jobs`` worker processes (:mod:`.pool`). Each worker holds one warm kernel
    (:class:`~kkbm_analysis.reports.kernel.WarmKernel`, the pinned ``kkbm-analysis`` kernel of
    this environment) reused for all its notebooks through papermill (engine ``kkbm-warm``),
    with no execution time-out, and exports HTML in-process. The languages of one report go
    to the same worker, so they share its data and analysis caches.
-4. Prints PDFs from the main process with one headless Chromium for the whole batch
-   (skipped with a warning if none is installed).
+4. Prints each report's PDF from the main process as it is built, with one PDF engine for
+   the whole batch (:mod:`.pdf`: WeasyPrint by default, Chromium optionally; skipped with a
+   warning and a note in the summary when the engine cannot run).
 5. Writes ``index.html`` linking every report in the output folder, and returns a
    :class:`BuildResult` whose :meth:`~BuildResult.summary` lists each failure with its
    cell index, exception name and message (from papermill's ``PapermillExecutionError``).
@@ -44,9 +46,10 @@ from typing import Iterable, Sequence
 from ..config import paths as project_paths
 from ..i18n import region_name
 from . import kernel as kn
-from .params import check_path
+from .params import ParameterError, check_path
 from .outcomes import BuildResult, ReportError, ReportOutcome
 from .planning import CACHE_DIR, TEMPLATE_FILES, ReportJob, _paths, _read_key, _remove, output_stem, plan_reports
+from .pdf import DEFAULT_PDF_ENGINE, PDF_ENGINES, PdfEngineUnavailable, open_pdf_engine
 from .pool import _run_pool
 
 __all__ = ["build_reports", "plan_reports", "BuildResult", "ReportJob", "ReportOutcome", "ReportError",
@@ -124,10 +127,10 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
                   provinces: Iterable[str] | None = None, periods: Sequence[str] = ("2018",),
                   langs: Sequence[str] = ("id", "en"), jobs: int | None = os.cpu_count(),
                   continue_on_error: bool = True, force: bool = False, pdf: bool = True,
-                  progress: bool = True, national: bool = True, templates_dir: str | Path | None = None,
-                  templates: dict[str, str] | None = None, show_models: bool = True,
-                  n_boot: int | None = None, kernel_name: str = kn.KERNEL_NAME,
-                  start_timeout: float = kn.START_TIMEOUT) -> BuildResult:
+                  pdf_engine: str = DEFAULT_PDF_ENGINE, progress: bool = True, national: bool = True,
+                  templates_dir: str | Path | None = None, templates: dict[str, str] | None = None,
+                  show_models: bool = True, n_boot: int | None = None, kernel_name: str = kn.KERNEL_NAME,
+                  start_timeout: float = kn.START_TIMEOUT, root: str | Path | None = None) -> BuildResult:
     """Regenerate every province report and national brief, plus ``index.html``.
 
     Parameters
@@ -149,19 +152,25 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     force : bool
         Rebuild even up-to-date reports.
     pdf : bool
-        Also print PDFs with headless Chromium (skipped with a note if none is installed).
+        Also print PDFs (skipped with a note when the engine cannot run here).
+    pdf_engine : {'weasyprint', 'chromium'}
+        The PDF engine (:mod:`kkbm_analysis.reports.pdf`); WeasyPrint needs no browser.
     progress : bool
         Show a progress bar (rich, on stderr).
     national : bool
         Include the national brief.
     templates_dir, templates : optional
-        Another folder of templates, or other file names per kind (``{"province": ...}``).
+        Another folder of templates (default: the package's), or other file names per kind
+        (``{"province": ...}``).
     show_models, n_boot
         Template options (model section; bootstrap draws of the gap decomposition).
     kernel_name : str
         The pinned kernel (``kkbm-analysis``), registered in this environment if missing.
     start_timeout : float
         Seconds to wait for a kernel to start.
+    root : path, optional
+        Project root (default :func:`kkbm_analysis.config.find_root`); resolved once here and
+        handed to the planning, the output folder check and the workers.
 
     Returns
     -------
@@ -177,83 +186,89 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     """
     from .cache import data_fingerprint, package_fingerprint
     from .export import write_index
-    from .chromium import ChromiumPrinter, find_chromium
 
     t0 = time.perf_counter()
+    if pdf and pdf_engine not in PDF_ENGINES:
+        raise ParameterError(f"unknown PDF engine {pdf_engine!r}; engines: {', '.join(PDF_ENGINES)}")
+    paths = project_paths(root)
     plan = plan_reports(processed_dir, provinces=provinces, periods=periods, langs=langs, national=national,
-                        templates_dir=templates_dir, templates=templates, show_models=show_models, n_boot=n_boot)
-    out = check_path(out_dir if out_dir is not None else project_paths().reports, "out_dir")
-    out.mkdir(parents=True, exist_ok=True)
-    (out / CACHE_DIR).mkdir(exist_ok=True)
+                        templates_dir=templates_dir, templates=templates, show_models=show_models, n_boot=n_boot,
+                        root=paths.root)
+    out = check_path(out_dir if out_dir is not None else paths.reports, "out_dir", root=paths.root)
+    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
     kn.ensure_kernel(kernel_name)
     data_fp = data_fingerprint(plan[0].parameters["data_dir"], memo_file=out / CACHE_DIR / "data-hashes.json")
     package_fp = package_fingerprint()
-
-    chromium = find_chromium() if pdf else None
-    pdf_note = "" if not pdf else ("" if chromium else "skipped: no Chromium found (apt-get install chromium)")
-    if pdf and not chromium:
-        warnings.warn("PDF skipped: no Chromium found (install Debian's chromium)", RuntimeWarning, stacklevel=2)
-
-    outcomes: dict[str, ReportOutcome] = {}
-    keys: dict[str, dict] = {}
-    todo: list[ReportJob] = []
-    pdf_only: list[ReportJob] = []
-    for job in plan:
-        key = _job_key(job, data_fp, package_fp)
-        keys[job.stem] = key
-        p = _paths(out, job.stem)
-        old = _read_key(p["key"])
-        if not force and old and old.get("key") == key["key"] and p["html"].exists():
-            outcomes[job.stem] = ReportOutcome(job, "cached", html=p["html"],
-                                               pdf=p["pdf"] if p["pdf"].exists() else None)
-            if chromium and not p["pdf"].exists():
-                pdf_only.append(job)
-        else:
-            todo.append(job)
-
+    keys = {job.stem: _job_key(job, data_fp, package_fp) for job in plan}
+    outcomes, todo = _up_to_date(plan, keys, out, force)
+    missing_pdf = [j for j in plan if outcomes.get(j.stem) and outcomes[j.stem].pdf is None]
+    printer = _PdfStep(out, pdf_engine if pdf and (todo or missing_pdf) else None,
+                       header="SYNTHETIC DATA / DATA SINTETIS" if data_fp.get("synthetic") else "")
     n_workers = max(0, min(int(jobs or 1), len({(j.template, j.province, j.period) for j in todo})))
+    pdf_only = missing_pdf if printer.engine else []
     bar = _progress(progress, len(plan)) if todo or pdf_only else None
     if bar:
         bar.update(bar.task_ids[0], completed=len(plan) - len(todo))
-    printer = None
     try:
-        if chromium and (todo or pdf_only):
-            try:
-                printer = ChromiumPrinter(chromium)
-                printer.start()
-            except Exception as exc:  # noqa: BLE001 - PDF is optional
-                printer = None
-                pdf_note = f"skipped: Chromium could not start ({exc})"
-
-        def finish_pdf(job: ReportJob) -> None:
-            o = outcomes[job.stem]
-            p = _paths(out, job.stem)
-            if printer is None:
-                if o.status == "built":
-                    _remove(p["pdf"])  # an older PDF would not match the new HTML
-                return
-            try:
-                header = "SYNTHETIC DATA / DATA SINTETIS" if data_fp.get("synthetic") else ""
-                printer.print_pdf(p["html"], p["pdf"], header=header, footer=job.title)
-                o.pdf = p["pdf"]
-            except Exception as exc:  # noqa: BLE001 - the HTML stands; the summary says what failed
-                o.pdf_error = f"{type(exc).__name__}: {exc}"
-                _remove(p["pdf"])
-
         for job in pdf_only:
-            finish_pdf(job)
+            printer(outcomes[job.stem])
         if todo:
             _run_pool(todo, n_workers, out, outcomes, keys, continue_on_error, kernel_name, start_timeout,
-                      finish_pdf, bar, data_fp, package_fp)
+                      lambda job: printer(outcomes[job.stem]), bar, data_fp, package_fp, paths.root)
     finally:
-        if printer is not None:
-            printer.close()
+        printer.close()
         if bar:
             bar.stop()
     entries, synthetic = _index_entries(out)
     index = write_index(out, entries, synthetic=synthetic)
-    result = BuildResult([outcomes[j.stem] for j in plan], out, index, pdf, pdf_note, time.perf_counter() - t0,
-                         n_workers)
-    return result
+    pdf_note = "" if not pdf else printer.note
+    return BuildResult([outcomes[j.stem] for j in plan], out, index, pdf, pdf_note, time.perf_counter() - t0,
+                       n_workers)
 
 
+def _up_to_date(plan: list[ReportJob], keys: dict[str, dict], out: Path,
+                force: bool) -> tuple[dict[str, ReportOutcome], list[ReportJob]]:
+    """Outcomes of the reports whose stored key is current (``cached``), and the jobs left to run."""
+    outcomes: dict[str, ReportOutcome] = {}
+    todo: list[ReportJob] = []
+    for job in plan:
+        p = _paths(out, job.stem)
+        old = _read_key(p["key"])
+        if not force and old and old.get("key") == keys[job.stem]["key"] and p["html"].exists():
+            outcomes[job.stem] = ReportOutcome(job, "cached", html=p["html"],
+                                               pdf=p["pdf"] if p["pdf"].exists() else None)
+        else:
+            todo.append(job)
+    return outcomes, todo
+
+
+class _PdfStep:
+    """Prints each finished report's PDF with one engine for the batch, or says why there is none."""
+
+    def __init__(self, out: Path, engine_name: str | None, *, header: str) -> None:
+        self.out, self.header, self.engine, self.note = out, header, None, ""
+        if engine_name is None:
+            return
+        try:
+            self.engine = open_pdf_engine(engine_name)
+        except PdfEngineUnavailable as exc:
+            self.note = f"skipped: {exc}"
+            warnings.warn(f"PDF skipped: {exc}", RuntimeWarning, stacklevel=3)
+
+    def __call__(self, outcome: ReportOutcome) -> None:
+        p = _paths(self.out, outcome.job.stem)
+        if self.engine is None:
+            if outcome.status == "built":
+                _remove(p["pdf"])  # an older PDF would not match the new HTML
+            return
+        if outcome.status not in ("built", "cached"):
+            return
+        try:
+            outcome.pdf = self.engine.print_pdf(p["html"], p["pdf"], header=self.header, footer=outcome.job.title)
+        except Exception as exc:  # noqa: BLE001 - the HTML stands; the summary says what failed
+            outcome.pdf_error = f"{type(exc).__name__}: {exc}"
+            _remove(p["pdf"])
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
