@@ -187,11 +187,11 @@ def survival_curves(data: ProgramData | pd.DataFrame, *, groups: Sequence[tuple[
                                     "at_risk": np.r_[len(d), sf.n_risk]}))
         for t in times:
             k = np.searchsorted(sf.surv_times, t, side="right") - 1
-            val, sev, l, h = (1.0, 0.0, 1.0, 1.0) if k < 0 else (s[k], se[k], lo[k], hi[k])
+            val, sev, low, high = (1.0, 0.0, 1.0, 1.0) if k < 0 else (s[k], se[k], lo[k], hi[k])
             if t > d["_time"].max():
-                val = sev = l = h = np.nan
-            rows.append({"term": f"S({t:g} d) | {g} points", "estimate": val, "std_error": sev, "ci_low": l,
-                         "ci_high": h, "p_value": np.nan, "group": g, "time_days": float(t)})
+                val = sev = low = high = np.nan
+            rows.append({"term": f"S({t:g} d) | {g} points", "estimate": val, "std_error": sev, "ci_low": low,
+                         "ci_high": high, "p_value": np.nan, "group": g, "time_days": float(t)})
         med = sf.quantile(0.5)
         info.append({"group": g, "businesses": len(d), "closures": int(d["closed"].sum()),
                      "median_days": float(med) if med is not None and np.isfinite(med) else np.nan})

@@ -104,7 +104,7 @@ def choropleth(data: pd.DataFrame, *, value: str = "value", region_col: str = "r
         values lie in [0, 1]). *decimals* fixes the digits of legend labels.
     lang : {'en', 'id'}
         Language of the legend and notes.
-    legend, legend_title, title : 
+    legend, legend_title, title :
         Legend on/off and its title (default: the indicator's name); axes title.
     credit : bool or str
         True: credit the boundary source under the map (``"Boundaries: denyherianto, CC BY
