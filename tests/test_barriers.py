@@ -354,14 +354,9 @@ def test_barrier_profiles_long_format(data):
 
 # --------------------------------------------------------------------------- demo data (calibrated)
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> ProgramData:
-    """The SYNTHETIC demo at a tenth of its size, generated and ingested like the real thing."""
-    from kkbm_analysis.ingest import ingest
-    from kkbm_analysis.synth import generate_demo
-    root = tmp_path_factory.mktemp("demo")
-    generate_demo(root / "raw", scale=0.1)
-    ingest(root / "raw", root / "processed")
-    return ProgramData.load(root / "processed")
+def demo(demo_data) -> ProgramData:
+    """The SYNTHETIC demo at a tenth of its size, generated and ingested like the real thing (conftest)."""
+    return demo_data
 
 
 def test_demo_jawa_timur_gets_less_mentoring_than_the_nation(demo):

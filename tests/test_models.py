@@ -464,6 +464,7 @@ def test_method_is_checked(frame):
 
 
 # ----------------------------------------------------------------------------- validation over seeds
+@pytest.mark.slow
 def test_fast_validation_over_seeds_covers_the_truth():
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -25,8 +25,10 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> synth.SynthResult:
-    return synth.generate_demo(tmp_path_factory.mktemp("demo"), scale=SMALL)
+def demo(demo_project) -> synth.SynthResult:
+    """The raw files of the shared demo project (conftest: default seed, scale SMALL)."""
+    assert demo_project.synth.out_dir == demo_project.raw
+    return demo_project.synth
 
 
 def _sha(path) -> str:
@@ -421,6 +423,7 @@ def test_expected_quarantine_and_findings(demo):
                                                                  "file"].str.contains("_35_").all()
 
 
+@pytest.mark.slow
 def test_no_dirty_rows_when_share_is_zero(tmp_path):
     r = synth.generate_demo(tmp_path, scale=SMALL, dirty_share=0)
     assert r.expected_quarantine.empty and not r.expected_findings.empty
@@ -447,6 +450,7 @@ def test_ground_truth_keys(demo):
 
 
 # ----------------------------------------------------------------------------- determinism
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_differs(demo, tmp_path):
     again = synth.generate_demo(tmp_path / "again", scale=SMALL)
     assert [p.name for p in again.files] == [p.name for p in demo.files]
