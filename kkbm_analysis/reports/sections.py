@@ -77,7 +77,7 @@ class _Report:
         pub = an.published_indicators(self.data)
         meta = pub.metadata
         shown = self.params.as_dict()
-        root = project_paths().root
+        root = self.params.root or project_paths().root
         for k in ("data_dir", "figure_dir"):
             if k in shown and Path(shown[k]).is_relative_to(root):
                 shown[k] = Path(shown[k]).relative_to(root).as_posix()
