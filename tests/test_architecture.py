@@ -20,7 +20,6 @@ LARGE_MODULES: dict[str, tuple[int, str]] = {
     "regions.py": (820, "ingest area (issue 7): the region list, names and harmonisation"),
     "schema.py": (780, "ingest area (issue 7): 17 table schemas declared once"),
     "ingest.py": (700, "ingest area (issue 7)"),
-    "viz/charts.py": (930, "one function per chart kind with shared docs; split it when a chart is added"),
     "viz/boundaries.py": (660, "reading, matching, repairing and downloading boundary files"),
     "models/did.py": (640, "DiD estimation (its numerics are being reworked separately)"),
     "suppression.py": (580, "primary and secondary suppression over every sum relation, one algorithm"),
