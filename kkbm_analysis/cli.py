@@ -123,7 +123,9 @@ def reports(
     lang: Annotated[list[str], typer.Option(help="Language(s): id and/or en.")] = ["id", "en"],
     jobs: Annotated[int, typer.Option(help="Parallel workers, each with one warm kernel.")] = os.cpu_count() or 1,
     force: Annotated[bool, typer.Option(help="Rebuild even reports that are up to date.")] = False,
-    pdf: Annotated[bool, typer.Option(help="Also print PDFs with headless Chromium.")] = True,
+    pdf: Annotated[bool, typer.Option(help="Also print PDFs.")] = True,
+    pdf_engine: Annotated[str, typer.Option(help="PDF engine: weasyprint (no browser needed) or chromium.")
+                          ] = "weasyprint",
     continue_on_error: Annotated[bool, typer.Option(help="Go on after a failing report.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
@@ -131,8 +133,8 @@ def reports(
     from .reports import ParameterError, build_reports
     try:
         result = build_reports(processed_dir, out, provinces=province, periods=tuple(period), langs=tuple(lang),
-                               jobs=jobs, force=force, pdf=pdf, continue_on_error=continue_on_error,
-                               progress=progress)
+                               jobs=jobs, force=force, pdf=pdf, pdf_engine=pdf_engine,
+                               continue_on_error=continue_on_error, progress=progress)
     except ParameterError as exc:
         raise UsageError(str(exc)) from None
     console.print(result.summary())
@@ -154,14 +156,15 @@ def demo(
     purpose (listed in expected_quarantine.csv) and every report was built, 1 otherwise.
     """
     from .demo import run_demo
-    report = run_demo(config.paths(), seed=seed, scale=_scale(scale), progress=_progress(progress))
+    paths = config.paths()  # resolved once, handed down
+    report = run_demo(paths, seed=seed, scale=_scale(scale), progress=_progress(progress))
     console.print(report.text)
     if not report.ok:
         raise typer.Exit(EXIT_DATA)
     if reports:
         from .reports import build_reports
-        built = build_reports(report.processed_dir, config.paths().reports, langs=("id", "en"),
-                              progress=progress)
+        built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
+                              root=paths.root)
         console.print(built.summary())
         if not built.ok:
             raise typer.Exit(EXIT_DATA)

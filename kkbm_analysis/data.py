@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from .regions import NATIONAL_CODE  # noqa: F401  (re-exported: analyses import it from here)
 from .schema import TABLE_ORDER, TABLES
 
 #: Region levels from coarsest to finest, and the column holding each level's code.
@@ -32,7 +33,6 @@ REGION_LEVELS: dict[str, str | None] = {
 }
 PERIODS = ("year", "quarter", "month")
 Period = Literal["year", "quarter", "month"]
-NATIONAL_CODE = "ID"
 
 
 def period_label(dates: pd.Series, period: Period | None) -> pd.Series:

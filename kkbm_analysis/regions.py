@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "NATIONAL_CODE",
     "PROVINCE_SPLITS_2022",
     "RegionMatch",
     "harmonise_regions",
@@ -48,12 +49,16 @@ __all__ = [
     "normalise_code",
     "normalise_name",
     "province_as_of",
+    "official_names",
     "region_table",
 ]
 
 # --------------------------------------------------------------------------
 # Hand-kept facts (not the code list)
 # --------------------------------------------------------------------------
+
+#: Code of the whole country in tables that mix national and regional rows.
+NATIONAL_CODE = "ID"
 
 #: Provinces created in 2022, new code -> parent code (UU 14, 15, 16 and 29 of 2022).
 PROVINCE_SPLITS_2022: Mapping[str, str] = MappingProxyType(
@@ -400,6 +405,21 @@ def region_table() -> pd.DataFrame:
         returns a copy.
     """
     return _official_table().copy()
+
+
+@functools.cache
+def official_names(level: int | None = None) -> dict[str, str]:
+    """Official Kemendagri names by dotted code, of one level (1-4) or of every level.
+
+    Examples
+    --------
+    >>> official_names(1)["36"]
+    'Banten'
+    """
+    table = _official_table()
+    if level is not None:
+        table = table.loc[table["level"] == level]
+    return dict(zip(table["code"].astype(str), table["name"].astype(str)))
 
 
 def load_region_table(path: str | PathLike | IO) -> pd.DataFrame:

@@ -57,16 +57,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
 from .config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
 from .data import NATIONAL_CODE, REGION_LEVELS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .indicators import Indicator
+from .indicators.registry import REGISTRY, Indicator
 
 __all__ = ["PublishedTable", "Thresholds", "suppress", "require_published", "write_indicator_table",
            "write_published_csv", "PUBLISHED_COLUMNS"]
@@ -226,7 +224,7 @@ def _file_metadata(published: PublishedTable) -> dict[str, str]:
 # =========================================================================== suppression
 def suppress(table: pd.DataFrame, *, min_count: int = MIN_PUBLISHED_COUNT,
              min_denominator: int = MIN_PUBLISHED_DENOMINATOR, communities: Any = None,
-             synthetic: bool | None = None, registry: Mapping[str, "Indicator"] | None = None) -> PublishedTable:
+             synthetic: bool | None = None, registry: Mapping[str, Indicator] | None = None) -> PublishedTable:
     """Apply primary and secondary small-cell suppression (see the module docstring).
 
     Parameters
@@ -255,7 +253,7 @@ def suppress(table: pd.DataFrame, *, min_count: int = MIN_PUBLISHED_COUNT,
     PublishedTable
     """
     if registry is None:
-        from .indicators import REGISTRY as registry  # noqa: N811  (lazy: indicators imports this module)
+        registry = REGISTRY
     if isinstance(table, PublishedTable) or "suppression" in table.columns:
         raise ValueError("the table is already suppressed; suppress the analysis table instead")
     missing = [c for c in (*_KEY, *_NUMBERS) if c not in table.columns]

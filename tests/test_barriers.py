@@ -286,14 +286,6 @@ def test_capital_access_by_year(data):
 
 
 # --------------------------------------------------------------------------- barrier profile
-def test_format_number_indonesian_and_english():
-    assert br.format_number(1234567.891, 1, lang="id") == "1.234.567,9"
-    assert br.format_number(1234567.891, 1, lang="en") == "1,234,567.9"
-    assert br.format_number(0.4, 1, lang="id") == "0,4"
-    assert br.format_number(0.125, 1, lang="id", percent=True) == "12,5%"
-    assert br.format_number(None, lang="id") == "tidak ada data"
-
-
 def test_barrier_profile_benchmark_verdicts_and_sentences(data):
     p = br.barrier_profile(data, "36")
     t = p.table.set_index("barrier_id")
@@ -350,7 +342,7 @@ def test_unknown_region_lists_valid_codes(data):
 def test_barrier_profiles_long_format(data):
     long = br.barrier_profiles(data)
     assert {"region_code", "barrier_id", "value", "benchmark", "verdict", "sentence_id", "sentence_en"} <= set(long)
-    assert len(long) == 2 * len(br.INDICATORS)
+    assert len(long) == 2 * len(br.MEASURES)
     one = br.barrier_profile(data, "35").table
     got = long.loc[long["region_code"] == "35"].reset_index(drop=True)
     pd.testing.assert_series_equal(got["sentence_id"], one["sentence_id"])
@@ -362,14 +354,9 @@ def test_barrier_profiles_long_format(data):
 
 # --------------------------------------------------------------------------- demo data (calibrated)
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> ProgramData:
-    """The SYNTHETIC demo at a tenth of its size, generated and ingested like the real thing."""
-    from kkbm_analysis.ingest import ingest
-    from kkbm_analysis.synth import generate_demo
-    root = tmp_path_factory.mktemp("demo")
-    generate_demo(root / "raw", scale=0.1)
-    ingest(root / "raw", root / "processed")
-    return ProgramData.load(root / "processed")
+def demo(demo_data) -> ProgramData:
+    """The SYNTHETIC demo at a tenth of its size, generated and ingested like the real thing (conftest)."""
+    return demo_data
 
 
 def test_demo_jawa_timur_gets_less_mentoring_than_the_nation(demo):

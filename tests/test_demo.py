@@ -19,6 +19,8 @@ from kkbm_analysis.synth import generate_demo
 
 SCALE = 0.1
 
+pytestmark = pytest.mark.slow  # the main job end to end: generates and ingests the demo several times
+
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):

@@ -1,13 +1,9 @@
-"""Every notebook in notebooks/ runs top to bottom through papermill on small demo data, and the
-committed notebooks carry no outputs; the report templates have a typed, commented
-``parameters`` cell and refuse bad parameters at once.
+"""Every notebook (the exploratory ones in notebooks/ and the report templates, which are package data)
+runs top to bottom through papermill on small demo data, and the committed notebooks carry no outputs; the
+report templates have a typed, commented ``parameters`` cell and refuse bad parameters at once.
 """
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -15,16 +11,21 @@ import papermill as pm
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
+from kkbm_analysis.reports.planning import TEMPLATES_DIR
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
-ALL = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 TEMPLATES = ["report_province.ipynb", "brief_national.ipynb"]
+#: Every notebook by name: the exploratory ones (notebooks/) and the report templates (package data).
+PATHS = {**{p.name: p for p in NOTEBOOKS.glob("*.ipynb")}, **{name: TEMPLATES_DIR / name for name in TEMPLATES}}
+ALL = sorted(PATHS)
 KERNEL = "kkbm-analysis"
 
 
 def test_the_expected_notebooks_exist():
     assert {"01_data_quality.ipynb", "02_indicators.ipynb", "03_barriers.ipynb", "04_models.ipynb",
             *TEMPLATES} <= set(ALL)
+    assert not any((NOTEBOOKS / name).exists() for name in TEMPLATES)   # one copy: the package's
     readme = (NOTEBOOKS / "README.md").read_text(encoding="utf-8")
     for name in ALL:
         assert name in readme, f"{name} is not described in notebooks/README.md"
@@ -32,7 +33,7 @@ def test_the_expected_notebooks_exist():
 
 @pytest.mark.parametrize("name", ALL)
 def test_committed_notebook_has_no_outputs(name):
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nb = nbformat.read(PATHS[name], as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == KERNEL
     assert "papermill" not in nb.metadata
@@ -45,10 +46,10 @@ def test_committed_notebook_has_no_outputs(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_notebook_has_a_parameters_cell(name):
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    nb = nbformat.read(PATHS[name], as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
-    params = pm.inspect_notebook(str(NOTEBOOKS / name))
+    params = pm.inspect_notebook(str(PATHS[name]))
     assert "data_dir" in params
     for p in params.values():
         assert p["inferred_type_name"] not in ("None", ""), f"{name}: {p['name']} has no type hint"
@@ -56,19 +57,19 @@ def test_notebook_has_a_parameters_cell(name):
 
 
 def test_template_parameters():
-    prov = pm.inspect_notebook(str(NOTEBOOKS / "report_province.ipynb"))
+    prov = pm.inspect_notebook(str(PATHS["report_province.ipynb"]))
     assert {"province", "period", "lang", "data_dir", "show_models", "figure_dir"} <= set(prov)
     assert prov["province"]["inferred_type_name"] == "str" and prov["province"]["default"] == '"36"'
     assert prov["period"]["inferred_type_name"] == "str" and prov["period"]["default"] == '"2018"'
     assert prov["lang"]["default"] == '"id"'
-    nat = pm.inspect_notebook(str(NOTEBOOKS / "brief_national.ipynb"))
+    nat = pm.inspect_notebook(str(PATHS["brief_national.ipynb"]))
     assert {"period", "lang", "data_dir"} <= set(nat) and "province" not in nat
 
 
 def test_templates_are_thin():
     """Templates hold parameters and calls; logic lives in kkbm_analysis.reports."""
     for name in TEMPLATES:
-        nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+        nb = nbformat.read(PATHS[name], as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
                 lines = [ln for ln in cell.source.splitlines() if ln.strip() and not ln.strip().startswith("#")]
@@ -77,43 +78,6 @@ def test_templates_are_thin():
 
 
 # =========================================================================== execution
-@pytest.fixture(scope="module")
-def workdir():
-    """A private temporary folder (not pytest's shared basetemp, which concurrent runs may prune)."""
-    path = Path(tempfile.mkdtemp(prefix="kkbm-test-notebooks-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def tmp_path(workdir, request):
-    path = workdir / "tmp" / re.sub(r"\W+", "_", request.node.name)
-    path.mkdir(parents=True)
-    return path
-
-
-@pytest.fixture(scope="module")
-def project(workdir):
-    """A project root with small SYNTHETIC demo data (generated and ingested, scale 0.1)."""
-    from kkbm_analysis.ingest import ingest
-    from kkbm_analysis.synth import generate_demo
-
-    root = workdir / "project"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KKBM_ROOT", str(root))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            generate_demo(root / "data" / "raw" / "demo", scale=0.1)
-            ingest(root / "data" / "raw" / "demo", root / "data" / "processed" / "demo")
-        yield root
-
-
-@pytest.fixture(autouse=True)
-def _root(request, monkeypatch):
-    if "project" in request.fixturenames:
-        monkeypatch.setenv("KKBM_ROOT", str(request.getfixturevalue("project")))
-
-
 def _errors(nb) -> list[str]:
     found = []
     for i, cell in enumerate(nb.cells):
@@ -125,11 +89,12 @@ def _errors(nb) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
 def test_notebook_runs_top_to_bottom(name, project, tmp_path):
     out = tmp_path / name
-    nb = pm.execute_notebook(str(NOTEBOOKS / name), str(out), kernel_name=KERNEL, progress_bar=False,
-                             cwd=str(NOTEBOOKS), start_timeout=600, execution_timeout=None,
+    nb = pm.execute_notebook(str(PATHS[name]), str(out), kernel_name=KERNEL, progress_bar=False,
+                             cwd=str(project.root), start_timeout=600, execution_timeout=None,
                              parameters={"data_dir": "data/processed/demo"})
     assert _errors(nb) == []
     assert all(c.execution_count is not None for c in nb.cells if c.cell_type == "code" and c.source.strip())
@@ -143,10 +108,11 @@ def test_notebook_runs_top_to_bottom(name, project, tmp_path):
         assert len(images) >= 2
 
 
+@pytest.mark.slow
 def test_template_refuses_an_unknown_province_at_once(project, tmp_path):
     with pytest.raises(PapermillExecutionError) as err:
-        pm.execute_notebook(str(NOTEBOOKS / "report_province.ipynb"), str(tmp_path / "bad.ipynb"),
-                            kernel_name=KERNEL, progress_bar=False, cwd=str(NOTEBOOKS), start_timeout=600,
+        pm.execute_notebook(str(PATHS["report_province.ipynb"]), str(tmp_path / "bad.ipynb"),
+                            kernel_name=KERNEL, progress_bar=False, cwd=str(project.root), start_timeout=600,
                             parameters={"data_dir": "data/processed/demo", "province": "99", "lang": "en"})
     e = err.value
     assert e.ename == "ParameterError"
@@ -155,9 +121,10 @@ def test_template_refuses_an_unknown_province_at_once(project, tmp_path):
     assert "from_parameters" in e.source
 
 
+@pytest.mark.slow
 def test_template_refuses_a_path_outside_the_project(project, tmp_path):
     with pytest.raises(PapermillExecutionError) as err:
-        pm.execute_notebook(str(NOTEBOOKS / "brief_national.ipynb"), str(tmp_path / "bad.ipynb"),
-                            kernel_name=KERNEL, progress_bar=False, cwd=str(NOTEBOOKS), start_timeout=600,
+        pm.execute_notebook(str(PATHS["brief_national.ipynb"]), str(tmp_path / "bad.ipynb"),
+                            kernel_name=KERNEL, progress_bar=False, cwd=str(project.root), start_timeout=600,
                             parameters={"data_dir": "/etc"})
     assert err.value.ename == "ParameterError" and "outside the project" in err.value.evalue

@@ -14,10 +14,9 @@ from kkbm_analysis.synth import program_data
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory):
-    data = program_data(seed=5, scale=0.2)
+def written(demo_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("processed")
-    return data, out, write_analysis_tables(data, out)
+    return demo_data, out, write_analysis_tables(demo_data, out)
 
 
 def test_indicator_table_is_published_and_complete(written):
@@ -52,6 +51,7 @@ def test_barrier_profiles_cover_every_province(written):
     assert len(outputs.files) == 4 and all(p.exists() for p in outputs.files)
 
 
+@pytest.mark.slow
 def test_cli_analyse_writes_the_tables(tmp_path):
     data = program_data(seed=6, scale=0.1)
     for name, df in data.tables.items():

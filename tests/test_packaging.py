@@ -47,3 +47,16 @@ def test_environment_installs_this_package():
     pip = next(d for d in yaml.safe_load((ROOT / "environment.yml").read_text())["dependencies"]
                if isinstance(d, dict))["pip"]
     assert "-e .[test,bench]" in pip
+
+
+def test_package_data_ships_every_resource():
+    """Every non-Python file of the package (catalogue, style sheets, report templates, ...) is declared as
+    package data, so an installed package outside a checkout has it."""
+    from fnmatch import fnmatch
+    globs = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["kkbm_analysis"]
+    package = ROOT / "kkbm_analysis"
+    resources = [p.relative_to(package).as_posix() for p in package.rglob("*")
+                 if p.is_file() and p.suffix not in (".py", ".pyc")
+                 and not any(part == "__pycache__" or part.startswith(".") for part in p.relative_to(package).parts)]
+    assert resources, "the package should hold resources"
+    assert [r for r in resources if not any(fnmatch(r, g) for g in globs)] == []

@@ -10,7 +10,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -20,57 +19,21 @@ import pytest
 
 from kkbm_analysis.reports import ParameterError, build_reports, plan_reports, validate_parameters
 from kkbm_analysis.reports import cache as rcache
-from kkbm_analysis.reports import text as tx
-from kkbm_analysis.reports.export import CHROMIUM_FLAGS, ChromiumPrinter
+from kkbm_analysis import i18n
+from kkbm_analysis.reports.chromium import CHROMIUM_FLAGS, ChromiumPrinter, find_chromium
+from kkbm_analysis.reports.planning import TEMPLATES_DIR
 from kkbm_analysis.reports.runner import output_stem
-from kkbm_analysis.reports.sections import recommendations
+from kkbm_analysis.recommendations import recommendations
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
-CHROMIUM = "/usr/bin/chromium"
+TEMPLATES = TEMPLATES_DIR
+CHROMIUM = find_chromium() or "chromium"  # browser tests are skipped when there is none (conftest)
 
-
-@pytest.fixture(scope="module")
-def workdir():
-    """A private temporary folder (not pytest's shared basetemp, which concurrent runs may prune)."""
-    path = Path(tempfile.mkdtemp(prefix="kkbm-test-reports-"))
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
-def tmp_path(workdir, request):
-    path = workdir / "tmp" / re.sub(r"\W+", "_", request.node.name)
-    path.mkdir(parents=True)
-    return path
+pytestmark = pytest.mark.usefixtures("project")  # every test runs with KKBM_ROOT at the shared demo project
 
 
 @pytest.fixture(scope="module")
-def project(workdir):
-    """A project root with small SYNTHETIC processed data (generate + ingest, scale 0.1)."""
-    from kkbm_analysis.ingest import ingest
-    from kkbm_analysis.synth import generate_demo
-
-    root = workdir / "project"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KKBM_ROOT", str(root))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            generate_demo(root / "data" / "raw" / "small", scale=0.1)
-            ingest(root / "data" / "raw" / "small", root / "data" / "processed" / "small")
-        (root / "reports").mkdir()
-        (root / "figures").mkdir()
-        yield root
-
-
-@pytest.fixture(autouse=True)
-def _root(project, monkeypatch):
-    monkeypatch.setenv("KKBM_ROOT", str(project))
-
-
-@pytest.fixture(scope="module")
-def processed(project) -> Path:
-    return project / "data" / "processed" / "small"
+def processed(demo_project) -> Path:
+    return demo_project.processed
 
 
 @pytest.fixture(scope="module")
@@ -79,13 +42,13 @@ def provinces(processed) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def batch(project, processed, provinces):
-    """Two provinces x one language, plus the national brief, with PDF."""
+def batch(demo_project, processed, provinces):
+    """Two provinces x one language, plus the national brief, with PDF (the default engine), on one warm worker:
+    the brief first, then the provinces in order, all in the same kernel."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KKBM_ROOT", str(project))
-        out = project / "reports" / "batch"
-        result = build_reports(processed, out, provinces=provinces[:2], langs=("en",), jobs=2,
-                               templates_dir=NOTEBOOKS, progress=False, n_boot=50)
+        mp.setenv("KKBM_ROOT", str(demo_project.root))
+        result = build_reports(processed, demo_project.reports / "batch", provinces=provinces[:2], langs=("en",),
+                               jobs=1, progress=False, n_boot=50)
     return result
 
 
@@ -97,7 +60,7 @@ def test_unknown_province_lists_valid_ones(processed, provinces):
     assert "'99'" in message
     for code in provinces:
         assert code in message
-    assert tx.province_name(provinces[0]) in message
+    assert i18n.region_name(provinces[0]) in message
 
 
 def test_unknown_period_lists_valid_years(processed):
@@ -119,9 +82,9 @@ def test_codes_and_years_must_be_strings(processed):
 
 def test_valid_parameters_resolve_relative_paths(project, processed):
     p = validate_parameters("province", province="36", period="2018", lang="en",
-                            data_dir="data/processed/small", figure_dir="figures/banten")
+                            data_dir="data/processed/demo", figure_dir="figures/banten")
     assert p.data_dir == processed.resolve()
-    assert p.figure_dir == (project / "figures" / "banten").resolve()
+    assert p.figure_dir == (project.figures / "banten").resolve()
     assert p.province_name == "Banten"
 
 
@@ -134,7 +97,7 @@ def test_path_outside_the_project_is_rejected(path, processed):
 
 
 def test_symlink_out_of_the_project_is_rejected(project):
-    link = project / "data" / "escape"
+    link = project.root / "data" / "escape"
     outside = Path(tempfile.mkdtemp())
     link.symlink_to(outside, target_is_directory=True)
     try:
@@ -146,40 +109,22 @@ def test_symlink_out_of_the_project_is_rejected(project):
 
 def test_batch_request_is_validated_before_anything_runs(processed, project):
     with pytest.raises(ParameterError, match="unknown province"):
-        plan_reports(processed, provinces=["36", "99"], templates_dir=NOTEBOOKS)
+        plan_reports(processed, provinces=["36", "99"])
     with pytest.raises(ParameterError, match="years in the data"):
-        plan_reports(processed, periods=("2031",), templates_dir=NOTEBOOKS)
+        plan_reports(processed, periods=("2031",))
     with pytest.raises(ParameterError, match="strings"):
-        plan_reports(processed, provinces=[36], templates_dir=NOTEBOOKS)
+        plan_reports(processed, provinces=[36])
     with pytest.raises(ParameterError, match="outside the project"):
-        build_reports(processed, "/tmp/kkbm-not-here", templates_dir=NOTEBOOKS, progress=False)
+        build_reports(processed, "/tmp/kkbm-not-here", progress=False)
     assert not Path("/tmp/kkbm-not-here").exists()
 
 
 def test_plan_names_outputs_from_parameters(processed):
-    jobs = plan_reports(processed, provinces=["36"], langs=("id", "en"), templates_dir=NOTEBOOKS)
+    jobs = plan_reports(processed, provinces=["36"], langs=("id", "en"))
     stems = [j.stem for j in jobs]
     assert stems == ["brief-national-2018-id", "brief-national-2018-en", "province-36-banten-2018-id",
                      "province-36-banten-2018-en"]
     assert all(isinstance(j.parameters["province"], str) for j in jobs if j.template == "province")
-
-
-# =========================================================================== text
-def test_every_string_has_both_languages():
-    for key, entry in tx.STRINGS.items():
-        assert set(entry) == {"id", "en"}, key
-        fields_id = set(re.findall(r"{(\w+)}", entry["id"]))
-        fields_en = set(re.findall(r"{(\w+)}", entry["en"]))
-        assert fields_id == fields_en, key
-
-
-def test_indonesian_number_formats():
-    assert tx.num(1234567.891, 1, "id") == "1.234.567,9"
-    assert tx.num(1234567.891, 1, "en") == "1,234,567.9"
-    assert tx.pct(0.4251, 1, "id") == "42,5%"
-    assert tx.ci(0.1, 0.25, 0, "id", percent=True) == "10%–25%"
-    assert tx.rupiah(12_500_000, "id") == "Rp 12,5 juta"
-    assert tx.num(None, 0, "id") == "tidak ada data"
 
 
 # =========================================================================== recommendations
@@ -216,7 +161,7 @@ def test_no_recommendation_without_a_gap():
                                              "kur_owner_uptake", "with_perdes"]] = [0.5, 80.0, 0.5, 0.2, 7.0]
     table.loc[table["region_code"] == "ID", ["coverage", "members_per_organiser", "regeneration",
                                              "kur_owner_uptake", "with_perdes"]] = [0.5, 80.0, 0.5, 0.2, 14.0]
-    assert recommendations(table, lang="en", period="2018") == [tx.t("rec_none", "en")]
+    assert recommendations(table, lang="en", period="2018") == [i18n.text("report.rec_none", "en")]
 
 
 # =========================================================================== caches
@@ -243,6 +188,7 @@ def test_build_key_changes_with_each_input(tmp_path):
 
 
 # =========================================================================== the batch
+@pytest.mark.slow
 def test_small_batch_produces_html_pdf_and_index(batch, provinces):
     assert batch.ok, batch.summary()
     assert batch.exit_code == 0
@@ -258,6 +204,7 @@ def test_small_batch_produces_html_pdf_and_index(batch, provinces):
     assert "SYNTHETIC DATA" in index
 
 
+@pytest.mark.slow
 def test_html_is_self_contained_with_code_hidden(batch):
     for r in batch.reports:
         html = r.html.read_text(encoding="utf-8")
@@ -277,10 +224,11 @@ def test_html_is_self_contained_with_code_hidden(batch):
         assert 'id="kkbm-synthetic-banner"' in html
 
 
+@pytest.mark.slow
 def test_language_and_number_format_follow_the_parameter(project, processed, provinces):
-    out = project / "reports" / "lang"
+    out = project.reports / "lang"
     result = build_reports(processed, out, provinces=provinces[:1], langs=("id",), jobs=1, national=False,
-                           pdf=False, templates_dir=NOTEBOOKS, progress=False, n_boot=50)
+                           pdf=False, progress=False, n_boot=50)
     assert result.ok, result.summary()
     html = result.reports[0].html.read_text(encoding="utf-8")
     assert "Angka kunci" in html and "Key figures" not in html
@@ -291,22 +239,23 @@ def test_language_and_number_format_follow_the_parameter(project, processed, pro
     assert re.search(r">[1-9]\d{0,2}(\.\d{3})+<", html)       # Indonesian thousands separators
 
 
+@pytest.mark.slow
 def test_incremental_rerun_does_nothing(project, processed, provinces, batch):
     before = {r.job.stem: r.html.stat().st_mtime_ns for r in batch.reports}
     again = build_reports(processed, batch.out_dir, provinces=provinces[:2], langs=("en",), jobs=2,
-                          templates_dir=NOTEBOOKS, progress=False, n_boot=50)
+                          progress=False, n_boot=50)
     assert again.ok
     assert [r.status for r in again.reports] == ["cached"] * 3
     assert again.built == [] and again.workers == 0
     assert {r.job.stem: r.html.stat().st_mtime_ns for r in again.reports} == before
     # a changed parameter is a different key: only that report is rebuilt
     changed = build_reports(processed, batch.out_dir, provinces=provinces[:1], langs=("en",), jobs=1,
-                            national=False, templates_dir=NOTEBOOKS, progress=False, n_boot=60)
+                            national=False, progress=False, n_boot=60)
     assert [r.status for r in changed.reports] == ["built"]
 
 
 def _failing_template(tmp: Path, province: str) -> Path:
-    nb = nbformat.read(NOTEBOOKS / "report_province.ipynb", as_version=4)
+    nb = nbformat.read(TEMPLATES / "report_province.ipynb", as_version=4)
     cell = nbformat.v4.new_code_cell(f'if province == "{province}":\n'
                                      f'    raise RuntimeError("deliberate failure for province " + province)')
     nb.cells.insert(4, cell)
@@ -315,12 +264,13 @@ def _failing_template(tmp: Path, province: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_failing_report_is_summarised_and_leaves_no_complete_file(project, processed, provinces, tmp_path):
     bad, good = provinces[0], provinces[1]
     tdir = tmp_path / "templates"
     tdir.mkdir()
     _failing_template(tdir, bad)
-    out = project / "reports" / "failing"
+    out = project.reports / "failing"
     out.mkdir()
     stem = output_stem("province", "2018", "en", bad)
     (out / f"{stem}.html").write_text("<html>an old, complete-looking report</html>")
@@ -344,11 +294,12 @@ def test_failing_report_is_summarised_and_leaves_no_complete_file(project, proce
     assert not list(out.glob(".*.tmp")) and not list(out.glob("*.tmp"))
 
 
+@pytest.mark.slow
 def test_stop_at_first_failure(project, processed, provinces, tmp_path):
     tdir = tmp_path / "templates"
     tdir.mkdir()
     _failing_template(tdir, provinces[0])
-    result = build_reports(processed, project / "reports" / "stop", provinces=provinces[:3], langs=("en",), jobs=1,
+    result = build_reports(processed, project.reports / "stop", provinces=provinces[:3], langs=("en",), jobs=1,
                            national=False, pdf=False, templates_dir=tdir, continue_on_error=False,
                            templates={"province": "report_province_failing.ipynb"}, progress=False, n_boot=50)
     assert [r.status for r in result.reports] == ["failed", "not run", "not run"]
@@ -365,6 +316,8 @@ def _chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_report_renders_in_headless_chromium(batch, tmp_path):
     report = next(r for r in batch.reports if r.job.template == "province")
     url = report.html.resolve().as_uri()
@@ -394,9 +347,77 @@ def test_report_renders_in_headless_chromium(batch, tmp_path):
     assert ((top[..., 0] > 150) & (top[..., 1] < 60) & (top[..., 2] < 80)).sum() > 500
 
 
-def test_pdf_has_pages_and_text(batch):
+HEADINGS = [i18n.text(f"report.{k}", "en") for k in ("key_figures", "indicators", "mentoring", "staffing",
+                                                       "other_barriers", "models", "map", "data_notes",
+                                                       "comparison", "recommendations")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("template", ["province", "national"])
+def test_pdf_pages_have_text_banner_and_no_stranded_heading(batch, template):
+    """The default engine (WeasyPrint) prints every page with the synthetic-data header and page numbers; no
+    page ends with a section heading, and the last page is not left with a line or two."""
+    from pypdf import PdfReader
+    report = next(r for r in batch.reports if r.job.template == template)
+    assert report.pdf is not None and report.pdf.read_bytes()[:5] == b"%PDF-", batch.pdf_note
+    pages = PdfReader(report.pdf).pages
+    assert len(pages) >= 3
+    texts = [page.extract_text() for page in pages]
+    assert report.job.title.split(" (")[0] in texts[0] and "SYNTHETIC DATA" in texts[0]
+    for number, text in enumerate(texts, start=1):
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        assert "SYNTHETIC DATA / DATA SINTETIS" in lines and f"{number} / {len(pages)}" in text
+        content = [ln for ln in lines if ln != "SYNTHETIC DATA / DATA SINTETIS" and report.job.title not in ln]
+        assert content and content[-1] not in HEADINGS, f"page {number} ends with the heading {content[-1]!r}"
+    assert len(texts[-1]) > 400, "the last page holds almost nothing"
+
+
+def test_recommendation_policy_is_data_before_words():
+    """The policy (which provinces lag on what, by how much) is a record; the sentence is written from it."""
+    from kkbm_analysis.recommendations import recommend, recommendation_text
+    recs = recommend(_comparison())
+    assert recs[0].measure == "members_per_organiser" and recs[0].provinces == (("35", 200.0),)  # gap 100 %
+    assert all(a.priority >= b.priority for a, b in zip(recs, recs[1:]))
+    staffing = next(r for r in recs if r.measure == "members_per_organiser")
+    assert staffing.details["needed"] == 5 and staffing.national == 100
+    assert recommendation_text(staffing, "en", "2018").startswith("Recruit more COs/penggerak")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_chromium_is_an_optional_pdf_engine(batch, tmp_path):
+    from pypdf import PdfReader
+
+    from kkbm_analysis.reports.pdf import open_pdf_engine
     report = next(r for r in batch.reports if r.job.template == "province")
-    data = report.pdf.read_bytes()
-    assert data.startswith(b"%PDF-") and len(data) > 50_000
-    pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
-    assert pages >= 3
+    with open_pdf_engine("chromium") as engine:
+        out = engine.print_pdf(report.html, tmp_path / "chromium.pdf", header="SYNTHETIC DATA / DATA SINTETIS",
+                               footer=report.job.title)
+    pages = PdfReader(out).pages
+    assert len(pages) >= 3 and "SYNTHETIC DATA" in pages[0].extract_text()
+
+
+def test_unknown_pdf_engine_is_refused_before_anything_runs(processed):
+    with pytest.raises(ParameterError, match="PDF engine"):
+        build_reports(processed, progress=False, pdf_engine="wkhtml")
+
+
+@pytest.mark.slow
+def test_a_report_reads_the_same_on_a_fresh_kernel(batch, demo_project):
+    """Results do not depend on module caches surviving between notebooks: the province report the batch built
+    last on its warm kernel (after the brief and another province filled the caches) equals the same template run
+    alone on a fresh kernel by plain papermill. (Other tests rebuild only the first province.)"""
+    import papermill as pm
+
+    from kkbm_analysis.reports.export import notebook_to_html
+    from kkbm_analysis.reports.kernel import KERNEL_NAME
+    report = [r for r in batch.reports if r.job.template == "province"][-1]  # the last notebook of the warm worker
+    nb = pm.execute_notebook(str(report.job.notebook), None, parameters=report.job.parameters,
+                             kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(demo_project.root),
+                             start_timeout=600)
+    fresh = notebook_to_html(nb, title=report.job.title, lang=report.job.lang)
+
+    def body(html: str) -> str:
+        html = re.sub(r'id="cell-id=[0-9a-f-]+"', "", html)           # papermill's random id of its injected cell
+        return re.sub(r'<div class="kkbm-footer">.*?</div>', "", html, flags=re.S)
+    assert body(fresh) == body(report.html.read_text(encoding="utf-8"))

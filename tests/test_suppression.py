@@ -10,13 +10,14 @@ import pytest
 
 from kkbm_analysis.config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
 from kkbm_analysis.data import NATIONAL_CODE, ProgramData
-from kkbm_analysis.indicators import REGISTRY, RESULT_COLUMNS, indicator_table, write_indicator_table
+from kkbm_analysis.indicators import REGISTRY, RESULT_COLUMNS, indicator_table
 from kkbm_analysis.schema import TABLES
 from kkbm_analysis.suppression import (
     PUBLISHED_COLUMNS,
     PublishedTable,
     require_published,
     suppress,
+    write_indicator_table,
     write_published_csv,
 )
 

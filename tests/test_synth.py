@@ -25,8 +25,10 @@ def tables() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> synth.SynthResult:
-    return synth.generate_demo(tmp_path_factory.mktemp("demo"), scale=SMALL)
+def demo(demo_project) -> synth.SynthResult:
+    """The raw files of the shared demo project (conftest: default seed, scale SMALL)."""
+    assert demo_project.synth.out_dir == demo_project.raw
+    return demo_project.synth
 
 
 def _sha(path) -> str:
@@ -94,7 +96,7 @@ def test_bad_arguments_raise(kwargs):
 def test_member_mix(tables):
     m = tables["members"]
     shares = m["status"].value_counts(normalize=True)
-    for key, share in zip(synth.STATUS_KEYS, synth.STATUS_SHARES):
+    for key, share in zip(synth.calibration.STATUS_KEYS, synth.calibration.STATUS_SHARES):
         assert abs(shares[key] - share) < 0.03
     assert abs((m.loc[m["status"] != "keluarga", "sex"] == "P").mean() - 0.7) < 0.03
     assert m["birth_year"].between(1960, 2000).all()
@@ -310,7 +312,7 @@ def test_member_sheet_holds_identifiers(demo):
 
 
 def test_headers_sheets_and_labels_match_the_schema():
-    for spec in synth.ALL_SPECS:
+    for spec in synth.rendering.ALL_SPECS:
         aliases = {c: field_meta(spec.table, c)["aliases"] for c in TABLES[spec.table].columns}
         for col in spec.columns:
             for h in col.headers:
@@ -323,16 +325,16 @@ def test_headers_sheets_and_labels_match_the_schema():
                     assert owners == ["birth_year"]
                 elif col.source in ("name", "phone", "address", "passport_no"):
                     assert identifier_kind(h) and not owners, (spec.table, h)
-        if spec in synth.SHEETS:
+        if spec in synth.rendering.SHEETS:
             assert all(header_key(n) in TABLES[spec.table].sheet_aliases for n in spec.names)
     for vocab in ("member_status", "sex", "staff_role", "end_reason", "sector", "business_status",
                   "group_kind", "partner_type", "session_kind", "program"):
         synonyms = {k: c.synonyms for k, c in VOCABULARIES[vocab].items()}
-        for key, labels in synth._labels(vocab).items():
+        for key, labels in synth.rendering._labels(vocab).items():
             parsed = parsing.parse_category(pd.Series(labels), synonyms).values
             assert (parsed == key).all(), (vocab, key, labels)
-    for table, (_, bad) in synth._BAD_CATEGORY.items():
-        vocab = field_meta(table, synth._BAD_CATEGORY[table][0])["vocab"]
+    for table, (_, bad) in synth.defects._BAD_CATEGORY.items():
+        vocab = field_meta(table, synth.defects._BAD_CATEGORY[table][0])["vocab"]
         synonyms = {k: c.synonyms for k, c in VOCABULARIES[vocab].items()}
         assert parsing.parse_category(pd.Series([bad]), synonyms).invalid.all()
     assert "nik" in IDENTIFIER_HEADERS
@@ -402,7 +404,7 @@ def test_kobo_export_conventions(demo):
     ix = {h: i for i, h in enumerate(header)}
     for r in rows[1:]:
         chosen = r[ix["grp_kasus/bentuk_bantuan"]].split()
-        assert all(r[ix[f"grp_kasus/bentuk_bantuan/{a}"]] == ("1" if a in chosen else "0") for a in synth.ASSISTANCE)
+        assert all(r[ix[f"grp_kasus/bentuk_bantuan/{a}"]] == ("1" if a in chosen else "0") for a in synth.activities.ASSISTANCE)
     assert [int(r[ix["_index"]]) for r in rows[1:]] == list(range(1, len(rows)))
     assert len({r[ix["_uuid"]] for r in rows[1:]}) == len(rows) - 1
 
@@ -410,7 +412,7 @@ def test_kobo_export_conventions(demo):
 def test_expected_quarantine_and_findings(demo):
     q, f = demo.expected_quarantine, demo.expected_findings
     assert list(q.columns) == list(f.columns) == ["file", "sheet", "row", "table", "rule"]
-    for table, rules in synth.DEFECTS.items():
+    for table, rules in synth.defects.DEFECTS.items():
         assert set(q.loc[q["table"] == table, "rule"]) == set(rules), table
     assert not q.duplicated(["file", "sheet", "row"]).any()
     assert (f["rule"] == "invalid_nik").all() and {"members", "attendance"} <= set(f["table"])
@@ -421,6 +423,7 @@ def test_expected_quarantine_and_findings(demo):
                                                                  "file"].str.contains("_35_").all()
 
 
+@pytest.mark.slow
 def test_no_dirty_rows_when_share_is_zero(tmp_path):
     r = synth.generate_demo(tmp_path, scale=SMALL, dirty_share=0)
     assert r.expected_quarantine.empty and not r.expected_findings.empty
@@ -447,6 +450,7 @@ def test_ground_truth_keys(demo):
 
 
 # ----------------------------------------------------------------------------- determinism
+@pytest.mark.slow
 def test_same_seed_same_bytes_other_seed_differs(demo, tmp_path):
     again = synth.generate_demo(tmp_path / "again", scale=SMALL)
     assert [p.name for p in again.files] == [p.name for p in demo.files]

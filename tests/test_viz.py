@@ -63,17 +63,15 @@ def indicator_table() -> pd.DataFrame:
 
 # =========================================================================== theme
 
-def test_number_formats():
-    assert theme.format_number(1234.567, 1, lang="id") == "1.234,6"
-    assert theme.format_number(1234.567, 1, lang="en") == "1,234.6"
-    assert theme.format_number(0.425, 1, lang="id", percent=True) == "42,5%"
-    assert theme.format_number(np.nan, lang="id") == "tidak ada data"
-    assert theme.format_number(-0.0001, 1) == "0.0"
+def test_axis_number_formats():
     formatter = theme.LocaleFormatter(lang="id", percent=True)
     formatter.set_locs([0.0, 0.125, 0.25])
     assert formatter(0.125) == "12,5%"
+    formatter = theme.LocaleFormatter(lang="en")
+    formatter.set_locs([0, 1000, 2000])
+    assert formatter(1000) == "1,000"
     with pytest.raises(ValueError, match="lang"):
-        theme.format_number(1, lang="fr")
+        theme.LocaleFormatter(lang="fr")
 
 
 def test_house_style_is_scoped_and_set_theme_applies():
@@ -146,17 +144,16 @@ def test_indicator_bars_english():
     assert "National: 37.5%" in legend and "95% CI" in legend and "suppressed (small numbers)" in legend
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0] == "Nusa Tenggara Barat"  # largest first (50/80)
-    assert labels[-1] == "Daerah Istimewa Yogyakarta"  # suppressed last
+    assert labels[-1] == "DI Yogyakarta"  # suppressed last; the name reports use too (i18n.region_name)
     assert "%" in ax.xaxis.get_major_formatter()(0.5)
 
 
 def test_indicator_bars_indonesian_and_wilson_fallback():
     table = indicator_table().drop(columns=["ci_low", "ci_high"])
     ax = charts.indicator_bars(table, lang="id", kind="dot", region_labels="short")
-    assert "Nasional: 37,5%" in _legend_texts(ax) and "IK 95%" in _legend_texts(ax)
+    assert "Nasional: 37,5%" in _legend_texts(ax) and "SK 95%" in _legend_texts(ax)
     assert "disembunyikan (jumlah kecil)" in _texts(ax)
-    assert ax.xaxis.get_major_formatter()(0.125).endswith("%") and "," in theme.format_number(
-        0.125, 1, lang="id", percent=True)
+    assert ax.xaxis.get_major_formatter()(0.125) == "12,5%"
     assert "Jabar" in [t.get_text() for t in ax.get_yticklabels()]
     seg = [c for c in ax.containers if isinstance(c, ErrorbarContainer)][0].lines[2][0].get_segments()
     lo, hi = charts.wilson_interval(40, 100)
@@ -290,7 +287,7 @@ def test_event_study_chart():
     ref = [ln for ln in ax.lines if ln.get_gid() == "reference"][0]
     assert (ref.get_xdata()[0], ref.get_ydata()[0]) == (-1, 0)
     ax = charts.event_study_chart(frame, lang="id")
-    assert ax.get_ylabel() == "Efek (ATT; IK 95%)"
+    assert ax.get_ylabel() == "Efek (ATT; SK 95%)"
 
 
 def test_forest_chart_odds_ratios():
@@ -306,7 +303,7 @@ def test_forest_chart_odds_ratios():
     ticks = [ax.xaxis.get_major_formatter()(t) for t in ax.get_xticks()]
     assert len(set(ticks)) == len(ticks) >= 3
     ax = charts.forest_chart(frame, lang="id")
-    assert ax.get_xscale() == "linear" and ax.get_xlabel() == "Estimasi (IK 95%)"
+    assert ax.get_xscale() == "linear" and ax.get_xlabel() == "Estimasi (SK 95%)"
 
 
 # =========================================================================== classification

@@ -1,4 +1,6 @@
-"""Shared pieces of the outcome models: errors, guard rails, number formatting, result base.
+"""Shared pieces of the outcome models: errors, guard rails, tidy tables, result base.
+
+Words and numbers of the interpretations come from :mod:`kkbm_analysis.i18n`.
 
 Guard rails (documented minimums; every model checks its inputs with these before fitting)
 -------------------------------------------------------------------------------------------
@@ -20,12 +22,11 @@ No variation
 """
 from __future__ import annotations
 
-import math
 from abc import ABC, abstractmethod
 import warnings
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -48,44 +49,7 @@ class ModelWarning(UserWarning):
     """The model ran, but a result is fragile (e.g. few clusters); read the note in the summary."""
 
 
-# ----------------------------------------------------------------------------- formatting
-def fmt(x: Any, decimals: int = 2, lang: str = "en", percent: bool = False, signed: bool = False) -> str:
-    """A number for a sentence; Indonesian uses a decimal comma and dot thousands.
-
-    >>> fmt(1234.567, 1, "id"), fmt(0.425, 1, "id", percent=True), fmt(-0.5, 2, "en")
-    ('1.234,6', '42,5%', '-0.50')
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x):
-        return "tidak ada data" if lang == "id" else "no data"
-    value = 100 * float(x) if percent else float(x)
-    text = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
-    if lang == "id":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    return text + ("%" if percent else "")
-
-
-def fmt_p(p: float, lang: str = "en") -> str:
-    """A p-value: 'p < 0.001' or 'p = 0.034' (comma decimals in Indonesian)."""
-    if p is None or pd.isna(p):
-        return "p " + ("tidak ada data" if lang == "id" else "not available")
-    if p < 0.001:
-        return "p < " + fmt(0.001, 3, lang)
-    return "p = " + fmt(p, 3, lang)
-
-
-def fmt_ci(lo: float, hi: float, decimals: int = 2, lang: str = "en", percent: bool = False) -> str:
-    """'IK 95% 1,25–1,55' / '95% CI 1.25–1.55'."""
-    label = "IK 95%" if lang == "id" else "95% CI"
-    sep = "–" if min(lo, hi) >= 0 else (" s.d. " if lang == "id" else " to ")
-    return f"{label} {fmt(lo, decimals, lang, percent)}{sep}{fmt(hi, decimals, lang, percent)}"
-
-
-def check_lang(lang: str) -> str:
-    if lang not in ("id", "en"):
-        raise ValueError(f"lang must be 'id' or 'en', not {lang!r}")
-    return lang
-
-
+# ----------------------------------------------------------------------------- tables
 def table_text(df: pd.DataFrame, max_rows: int = 40) -> str:
     if df is None or df.empty:
         return "(no rows)"

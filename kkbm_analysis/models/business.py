@@ -39,9 +39,10 @@ import pandas as pd
 from scipy import optimize, special
 
 from ..data import ProgramData
-from ._base import (ModelInputError, ModelResult, check_clusters, check_events, check_lang, check_min_rows,
-                    check_separation, check_variation, fmt, fmt_ci, fmt_p, table_text, wald_table, warn)
-from .frames import COVARIATE_LABELS, DEFAULT_COVARIATES, business_outcome_frame, is_synthetic
+from ..i18n import check_lang, ci_label, has_text, number, p_value, text
+from ._base import (ModelInputError, ModelResult, check_clusters, check_events, check_min_rows, check_separation,
+                    check_variation, table_text, wald_table, warn)
+from .frames import DEFAULT_COVARIATES, business_outcome_frame, is_synthetic
 
 METHODS = ("glm", "gee", "mixed")
 COUNT_COVARIATES = ("points",)
@@ -94,14 +95,14 @@ class BusinessModelResult(ModelResult):
         est = self.estimates[["term", "estimate", "std_error", "p_value", "odds_ratio", "odds_ratio_ci_low",
                               "odds_ratio_ci_high"]]
         parts = [f"Members: {self.n_obs:,}   communities: {self.n_clusters}   share with Y12 = 1: "
-                 f"{fmt(self.outcome_rate, 1, percent=True)}   coefficients: {self.scale}",
+                 f"{number(self.outcome_rate, 1, 'en', percent=True)}   coefficients: {self.scale}",
                  "Log odds ratios and odds ratios (95% CI):\n" + table_text(est)]
         if len(self.marginal_effects):
             parts.append("Average marginal effects (probability scale):\n" + table_text(self.marginal_effects))
         if self.random_effect_sd:
             r = self.random_effect_sd
-            parts.append(f"Community random-intercept SD: {fmt(r['estimate'], 3)} "
-                         f"(95% CI {fmt(r['ci_low'], 3)}–{fmt(r['ci_high'], 3)})")
+            parts.append(f"Community random-intercept SD: {number(r['estimate'], 3)} "
+                         f"(95% CI {number(r['ci_low'], 3)}–{number(r['ci_high'], 3)})")
         return "\n\n".join(parts)
 
     def interpretation(self, lang: str = "en", term: str = "points") -> str:
@@ -112,43 +113,28 @@ class BusinessModelResult(ModelResult):
         change = abs(orr - 1)
         signif = r["p_value"] < 0.05
         ame = self.marginal_effects.set_index("term").loc[term] if term in set(self.marginal_effects["term"]) else None
-        label_en, label_id = COVARIATE_LABELS.get(term, (term, term))
-        scale_en = ("population-averaged: across communities" if self.method != "mixed"
-                    else "community-specific: for members of the same community")
-        scale_id = ("rata-rata populasi: lintas komunitas" if self.method != "mixed"
-                    else "spesifik komunitas: untuk anggota dalam komunitas yang sama")
-        if lang == "en":
-            subject = ("Each additional mentoring point" if term == "points"
-                       else f"{label_en[0].upper() + label_en[1:]} (one unit more)")
-            verb = "raises" if orr >= 1 else "lowers"
-            text = (f"{subject} {verb} the odds of running a business one year after the entry training by "
-                    f"{fmt(change, 0, percent=True)} (OR {fmt(orr, 2)}; {fmt_ci(lo, hi, 2)}; {fmt_p(r['p_value'])})")
-            if ame is not None:
-                text += (f", about {_pp(ame['ame'], 'en', signed=True)} percentage points in probability "
-                         f"(average marginal effect; 95% CI {_pp(ame['ci_low'], 'en')} to "
-                         f"{_pp(ame['ci_high'], 'en')})")
-            text += f". Estimate {scale_en}; {fmt(self.n_obs, 0)} members in {self.n_clusters} communities."
-            if not signif:
-                text += " The effect is not statistically significant at the 5% level."
-            return text
-        subject = ("Setiap tambahan satu poin pendampingan" if term == "points"
-                   else f"Setiap tambahan satu satuan {label_id}")
-        verb = "meningkatkan" if orr >= 1 else "menurunkan"
-        text = (f"{subject} {verb} peluang (odds) menjalankan usaha satu tahun setelah pelatihan awal sebesar "
-                f"{fmt(change, 0, 'id', percent=True)} (OR {fmt(orr, 2, 'id')}; {fmt_ci(lo, hi, 2, 'id')}; "
-                f"{fmt_p(r['p_value'], 'id')})")
+        key = f"model.covariate.{term}"
+        label = text(key, lang) if has_text(key) else term
+        subject = (text("model.business.subject_points", lang) if term == "points"
+                   else text("model.business.subject_other", lang, label=label, Label=label[:1].upper() + label[1:]))
+        words = text("model.business.effect", lang, subject=subject,
+                     verb=text("model.business.raises" if orr >= 1 else "model.business.lowers", lang),
+                     change=number(change, 0, lang, percent=True), odds_ratio=number(orr, 2, lang),
+                     ci=ci_label(lo, hi, 2, lang), p=p_value(r["p_value"], lang))
         if ame is not None:
-            text += (f", atau sekitar {_pp(ame['ame'], 'id', signed=True)} poin persentase dalam probabilitas "
-                     f"(efek marginal rata-rata; IK 95% {_pp(ame['ci_low'], 'id')} s.d. {_pp(ame['ci_high'], 'id')})")
-        text += f". Estimasi {scale_id}; {fmt(self.n_obs, 0, 'id')} anggota di {self.n_clusters} komunitas."
+            words += text("model.business.marginal", lang, ame=_pp(ame["ame"], lang, signed=True),
+                          lo=_pp(ame["ci_low"], lang), hi=_pp(ame["ci_high"], lang))
+        scale = "model.business.scale_community" if self.method == "mixed" else "model.business.scale_population"
+        words += text("model.business.sample", lang, scale=text(scale, lang), n=number(self.n_obs, 0, lang),
+                      k=self.n_clusters)
         if not signif:
-            text += " Efek ini tidak signifikan secara statistik pada taraf 5%."
-        return text
+            words += text("model.not_significant", lang)
+        return words
 
 
 def _pp(x: float, lang: str, signed: bool = False) -> str:
     """A probability difference in percentage points, e.g. '+7.5' / '+7,5'."""
-    return fmt(100 * x, 1, lang, signed=signed)
+    return number(100 * x, 1, lang, signed=signed)
 
 
 def business_running_model(data: ProgramData | pd.DataFrame, *, covariates: Sequence[str] = DEFAULT_COVARIATES,

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from ..data import ProgramData
-from ._base import (ModelInputError, ModelResult, check_lang, check_min_rows, check_variation, fmt, table_text,
-                    wald_table, warn)
+from ..i18n import check_lang, has_text, number, region_name, text
+from ._base import ModelInputError, ModelResult, check_min_rows, check_variation, table_text, wald_table, warn
 from .frames import DEFAULT_COVARIATES, business_outcome_frame, is_synthetic
 
 FACTOR_GROUPS: dict[str, tuple[str, ...]] = {
@@ -49,21 +49,8 @@ FACTOR_GROUPS: dict[str, tuple[str, ...]] = {
     "capital": ("kur_before_t12",),
     "composition": ("female", "years_abroad"),
 }
-FACTOR_LABELS = {"mentoring": ("mentoring", "pendampingan"), "staffing": ("staffing", "ketenagaan (CO/penggerak)"),
-                 "capital": ("access to KUR", "akses KUR"), "composition": ("member composition", "komposisi anggota"),
-                 "other": ("other covariates", "kovariat lain")}
 MIN_PER_PROVINCE = 30
 MIN_COMMUNITIES_PER_PROVINCE = 2
-
-
-def _province_name(code: str) -> str:
-    try:
-        from ..regions import region_table
-        table = region_table()
-        hit = table.loc[table["code"] == code, "name"]
-        return str(hit.iloc[0]) if len(hit) else code
-    except Exception:  # a name is decoration only
-        return code
 
 
 @dataclass
@@ -108,8 +95,8 @@ class GapDecomposition(ModelResult):
                 f"{self.name_b} ({self.province_b}): Oaxaca-Blinder")
 
     def _body(self) -> str:
-        parts = [f"{self.name_a}: {self.n_a:,} members, Y12 share {fmt(self.means['a'], 1, percent=True)}; "
-                 f"{self.name_b}: {self.n_b:,} members, Y12 share {fmt(self.means['b'], 1, percent=True)}. "
+        parts = [f"{self.name_a}: {self.n_a:,} members, Y12 share {number(self.means['a'], 1, percent=True)}; "
+                 f"{self.name_b}: {self.n_b:,} members, Y12 share {number(self.means['b'], 1, percent=True)}. "
                  f"Linear probability model; SEs from {self.n_boot} community-cluster bootstrap draws.",
                  "Twofold (pooled reference):\n" + table_text(self.twofold),
                  "Explained part by factor:\n" + table_text(self.by_factor),
@@ -124,27 +111,19 @@ class GapDecomposition(ModelResult):
         gap, exp_, une = tf.loc["gap"], tf.loc["explained"], tf.loc["unexplained"]
         share = exp_["estimate"] / gap["estimate"] if gap["estimate"] != 0 else np.nan
         top = self.by_factor.reindex(self.by_factor["estimate"].abs().sort_values(ascending=False).index).iloc[0]
-        idx = 0 if lang == "en" else 1
-        factor = FACTOR_LABELS.get(top["factor"], (top["factor"], top["factor"]))[idx]
-        pp = lambda x, signed=False: fmt(100 * x, 1, lang, signed=signed)  # noqa: E731
-        if lang == "en":
-            more = "more" if gap["estimate"] >= 0 else "less"
-            return (f"Members in {self.name_a} ran a business a year after training {pp(abs(gap['estimate']))} "
-                    f"percentage points {more} often than in {self.name_b} "
-                    f"({fmt(self.means['a'], 1, percent=True)} vs {fmt(self.means['b'], 1, percent=True)}). "
-                    f"Differences in mentoring, staffing, KUR access and member composition explain "
-                    f"{pp(exp_['estimate'], True)} points ({fmt(share, 0, percent=True)} of the gap; 95% CI "
-                    f"{pp(exp_['ci_low'])} to {pp(exp_['ci_high'])}), most of it through {factor} "
-                    f"({pp(top['estimate'], True)} points); {pp(une['estimate'], True)} points (95% CI "
-                    f"{pp(une['ci_low'])} to {pp(une['ci_high'])}) remain unexplained.")
-        arah = "lebih sering" if gap["estimate"] >= 0 else "lebih jarang"
-        return (f"Anggota di {self.name_a} menjalankan usaha satu tahun setelah pelatihan {pp(abs(gap['estimate']))} "
-                f"poin persentase {arah} daripada di {self.name_b} ({fmt(self.means['a'], 1, 'id', percent=True)} vs "
-                f"{fmt(self.means['b'], 1, 'id', percent=True)}). Perbedaan pendampingan, ketenagaan, akses KUR dan "
-                f"komposisi anggota menjelaskan {pp(exp_['estimate'], True)} poin ({fmt(share, 0, 'id', percent=True)} "
-                f"dari selisih; IK 95% {pp(exp_['ci_low'])} s.d. {pp(exp_['ci_high'])}), terutama melalui {factor} "
-                f"({pp(top['estimate'], True)} poin); {pp(une['estimate'], True)} poin (IK 95% {pp(une['ci_low'])} s.d. "
-                f"{pp(une['ci_high'])}) tidak terjelaskan.")
+        key = f"model.factor.{top['factor']}"
+        factor = text(key, lang) if has_text(key) else str(top["factor"])
+
+        def pp(x: float, signed: bool = False) -> str:
+            return number(100 * x, 1, lang, signed=signed)
+        return text("model.gap.text", lang, name_a=self.name_a, name_b=self.name_b, gap=pp(abs(gap["estimate"])),
+                    more=text("model.gap.more" if gap["estimate"] >= 0 else "model.gap.less", lang),
+                    mean_a=number(self.means["a"], 1, lang, percent=True),
+                    mean_b=number(self.means["b"], 1, lang, percent=True),
+                    explained=pp(exp_["estimate"], True), share=number(share, 0, lang, percent=True),
+                    explained_low=pp(exp_["ci_low"]), explained_high=pp(exp_["ci_high"]), factor=factor,
+                    factor_points=pp(top["estimate"], True), unexplained=pp(une["estimate"], True),
+                    unexplained_low=pp(une["ci_low"]), unexplained_high=pp(une["ci_high"]))
 
 
 def _ols(X: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -286,7 +265,7 @@ def province_gap_decomposition(data: ProgramData | pd.DataFrame, province_a: str
         estimates=table.reset_index(drop=True), n_obs=len(df), notes=notes, synthetic=synthetic,
         twofold=twofold.reset_index(drop=True), threefold=three, detailed=pd.DataFrame(detail_rows),
         by_factor=pd.DataFrame(factor_rows), province_a=province_a, province_b=province_b,
-        name_a=_province_name(province_a), name_b=_province_name(province_b),
+        name_a=region_name(province_a), name_b=region_name(province_b),
         means={"a": float(y[in_a].mean()), "b": float(y[~in_a].mean())}, n_a=int(in_a.sum()),
         n_b=int((~in_a).sum()), n_boot=n_boot, fit=ob)
 

@@ -80,8 +80,8 @@ import pandas as pd
 from scipy import sparse, stats
 
 from ..data import ProgramData
-from ._base import (FEW_CLUSTERS, Z95, ModelInputError, ModelResult, check_lang, fmt, fmt_ci, fmt_p,
-                    table_text, wald_table, warn)
+from ..i18n import check_lang, ci_label, number, p_value, text
+from ._base import FEW_CLUSTERS, Z95, ModelInputError, ModelResult, table_text, wald_table, warn
 from ._pretrend import bjs_lead_t, cs_lead_t, pretrend_tests
 from ._twoway import TwoWayFE
 from .frames import departures_panel, is_synthetic, month_label
@@ -146,7 +146,7 @@ class PerdesEffect(ModelResult):
         o, r, t = self.overall, self.relative, self.twfe
         p = self.pretrend
         pre = (f"mean of leads e={p['leads'][0]}..{p['leads'][-1]} = {p['estimate']:.3f} (SE {p['std_error']:.3f}), "
-               f"{fmt_p(p['p_value'])}; all leads zero (sup-t bootstrap): {fmt_p(p['p_value_joint'])}"
+               f"{p_value(p['p_value'])}; all leads zero (sup-t bootstrap): {p_value(p['p_value_joint'])}"
                + (" [lead coefficients of the BJS test regression on untreated observations]"
                   if self.estimator == "imputation" else "")
                if p else "not available (no pre-periods)")
@@ -157,8 +157,8 @@ class PerdesEffect(ModelResult):
             f"villages in {self.n_cohorts} monthly cohorts, {self.n_never_treated} never-treated villages. "
             f"Outcome: {self.outcome} per village-month.",
             f"Overall ATT: {o['estimate']:.3f} (SE {o['std_error']:.3f}; 95% CI {o['ci_low']:.3f} to {o['ci_high']:.3f}; "
-            f"{fmt_p(o['p_value'])})\nRelative to the counterfactual mean: {fmt(r['estimate'], 1, percent=True)} "
-            f"(95% CI {fmt(r['ci_low'], 1, percent=True)} to {fmt(r['ci_high'], 1, percent=True)})\n"
+            f"{p_value(o['p_value'])})\nRelative to the counterfactual mean: {number(r['estimate'], 1, percent=True)} "
+            f"(95% CI {number(r['ci_low'], 1, percent=True)} to {number(r['ci_high'], 1, percent=True)})\n"
             f"Pre-trend tests: {pre}\n"
             f"TWFE for contrast (BIASED under heterogeneous staggered effects): {t['estimate']:.3f} "
             f"(SE {t['std_error']:.3f})",
@@ -172,40 +172,19 @@ class PerdesEffect(ModelResult):
         down = o["estimate"] < 0
         signif = o["p_value"] < 0.05
         pre_ok = self.pretrend is None or self.pretrend["p_value"] >= 0.05
-        if lang == "en":
-            text = (f"After a village adopts a Perdes on PMI protection, non-procedural departures "
-                    f"{'fall' if down else 'rise'} by {fmt(abs(o['estimate']), 2)} per village-month on average "
-                    f"(ATT {fmt(o['estimate'], 2)}; {fmt_ci(o['ci_low'], o['ci_high'], 2)}; {fmt_p(o['p_value'])}), "
-                    f"{fmt(abs(r['estimate']), 0, percent=True)} of the number expected without it "
-                    + (f"(Borusyak–Jaravel–Spiess imputation estimator: {self.n_treated} adopting villages, "
-                       f"counterfactuals imputed from {self.n_never_treated} never-treated villages and the months "
-                       f"before adoption)." if self.estimator == "imputation" else
-                       f"(Callaway–Sant'Anna, {self.n_treated} adopting villages against {self.n_never_treated} "
-                       f"never-treated villages)."))
-            if not signif:
-                text += " The effect is not statistically significant at the 5% level."
-            if self.pretrend:
-                text += (f" Before adoption the trends did not differ ({fmt_p(self.pretrend['p_value'])})." if pre_ok
-                         else f" Caution: trends already differed before adoption ({fmt_p(self.pretrend['p_value'])}),"
-                              " so parallel trends are doubtful.")
-            return text
-        text = (f"Setelah desa menetapkan Perdes perlindungan PMI, keberangkatan non-prosedural "
-                f"{'turun' if down else 'naik'} rata-rata {fmt(abs(o['estimate']), 2, 'id')} orang per desa per bulan "
-                f"(ATT {fmt(o['estimate'], 2, 'id')}; {fmt_ci(o['ci_low'], o['ci_high'], 2, 'id')}; "
-                f"{fmt_p(o['p_value'], 'id')}), atau {fmt(abs(r['estimate']), 0, 'id', percent=True)} dari jumlah yang "
-                f"diperkirakan tanpa Perdes "
-                + (f"(estimator imputasi Borusyak–Jaravel–Spiess: {self.n_treated} desa yang menetapkan Perdes, "
-                   f"kontrafaktual diimputasi dari {self.n_never_treated} desa yang tidak pernah menetapkannya dan "
-                   f"bulan-bulan sebelum penetapan)." if self.estimator == "imputation" else
-                   f"(Callaway–Sant'Anna, {self.n_treated} desa yang menetapkan Perdes "
-                   f"dibandingkan {self.n_never_treated} desa yang tidak pernah menetapkannya)."))
+        design = text(f"model.perdes.design_{self.estimator}", lang, n_treated=self.n_treated,
+                      n_never=self.n_never_treated)
+        words = text("model.perdes.effect", lang, direction=text("model.perdes.fall" if down else "model.perdes.rise",
+                                                                  lang),
+                     size=number(abs(o["estimate"]), 2, lang), att=number(o["estimate"], 2, lang),
+                     ci=ci_label(o["ci_low"], o["ci_high"], 2, lang), p=p_value(o["p_value"], lang),
+                     relative=number(abs(r["estimate"]), 0, lang, percent=True), design=design)
         if not signif:
-            text += " Efek ini tidak signifikan secara statistik pada taraf 5%."
+            words += text("model.not_significant", lang)
         if self.pretrend:
-            text += (f" Sebelum penetapan, tren kedua kelompok tidak berbeda ({fmt_p(self.pretrend['p_value'], 'id')})."
-                     if pre_ok else f" Perhatian: tren sudah berbeda sebelum penetapan "
-                                    f"({fmt_p(self.pretrend['p_value'], 'id')}), asumsi tren paralel diragukan.")
-        return text
+            words += text("model.perdes.pretrend_ok" if pre_ok else "model.perdes.pretrend_caution", lang,
+                          p=p_value(self.pretrend["p_value"], lang))
+        return words
 
 
 ESTIMATORS = ("imputation", "callaway_santanna")
@@ -527,7 +506,7 @@ def _perdes_result(es: pd.DataFrame, if_es: np.ndarray, Y: np.ndarray, cohort: n
         if pretrend_test:
             pretrend["test"] = pretrend_test
         if pretrend["p_value"] < 0.05:
-            warn(f"pre-trend test rejects parallel trends before adoption ({fmt_p(pretrend['p_value'])})", notes)
+            warn(f"pre-trend test rejects parallel trends before adoption ({p_value(pretrend['p_value'])})", notes)
     else:
         warn("no pre-periods in the event window: parallel trends cannot be checked", notes)
     twfe = _twfe(Y, cohort, months)

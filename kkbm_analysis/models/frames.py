@@ -50,13 +50,6 @@ STAFF_WINDOW_DAYS = 730
 ORGANISER_ROLES = ("co", "penggerak")
 
 #: Model covariates and their labels (en, id).
-COVARIATE_LABELS: dict[str, tuple[str, str]] = {
-    "points": ("mentoring points received (0-4)", "poin pendampingan yang diterima (0-4)"),
-    "members_per_staff_10": ("members per CO/penggerak (per 10)", "anggota per CO/penggerak (per 10)"),
-    "kur_before_t12": ("KUR approved before t12", "KUR disetujui sebelum t12"),
-    "female": ("female", "perempuan"),
-    "years_abroad": ("years abroad", "lama bekerja di luar negeri (tahun)"),
-}
 DEFAULT_COVARIATES = ("points", "members_per_staff_10", "kur_before_t12", "female", "years_abroad")
 
 

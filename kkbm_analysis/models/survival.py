@@ -28,9 +28,10 @@ import pandas as pd
 from scipy import stats
 
 from ..data import ProgramData
-from ._base import (Z95, ModelInputError, ModelResult, check_clusters, check_events, check_lang, check_min_rows,
-                    check_variation, fmt, fmt_ci, fmt_p, table_text, wald_table, warn)
-from .frames import COVARIATE_LABELS, DEFAULT_COVARIATES, business_survival_frame, is_synthetic
+from ..i18n import check_lang, ci_label, has_text, number, p_value, text
+from ._base import (Z95, ModelInputError, ModelResult, check_clusters, check_events, check_min_rows, check_variation,
+                    table_text, wald_table, warn)
+from .frames import DEFAULT_COVARIATES, business_survival_frame, is_synthetic
 
 DAYS_PER_MONTH = 365.25 / 12
 DEFAULT_GROUPS = ((0, 0), (1, 2), (3, 4))
@@ -78,7 +79,7 @@ class SurvivalCurves(ModelResult):
             "Groups (mentoring points):\n" + table_text(self.groups),
             "Share still running (95% CI):\n" + table_text(est),
             f"Log-rank test of equal survival: chi2 = {lr['statistic']:.2f} on {lr['df']} df, "
-            f"{fmt_p(lr['p_value'])}"])
+            f"{p_value(lr['p_value'])}"])
 
     def interpretation(self, lang: str = "en", time_days: float | None = None) -> str:
         check_lang(lang)
@@ -86,21 +87,13 @@ class SurvivalCurves(ModelResult):
         t = time_days if time_days is not None else (365 if (est["time_days"] == 365).any() else est["time_days"].iloc[0])
         at = est[est["time_days"] == t]
         first, last = at.iloc[0], at.iloc[-1]
-        p = fmt_p(self.logrank["p_value"], lang)
-        signif = self.logrank["p_value"] < 0.05
-        if lang == "en":
-            text = (f"{_months(t)} months after the one-year mark, {fmt(last['estimate'], 0, percent=True)} of "
-                    f"businesses of members with {last['group']} mentoring points were still running "
-                    f"({fmt_ci(last['ci_low'], last['ci_high'], 0, percent=True)}), against "
-                    f"{fmt(first['estimate'], 0, percent=True)} with {first['group']} points "
-                    f"({fmt_ci(first['ci_low'], first['ci_high'], 0, percent=True)}); log-rank {p}.")
-            return text + ("" if signif else " The curves do not differ significantly at the 5% level.")
-        text = (f"{_months(t)} bulan setelah titik satu tahun, {fmt(last['estimate'], 0, 'id', percent=True)} usaha "
-                f"milik anggota dengan {last['group']} poin pendampingan masih berjalan "
-                f"({fmt_ci(last['ci_low'], last['ci_high'], 0, 'id', percent=True)}), dibandingkan "
-                f"{fmt(first['estimate'], 0, 'id', percent=True)} dengan {first['group']} poin "
-                f"({fmt_ci(first['ci_low'], first['ci_high'], 0, 'id', percent=True)}); uji log-rank {p}.")
-        return text + ("" if signif else " Perbedaan kurva tidak signifikan secara statistik pada taraf 5%.")
+        words = text("model.km.curves", lang, months=_months(t),
+                     last=number(last["estimate"], 0, lang, percent=True), last_group=last["group"],
+                     last_ci=ci_label(last["ci_low"], last["ci_high"], 0, lang, percent=True),
+                     first=number(first["estimate"], 0, lang, percent=True), first_group=first["group"],
+                     first_ci=ci_label(first["ci_low"], first["ci_high"], 0, lang, percent=True),
+                     p=p_value(self.logrank["p_value"], lang))
+        return words + ("" if self.logrank["p_value"] < 0.05 else text("model.km.not_significant", lang))
 
     def plot(self, ax: Any = None) -> Any:
         """Step plot of the curves with their pointwise 95% bands; returns the axes."""
@@ -194,11 +187,11 @@ def survival_curves(data: ProgramData | pd.DataFrame, *, groups: Sequence[tuple[
                                     "at_risk": np.r_[len(d), sf.n_risk]}))
         for t in times:
             k = np.searchsorted(sf.surv_times, t, side="right") - 1
-            val, sev, l, h = (1.0, 0.0, 1.0, 1.0) if k < 0 else (s[k], se[k], lo[k], hi[k])
+            val, sev, low, high = (1.0, 0.0, 1.0, 1.0) if k < 0 else (s[k], se[k], lo[k], hi[k])
             if t > d["_time"].max():
-                val = sev = l = h = np.nan
-            rows.append({"term": f"S({t:g} d) | {g} points", "estimate": val, "std_error": sev, "ci_low": l,
-                         "ci_high": h, "p_value": np.nan, "group": g, "time_days": float(t)})
+                val = sev = low = high = np.nan
+            rows.append({"term": f"S({t:g} d) | {g} points", "estimate": val, "std_error": sev, "ci_low": low,
+                         "ci_high": high, "p_value": np.nan, "group": g, "time_days": float(t)})
         med = sf.quantile(0.5)
         info.append({"group": g, "businesses": len(d), "closures": int(d["closed"].sum()),
                      "median_days": float(med) if med is not None and np.isfinite(med) else np.nan})
@@ -263,7 +256,7 @@ class SurvivalModelResult(ModelResult):
             "Proportional-hazards check (scaled Schoenfeld residuals vs event-time rank):\n"
             + table_text(self.ph_test),
             ("Proportional hazards: no evidence against" if glob["p_value"] >= 0.05 else
-             "WARNING: proportional hazards rejected") + f" (global {fmt_p(glob['p_value'])})."])
+             "WARNING: proportional hazards rejected") + f" (global {p_value(glob['p_value'])})."])
 
     def interpretation(self, lang: str = "en", term: str = "points") -> str:
         check_lang(lang)
@@ -272,28 +265,20 @@ class SurvivalModelResult(ModelResult):
         change = abs(1 - hr)
         signif = r["p_value"] < 0.05
         ph_ok = float(self.ph_test.loc[self.ph_test["term"] == "GLOBAL", "p_value"].iloc[0]) >= 0.05
-        label_en, label_id = COVARIATE_LABELS.get(term, (term, term))
-        if lang == "en":
-            subject = "Each additional mentoring point" if term == "points" else f"One unit more of {label_en}"
-            verb = "lowers" if hr < 1 else "raises"
-            text = (f"{subject} {verb} the hazard of a business closing after the one-year mark by "
-                    f"{fmt(change, 0, percent=True)} (HR {fmt(hr, 2)}; {fmt_ci(lo, hi, 2)}; {fmt_p(r['p_value'])}); "
-                    f"{fmt(self.n_obs, 0)} businesses, {fmt(self.n_events, 0)} closures.")
-            if not signif:
-                text += " The effect is not statistically significant at the 5% level."
-            if not ph_ok:
-                text += " Caution: the proportional-hazards check fails, so the hazard ratio is an average over time."
-            return text
-        subject = "Setiap tambahan satu poin pendampingan" if term == "points" else f"Setiap tambahan satu satuan {label_id}"
-        verb = "menurunkan" if hr < 1 else "meningkatkan"
-        text = (f"{subject} {verb} risiko (hazard) usaha tutup setelah titik satu tahun sebesar "
-                f"{fmt(change, 0, 'id', percent=True)} (HR {fmt(hr, 2, 'id')}; {fmt_ci(lo, hi, 2, 'id')}; "
-                f"{fmt_p(r['p_value'], 'id')}); {fmt(self.n_obs, 0, 'id')} usaha, {fmt(self.n_events, 0, 'id')} tutup.")
+        key = f"model.covariate.{term}"
+        label = text(key, lang) if has_text(key) else term
+        subject = (text("model.cox.subject_points", lang) if term == "points"
+                   else text("model.cox.subject_other", lang, label=label))
+        words = text("model.cox.effect", lang, subject=subject,
+                     verb=text("model.cox.lowers" if hr < 1 else "model.cox.raises", lang),
+                     change=number(change, 0, lang, percent=True), hr=number(hr, 2, lang),
+                     ci=ci_label(lo, hi, 2, lang), p=p_value(r["p_value"], lang), n=number(self.n_obs, 0, lang),
+                     events=number(self.n_events, 0, lang))
         if not signif:
-            text += " Efek ini tidak signifikan secara statistik pada taraf 5%."
+            words += text("model.not_significant", lang)
         if not ph_ok:
-            text += " Perhatian: asumsi hazard proporsional tidak terpenuhi; HR adalah rata-rata sepanjang waktu."
-        return text
+            words += text("model.cox.ph_fails", lang)
+        return words
 
 
 def business_survival_model(data: ProgramData | pd.DataFrame, *, covariates: Sequence[str] = DEFAULT_COVARIATES,
@@ -349,7 +334,7 @@ def business_survival_model(data: ProgramData | pd.DataFrame, *, covariates: Seq
     ph = _ph_test(model, fit, covariates)
     glob = float(ph.loc[ph["term"] == "GLOBAL", "p_value"].iloc[0])
     if glob < 0.05:
-        warn(f"proportional hazards rejected (global {fmt_p(glob)}): hazard ratios are time averages", notes)
+        warn(f"proportional hazards rejected (global {p_value(glob)}): hazard ratios are time averages", notes)
     return SurvivalModelResult(estimates=est, n_obs=len(df), notes=notes, synthetic=synthetic, ph_test=ph,
                                n_events=events, n_clusters=k, time_origin=time_origin, frame=df, fit=fit)
 

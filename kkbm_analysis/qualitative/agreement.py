@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..models._base import check_lang, fmt
+from ..i18n import check_lang, number
 from .analysis import QualResult
 from .voices import Voices
 
@@ -122,7 +122,7 @@ class Agreement(QualResult):
                     else "No source was coded by two or more coders.")
         pooled = self.table.iloc[-1]
         weak = self.table[(self.table["key"] != "(all)") & (self.table["krippendorff_alpha"] < 0.667)]
-        a = fmt(pooled["krippendorff_alpha"], 2, lang)
+        a = number(pooled["krippendorff_alpha"], 2, lang)
         names = ", ".join(weak["label"].astype(str).head(5))
         if lang == "id":
             text = (f"Secara keseluruhan alfa Krippendorff {a} ({alpha_band(pooled['krippendorff_alpha'], 'id')}) "

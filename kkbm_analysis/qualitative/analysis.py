@@ -40,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
-from ..models._base import check_lang, fmt, table_text
+from ..i18n import check_lang, number
+from ..models._base import table_text
 from .voices import Voices
 
 __all__ = ["ThemePrevalence", "Cooccurrence", "Saturation", "theme_prevalence", "published_prevalence",
@@ -125,7 +126,7 @@ class ThemePrevalence(QualResult):
         top = overall.sort_values("sources", ascending=False).head(3)
         if top.empty or total == 0:
             return "Tidak ada sumber yang dikodekan." if lang == "id" else "No coded sources."
-        items = "; ".join(f"{r[f'label_{lang}']} ({fmt(r['sources'] / total, 0, lang, percent=True)})"
+        items = "; ".join(f"{r[f'label_{lang}']} ({number(r['sources'] / total, 0, lang, percent=True)})"
                           for _, r in top.iterrows())
         if lang == "id":
             return (f"Dari {total} sumber, tema yang paling sering muncul: {items}. Proporsi menggambarkan "
@@ -287,7 +288,7 @@ class Cooccurrence(QualResult):
             return f"Tidak ada pasangan yang muncul bersama dalam {unit}." if lang == "id" else \
                 f"No pair occurs together in the same {unit}."
         top = self.table.iloc[0]
-        j = fmt(top["jaccard"], 2, lang)
+        j = number(top["jaccard"], 2, lang)
         if lang == "id":
             return (f"Pasangan paling sering: {top['a']} dan {top['b']}, bersama dalam {int(top['both'])} {unit} "
                     f"(indeks Jaccard {j}).")

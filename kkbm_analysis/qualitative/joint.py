@@ -51,7 +51,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT
-from ..models._base import check_lang
+from ..i18n import check_lang
 from .analysis import QualResult, published_prevalence
 from .voices import Voices
 

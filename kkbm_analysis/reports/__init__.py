@@ -33,12 +33,13 @@ __all__ = ["build_reports", "plan_reports", "BuildResult", "ReportOutcome", "val
            "ReportParameters", "ParameterError", "check_path", "load_data", "ProvinceReport", "NationalBrief",
            "Html", "recommendations"]
 
-_LAZY = {"ProvinceReport", "NationalBrief", "Html", "recommendations"}
+_LAZY = {"ProvinceReport": ".province", "NationalBrief": ".national", "Html": ".markup",
+         "recommendations": "..recommendations"}
 
 
 def __getattr__(name: str):
     """Report sections import matplotlib: load them only when a notebook asks for them."""
     if name in _LAZY:
-        from . import sections
-        return getattr(sections, name)
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

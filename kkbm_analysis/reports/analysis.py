@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
 from ..data import NATIONAL_CODE
+from ..periods import in_period, period_bounds
 from .cache import memo
 
 #: Indicators shown in the reports, in display order (ids of kkbm_analysis.indicators.REGISTRY).
@@ -87,11 +88,13 @@ def indicator_rows(data: Any, period: str, region: str) -> pd.DataFrame:
 
 
 def indicator_by_province(data: Any, indicator: str, period: str) -> pd.DataFrame:
-    """One published indicator for every province (and ``'ID'``) in a year."""
+    """One published indicator for every province (and ``'ID'``) in a year, with its labels and unit."""
+    from ..indicators import with_labels
     frame = memo("published_frame", data, lambda: published_indicators(data).frame)
     cut = frame.loc[(frame["indicator_id"] == indicator) & (frame["period"] == period)
                     & (frame["disaggregation"] == "all")]
-    return cut[["region_code", "level", "value", "ci_low", "ci_high", "suppressed"]].reset_index(drop=True)
+    cols = ["indicator_id", "region_code", "level", "value", "ci_low", "ci_high", "suppressed"]
+    return with_labels(cut[cols]).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- barriers
@@ -134,8 +137,7 @@ def mentoring_cohorts(data: Any, period: str) -> pd.DataFrame:
         from ..schema import load_mentoring_points
         ids = list(load_mentoring_points().point_ids)
         m = member_mentoring(data)
-        year = m["entry_training_on"].dt.year.astype("Int64").astype("string")
-        t = m.loc[m["trained"] & (year == period)].copy()
+        t = m.loc[m["trained"] & in_period(m["entry_training_on"], period)].copy()
         t["no_follow"] = ~t["followed_up"].astype("boolean").fillna(False).astype(bool)
         parts = []
         for code, grp in [*t.groupby("province_code", sort=True), (NATIONAL_CODE, t)]:
@@ -167,9 +169,8 @@ def sessions_by_point(data: Any, period: str) -> pd.DataFrame:
     def compute():
         s = data.sessions
         prov = data.communities.drop_duplicates("community_id").set_index("community_id")["province_code"]
-        held = s.assign(province_code=s["community_id"].map(prov).astype("string"),
-                        year=pd.to_datetime(s["held_on"]).dt.year.astype("Int64").astype("string"))
-        held = held.loc[held["year"] == period]
+        held = s.assign(province_code=s["community_id"].map(prov).astype("string"))
+        held = held.loc[in_period(pd.to_datetime(s["held_on"]), period)]
         out = pd.crosstab(held["province_code"], held["kind"])
         out.loc[NATIONAL_CODE] = out.sum()
         return out
@@ -196,7 +197,7 @@ def villages_with_perdes(data: Any, period: str) -> pd.DataFrame:
     """Community villages per province and how many had a Perdes on PMI protection by the end of ``period``."""
     def compute():
         com = data.communities.dropna(subset=["village_code"]).drop_duplicates("village_code")
-        end = pd.Timestamp(f"{period}-12-31")
+        end = period_bounds(period)[1]
         reg = data.village_regulations
         adopted = set(reg.loc[pd.to_datetime(reg["adopted_on"]) <= end, "village_code"].astype(str))
         com = com.assign(perdes=com["village_code"].astype(str).isin(adopted))

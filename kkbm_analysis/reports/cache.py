@@ -88,11 +88,24 @@ def _forget(key: tuple) -> None:
         _RESULTS.pop(k, None)
 
 
+def _view(value: Any) -> Any:
+    """What a caller gets of a cached value: its own view of a DataFrame or Series.
+
+    Under pandas' copy-on-write (the default from pandas 3) a shallow copy costs nothing and a caller that changes it
+    (adds a column, sets a cell) changes only its own copy, never the cached value that the
+    next report reads.
+    """
+    import pandas as pd
+    return value.copy(deep=False) if isinstance(value, (pd.DataFrame, pd.Series)) else value
+
+
 def memo(name: str, data: Any, fn: Callable[[], Any], *args: Any) -> Any:
     """``fn()`` computed once per (``name``, data, ``args``) in this process.
 
-    Exceptions are cached too (and raised again), so an analysis that cannot run on
-    these data is not retried for every report.
+    The result depends on nothing but the data's content and the arguments, so a cache
+    hit returns exactly what a fresh computation would (DataFrames and Series as the
+    caller's own view, see :func:`_view`). Exceptions are cached too (and raised again), so
+    an analysis that cannot run on these data is not retried for every report.
     """
     key = (name, data_key(data), args)
     with _LOCK:
@@ -100,7 +113,7 @@ def memo(name: str, data: Any, fn: Callable[[], Any], *args: Any) -> Any:
             _RESULTS.move_to_end(key)
             ok, value = _RESULTS[key]
             if ok:
-                return value
+                return _view(value)
             raise value
     try:
         value = fn()
@@ -113,7 +126,7 @@ def memo(name: str, data: Any, fn: Callable[[], Any], *args: Any) -> Any:
             _RESULTS.popitem(last=False)
     if not entry[0]:
         raise entry[1]
-    return entry[1]
+    return _view(entry[1])
 
 
 def clear() -> None:

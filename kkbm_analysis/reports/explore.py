@@ -1,7 +1,7 @@
 """Helpers of the exploratory notebooks (``notebooks/01_*`` to ``04_*``): small, displayable views.
 
 Each function takes a processed folder or a :class:`~kkbm_analysis.data.ProgramData` and
-returns a DataFrame, a figure or :class:`~kkbm_analysis.reports.sections.Html`, so a
+returns a DataFrame, a figure or :class:`~kkbm_analysis.reports.markup.Html`, so a
 notebook cell is one call. Models that cannot run on the data (too few rows...) come back as
 a readable message instead of a traceback (:func:`try_model`).
 """
@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from .params import check_path
-from .sections import STYLE, Html
+from .markup import STYLE, Html
 
 __all__ = ["resolve_data_dir", "banner", "processed_overview", "quarantine_by_rule", "quality_markdown",
            "try_model", "indicator_wide", "quiet"]
@@ -28,8 +28,8 @@ def resolve_data_dir(data_dir: str) -> Path:
 
 def banner(data: Any) -> Html:
     """The SYNTHETIC DATA banner (empty for real data) plus the report style."""
-    from .text import t
-    text = (f'<div class="kkbm-banner">{t("synthetic_banner", "en")}</div>' if data.synthetic else "")
+    from ..i18n import text as t
+    text = (f'<div class="kkbm-banner">{t("report.synthetic_banner", "en")}</div>' if data.synthetic else "")
     return Html(f"<style>{STYLE}</style><div class='kkbm-report'>{text}</div>")
 
 
@@ -86,13 +86,15 @@ def try_model(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 def indicator_wide(published: Any, indicators: list[str], period: str, *, lang: str = "en") -> pd.DataFrame:
     """Provinces x indicators of a published table (suppressed cells shown as 'suppressed')."""
     from ..indicators import REGISTRY
-    from .text import province_name, t, value_text
+    from ..i18n import region_name
+    from ..i18n import text as t
+    from .markup import value_text
     f = published.frame
     f = f.loc[(f["period"] == period) & (f["disaggregation"] == "all") & f["indicator_id"].isin(indicators)]
-    f = f.assign(shown=[t("suppressed", lang) if s else value_text(v, REGISTRY[i].unit, lang)
+    f = f.assign(shown=[t("common.suppressed", lang) if s else value_text(v, REGISTRY[i].unit, lang)
                         for i, v, s in zip(f["indicator_id"], f["value"], f["suppressed"])])
     wide = f.pivot(index="region_code", columns="indicator_id", values="shown")[indicators]
-    wide.index = [province_name(c) if c != "ID" else t("col_national", lang) for c in wide.index]
+    wide.index = [region_name(c, lang) if c != "ID" else t("common.national", lang) for c in wide.index]
     wide.columns = [getattr(REGISTRY[c], f"label_{lang}") for c in wide.columns]
     return wide
 

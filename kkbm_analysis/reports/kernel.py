@@ -14,10 +14,14 @@ Starting a kernel and importing pandas, matplotlib and the package costs seconds
 notebook. :class:`WarmKernel` starts the kernel once per worker process, imports the
 heavy modules, and before each notebook resets it: the user namespace is cleared
 (``%reset -f``), figures closed, matplotlib's rc and the warning filters restored, the
-working directory and execution counter reset. Module state survives on purpose: that
-is where :mod:`kkbm_analysis.reports.cache` keeps the loaded data and analyses.
-:class:`WarmEngine` is a papermill engine (registered as ``"kkbm-warm"``) that runs the
-notebook on that kernel, so parameters, error handling and
+working directory and execution counter reset. Module state survives: the caches of
+:mod:`kkbm_analysis.reports.cache` keep loaded data and analyses there, to save time only.
+Every cached result is a pure function of the data's content and the call's arguments,
+and callers get their own view of cached frames, so a report reads the same whether its
+kernel is warm or fresh (tested: a notebook run alone on a fresh kernel gives the same
+HTML as in the batch). :class:`WarmEngine` is a papermill engine (registered as
+``"kkbm-warm"``) that runs the notebook on that kernel through public papermill and
+nbclient interfaces (see :func:`warm_engine_class`), so parameters, error handling and
 :class:`papermill.exceptions.PapermillExecutionError` are papermill's own. There is no
 execution time-out (``execution_timeout=None``) and a long start-up time-out.
 """
@@ -41,7 +45,7 @@ IOPUB_TIMEOUT = 300
 WARM_CODE = """
 import warnings as _w
 import numpy, pandas, matplotlib, matplotlib.pyplot
-import kkbm_analysis, kkbm_analysis.reports, kkbm_analysis.reports.sections
+import kkbm_analysis, kkbm_analysis.reports, kkbm_analysis.reports.province, kkbm_analysis.reports.national
 import kkbm_analysis.indicators, kkbm_analysis.barriers, kkbm_analysis.models, kkbm_analysis.suppression
 import statsmodels.api, scipy.stats
 get_ipython().run_line_magic("matplotlib", "inline")
@@ -243,16 +247,23 @@ def register_engine() -> Any:
 def warm_engine_class() -> Any:
     """The papermill engine class running notebooks on this process's :class:`WarmKernel`.
 
-    Built on first use so that importing this module does not import papermill.
+    Built on first use so that importing this module does not import papermill. It uses
+    public interfaces only: papermill's :class:`papermill.engines.Engine` base class and the
+    ``nb_man`` (``NotebookExecutionManager``) hooks that papermill documents for new
+    engines, and nbclient's :class:`nbclient.NotebookClient` (``setup_kernel``,
+    ``execute_cell``, ``wait_for_reply``), given the warm kernel's manager and client. The
+    loop is the one papermill's own engine runs: cells are marked started and completed,
+    and the first failing cell is marked with its exception and stops the run, so
+    :class:`papermill.exceptions.PapermillExecutionError` is raised by papermill as usual.
     """
     global _ENGINE
     if _ENGINE is not None:
         return _ENGINE
-    from papermill.clientwrap import PapermillNotebookClient
-    from papermill.engines import NBClientEngine, logger
-    from papermill.utils import merge_kwargs, remove_args
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from papermill.engines import Engine
 
-    class WarmEngine(NBClientEngine):
+    class WarmEngine(Engine):
         """papermill engine running notebooks on this process's :class:`WarmKernel`."""
 
         @classmethod
@@ -264,16 +275,27 @@ def warm_engine_class() -> Any:
             if kernel_name and kernel_name != session.name:
                 raise ValueError(f"the warm kernel is {session.name!r}, not {kernel_name!r}")
             session.prepare()
-            kwargs = remove_args(["input_path"], **kwargs)
-            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
-            final_kwargs = merge_kwargs(safe_kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
-                                        kernel_name=session.name, log=logger, log_output=log_output,
-                                        stdout_file=stdout_file, stderr_file=stderr_file)
-            final_kwargs.setdefault("iopub_timeout", IOPUB_TIMEOUT)
-            client = PapermillNotebookClient(nb_man, km=session.km, **final_kwargs)
-            client.kc = session.kc
+            client = NotebookClient(nb_man.nb, km=session.km, kernel_name=session.name, timeout=execution_timeout,
+                                    startup_timeout=start_timeout, iopub_timeout=IOPUB_TIMEOUT,
+                                    raise_on_iopub_timeout=True)
+            client.kc = session.kc  # the warm kernel's client: nbclient then neither starts nor stops a kernel
+            nb = nb_man.nb
             try:
-                return client.execute()
+                client.reset_execution_trackers()
+                with client.setup_kernel():
+                    for index, cell in enumerate(nb.cells):
+                        try:
+                            nb_man.cell_start(cell, index)
+                            client.execute_cell(cell, index)
+                        except CellExecutionError as exc:
+                            nb_man.cell_exception(nb.cells[index], cell_index=index, exception=exc)
+                            break
+                        finally:
+                            nb_man.cell_complete(nb.cells[index], cell_index=index)
+                    info = client.wait_for_reply(session.kc.kernel_info())
+                    nb.metadata["language_info"] = info["content"]["language_info"]
+                    client.set_widgets_metadata()
+                return nb
             finally:
                 session.notebooks_run += 1
 

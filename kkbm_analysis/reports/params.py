@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import paths as project_paths
-from .text import LANGS, province_name
+from ..i18n import LANGS, region_name
 
 TEMPLATES: tuple[str, ...] = ("province", "national")
 
@@ -60,6 +60,8 @@ class ReportParameters:
         Where figures are also saved (None: embedded only).
     options : dict
         Other (validated) options, e.g. ``show_models``, ``n_boot``.
+    root : Path or None
+        The project root the paths were resolved against (not a report parameter).
     """
 
     template: str
@@ -69,10 +71,11 @@ class ReportParameters:
     data_dir: Path
     figure_dir: Path | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None
 
     @property
     def province_name(self) -> str | None:
-        return province_name(self.province) if self.province else None
+        return region_name(self.province, self.lang) if self.province else None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values (what a data note or a cache key shows)."""
@@ -108,10 +111,10 @@ def check_path(value: Any, name: str, *, root: str | Path | None = None, must_ex
     """
     if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
         raise ParameterError(f"{name} must be a non-empty path string, not {value!r}")
-    base = project_paths(root).root
+    base = project_paths(root).root  # resolved once: the allowed folders derive from the same root
     path = Path(value).expanduser()
     path = (path if path.is_absolute() else base / path).resolve()
-    roots = allowed_roots(root)
+    roots = allowed_roots(base)
     if not any(path == r or path.is_relative_to(r) for r in roots):
         raise ParameterError(f"{name}={str(value)!r} resolves to {path}, outside the project's data and output "
                              f"folders; it must be inside one of: {', '.join(str(r) for r in roots)}")
@@ -175,7 +178,7 @@ def data_summary(processed_dir: str | Path) -> Any:
 
 
 def _listing(codes: list[str]) -> str:
-    return ", ".join(f"{c} ({province_name(c)})" for c in codes) or "(none)"
+    return ", ".join(f"{c} ({region_name(c)})" for c in codes) or "(none)"
 
 
 def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any, province: Any = None,
@@ -215,6 +218,7 @@ def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any,
     if lang not in LANGS:
         raise ParameterError(f"unknown lang {lang!r}; valid: {', '.join(LANGS)}")
     period = _check_str(period, "period", "2018")
+    root = project_paths(root).root  # resolved once, handed to every path check below
     data_path = check_path(data_dir, "data_dir", root=root, must_exist=True)
     fig_path = None
     if figure_dir not in (None, ""):
@@ -242,4 +246,4 @@ def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any,
     elif province not in (None, ""):
         raise ParameterError("the national brief takes no province parameter")
     return ReportParameters(template=template, province=code, period=period, lang=lang, data_dir=data_path,
-                            figure_dir=fig_path, options=dict(options))
+                            figure_dir=fig_path, options=dict(options), root=root)

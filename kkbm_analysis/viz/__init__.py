@@ -29,7 +29,7 @@ from .boundaries import (BoundaryChecksumError, BoundaryDownloadError, BoundaryS
 from .charts import (event_study_chart, forest_chart, funnel_chart, indicator_bars, indicator_trend,
                      mentoring_gap_chart, staffing_scatter, survival_chart)
 from .maps import choropleth, classify
-from .theme import (PALETTE, LocaleFormatter, format_axis, format_number, house_style, save_figure, set_theme,
+from .theme import (PALETTE, LocaleFormatter, format_axis, house_style, save_figure, set_theme,
                     synthetic_banner)
 from .tilegrid import tile_geodataframe, tile_grid, tile_map
 
@@ -39,6 +39,6 @@ __all__ = [
     "event_study_chart", "forest_chart", "funnel_chart", "indicator_bars", "indicator_trend", "mentoring_gap_chart",
     "staffing_scatter", "survival_chart",
     "choropleth", "classify", "tile_geodataframe", "tile_grid", "tile_map",
-    "PALETTE", "LocaleFormatter", "format_axis", "format_number", "house_style", "save_figure", "set_theme",
+    "PALETTE", "LocaleFormatter", "format_axis", "house_style", "save_figure", "set_theme",
     "synthetic_banner",
 ]

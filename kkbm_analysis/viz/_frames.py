@@ -1,4 +1,10 @@
-"""Small data helpers shared by the chart and map functions (not public API)."""
+"""Small data helpers shared by the chart and map functions (not public API).
+
+The charts take plain data frames and know no registry: a frame that carries
+``label_id``/``label_en`` and ``unit`` columns (one indicator) gets its axis label and
+percent format from them (:func:`kkbm_analysis.indicators.with_labels` adds them to an
+indicator table); otherwise pass ``label=`` and ``percent=``.
+"""
 from __future__ import annotations
 
 import functools
@@ -9,10 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..regions import normalise_code
-from .theme import text
+from ..i18n import region_name, text
+from ..regions import NATIONAL_CODE, normalise_code
 
-NATIONAL_CODE = "ID"  # as kkbm_analysis.data.NATIONAL_CODE; repeated to keep viz free of the data layer
 TILEGRID_RESOURCE = "tilegrid.csv"
 
 
@@ -48,27 +53,17 @@ def suppressed_mask(data: pd.DataFrame, column: str | None) -> np.ndarray:
     return data[column].astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
-@functools.cache
-def _indicator_registry() -> Mapping[str, Any]:
-    """The indicator registry, if the indicators module can be imported (soft dependency)."""
-    try:
-        from ..indicators import REGISTRY
-    except Exception:  # noqa: BLE001 - labels are a nicety; a plain frame works without them
-        return {}
-    return REGISTRY
+LABEL_COLUMNS = ("label_id", "label_en", "unit")
 
 
 def indicator_meta(data: pd.DataFrame) -> tuple[str, str, str] | None:
-    """``(label_id, label_en, unit)`` of the single indicator in *data*, if known."""
-    if "indicator_id" not in data.columns:
+    """``(label_id, label_en, unit)`` of the single indicator in *data*, from its own label columns."""
+    if not set(LABEL_COLUMNS) <= set(data.columns):
         return None
-    ids = data["indicator_id"].dropna().unique()
-    if len(ids) != 1:
+    meta = data[list(LABEL_COLUMNS)].dropna().drop_duplicates()
+    if len(meta) != 1:
         return None
-    ind = _indicator_registry().get(str(ids[0]))
-    if ind is None:
-        return None
-    return getattr(ind, "label_id", str(ids[0])), getattr(ind, "label_en", str(ids[0])), getattr(ind, "unit", "")
+    return tuple(str(v) for v in meta.iloc[0])  # type: ignore[return-value]
 
 
 def value_label(data: pd.DataFrame, value: str, label: str | None, lang: str) -> str:
@@ -80,7 +75,7 @@ def value_label(data: pd.DataFrame, value: str, label: str | None, lang: str) ->
         return meta[0] if lang == "id" else meta[1]
     if "indicator_id" in data.columns and data["indicator_id"].nunique() == 1:
         return str(data["indicator_id"].dropna().iloc[0])
-    return text("value", lang) if value == "value" else value
+    return text("common.value", lang) if value == "value" else value
 
 
 def is_percent(data: pd.DataFrame, columns: Sequence[str | None], percent: bool | None) -> bool:
@@ -95,32 +90,12 @@ def is_percent(data: pd.DataFrame, columns: Sequence[str | None], percent: bool 
     return bool(len(values)) and bool(np.all((values >= 0) & (values <= 1)))
 
 
-def wilson_interval(numerator: Any, denominator: Any, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a proportion (NaN where the denominator is 0 or missing)."""
-    x = np.asarray(numerator, dtype=float)
-    n = np.asarray(denominator, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = x / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    bad = ~(n > 0)
-    return np.where(bad, np.nan, centre - half), np.where(bad, np.nan, centre + half)
-
-
 @functools.cache
 def tile_table() -> pd.DataFrame:
     """The bundled tile grid: ``code, abbreviation, short_name, row, col`` (38 provinces)."""
     with resources.files(__package__).joinpath(TILEGRID_RESOURCE).open("r", encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype={"code": str, "abbreviation": str, "short_name": str})
     return table.astype({"row": "int64", "col": "int64"})
-
-
-@functools.cache
-def _official_names() -> dict[str, str]:
-    from ..regions import region_table
-    table = region_table()
-    table = table.loc[table["level"] <= 2]
-    return dict(zip(table["code"].astype(str), table["name"].astype(str)))
 
 
 def region_code(value: Any) -> str | None:
@@ -133,7 +108,7 @@ def region_code(value: Any) -> str | None:
 def region_names(codes: Sequence[Any], how: str | Mapping[str, str], lang: str) -> list[str]:
     """Display names for region codes.
 
-    *how*: ``'name'`` (official Kemendagri names), ``'short'`` (common short province
+    *how*: ``'name'`` (:func:`kkbm_analysis.i18n.region_name`), ``'short'`` (common short province
     names: Jabar, DKI Jakarta...), ``'code'``, or a mapping code -> label.
     """
     out = []
@@ -145,11 +120,12 @@ def region_names(codes: Sequence[Any], how: str | Mapping[str, str], lang: str) 
         elif how == "code":
             out.append(str(raw))
         elif code == NATIONAL_CODE:
-            out.append(text("indonesia", lang))
+            out.append(text("common.indonesia", lang))
         elif how == "short" and code in shorts:
             out.append(shorts[code])
         elif how in ("name", "short"):
-            out.append(_official_names().get(code, str(raw)))
+            name = region_name(code, lang)
+            out.append(name if name != code else str(raw))
         else:
             raise ValueError(f"region_labels must be 'name', 'short', 'code' or a mapping, not {how!r}")
     return out

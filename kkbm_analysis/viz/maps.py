@@ -23,159 +23,20 @@ import functools
 import os
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.colors import to_hex
-from matplotlib.patches import Patch
 
+from ..i18n import check_lang, text
 from . import _frames
 from .boundaries import BoundarySet, load_boundaries, match_boundaries, resolve_boundaries
-from .theme import (HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, SEQUENTIAL, SUPPRESSED_COLOUR, SUPPRESSED_HATCH,
-                    check_lang, format_number, new_axes, text)
+from .classes import CREDIT_GID, SCHEMES, Classification, add_credit, classify, legend_handles
+from .theme import HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, SEQUENTIAL, SUPPRESSED_COLOUR, SUPPRESSED_HATCH, new_axes
 
-__all__ = ["SCHEMES", "Classification", "classify", "choropleth", "legend_handles"]
-
-#: Classification schemes: name -> mapclassify class.
-SCHEMES = {"quantiles": "Quantiles", "natural_breaks": "FisherJenks", "equal_interval": "EqualInterval"}
-CREDIT_GID = "kkbm-credit"
-
-
-@dataclass(frozen=True)
-class Classification:
-    """Values put into classes.
-
-    Attributes
-    ----------
-    scheme : str
-    bins : ndarray
-        Upper bound of each class (class ``i`` holds ``bins[i-1] < v <= bins[i]``;
-        the first starts at ``lower``).
-    lower : float
-        The smallest value.
-    classes : Series
-        Class number (0 .. k-1) per index of the values; <NA> where there is no value.
-    colours : list of str
-        One hex colour per class.
-    """
-
-    scheme: str
-    bins: np.ndarray
-    lower: float
-    classes: pd.Series
-    colours: list[str]
-
-    @property
-    def k(self) -> int:
-        """Number of classes."""
-        return len(self.bins)
-
-    def labels(self, *, lang: str = "en", percent: bool = False, decimals: int | None = None) -> list[str]:
-        """``'10,0–20,0%'`` style labels, one per class, in *lang*."""
-        edges = np.r_[self.lower, self.bins]
-        if decimals is None:
-            decimals = _edge_decimals(edges, percent)
-        out = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            low, high = (format_number(v, decimals, lang=lang, percent=percent) for v in (lo, hi))
-            out.append(high if low == high else f"{low}–{high}")
-        return out
-
-
-def _edge_decimals(edges: np.ndarray, percent: bool) -> int:
-    """Fewest decimals (0-3) that keep distinct class edges distinct; exact edges need no more."""
-    values = np.unique(np.asarray(edges, dtype=float) * (100 if percent else 1))
-    for decimals in range(4):
-        rounded = np.round(values, decimals)
-        if len(np.unique(rounded)) == len(values) or np.allclose(rounded, values):
-            return decimals if len(values) > 1 or decimals or float(values[0]).is_integer() else 1
-    return 3
-
-
-def _colours(k: int, cmap: str) -> list[str]:
-    """*k* colours of *cmap*, skipping its palest end (white means "no data")."""
-    colormap = plt.get_cmap(cmap)
-    return [to_hex(colormap(x)) for x in np.linspace(0.15, 0.95, k)] if k > 1 else [to_hex(colormap(0.6))]
-
-
-def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", k: int = 5,
-             bins: Sequence[float] | None = None, cmap: str = SEQUENTIAL) -> Classification:
-    """Put values into classes with :mod:`mapclassify`.
-
-    Parameters
-    ----------
-    values : Series or sequence of float
-        NA values get no class.
-    scheme : {'quantiles', 'natural_breaks', 'equal_interval'}
-        Ignored when *bins* is given.
-    k : int
-        Number of classes wanted (fewer when there are fewer distinct values).
-    bins : sequence of float, optional
-        Fixed upper class bounds (mapclassify ``UserDefined``), e.g. to share a scale.
-    cmap : str
-        Matplotlib colour map of the classes.
-
-    Returns
-    -------
-    Classification
-    """
-    try:
-        import mapclassify
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("maps need mapclassify: pip install mapclassify") from exc
-    if bins is None and scheme not in SCHEMES:
-        raise ValueError(f"scheme must be one of {list(SCHEMES)}, not {scheme!r}")
-    series = pd.Series(values) if not isinstance(values, pd.Series) else values
-    numbers = pd.Series(_frames.floats(series), index=series.index)
-    known = numbers.dropna()
-    if known.empty:
-        return Classification("none", np.array([]), np.nan, pd.Series(pd.NA, index=series.index, dtype="Int64"), [])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        if bins is not None:
-            model = mapclassify.UserDefined(known.to_numpy(), bins=list(bins))
-            scheme = "user_defined"
-        elif known.nunique() == 1:
-            model = mapclassify.UserDefined(known.to_numpy(), bins=[float(known.iloc[0])])
-        else:
-            model = getattr(mapclassify, SCHEMES[scheme])(known.to_numpy(), k=min(k, known.nunique()))
-    for w in caught:
-        if "Numba" not in str(w.message):
-            warnings.warn(f"classification ({scheme}): {w.message}", stacklevel=2)
-    edges = np.asarray(model.bins, dtype=float)
-    classes = pd.Series(pd.NA, index=series.index, dtype="Int64")
-    classes.loc[known.index] = np.asarray(model.yb, dtype="int64")
-    lower = float(known.min()) if bins is None else min(float(known.min()), float(edges[0]))
-    return Classification(scheme, edges, lower, classes, _colours(len(edges), cmap))
-
-
-def legend_handles(classification: Classification, status: pd.Series, *, lang: str, percent: bool,
-                   decimals: int | None = None) -> list[Patch]:
-    """Legend patches: one per class, then suppressed and no-data entries if present."""
-    handles = [Patch(facecolor=c, edgecolor="white", label=lab)
-               for c, lab in zip(classification.colours,
-                                 classification.labels(lang=lang, percent=percent, decimals=decimals))]
-    if (status == "suppressed").any():
-        handles.append(Patch(facecolor=SUPPRESSED_COLOUR, edgecolor=HATCH_EDGE, hatch=SUPPRESSED_HATCH,
-                             label=text("suppressed", lang)))
-    if (status == "missing").any():
-        handles.append(Patch(facecolor=MISSING_COLOUR, edgecolor=HATCH_EDGE, hatch=MISSING_HATCH,
-                             label=text("no_data", lang)))
-    return handles
-
-
-def add_credit(ax: Axes, credit: str | None) -> None:
-    """Small grey source line under the map's lower-right corner."""
-    if not credit:
-        return
-    ax.annotate(credit, xy=(1, 0), xycoords="axes fraction", xytext=(0, -2), textcoords="offset points",
-                ha="right", va="top", fontsize=7.5, color="#555555", gid=CREDIT_GID)
+__all__ = ["SCHEMES", "CREDIT_GID", "Classification", "classify", "choropleth", "legend_handles"]
 
 
 # --------------------------------------------------------------------------- boundaries
@@ -243,7 +104,7 @@ def choropleth(data: pd.DataFrame, *, value: str = "value", region_col: str = "r
         values lie in [0, 1]). *decimals* fixes the digits of legend labels.
     lang : {'en', 'id'}
         Language of the legend and notes.
-    legend, legend_title, title : 
+    legend, legend_title, title :
         Legend on/off and its title (default: the indicator's name); axes title.
     credit : bool or str
         True: credit the boundary source under the map (``"Boundaries: denyherianto, CC BY
@@ -265,7 +126,7 @@ def choropleth(data: pd.DataFrame, *, value: str = "value", region_col: str = "r
         if level != "province":
             raise ValueError("no regency boundaries: pass boundaries= (a file or BoundarySet) or set KKBM_BOUNDARIES; "
                              "the built-in tile grid has provinces only")
-        from .tilegrid import tile_map
+        from .tilegrid import tile_map  # lazy: the tile grid is the fallback
         return tile_map(data, value=value, region_col=region_col, suppressed=suppressed, scheme=scheme, k=k,
                         bins=bins, cmap=cmap, percent=percent, decimals=decimals, lang=lang, legend=legend,
                         legend_title=legend_title, title=title, note=bool(credit), ax=ax)
@@ -307,6 +168,6 @@ def choropleth(data: pd.DataFrame, *, value: str = "value", region_col: str = "r
         ax.set_title(title)
     if credit:
         line = credit if isinstance(credit, str) else (
-            text("boundaries_credit", lang, source=bset.credit) if bset.credit else None)
+            text("figure.boundaries_credit", lang, source=bset.credit) if bset.credit else None)
         add_credit(ax, line)
     return ax

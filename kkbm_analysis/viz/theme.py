@@ -1,4 +1,4 @@
-"""House style for every figure: theme, palette, bilingual words, number formats, saving.
+"""House style for every figure: theme, palette, synthetic-data stamp, axis number formats, saving.
 
 Figures of the suite look the same in every notebook and report, in Bahasa Indonesia or
 English, and say so when they come from synthetic demo data::
@@ -17,15 +17,16 @@ deficiencies); :data:`SEQUENTIAL` (ColorBrewer ``YlGnBu``) colours maps and heat
 Suppressed small cells are drawn in :data:`SUPPRESSED_COLOUR` with :data:`SUPPRESSED_HATCH`,
 regions without data in white with :data:`MISSING_HATCH`: never as zero.
 
-Numbers
--------
-Indonesian writes ``1.234,5`` and ``42,5%``; English ``1,234.5`` and ``42.5%``.
-:func:`format_number` formats one number, :class:`LocaleFormatter` an axis.
+Words and numbers
+-----------------
+Every word on a figure comes from :mod:`kkbm_analysis.i18n` (``figure.*`` and ``common.*``
+entries of its catalogue); numbers are written by :func:`kkbm_analysis.i18n.number`
+(Indonesian ``1.234,5`` and ``42,5%``; English ``1,234.5`` and ``42.5%``).
+:class:`LocaleFormatter` writes an axis's tick labels that way.
 """
 from __future__ import annotations
 
 import contextlib
-import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -36,15 +37,16 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import numpy as np
-import pandas as pd
 import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure, SubFigure
 
+from ..i18n import check_lang, number, text
+
 __all__ = [
     "PALETTE", "SEQUENTIAL", "SUPPRESSED_COLOUR", "SUPPRESSED_HATCH", "MISSING_COLOUR", "MISSING_HATCH",
-    "BENCHMARK_COLOUR", "LANGS", "TEXT", "text", "check_lang", "set_theme", "house_style",
-    "synthetic_banner", "save_figure", "format_number", "LocaleFormatter", "format_axis",
+    "BENCHMARK_COLOUR", "set_theme", "house_style", "synthetic_banner", "save_figure", "LocaleFormatter",
+    "format_axis",
 ]
 
 # --------------------------------------------------------------------------- colours
@@ -91,66 +93,6 @@ _RC: dict[str, Any] = {
     "axes.spines.right": False,
     "figure.constrained_layout.use": False,
 }
-
-# --------------------------------------------------------------------------- words
-
-LANGS = ("en", "id")
-
-#: Bilingual words used on figures: key -> {"en": ..., "id": ...}.
-TEXT: dict[str, dict[str, str]] = {
-    "suppressed": {"en": "suppressed (small numbers)", "id": "disembunyikan (jumlah kecil)"},
-    "suppressed_short": {"en": "suppressed", "id": "disembunyikan"},
-    "no_data": {"en": "no data", "id": "tidak ada data"},
-    "national": {"en": "National", "id": "Nasional"},
-    "indonesia": {"en": "Indonesia", "id": "Indonesia"},
-    "ci95": {"en": "95% CI", "id": "IK 95%"},
-    "value": {"en": "Value", "id": "Nilai"},
-    "period": {"en": "Period", "id": "Periode"},
-    "region": {"en": "Region", "id": "Wilayah"},
-    "province": {"en": "Province", "id": "Provinsi"},
-    "regency": {"en": "Regency/city", "id": "Kabupaten/kota"},
-    "mentoring_point": {"en": "Mentoring point", "id": "Poin pendampingan"},
-    "share_received": {"en": "Share of trained members who received it",
-                       "id": "Persentase anggota terlatih yang menerimanya"},
-    "members_per_staff": {"en": "Members per CO/penggerak (FTE)", "id": "Anggota per CO/penggerak (FTE)"},
-    "mentoring_coverage": {"en": "Mentoring coverage", "id": "Cakupan pendampingan"},
-    "trend": {"en": "Linear trend", "id": "Tren linear"},
-    "members_reached": {"en": "Members reaching the stage", "id": "Anggota yang mencapai tahap"},
-    "from_previous": {"en": "of previous stage", "id": "dari tahap sebelumnya"},
-    "survival": {"en": "Share of businesses still running", "id": "Persentase usaha yang masih berjalan"},
-    "months": {"en": "Months", "id": "Bulan"},
-    "days": {"en": "Days", "id": "Hari"},
-    "time": {"en": "Time", "id": "Waktu"},
-    "event_time": {"en": "Months relative to adoption", "id": "Bulan relatif terhadap penetapan"},
-    "effect": {"en": "Effect (ATT)", "id": "Efek (ATT)"},
-    "pre_period": {"en": "Before (pre-trend test)", "id": "Sebelum (uji tren awal)"},
-    "post_period": {"en": "After (effect)", "id": "Sesudah (efek)"},
-    "reference_period": {"en": "Reference period", "id": "Periode acuan"},
-    "estimate": {"en": "Estimate", "id": "Estimasi"},
-    "odds_ratio": {"en": "Odds ratio", "id": "Rasio odds"},
-    "term": {"en": "Term", "id": "Variabel"},
-    "legend_value": {"en": "Value", "id": "Nilai"},
-    "boundaries_credit": {"en": "Boundaries: {source}", "id": "Batas wilayah: {source}"},
-    "tile_note": {"en": "Tile grid: one equal tile per province, not to scale",
-                  "id": "Peta petak: satu petak per provinsi, tidak berskala"},
-    "synthetic": {"en": "SYNTHETIC DATA / DATA SINTETIS", "id": "SYNTHETIC DATA / DATA SINTETIS"},
-    "suppressed_note": {"en": "Hatched: value suppressed because the numbers are small, not zero.",
-                        "id": "Arsiran: nilai disembunyikan karena jumlahnya kecil, bukan nol."},
-}
-
-
-def check_lang(lang: str) -> str:
-    """Return *lang* if it is ``'id'`` or ``'en'``; raise ValueError otherwise."""
-    if lang not in LANGS:
-        raise ValueError(f"lang must be 'id' or 'en', not {lang!r}")
-    return lang
-
-
-def text(key: str, lang: str = "en", **fields: Any) -> str:
-    """A word or phrase of :data:`TEXT` in *lang*, with ``{fields}`` filled in."""
-    check_lang(lang)
-    return TEXT[key][lang].format(**fields) if fields else TEXT[key][lang]
-
 
 # --------------------------------------------------------------------------- theme
 
@@ -214,7 +156,7 @@ def synthetic_banner(fig_or_ax: Figure | Axes, *, label: str | None = None) -> m
     fig_or_ax : Figure or Axes
         The figure (an Axes stamps its figure).
     label : str, optional
-        Other wording (default :data:`TEXT` ``['synthetic']``, bilingual).
+        Other wording (default: the catalogue's ``figure.synthetic``, bilingual).
 
     Returns
     -------
@@ -225,7 +167,7 @@ def synthetic_banner(fig_or_ax: Figure | Axes, *, label: str | None = None) -> m
     for existing in fig.texts:
         if existing.get_gid() == _BANNER_GID:
             return existing
-    words = label or TEXT["synthetic"]["en"]
+    words = label or text("figure.synthetic", "en")
     stamp = fig.text(0.995, 0.995, words, ha="right", va="top", fontsize=9, fontweight="bold",
                      color=BANNER_COLOUR, gid=_BANNER_GID, zorder=10,
                      bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": BANNER_COLOUR,
@@ -297,46 +239,6 @@ def save_figure(fig: Figure | Axes, name: str, *, formats: Sequence[str] = ("png
 
 # --------------------------------------------------------------------------- numbers
 
-def _swap_separators(text_: str) -> str:
-    """English ``1,234.5`` -> Indonesian ``1.234,5``."""
-    return text_.replace(",", "\0").replace(".", ",").replace("\0", ".")
-
-
-def format_number(x: Any, decimals: int = 1, *, lang: str = "en", percent: bool = False,
-                  signed: bool = False) -> str:
-    """A number as text: Indonesian uses a decimal comma and dot thousands.
-
-    Parameters
-    ----------
-    x : number
-        The value; NA gives ``"no data"`` / ``"tidak ada data"``.
-    decimals : int
-        Digits after the decimal separator.
-    lang : {'en', 'id'}
-    percent : bool
-        *x* is a proportion: multiply by 100 and add ``%``.
-    signed : bool
-        Always show the sign.
-
-    Examples
-    --------
-    >>> format_number(1234.567, 1, lang="id"), format_number(0.425, 1, lang="id", percent=True)
-    ('1.234,6', '42,5%')
-    >>> format_number(1234.567, 1, lang="en")
-    '1,234.6'
-    """
-    check_lang(lang)
-    if x is None or x is pd.NA or (isinstance(x, (float, np.floating)) and math.isnan(x)):
-        return text("no_data", lang)
-    value = 100 * float(x) if percent else float(x)
-    out = f"{value:+,.{decimals}f}" if signed else f"{value:,.{decimals}f}"
-    if out.lstrip("+-").strip("0.,") == "" and out.startswith("-"):
-        out = out[1:]  # no "-0.0"
-    if lang == "id":
-        out = _swap_separators(out)
-    return out + ("%" if percent else "")
-
-
 def _auto_decimals(locs: Sequence[float], percent: bool) -> int:
     """Fewest decimals (at most 4) that write every tick value exactly (12.5 -> 1, 20 -> 0)."""
     values = np.asarray([v for v in locs if np.isfinite(v)], dtype=float) * (100 if percent else 1)
@@ -370,7 +272,7 @@ class LocaleFormatter(mticker.Formatter):
 
     def __call__(self, x: float, pos: int | None = None) -> str:
         decimals = self.decimals if self.decimals is not None else _auto_decimals(self._ticks or [x], self.percent)
-        return format_number(x, decimals, lang=self.lang, percent=self.percent)
+        return number(x, decimals, self.lang, percent=self.percent)
 
 
 def format_axis(ax: Axes, axis: str = "y", *, lang: str = "en", percent: bool = False,

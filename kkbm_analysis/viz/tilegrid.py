@@ -25,9 +25,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.patches import Rectangle
 
 from . import _frames
-from .maps import add_credit, classify, legend_handles
+from .classes import add_credit, classify, legend_handles
+from ..i18n import check_lang, text
 from .theme import (HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, SEQUENTIAL, SUPPRESSED_COLOUR, SUPPRESSED_HATCH,
-                    check_lang, new_axes, text)
+                    new_axes)
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -148,6 +149,6 @@ def tile_map(data: pd.DataFrame, *, value: str = "value", region_col: str = "reg
     if title:
         ax.set_title(title)
     if note:
-        add_credit(ax, text("tile_note", lang))
+        add_credit(ax, text("figure.tile_note", lang))
     return ax
 

@@ -1,0 +1,131 @@
+"""Empowerment indicators: a registry, their facts, and one aggregator for every cut.
+
+KKBM's success indicators (seed 001: economic empowerment, information services,
+advocacy; plus membership, which the CO's periodic update covers) are declared once in
+:data:`REGISTRY`. Each :class:`Indicator` carries bilingual labels and definitions,
+its numerator and denominator, unit, direction, how its values aggregate (``kind``),
+and a function that turns :class:`~kkbm_analysis.data.ProgramData` into **facts**.
+
+Facts
+-----
+A facts frame has one row per counted unit (a business, a report, a loan, an event, a
+member...) with
+
+``community_id``
+    The community the unit belongs to (its region follows from the community).
+``date``
+    The date that places the fact in a reporting period.
+``sex``, ``status``
+    The member attributes used for disaggregation (missing when the unit has no single
+    member, e.g. a group-owned business or a case of a non-member).
+``num``, ``den``
+    What the unit adds to the numerator and (for ratios) the denominator.
+``unit`` (per-unit indicators only)
+    The unit whose facts are summed first, e.g. a business's monthly reports add up to its
+    volume in the period before the mean or median over businesses is taken.
+
+Facts do not depend on the region level, the period or the disaggregation asked for,
+so they are built once per call and shared by every cut. All identifier joins (member
+to community, report to business to community...) are done once per source table, on
+Arrow hash tables, and then everything is integer codes and :func:`numpy.bincount`.
+
+Flows and stocks
+----------------
+Most indicators are **flows**: a fact counts in the period its date falls in, so months
+add up to quarters, quarters to years, and years to the whole span. **Stock** indicators
+(``stock=True``: active businesses, members, KUR uptake) are values *at the end of each
+period*. Their facts are entries (``num=+1`` on the day a unit enters, e.g. joins) and
+exits (``num=-1`` on the day it leaves, e.g. a business closes); the aggregator adds them
+up cumulatively over the period grid, so the value of a period is the stock at its last
+day (at the end of the data for the last, possibly partial, period; at the end of the
+span for ``period=None``). Entries dated before the span count in the opening stock.
+Stocks do not add up over time, but do add up over regions and disaggregations.
+
+Kinds
+-----
+``count``
+    Additive: ``value = numerator`` = sum of ``num`` (people counts may add more than one
+    per fact, e.g. attendees of an event). ``denominator`` is empty.
+``total``
+    An additive amount (rupiah): ``value = numerator`` = sum of ``num``;
+    ``denominator`` = the number of contributing units (loans, businesses), which the
+    published table needs for small-cell suppression.
+``proportion``
+    ``value = numerator / denominator`` with a Wilson 95 % interval.
+``mean``
+    ``value = numerator / denominator``, the mean over units, with a t 95 % interval
+    (approximate for skewed amounts).
+``median``
+    The median over units; ``denominator`` = the number of units, ``numerator`` empty.
+``growth``
+    Period-on-period relative change of the ``base`` indicator's total:
+    ``value = (V_t - V_{t-1}) / V_{t-1}``, ``numerator = V_t - V_{t-1}``,
+    ``denominator = V_{t-1}``. No row for ``period=None`` nor for the first period.
+
+Regions and periods
+-------------------
+The region of a fact is its community's code at the requested level (``national``:
+:data:`~kkbm_analysis.data.NATIONAL_CODE`). A community without a code at that level
+(a district-wide community has no village code) is left out *at that level only*; so
+village rows need not add up to districts, but every level from the deepest one all
+communities have upward adds up exactly. The period grid runs over the data's span
+(:func:`data_span`: first to last activity date) unless ``span`` is given; flow facts
+outside the span are ignored.
+
+Disaggregations
+---------------
+``by='sex'`` or ``by='status'`` split rows by the member attribute
+(``'sex=P'``, ``'status=pmi_purna'``...). Facts without the attribute go to
+``'sex=unknown'`` / ``'status=unknown'`` (shown only when such facts exist), so the
+categories always add up to ``'all'`` for additive kinds. An indicator that does not allow
+the requested disaggregation (events, groups: no member attached) is returned with
+disaggregation ``'all'`` only. Membership status is the status at the last update (the
+register keeps no status history), so ``status=`` cuts of past periods use today's status.
+
+Performance
+-----------
+Built for national scale (1 million members, 9 million monthly business reports):
+identifier joins run once per source table on Arrow hash tables (member ids of all
+member-keyed tables in one pass); facts are built once per call and shared by the
+indicators using them; per-(business, period) sums are made once per period grid (a
+business's region and owner attributes are fixed, so every region level and
+disaggregation reuses them); group-bys are :func:`numpy.bincount` on dense integer keys
+(region x period x category); medians use a radix grouping and partial sorts.
+``benchmarks/bench_indicators.py`` compares every indicator by province x month with the
+same aggregations in DuckDB SQL and checks that both give the same numbers.
+
+Typical use::
+
+    import kkbm_analysis as kk
+    from kkbm_analysis.indicators import compute_indicators, list_indicators
+    data = kk.ProgramData.load("data/processed/demo")
+    list_indicators()
+    compute_indicators(data, ["kur_uptake", "members"], level="province", period="year", by="status")
+
+Results are the *analysis* view (``suppressed`` is always False). Anything published goes
+through :func:`kkbm_analysis.suppression.suppress` first; its
+:func:`~kkbm_analysis.suppression.write_indicator_table` accepts only that result.
+
+Modules
+-------
+registry
+    :class:`Indicator`, :data:`REGISTRY`, :func:`list_indicators`, :func:`with_labels`.
+facts
+    :class:`FactContext` and the facts function of every indicator; :func:`data_span`.
+engine
+    :func:`compute_indicators`, :func:`indicator_table`: aggregation over the facts.
+arrays
+    Arrow joins and typed numpy arrays (internal).
+
+Adding an indicator: write its facts function in :mod:`.facts` (or reuse one) and declare it
+in :data:`~.registry.REGISTRY`; the engine, the published table and the reports pick it up.
+"""
+from .engine import RESULT_COLUMNS, compute_indicators, indicator_facts, indicator_table
+from .facts import KUR_ELIGIBLE_STATUS, SEX_KEYS, SPAN_COLUMNS, STATUS_KEYS, FactContext, business_activity_end, data_span
+from .registry import DISAGGREGATIONS, DOMAINS, KINDS, REGISTRY, Indicator, list_indicators, with_labels
+
+__all__ = [
+    "Indicator", "FactContext", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS", "DOMAINS",
+    "list_indicators", "indicator_facts", "compute_indicators", "indicator_table", "data_span", "with_labels",
+    "SPAN_COLUMNS", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "business_activity_end",
+]

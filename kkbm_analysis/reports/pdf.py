@@ -1,0 +1,152 @@
+"""PDF engines: a built report's HTML printed to an A4 PDF.
+
+``weasyprint`` (default)
+    WeasyPrint, installed from PyPI with the package; it needs the Pango library that
+    ordinary Linux systems (and the base image) have. No browser, no network.
+``chromium`` (optional)
+    Headless Chromium over the DevTools protocol (:mod:`.chromium`), when a Chromium is
+    installed (Debian's ``chromium``, or ``KKBM_CHROMIUM``).
+
+Both print the same page: A4, the report's own style, a red "SYNTHETIC DATA / DATA
+SINTETIS" line on every page of demo reports, the report title and ``page / pages`` in the
+footer. WeasyPrint also gets ``css/print.css``: the key-figure cards in flowing rows,
+headings kept with what follows them, and the colophon kept with the last section, so no
+heading is stranded at a page foot and the last page is not left with one line.
+
+::
+
+    with open_pdf_engine("weasyprint") as engine:
+        engine.print_pdf("report.html", "report.pdf", header="SYNTHETIC DATA", footer="Title")
+
+:func:`open_pdf_engine` raises :class:`PdfEngineUnavailable` (with the reason) when an engine
+cannot run here; the batch then builds HTML only and says so in its summary.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Any
+
+from .markup import _css
+
+__all__ = ["PDF_ENGINES", "DEFAULT_PDF_ENGINE", "PdfEngine", "PdfEngineUnavailable", "WeasyPrintEngine",
+           "ChromiumEngine", "open_pdf_engine"]
+
+#: Engine names, the default first.
+PDF_ENGINES: tuple[str, ...] = ("weasyprint", "chromium")
+DEFAULT_PDF_ENGINE = "weasyprint"
+
+
+class PdfEngineUnavailable(RuntimeError):
+    """The PDF engine cannot run on this machine; the message says why and how to get it."""
+
+
+class PdfEngine(ABC):
+    """Prints built report pages to PDF; use as a context manager (it may hold a browser)."""
+
+    name = ""
+
+    def start(self) -> None:
+        """Get ready to print (start a browser, load fonts...)."""
+
+    def close(self) -> None:
+        """Release what :meth:`start` took."""
+
+    def __enter__(self) -> "PdfEngine":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @abstractmethod
+    def print_pdf(self, html: str | os.PathLike, pdf: str | os.PathLike, *, header: str = "",
+                  footer: str = "") -> Path:
+        """Print a local HTML file to ``pdf`` (atomically): A4, ``header`` on every page, ``footer`` and page numbers."""
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a quoted CSS string (for ``content:``)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+class WeasyPrintEngine(PdfEngine):
+    """PDF by WeasyPrint (the default engine)."""
+
+    name = "weasyprint"
+
+    def __init__(self) -> None:
+        try:
+            with warnings.catch_warnings():  # a notice about an optional font-subsetting library, not a problem
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import weasyprint
+        except (ImportError, OSError) as exc:  # OSError: the Pango library is missing
+            raise PdfEngineUnavailable(f"WeasyPrint cannot run here ({exc}); install it with pip install weasyprint "
+                                       "(it needs the Pango library: apt-get install libpango-1.0-0)") from exc
+        self._weasyprint = weasyprint
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)  # CSS it ignores (scripts, grid fallbacks) is fine
+        logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+    def print_pdf(self, html: str | os.PathLike, pdf: str | os.PathLike, *, header: str = "",
+                  footer: str = "") -> Path:
+        from .export import write_bytes
+
+        margins = ("@page{size:A4;margin:16mm 13mm 17mm;"
+                   "@bottom-left{content:" + _css_string(footer) + ";font:7.5pt 'DejaVu Sans',sans-serif;color:#666}"
+                   "@bottom-right{content:counter(page) ' / ' counter(pages);font:7.5pt 'DejaVu Sans',sans-serif;"
+                   "color:#666}"
+                   + ("@top-center{content:" + _css_string(header) + ";font:bold 7.5pt 'DejaVu Sans',sans-serif;"
+                      "color:#B2182B}" if header else "") + "}")
+        styles = [self._weasyprint.CSS(string=_css("print.css")), self._weasyprint.CSS(string=margins)]
+        document = self._weasyprint.HTML(filename=str(html)).render(stylesheets=styles)
+        return write_bytes(document.write_pdf(), pdf)
+
+
+class ChromiumEngine(PdfEngine):
+    """PDF by headless Chromium (optional: needs a Chromium on the machine)."""
+
+    name = "chromium"
+
+    def __init__(self, executable: str | None = None) -> None:
+        from .chromium import ChromiumPrinter, find_chromium
+        self.executable = executable or find_chromium()
+        if not self.executable:
+            raise PdfEngineUnavailable("no Chromium found (install Debian's chromium, or set KKBM_CHROMIUM; the "
+                                       "default engine, weasyprint, needs none)")
+        self._printer = ChromiumPrinter(self.executable)
+
+    def start(self) -> None:
+        if self._printer.proc is not None:  # already running
+            return
+        try:
+            self._printer.start()
+        except Exception as exc:  # noqa: BLE001 - reported as the reason the PDFs are skipped
+            raise PdfEngineUnavailable(f"Chromium could not start ({exc})") from exc
+
+    def close(self) -> None:
+        self._printer.close()
+
+    def print_pdf(self, html: str | os.PathLike, pdf: str | os.PathLike, *, header: str = "",
+                  footer: str = "") -> Path:
+        return self._printer.print_pdf(html, pdf, header=header, footer=footer)
+
+
+def open_pdf_engine(name: str = DEFAULT_PDF_ENGINE) -> PdfEngine:
+    """The PDF engine ``name`` (one of :data:`PDF_ENGINES`), started.
+
+    Raises
+    ------
+    ValueError
+        For an unknown engine name.
+    PdfEngineUnavailable
+        When the engine cannot run on this machine (the message says why).
+    """
+    engines = {"weasyprint": WeasyPrintEngine, "chromium": ChromiumEngine}
+    if name not in engines:
+        raise ValueError(f"unknown PDF engine {name!r}; engines: {', '.join(PDF_ENGINES)}")
+    engine = engines[name]()
+    engine.start()
+    return engine
