@@ -355,8 +355,8 @@ def test_two_way_fe_is_the_least_squares_fit():
     b = np.linalg.lstsq(Z, Y[rows, cols], rcond=None)[0]
     fe = TwoWayFE(mask)
     np.testing.assert_allclose(fe.fitted(Y)[mask], Z @ b, rtol=0, atol=1e-12)
-    a, l = fe.solve(np.zeros((N, 1)), np.zeros((T, 1)))
-    assert not a.any() and not l.any()
+    a, lam = fe.solve(np.zeros((N, 1)), np.zeros((T, 1)))
+    assert not a.any() and not lam.any()
     resid = fe.residuals(Y)
     assert (resid[~mask] == 0).all() and np.allclose(resid.sum(axis=1), 0) and np.allclose(resid.sum(axis=0), 0)
     mask[3] = False

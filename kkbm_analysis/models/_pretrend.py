@@ -113,9 +113,9 @@ def bjs_lead_t(fe, resid0: np.ndarray, X: np.ndarray, V: np.ndarray) -> LeadT:
     def lead_t(v: np.ndarray) -> np.ndarray:
         B = len(v)
         beta = v @ QT.T                                            # B x L
-        _, l = fe.solve(r_unit[:, None] * v.T, resid0.T @ v.T)     # month effects of v * resid0: T x B
+        _, lam = fe.solve(r_unit[:, None] * v.T, resid0.T @ v.T)     # month effects of v * resid0: T x B
         # village effects drop out: sum_t V_j,it = 0 in every village (V is within-village)
-        infl = (l.T @ VT).reshape(B, L, N)
+        infl = (lam.T @ VT).reshape(B, L, N)
         infl += (beta @ WT).reshape(B, L, N)
         np.subtract(v[:, None, :] * QT[None], infl, out=infl)
         return _ratio(beta, np.sqrt(np.einsum("bjn,bjn->bj", infl, infl)))

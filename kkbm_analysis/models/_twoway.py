@@ -63,8 +63,8 @@ class TwoWayFE:
     def fitted(self, Y: np.ndarray) -> np.ndarray:
         """``a_i + l_t`` in every cell (N x T) of the least-squares fit of ``Y`` on the mask's cells."""
         W = np.where(self.mask, Y, 0.0)
-        a, l = self.solve(W.sum(axis=1)[:, None], W.sum(axis=0)[:, None])
-        return a + l.T
+        a, lam = self.solve(W.sum(axis=1)[:, None], W.sum(axis=0)[:, None])
+        return a + lam.T
 
     def residuals(self, Y: np.ndarray) -> np.ndarray:
         """``Y`` minus its fixed-effects fit on the mask's cells, 0 outside the mask."""

@@ -578,10 +578,10 @@ def _imputed_means(selections: list[np.ndarray], tau: np.ndarray, eps: np.ndarra
     w = np.concatenate([np.full(len(sel), 1.0 / len(sel)) for sel in selections])
     unit, period = np.divmod(cells, T)
     estimates = np.bincount(k, weights=w * tau.ravel()[cells], minlength=K)
-    a, l = fe.solve(sparse.coo_matrix((w, (unit, k)), shape=(N, K)).toarray(),
+    a, lam = fe.solve(sparse.coo_matrix((w, (unit, k)), shape=(N, K)).toarray(),
                     sparse.coo_matrix((w, (period, k)), shape=(T, K)).toarray())
     treated_part = sparse.coo_matrix((w * eps.ravel()[cells], (unit, k)), shape=(N, K)).toarray()
-    untreated_part = a * resid0.sum(axis=1)[:, None] + resid0 @ l
+    untreated_part = a * resid0.sum(axis=1)[:, None] + resid0 @ lam
     return estimates, (treated_part - untreated_part) * N
 
 
