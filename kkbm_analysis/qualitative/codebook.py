@@ -5,7 +5,7 @@ qualitative themes that explain the suite's barrier indicators: mentoring gap, s
 training not becoming practice, synergy with government, access to capital, cadre
 regeneration, policy and budget, resilience capacities and supporting factors such as a
 pro-active village government. Each theme lists the barrier indicators
-(:data:`kkbm_analysis.barriers.INDICATORS`) it explains; the joint display pairs them.
+(:data:`kkbm_analysis.barriers.MEASURES`) it explains; the joint display pairs them.
 
 A study codes in its own words ("Hambatan > Kurang pendampingan"). Its codes reach the
 themes in this order (the first rule that applies wins, and is recorded):
@@ -177,9 +177,9 @@ def _frame(themes: Mapping[str, dict[str, Any]]) -> pd.DataFrame:
 
 
 def _check_references(frame: pd.DataFrame, path: Path) -> None:
-    from ..barriers import INDICATORS
+    from ..barriers import MEASURES
 
-    barrier_ids = {ind.id for ind in INDICATORS}
+    barrier_ids = {m.id for m in MEASURES}
     ids = set(frame["theme_id"])
     seen: dict[str, str] = {}
     for t in frame.itertuples():

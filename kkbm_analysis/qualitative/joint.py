@@ -10,7 +10,7 @@ Input contract: the barrier-metrics frame
 One row per region and barrier indicator, columns:
 
 ``region_code``  province code (``'ID'`` rows, if any, are the national values)
-``barrier_id``   an id of :data:`kkbm_analysis.barriers.INDICATORS`
+``barrier_id``   an id of :data:`kkbm_analysis.barriers.MEASURES`
 ``value``        the region's value
 ``ci_low, ci_high``  its 95 % interval (NA when none is computed)
 ``n``            its denominator (NA when unknown)
@@ -266,12 +266,13 @@ _VERDICT_WORDS = {"id": {"better": "lebih baik", "worse": "lebih buruk", "simila
 
 
 def _number(row: pd.Series, column: str, lang: str) -> str:
-    from ..barriers import INDICATORS, format_number
-    ind = next((i for i in INDICATORS if i.id == row["barrier_id"]), None)
+    from ..barriers import MEASURES
+    from ..i18n import number
+    ind = next((i for i in MEASURES if i.id == row["barrier_id"]), None)
     decimals, percent = (ind.decimals, ind.percent) if ind else (2, False)
     if bool(row.get("suppressed", False)):
         return "disamarkan" if lang == "id" else "suppressed"
-    return format_number(row[column], decimals, lang=lang, percent=percent)
+    return number(row[column], decimals, lang, percent=percent)
 
 
 def _cells(row: pd.Series, lang: str) -> list[str]:
