@@ -97,11 +97,9 @@ def detect_header_row(cells: pd.DataFrame, *, max_scan: int = MAX_SCAN,
     if widest == 0:
         raise HeaderNotFound(f"the first {min(max_scan, len(rows))} rows are empty")
     if known is not None:
-        scores = [sum(bool(known(cell_text(v))) for v in row if _is_text(v) or _YEAR.match(cell_text(v)))
-                  if len(row) >= 2 else 0 for row in rows]
-        best = max(scores)
-        if best >= 2:
-            return next(i for i, s in enumerate(scores) if s >= max(2, (best + 1) // 2))
+        found = _known_header(rows, known)
+        if found is not None:
+            return found
     need = max(2, 0.6 * widest)
     for pos, row in enumerate(rows):
         if len(row) >= need and _labels(row) * 2 >= len(row):
@@ -109,6 +107,24 @@ def detect_header_row(cells: pd.DataFrame, *, max_scan: int = MAX_SCAN,
     raise HeaderNotFound(f"no header row found in the first {min(max_scan, len(rows))} rows (a header needs at "
                          f"least {int(np.ceil(need))} filled cells, mostly text); set header_row in "
                          "kkbm-mapping.yaml to choose it")
+
+
+def _known_header(rows: list[list[Any]], known: Callable[[str], bool], after: int = 10) -> int | None:
+    """The first row with at least two known headers and half as many as the best row seen up
+    to ``after`` rows past the first such row (a header is near the top of its table)."""
+    scores: list[int] = []
+    first = None
+    for i, row in enumerate(rows):
+        texts = [cell_text(v) for v in row if _is_text(v)] if len(row) >= 2 else []
+        scores.append(sum(bool(known(t)) for t in texts) if len(texts) >= 2 else 0)
+        if first is None and scores[-1] >= 2:
+            first = i
+        if first is not None and i >= first + after:
+            break
+    if first is None:
+        return None
+    best = max(scores)
+    return next(i for i, s in enumerate(scores) if s >= max(2, (best + 1) // 2))
 
 
 def sub_header(header: Sequence[Any], below: Sequence[Any]) -> bool:

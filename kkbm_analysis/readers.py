@@ -120,6 +120,8 @@ class RawSheet:
         Formula cells without a saved result, and far-away cells left out (workbooks).
     header_confirmed : bool
         True when at least two headers are ones the suite knows (so the row is surely a header).
+    header_rows : int
+        2 when the header was joined from two rows (``header_row`` is the second).
     notes : list of str
         What the reader did that a person should know (e.g. joined a two-row header).
     """
@@ -139,6 +141,7 @@ class RawSheet:
     stray_cells: list[str] = field(default_factory=list)
     header_confirmed: bool = False
     notes: list[str] = field(default_factory=list)
+    header_rows: int = 1
 
     def cell(self, row: int, column: str) -> str:
         """Where a cell is, as a person finds it: ``'D12'`` in a workbook, ``'line 12, field 4'`` in text."""
@@ -488,6 +491,7 @@ def _read_delimited_as(path: Path, header: list[int] | None, encoding: str, know
     sheet = _finish(path, None, names, data, rows, starts[first_data - 1], title_of(records[:pos]), known,
                     skipped=skipped, encoding=encoding, delimiter=delimiter)
     sheet.notes += notes
+    sheet.header_rows = first_data - pos
     return RawFile(path, [sheet], [])
 
 
@@ -642,6 +646,7 @@ def _sheet_from_grid(path: Path, sheet: str, grid: pd.DataFrame, header: list[in
     skipped = _numbers_row(data, rows, len(names))
     out = _finish(path, sheet, names, data, rows, first_data, title, known, skipped=skipped)
     out.notes += notes
+    out.header_rows = first_data - pos
     return out
 
 

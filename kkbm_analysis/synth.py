@@ -89,6 +89,7 @@ import pandas as pd
 import yaml
 
 from .config import DEFAULT_SEED, RESOURCES_DIR
+from .io import sha256
 from .schema import STAGES, TABLES, load_mentoring_points
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -2591,7 +2592,8 @@ def _write_meta(out: Path, w: _World, truth: dict, q: pd.DataFrame, f: pd.DataFr
     except metadata.PackageNotFoundError:
         version = "0+unknown"
     stamp = {"generator": GENERATOR, "package_version": version, "seed": w.seed, "scale": w.scale.label,
-             "start_year": w.start_year, "end_year": w.end_year, "dirty_share": share, "notice": NOTICE}
+             "start_year": w.start_year, "end_year": w.end_year, "dirty_share": share, "notice": NOTICE,
+             "sha256": {name: sha256(out / name) for name in truth["files"]}}  # proves the folder is the demo
     paths = [out / "ground_truth.json", out / "expected_quarantine.csv", out / "expected_findings.csv",
              out / "SYNTHETIC.json"]
     paths[0].write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -2622,19 +2624,19 @@ def program_data(*, seed: int = DEFAULT_SEED, scale: str | float = "demo", start
         ``manifest['ground_truth']``.
     """
     from .data import ProgramData
-    from .ingest import _finalise
+    from .store import conform
     from .privacy import PseudonymKey, pseudonymise
 
     key = PseudonymKey.demo()
     clean, world = _simulate(seed, scale, start_year, end_year)
     tables = {}
     for name, df in clean.items():
-        df = df[TABLES[name].columns].copy()
+        df = df[[c for c in TABLES[name].columns if c in df]].copy()
         for column, entity in _PSEUDONYM_COLUMNS.items():
             if column in df:
                 df[column] = pseudonymise(df[column], key, entity)
         df["_uid"] = np.arange(len(df))
-        tables[name] = _finalise(name, df)
+        tables[name] = conform(name, df)
     manifest = {"synthetic": True, "data_version": f"synthetic-seed{seed}-{scale}", "seed": seed,
                 "scale": scale, "pseudonym_key_id": key.key_id, "ground_truth": world.truth}
     return ProgramData(tables, manifest)

@@ -171,41 +171,47 @@ _VALUE = re.compile(rb"<(?:\w+:)?v>[^<]+</(?:\w+:)?v>")
 def _prescan_xlsx(path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, list[str]]]:
     extents, formulas = {}, {}
     with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
         for name, part in _parts(zf, "xl/workbook.xml", "xl/_rels/workbook.xml.rels", f"{{{_NS['m']}}}sheet").items():
-            if part not in zf.namelist():
+            if part not in names:
                 continue
             with zf.open(part) as fh:
                 head = fh.read(1 << 14)
             dim = _DIMENSION.search(head)
+            extent, has_formulas = _scan_part(zf, part, need_extent=dim is None)
             if dim and dim.group(3):
-                extents[name] = (int(dim.group(4)), _col_index(dim.group(3).decode()) + 1)
+                extent = (int(dim.group(4)), _col_index(dim.group(3).decode()) + 1)
             elif dim:
-                extents[name] = (int(dim.group(2)), _col_index(dim.group(1).decode()) + 1)
-            else:
-                extents[name] = _scan_extent(zf, part)
-            formulas[name] = _formulas_without_values(zf, part)
+                extent = (int(dim.group(2)), _col_index(dim.group(1).decode()) + 1)
+            extents[name] = extent
+            formulas[name] = _formulas_without_values(zf, part) if has_formulas else []
     return extents, formulas
 
 
-def _scan_extent(zf: zipfile.ZipFile, part: str) -> tuple[int, int]:
-    """Largest row and column referenced by any cell of a sheet (no dimension tag)."""
-    rows = cols = 0
-    tail = b""
+_COLUMN_LETTERS = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})\d')
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row r="(\d+)"')
+
+
+def _scan_part(zf: zipfile.ZipFile, part: str, *, need_extent: bool) -> tuple[tuple[int, int], bool]:
+    """One pass over a sheet part: its used area (when there is no dimension tag) and whether it has formulas."""
+    rows, counted, letters, formulas, tail = 0, 0, set(), False, b""
     with zf.open(part) as fh:
-        while block := fh.read(1 << 20):
+        while block := fh.read(1 << 22):
             chunk = tail + block
-            for m in _CELL_REF.finditer(chunk):
-                rows = max(rows, int(m.group(2)))
-                cols = max(cols, _col_index(m.group(1).decode()) + 1)
+            formulas = formulas or b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk
+            if need_extent:
+                letters.update(_COLUMN_LETTERS.findall(chunk))
+                numbered = _ROW_NUMBER.findall(block)
+                counted += block.count(b"<row ") + block.count(b"<row>")
+                rows = max(rows, max(map(int, numbered), default=0), counted)
             tail = chunk[-64:]
-    return rows, cols
+    cols = max((_col_index(x.decode()) + 1 for x in letters), default=0)
+    return (rows, cols), formulas
 
 
 def _formulas_without_values(zf: zipfile.ZipFile, part: str, limit: int = 1_000) -> list[str]:
     """Cells holding a formula but no saved result (openpyxl and some exporters write those)."""
     out: list[str] = []
-    if not _has_formulas(zf, part):
-        return out
     with zf.open(part) as fh:
         data = fh.read()
     for m in _CELL.finditer(data):
@@ -215,19 +221,6 @@ def _formulas_without_values(zf: zipfile.ZipFile, part: str, limit: int = 1_000)
             if len(out) >= limit:
                 break
     return out
-
-
-_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
-
-
-def _has_formulas(zf: zipfile.ZipFile, part: str) -> bool:
-    tail = b""
-    with zf.open(part) as fh:
-        while block := fh.read(1 << 20):
-            if _FORMULA.search(tail + block):
-                return True
-            tail = block[-16:]
-    return False
 
 
 def _xlsb_records(data: bytes):

@@ -15,7 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kkbm_analysis.ingest import ingest, load_processed
+from kkbm_analysis.ingest import ingest
+from kkbm_analysis.store import load_processed
 from kkbm_analysis.io import sha256
 from kkbm_analysis.privacy import PseudonymKey
 
@@ -93,7 +94,7 @@ def _rules_by_row(result, file: str) -> dict[int, set[str]]:
 
 def test_every_row_accounted_for(result):
     acc = result.accounting
-    assert (acc.rows_read == acc.rows_accepted + acc.rows_quarantined).all()
+    assert (acc.rows_read == acc.rows_accepted + acc.rows_quarantined + acc.rows_skipped).all()
     by_file = acc.set_index("file")
     assert by_file.loc["anggota.xlsx", "rows_read"] == len(MEMBER_ROWS)
     assert by_file.loc["kur.csv", "rows_read"] == len(KUR_EXPECTED)
@@ -125,7 +126,8 @@ def test_kur_and_communities_quarantined_with_the_right_rule(result):
 def test_quarantine_names_file_sheet_row_column_and_message(result):
     q = result.quarantine
     bad_date = q[(q.file == "anggota.xlsx") & (q.row == 5)].iloc[0]
-    assert (bad_date.sheet, bad_date.column, bad_date.rule) == ("Anggota", "joined_on", "invalid_date")
+    assert (bad_date.sheet, bad_date.field, bad_date.rule) == ("Anggota", "joined_on", "invalid_date")
+    assert (bad_date.column, bad_date.cell) == ("Tanggal Bergabung", "H5")
     assert "31/02/2017" in bad_date.message
     ambiguous = q[(q.file == "komunitas.csv") & (q.row == 3)].iloc[0]
     assert "35.05" in ambiguous.message and "35.72" in ambiguous.message
@@ -224,7 +226,7 @@ def test_missing_required_column_quarantines_the_sheet(tmp_path: Path):
                                      f"{NIK_SITI},K1,purna,P\n", encoding="utf-8")
     res = ingest(raw, None, key=KEY, as_of=AS_OF)
     assert set(res.quarantine["rule"]) == {"missing_column"}
-    assert "joined_on" in set(res.quarantine["column"])
+    assert "joined_on" in set(res.quarantine["field"])
 
 
 # --------------------------------------------------------------------------- command line
