@@ -89,12 +89,14 @@ def workbook_grids(path: Path, sheets: Sequence[str] | None = None) -> list[Shee
     engine = "calamine"
     try:
         book = pd.ExcelFile(path, engine=engine)
-    except Exception as exc:  # any library error becomes a plain reason
+    except BaseException as exc:  # any library error (a Rust panic too) becomes a plain reason
+        _reraise_interrupts(exc)
         if suffix in (".xlsx", ".xlsm"):
             try:
                 book = pd.ExcelFile(path, engine="openpyxl")
                 engine = "openpyxl"
-            except Exception:
+            except BaseException as other:
+                _reraise_interrupts(other)
                 raise WorkbookError(_unreadable(exc)) from None
         else:
             raise WorkbookError(_unreadable(exc)) from None
@@ -121,9 +123,20 @@ def _one_sheet(path: Path, book: pd.ExcelFile, name: str, extent: tuple[int, int
         return SheetGrid(name, grid, formula_cells=formulas, stray_cells=stray)
     try:
         grid = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
-    except Exception as exc:  # a chart sheet, a damaged part...
+    except BaseException as exc:  # a chart sheet, a damaged part, a panic in the Rust reader...
+        _reraise_interrupts(exc)
         return SheetGrid(name, reason=_unreadable(exc, what="sheet"))
     return SheetGrid(name, grid, formula_cells=formulas)
+
+
+def _reraise_interrupts(exc: BaseException) -> None:
+    """Let Ctrl-C and exits through; every other failure of a reader library is the file's problem.
+
+    python-calamine reports a panic of its Rust reader as ``PanicException``, which derives
+    from ``BaseException``; it must end as a plain reason, not a crash.
+    """
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
 
 
 def _unreadable(exc: BaseException | None, what: str = "file") -> str:
