@@ -131,6 +131,9 @@ def field_words() -> frozenset[str]:
 
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*", re.UNICODE)
+#: Text that reads as a street address or hamlet (below village level), whatever the column.
+_ADDRESS = re.compile(r"^\s*(jl|jln|jalan|gg|gang|dusun|dsn|blok|perum|perumahan|komplek|kompleks)\b\.?|"
+                      r"\b(rt|rw)\s*[.:]?\s*\d", re.IGNORECASE)
 
 
 def looks_like_name(text: str, extra_known: Iterable[str] = ()) -> bool:
@@ -195,7 +198,7 @@ class Echo:
         if not any(ch.isalpha() for ch in text):
             return False
         words = [w.lower() for w in _WORD.findall(text)]
-        if any(w in self.names for w in words):
+        if any(w in self.names for w in words) or _ADDRESS.search(text):
             return True
         if lenient:  # place names: only the sheet's own person names are hidden
             return False

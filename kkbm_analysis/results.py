@@ -48,8 +48,8 @@ class IngestResult:
         Accepted rows per table, typed as in :mod:`.schema`, sorted by key.
     quarantine : DataFrame
         One row per problem: table, file, sheet, row, cell, column (the raw header),
-        field, rule, message, and ``values``: the row's mapped cells as JSON, redacted
-        (identifier columns never; birth dates as years).
+        field, rule, message, and ``values``: the cells the row's problems are about, as
+        JSON, redacted (identifier columns never; birth dates as years).
     notes : DataFrame
         Noteworthy facts about kept rows and sheets (malformed NIK, legacy province, totals
         that do not add up, columns not used, skipped rows, identifiers dropped...), written
@@ -157,6 +157,7 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
     q = pd.concat([problems.reset_index(drop=True), where], axis=1)
     columns, cells, shown = [], [], []
     values_cache: dict[int, str] = {}
+    involved = _involved_fields(q)
     for rec in q.itertuples(index=False):
         part = locator.parts[rec.part]
         echo = echoes.get(rec.part, Echo())
@@ -165,21 +166,37 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
         first = column.split(" / ")[0] if column else ""
         cells.append(part.raw.cell(rec.row, first) if first in part.raw.frame.columns else "")
         if rec.uid not in values_cache:
-            values_cache[rec.uid] = _row_values(part, rec.row, echo)
+            values_cache[rec.uid] = _row_values(part, rec.row, echo, involved.get(rec.uid, set()))
         shown.append(values_cache[rec.uid])
     q["column"], q["cell"], q["values"] = columns, cells, shown
     q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")
     return q[PROBLEM_COLUMNS + ["values"]].reset_index(drop=True).astype({"row": "Int64"})
 
 
-def _row_values(part: Shaped, row: int, echo: Echo) -> str:
-    """The mapped, non-identifier cells of a raw row as JSON (birth dates as years)."""
+def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
+    """Per row id, the fields its problems are about (named, or mentioned by a table rule)."""
+    from .schema import TABLES
+    out: dict[int, set[str]] = {}
+    for rec in q.itertuples(index=False):
+        names = {f for f in str(rec.field).split(",") if f}
+        if not names and rec.table in TABLES:
+            names = {c for c in TABLES[rec.table].columns if c in str(rec.message)}
+        out.setdefault(rec.uid, set()).update(names)
+    return out
+
+
+def _row_values(part: Shaped, row: int, echo: Echo, fields: set[str]) -> str:
+    """The cells a row's problems are about, as JSON: redacted, identifiers never, birth dates as years.
+
+    Only those cells: the rest of the row stays in the raw file, where the pointer (file,
+    sheet, row, cell) leads.
+    """
     if part.table is None or row not in part.raw.frame.index:
         return ""
     cells = part.raw.frame.loc[row]
     out = {}
     for header, field_name in part.mapped.items():
-        if header in part.identifiers:
+        if header in part.identifiers or field_name not in fields:
             continue
         value = cells[header]
         if field_name == "birth_year":
