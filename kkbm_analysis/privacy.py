@@ -148,7 +148,9 @@ def nik_problems(raw: pd.Series) -> pd.Series:
     canon = raw.astype("string").str.replace(r"[\s.\-]", "", regex=True)
     present = canon.notna() & (canon != "")
     found = {value: _nik_problem(value) for value in canon[present].unique()}
-    return canon.map(found).fillna("").astype("string")
+    if not found:  # nothing written: an empty map would come back as floats
+        return pd.Series("", index=raw.index, dtype="string")
+    return canon.map(found).astype("string").fillna("")
 
 
 def _nik_problem(nik: str) -> str:
