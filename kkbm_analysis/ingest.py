@@ -42,7 +42,7 @@ from .results import (PROBLEM_FATES, IngestResult, Locator, accounting_frame, ma
                       quarantine_frame)
 from .schema import TABLE_ORDER, TABLES, codebook
 from .shaping import Shaped, shape_sheet
-from .validate import Problems, build_table, cross_table
+from .validate import Problems, build_table, cross_table, missing_fields
 
 __all__ = ["ingest", "IngestResult", "write_outputs"]
 _NAME_KINDS = ("name", "address", "birth_place", "signature")
@@ -270,9 +270,8 @@ def _missing_columns(p: Shaped, rules: Mapping, problems: Problems) -> None:
     present = set(p.frame.columns)
     free = [h for h in p.unused]
     guesses = {g.field: g.header for g in guess_columns(free, p.table, threshold=0.6) if g.field}
-    for column, c in spec.schema.columns.items():
-        if column in present or c.nullable or (c.metadata or {}).get("kind") == "region":
-            continue
+    for column in missing_fields(p.table, present):
+        c = spec.schema.columns[column]
         seen = ", ".join(echo.header(h, confirmed=p.raw.header_confirmed) for h in p.raw.frame.columns)
         problems.add(p.uids, column, "missing_column",
                      f"required column {column} ({c.title}) was not found; headers seen: {seen}. "

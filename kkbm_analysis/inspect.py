@@ -22,7 +22,7 @@ from .matching import ColumnGuess, detect_table, guess_columns, is_known_header
 from .readers import RawFileError, RawSheet, read_file
 from .redaction import Echo
 from .schema import TABLES
-from .validate import field_kind
+from .validate import field_kind, missing_fields
 
 _YEAR = re.compile(r"^(19[5-9]\d|20\d\d)$")
 CERTAIN = 0.999
@@ -49,6 +49,7 @@ class SheetInspection:
     reshape_value: str | None = None
     missing: list[str] = field(default_factory=list)
     rows: int = 0
+    constants: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,7 +78,8 @@ class Inspection:
                 lines.append(f"{where}: {s.fate.replace('_', ' ')} ({s.reason})")
                 continue
             how = "named in the mapping" if s.table_given else f"guessed, score {s.table_score:.2f}"
-            lines.append(f"{where}: header at row {s.header_row}, {s.rows} row(s); table "
+            rows = f"rows {s.header_row - 1}-{s.header_row}" if s.header_rows == 2 else f"row {s.header_row}"
+            lines.append(f"{where}: header at {rows}, {s.rows} row(s); table "
                          f"{s.table or '? (none fits)'} ({how})"
                          + (f"; other candidates: {', '.join(f'{t} {sc:.2f}' for t, sc in s.candidates[1:3])}"
                             if len(s.candidates) > 1 else ""))
@@ -93,6 +95,10 @@ class Inspection:
                 else:
                     what = "ignored"
                 lines.append(f"    {header:<32} {what}")
+            for header in s.wide:
+                lines.append(f"    {header:<32} wide column -> {s.reshape_to} + {s.reshape_value} (reshape)")
+            for name, value in s.constants.items():
+                lines.append(f"    {name} for the whole sheet: {value} (proposed)")
             if s.missing:
                 lines.append(f"    required but not found: {', '.join(s.missing)}")
         return "\n".join(lines)
@@ -122,6 +128,7 @@ def inspect_folder(raw_dir: str | Path, *, mapping: str | Path | None = None) ->
     rules = load_mapping(mapping_path, required=mapping is not None)
     entries = inventory(raw_dir, rules, mapping_path)
     sheets: list[SheetInspection] = []
+    read: list[tuple[str, RawSheet]] = []
     for e in entries:
         if not e.read:
             continue
@@ -139,23 +146,57 @@ def inspect_folder(raw_dir: str | Path, *, mapping: str | Path | None = None) ->
             sheets.append(SheetInspection(e.relpath, None, "unreadable", type(exc).__name__))
             continue
         sheets += [SheetInspection(e.relpath, f.sheet, f.fate, f.reason) for f in raw.fates]
-        sheets += [_sheet(e.relpath, s, rules) for s in raw.sheets]
+        read += [(e.relpath, s) for s in raw.sheets]
+    inspected = [_sheet(rel, s, rules) for rel, s in read]
+    _propose_constants(inspected, _community_ids(inspected, read))
+    sheets += inspected
     return Inspection(raw_dir, entries, sorted(sheets, key=lambda s: (s.file, s.sheet or "")), rules)
+
+
+def _community_ids(inspected: list[SheetInspection], read: list[tuple[str, RawSheet]]) -> list[str]:
+    """The community ids written in the folder's communities sheets."""
+    ids: list[str] = []
+    for s, (_, raw) in zip(inspected, read):
+        if s.table != "communities":
+            continue
+        header = next((g.header for g in s.columns if g.field == "community_id"), None)
+        if header is not None:
+            ids += [str(v).strip() for v in raw.frame[header].dropna().unique() if str(v).strip()]
+    return list(dict.fromkeys(ids))
+
+
+def _propose_constants(inspected: list[SheetInspection], community_ids: list[str]) -> None:
+    """Fields a sheet lacks that the folder settles: its only community, a village named by the sheet."""
+    for s in inspected:
+        if s.table is None:
+            continue
+        columns = TABLES[s.table].schema.columns
+        mapped = {g.field for g in s.columns if g.field}
+        if "community_id" in s.missing and len(community_ids) == 1:
+            s.constants["community_id"] = community_ids[0]
+            s.missing.remove("community_id")
+        if ("village_code" in columns and "village_code" not in mapped and s.sheet
+                and re.match(r"(?i)^\s*(desa|kelurahan|kel\.?|ds\.?)\s+\w", s.sheet)):
+            s.constants["village"] = "{sheet}"
 
 
 def _sheet(relpath: str, raw: RawSheet, rules: Mapping) -> SheetInspection:
     headers = [str(c) for c in raw.frame.columns]
     rule = rules.rule_for(relpath, raw.sheet)
     overrides = rules.columns_for(rule)
-    table, ranked = detect_table(headers, raw.sheet, relpath, overrides)
+    years = [h for h in headers if _YEAR.match(h.strip())]
+    years = years if len(years) >= 2 else []
+    table, ranked = detect_table([h for h in headers if h not in years] + (["tahun", "jumlah"] if years else []),
+                                 raw.sheet, relpath, overrides)
     given = bool(rule and rule.table)
     if given:
         table = rule.table
     elif table is None and ranked:
         table = ranked[0][0]  # a tie or a weak fit: the best, to be checked
+    elif table is None and years:
+        table = "placements"  # counts by year with one label column: a published table
     score = dict(ranked).get(table, 0.0) if table else 0.0
-    wide = [h for h in headers if _YEAR.match(h.strip())] if table else []
-    wide = wide if len(wide) >= 2 else []
+    wide = years if table else []
     guesses = guess_columns([h for h in headers if h not in wide], table, overrides)
     s = SheetInspection(relpath, raw.sheet, "read", header_row=raw.header_row, header_rows=raw.header_rows,
                         table=table, table_score=score, table_given=given, candidates=ranked, columns=guesses,
@@ -166,8 +207,7 @@ def _sheet(relpath: str, raw: RawSheet, rules: Mapping) -> SheetInspection:
         s.reshape_to, s.reshape_value = _reshape_fields(table, {g.field for g in guesses if g.field})
     if table:
         found = {g.field for g in guesses if g.field} | ({s.reshape_to, s.reshape_value} if s.reshape_to else set())
-        s.missing = [c for c, col in TABLES[table].schema.columns.items()
-                     if not col.nullable and c not in found and (col.metadata or {}).get("kind") != "region"]
+        s.missing = missing_fields(table, found)
     return s
 
 
@@ -218,6 +258,9 @@ def _entry(s: SheetInspection) -> list[str]:
             columns.append(f"      {_q(g.header)}: drop    # not used by {s.table}")
     if columns:
         lines += ["    columns:"] + columns
+    if s.constants:
+        shown = ", ".join(f"{k}: {_q(v)}" for k, v in s.constants.items())
+        lines.append(f"    constants: {{{shown}}}    # CHECK: proposed for the whole sheet")
     if s.wide and s.reshape_to:
         lines.append(f"    reshape: {{columns: [{', '.join(_q(h) for h in s.wide)}], to: {s.reshape_to}, "
                      f"value: {s.reshape_value}}}    # CHECK: one column per year")

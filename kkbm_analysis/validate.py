@@ -87,6 +87,18 @@ def field_kind(table: str, column: str) -> str:
             if dtype == "Float64" else "bool" if dtype == "boolean" else "text")
 
 
+def missing_fields(table: str, present: set[str]) -> list[str]:
+    """Required fields of a table that a sheet does not give.
+
+    A required region code counts as given when any region level is (a village code
+    settles its district, regency and province).
+    """
+    columns = TABLES[table].schema.columns
+    regions_given = any((columns[c].metadata or {}).get("kind") == "region" for c in present if c in columns)
+    return [c for c, col in columns.items() if not col.nullable and c not in present
+            and not ((col.metadata or {}).get("kind") == "region" and regions_given)]
+
+
 def _plain(column: str) -> str:
     return column.replace("_", " ")
 
@@ -187,7 +199,8 @@ def _category(table: str, column: str, values: pd.Series, uids: pd.Series, probl
             if close:
                 k = lookup[close[0]]
                 hint = f"; did you mean {close[0]!r} ({k} = {vocab[k].label_id})?"
-        return f"{shown} is not an allowed {_plain(column)}{hint} Allowed: {choices} (or recode it in kkbm-mapping.yaml)"
+        return (f"{shown} is not an allowed {_plain(column)}{hint or '.'} Allowed: {choices} (or recode it in "
+                "kkbm-mapping.yaml)")
 
     _flag(parsed.invalid, values, uids, column, "invalid_category", say, problems, headers)
     return parsed.values
