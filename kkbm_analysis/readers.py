@@ -290,7 +290,7 @@ def _header_for(spec: HeaderSpec, sheet: str | None) -> list[int] | None:
 def _no_header(sheet: str | None, grid: pd.DataFrame, reason: str) -> SheetFate:
     if looks_tabular(grid):
         return SheetFate(sheet, "not_understood", reason)
-    return SheetFate(sheet, "no_table", "only notes or a title, no table")
+    return SheetFate(sheet, "no_table", "no header row found: only notes or a title, no table")
 
 
 def _check_file(path: Path) -> str:

@@ -27,7 +27,8 @@ from .schema import IDENTIFIER_HEADERS, TABLES, VOCABULARIES
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _SCI_ID = re.compile(r"\b\d\.\d{6,}[eE]\+?(?:0?9|1\d)\b")  # 3.604135203850001e+15 (an Excel NIK)
-_DIGIT_RUN = re.compile(r"(?<![\w])\+?\d+(?:[ .\-/]\d+)*(?![\w])")
+_DIGIT_RUN = re.compile(r"(?<![\w])\(?\+?\d+\)?(?:[ .\-/]\(?\d+\)?)*(?![\w])")
+_REGION_CODE = re.compile(r"\d{2}(?:\.\d{2}){1,2}(?:\.\d{4})?")
 _PASSPORT = re.compile(r"(?<![\w-])[A-Za-z]{1,2} ?\d{6,8}(?![\w-])")
 _GROUPED_AMOUNT = re.compile(r"[1-9]\d{0,2}(?:([.,' ])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?")
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?: \d{1,2})?")
@@ -41,12 +42,13 @@ PASSPORT_MARK = "[passport no. removed]"
 def _number_mark(match: re.Match) -> str:
     """Replace a run of digits that could be a NIK, phone, account or card number."""
     text = match.group(0)
-    core = re.sub(r"[.,]0{1,2}$", "", text)  # 3604135203850001.0 as Excel floats come out
+    core = re.sub(r"[.,]0{1,2}$", "", text.strip("()"))  # 3604135203850001.0 as Excel floats come out
     digits = re.sub(r"\D", "", core)
     if len(digits) < MIN_ID_DIGITS:
         return text
-    if _GROUPED_AMOUNT.fullmatch(core) or (_DATE_LIKE.fullmatch(core) and len(digits) <= 10):
-        return text  # 1.250.000.000 is an amount; 2019-07-26 a date
+    if (_GROUPED_AMOUNT.fullmatch(core) or _REGION_CODE.fullmatch(core)
+            or (_DATE_LIKE.fullmatch(core) and len(digits) <= 10)):
+        return text  # 1.250.000.000 is an amount; 36.04.13.2007 a village code; 2019-07-26 a date
     return NUMBER_MARK
 
 
