@@ -36,7 +36,7 @@ from .mapping import DEFAULT_MAPPING_NAME, Mapping, load_mapping
 from .matching import detect_table, guess_columns, is_known_header
 from .privacy import PseudonymKey
 from .quality import quality_report
-from .readers import RawFileError, RawSheet, read_file
+from .readers import RawFileError, read_file
 from .redaction import Echo, name_tokens
 from .results import (PROBLEM_FATES, IngestResult, Locator, accounting_frame, manifest, notes_frame,
                       quarantine_frame)

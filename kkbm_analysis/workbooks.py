@@ -141,8 +141,8 @@ def _reraise_interrupts(exc: BaseException) -> None:
 
 def _unreadable(exc: BaseException | None, what: str = "file") -> str:
     detail = " ".join(str(exc).split())[:160] if exc is not None else ""
-    reason = (f"it is not a readable spreadsheet (it may be corrupt, password-protected, or saved in another "
-              f"format under this name)" if what == "file" else "this sheet cannot be read (it may be a chart "
+    reason = ("it is not a readable spreadsheet (it may be corrupt, password-protected, or saved in another "
+              "format under this name)" if what == "file" else "this sheet cannot be read (it may be a chart "
               "sheet or damaged)")
     return f"{reason}; reader said: {type(exc).__name__}: {detail}" if detail else reason
 

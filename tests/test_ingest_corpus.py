@@ -795,7 +795,7 @@ def kobo_export_with_names(ctx):
 def readme_mapping_example_works(ctx):
     header = ["No", "No. Induk Kependudukan", "Nama", "Kode KKBM", "Status", "JK", "Tgl Gabung", "Catatan"]
     rows = [[i + 1, NIKS[i], NAMES[i], "K1", STATUS[i], SEX[i], JOINED[i], f"hp {PHONES[i]}"] for i in range(4)]
-    write_xlsx(ctx.raw / "rekap_2019.xlsx", {"Sheet1": [[f"REKAP 2019"], [], [], header, *rows]})
+    write_xlsx(ctx.raw / "rekap_2019.xlsx", {"Sheet1": [["REKAP 2019"], [], [], header, *rows]})
     write_csv(ctx.raw / "komunitas.csv", communities_table())
     (ctx.raw / "kkbm-mapping.yaml").write_text(
         'exclude: ["arsip/*"]\ncolumns:\n  "No. Induk Kependudukan": member_id\nfiles:\n'

@@ -6,11 +6,9 @@ import csv
 import datetime as dt
 import io
 import string
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
