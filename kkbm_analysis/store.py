@@ -140,11 +140,11 @@ def is_suite_output(folder: str | Path) -> bool:
 
 
 def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[str, Any]:
-    """Check a processed folder without reading its data; return its manifest.
+    """Check a processed folder without reading its data; return its manifest (``{}`` if none).
 
-    Every table the manifest lists must be present and its Parquet footer readable (a
-    truncated or overwritten file fails here), and each table in ``require`` must be
-    present with at least one row.
+    The folder must hold a manifest or at least one table. Every table the manifest lists
+    must be present and every table's Parquet footer readable (a truncated or overwritten
+    file fails here), and each table in ``require`` must be present with at least one row.
 
     Raises
     ------
@@ -161,10 +161,11 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
         raise ProcessedDataError(f"{folder} is a file, not a processed data folder", exit_code=2)
     manifest = read_manifest(folder)
     present = {t for t in TABLE_ORDER if (folder / f"{t}.parquet").exists()}
-    if manifest is None:
-        what = "has no manifest.json" + ("" if present else " and no tables")
-        raise ProcessedDataError(f"{folder} is not a processed data folder (it {what}); give the folder "
-                                 "`kkbm ingest` wrote, or run `kkbm ingest RAW --out FOLDER` first", exit_code=2)
+    if manifest is None and not present:
+        raise ProcessedDataError(f"{folder} is not a processed data folder (it has no manifest.json and no "
+                                 "tables); give the folder `kkbm ingest` wrote, or run `kkbm ingest RAW --out "
+                                 "FOLDER` first", exit_code=2)
+    manifest = manifest if manifest is not None else {}  # tables written another way (e.g. synth.program_data)
     listed = [t for t in (manifest.get("tables") or {}) if t in TABLES]
     missing = [t for t in listed if t not in present]
     if missing:

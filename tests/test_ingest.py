@@ -258,3 +258,22 @@ def test_cli_help_on_every_subcommand():
     for command in ("synth", "ingest", "demo", "codebook"):
         proc = _kkbm(command, "--help")
         assert proc.returncode == 0 and "Usage" in proc.stdout
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read every file")
+def test_unreadable_file_and_folder_get_a_fate(tmp_path: Path):
+    raw = tmp_path / "raw"
+    (raw / "tertutup").mkdir(parents=True)
+    (raw / "komunitas.csv").write_text(COMMUNITIES, encoding="utf-8")
+    locked = raw / "anggota.csv"
+    locked.write_text("NIK,Kode KKBM\n3604135203850001,K1\n", encoding="utf-8")
+    locked.chmod(0)
+    (raw / "tertutup").chmod(0)
+    try:
+        res = ingest(raw, None, key=KEY, as_of=AS_OF)
+    finally:
+        locked.chmod(0o644)
+        (raw / "tertutup").chmod(0o755)
+    fates = {i["file"]: i["fate"] for i in res.manifest["inputs"]}
+    assert fates["anggota.csv"] == "unreadable" and fates["tertutup/"] == "unreadable"
+    assert not res.ok and any("anggota.csv" in e for e in res.errors)
