@@ -109,7 +109,7 @@ def detect_header_row(cells: pd.DataFrame, *, max_scan: int = MAX_SCAN,
                          "kkbm-mapping.yaml to choose it")
 
 
-def _known_header(rows: list[list[Any]], known: Callable[[str], bool], after: int = 10) -> int | None:
+def _known_header(rows: list[list[Any]], known: Callable[[str], bool], after: int = 3) -> int | None:
     """The first row with at least two known headers and half as many as the best row seen up
     to ``after`` rows past the first such row (a header is near the top of its table)."""
     scores: list[int] = []

@@ -27,10 +27,14 @@ _ABBREVIATIONS = {"tgl": "tanggal", "tg": "tanggal", "thn": "tahun", "th": "tahu
 
 def header_keys(header: str) -> list[str]:
     """Match keys of a raw header: as written, without bracketed notes, without a duplicate number."""
-    text = str(header)
+    return list(_header_keys(str(header)))
+
+
+@cache
+def _header_keys(text: str) -> tuple[str, ...]:
     keys = [header_key(text), header_key(_PARENS.sub(" ", text))]
     keys.append(header_key(_NUMBERED.sub("", _PARENS.sub(" ", text).strip())))
-    return [k for k in dict.fromkeys(keys) if k]
+    return tuple(k for k in dict.fromkeys(keys) if k)
 
 
 @cache

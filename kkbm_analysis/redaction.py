@@ -125,10 +125,10 @@ def field_words() -> frozenset[str]:
         "hongkong hong kong arab saudi korea jepang brunei qatar kuwait uni emirat oman turki amerika inggris "
         "baru lama aktif purna calon keluarga pmi tki tkw laki perempuan pria wanita male female unknown kosong "
         "data rekap sheet lembar halaman page tabel table the of and dan atau yang di ke dari untuk dengan")
-    from .regions import region_table  # province and regency names are places, not people
-    table = region_table()
-    for name in table.loc[table["level"] <= 2, "name"]:
-        add(name)
+    from .regions import _read_lokal  # province and regency names are places, not people
+    for code, name in _read_lokal("wilayah").items():
+        if len(code) <= 5:
+            add(name)
     return frozenset(words)
 
 
@@ -164,12 +164,9 @@ def _near_known(word: str) -> bool:
 
 
 def name_tokens(values: Iterable[Any]) -> frozenset[str]:
-    """Lower-case words (3+ letters) of the values of a sheet's name columns."""
-    out: set[str] = set()
-    for v in values:
-        if isinstance(v, str):
-            out.update(w.lower() for w in _WORD.findall(v) if len(w) >= 3)
-    return frozenset(out) - field_words()
+    """Lower-case words (3+ letters) of the values of a sheet's name columns (not field words)."""
+    text = "\n".join({v for v in values if isinstance(v, str)}).lower()
+    return frozenset(w for w in _WORD.findall(text) if len(w) >= 3) - field_words()
 
 
 class Echo:

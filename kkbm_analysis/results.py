@@ -155,9 +155,7 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
         return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
     where = locator.frame(problems["uid"].to_numpy())
     q = pd.concat([problems.reset_index(drop=True), where], axis=1)
-    columns, cells, shown = [], [], []
-    values_cache: dict[int, str] = {}
-    involved = _involved_fields(q)
+    columns, cells = [], []
     for rec in q.itertuples(index=False):
         part = locator.parts[rec.part]
         echo = echoes.get(rec.part, Echo())
@@ -165,10 +163,8 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
         columns.append(echo.header(column, confirmed=part.raw.header_confirmed) if column else "")
         first = column.split(" / ")[0] if column else ""
         cells.append(part.raw.cell(rec.row, first) if first in part.raw.frame.columns else "")
-        if rec.uid not in values_cache:
-            values_cache[rec.uid] = _row_values(part, rec.row, echo, involved.get(rec.uid, set()))
-        shown.append(values_cache[rec.uid])
-    q["column"], q["cell"], q["values"] = columns, cells, shown
+    q["column"], q["cell"] = columns, cells
+    q["values"] = q["uid"].map(_values_by_uid(q, locator, echoes))
     q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")
     return q[PROBLEM_COLUMNS + ["values"]].reset_index(drop=True).astype({"row": "Int64"})
 
@@ -185,24 +181,34 @@ def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
     return out
 
 
-def _row_values(part: Shaped, row: int, echo: Echo, fields: set[str]) -> str:
-    """The cells a row's problems are about, as JSON: redacted, identifiers never, birth dates as years.
+def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -> dict[int, str]:
+    """uid -> the cells its problems are about, as JSON: redacted, identifiers never, birth dates as years.
 
     Only those cells: the rest of the row stays in the raw file, where the pointer (file,
     sheet, row, cell) leads.
     """
-    if part.table is None or row not in part.raw.frame.index:
-        return ""
-    cells = part.raw.frame.loc[row]
-    out = {}
-    for header, field_name in part.mapped.items():
-        if header in part.identifiers or field_name not in fields:
+    involved = _involved_fields(q)
+    out: dict[int, str] = {}
+    firsts = q.drop_duplicates("uid")
+    for index, rows in firsts.groupby("part", sort=False):
+        part = locator.parts[int(index)]
+        echo = echoes.get(int(index), Echo())
+        if part.table is None:
+            out.update({int(u): "" for u in rows["uid"]})
             continue
-        value = cells[header]
-        if field_name == "birth_year":
-            value = _year_only(value)
-        out[echo.header(header, confirmed=part.raw.header_confirmed)] = _jsonable(echo.cell(value))
-    return json.dumps(out, ensure_ascii=False)
+        headers = [h for h, f in part.mapped.items() if h not in part.identifiers]
+        cells = part.raw.frame.reindex(index=rows["row"].to_numpy(), columns=headers)
+        shown = {h: echo.header(h, confirmed=part.raw.header_confirmed) for h in headers}
+        for uid, values in zip(rows["uid"], cells.itertuples(index=False, name=None)):
+            wanted = involved.get(int(uid), set())
+            record = {}
+            for header, value in zip(headers, values):
+                field_name = part.mapped[header]
+                if field_name in wanted:
+                    value = _year_only(value) if field_name == "birth_year" else value
+                    record[shown[header]] = _jsonable(echo.cell(value))
+            out[int(uid)] = json.dumps(record, ensure_ascii=False)
+    return out
 
 
 def _year_only(value: Any) -> Any:

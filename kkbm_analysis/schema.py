@@ -777,6 +777,7 @@ def _identifier_words(key: str) -> str | None:
     return None
 
 
+@cache
 def identifier_kind(header: str) -> str | None:
     """Which direct identifier a raw header holds, if any (``'nik'``, ``'name'``, ``'phone'`` ...).
 

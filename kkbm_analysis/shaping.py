@@ -27,7 +27,7 @@ from .layout import cell_text, is_empty
 from .mapping import FileRule, Mapping
 from .matching import header_keys, identifier_headers, match_columns
 from .readers import RawSheet
-from .schema import TABLES
+from .schema import TABLES, identifier_kind
 
 _TOTAL_WORDS = ("jumlah", "total", "grand total", "sub total", "subtotal", "jml", "rekapitulasi", "rekap",
                 "seluruhnya", "keseluruhan", "total keseluruhan", "jumlah total", "jumlah seluruhnya")
@@ -119,7 +119,7 @@ def shape_sheet(raw: RawSheet, relpath: str, table: str | None, rule: FileRule |
         keep &= ~hit
     keep &= ~_mark(_repeated_header(frame, headers), row_numbers, skipped, "the header repeated (a new page)")
     key_headers = {h for h, f in mapped.items() if table and f in TABLES[table].key}
-    totals = _totals_rows(frame, mapped, rule) & keep
+    totals = _totals_rows(frame, mapped, rule, table) & keep
     notes = _sum_checks(frame, totals, keep, mapped, wide, table) if table else []
     keep &= ~_mark(totals, row_numbers, skipped, None, frame=frame)
     if table:
@@ -156,13 +156,17 @@ def _mark(mask: np.ndarray, rows: np.ndarray, skipped: dict[int, str], reason: s
 # --------------------------------------------------------------------------- odd rows
 def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     """Rows that copy the header (a table printed over several pages)."""
-    counts = np.zeros(len(frame), dtype=np.int64)
-    if len(frame) == 0 or len(headers) < 2:
-        return counts.astype(bool)
-    for column, header in zip(frame.columns, headers):
-        counts += (frame[column].astype(object) == header).to_numpy(dtype=np.int64)
-    filled = frame.notna().sum(axis=1).to_numpy()
-    return (counts >= 2) & (counts >= 0.6 * filled)
+    out = np.zeros(len(frame), dtype=bool)
+    named = [(c, h) for c, h in zip(frame.columns, headers) if not h.startswith("unnamed_")]
+    if len(frame) == 0 or len(named) < 2:
+        return out
+    (c1, h1), (c2, h2) = named[:2]
+    candidates = np.flatnonzero(((frame[c1].astype(object) == h1) | (frame[c2].astype(object) == h2)).to_numpy())
+    for i in candidates:  # few rows: compare them whole
+        row = frame.iloc[i]
+        same = sum(v == h for v, h in zip(row, headers) if isinstance(v, str))
+        out[i] = same >= max(2, 0.6 * row.notna().sum())
+    return out
 
 
 _TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap|seluruh|keseluruhan|indonesia|"
@@ -184,26 +188,39 @@ def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
     return leading and any(text.startswith(w + " ") for w in words) and len(text.split()) <= 5
 
 
-def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | None) -> np.ndarray:
-    """Rows that state a total: a totals word as a whole cell, or starting one of the first two cells."""
+#: Field kinds whose cells can hold a totals label ("TOTAL (reported)" written as a country).
+_LABEL_KINDS = (None, "text", "code", "region", "category")
+_NUMBER_IDENTIFIERS = ("nik", "phone", "passport", "email", "family_card", "other_id")
+
+
+def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | None,
+                 table: str | None = None) -> np.ndarray:
+    """Rows that state a total: a totals word starting one of the row's first two cells, or
+    a whole cell of a label column that is a totals word."""
     extra = rule.totals if rule else ()
     out = np.zeros(len(frame), dtype=bool)
     if len(frame) == 0:
         return out
-    rank = None
+    filled = frame.notna().to_numpy()
+    leading = filled & (filled.cumsum(axis=1) <= 2)
+    columns = TABLES[table].schema.columns if table else {}
     for j, column in enumerate(frame.columns):
-        codes, uniques = pd.factorize(frame[column].astype(object), use_na_sentinel=True)
+        field_name = mapped.get(column)
+        label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
+                 and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
+        rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
+        if not len(rows):
+            continue
+        values = frame[column].to_numpy(dtype=object)[rows]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
         exact = np.zeros(len(uniques) + 1, dtype=bool)
         lead = np.zeros(len(uniques) + 1, dtype=bool)
         for k, u in enumerate(uniques):
             if isinstance(u, str) and (extra or _TOTAL_START.match(u)):
                 exact[k] = _is_total_text(u, extra, leading=False)
                 lead[k] = exact[k] or _is_total_text(u, extra, leading=True)
-        if not lead.any():
-            continue
-        if rank is None:
-            rank = frame.notna().to_numpy().cumsum(axis=1)
-        out |= exact[codes] | (lead[codes] & (rank[:, j] <= 2))
+        hit = (exact[codes] & label) | (lead[codes] & leading[rows, j])
+        out[rows[hit]] = True
     return out
 
 

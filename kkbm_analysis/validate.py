@@ -298,10 +298,10 @@ def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Prob
 
 def _duplicates(table: str, keyed: pd.DataFrame, problems: Problems, locate: Locate, echo: Echo) -> None:
     key = list(TABLES[table].key)
+    if not keyed.duplicated(key).any():
+        return
     group = keyed.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
     dup = pd.Series(group).duplicated().to_numpy()
-    if not dup.any():
-        return
     first = pd.Series(keyed["_uid"].to_numpy()).groupby(group).transform("first").to_numpy()
     pseudonymous = {k for k in key if field_kind(table, k) == "pseudonym"}
 

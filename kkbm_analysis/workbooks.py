@@ -202,24 +202,47 @@ def _prescan_xlsx(path: Path) -> tuple[dict[str, tuple[int, int]], dict[str, lis
 
 
 _COLUMN_LETTERS = re.compile(rb'<(?:\w+:)?c r="([A-Z]{1,3})\d')
+_FAR_COLUMN = re.compile(rb'<(?:\w+:)?c r="[A-Z]{3}\d')
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row r="(\d+)"')
+_CHEAP_COLUMNS = 702  # columns A..ZZ: a sheet without three-letter columns is at most this wide
 
 
 def _scan_part(zf: zipfile.ZipFile, part: str, *, need_extent: bool) -> tuple[tuple[int, int], bool]:
-    """One pass over a sheet part: its used area (when there is no dimension tag) and whether it has formulas."""
-    rows, counted, letters, formulas, tail = 0, 0, set(), False, b""
+    """One pass over a sheet part: whether it has formulas and, without a dimension tag, its used area.
+
+    Rows come in order, so the last row number seen is the height; the width is bounded
+    cheaply (no three-letter column: at most ZZ) and counted exactly only when that bound
+    could make the sheet too large.
+    """
+    rows, counted, far, formulas, tail = 0, 0, False, False, b""
     with zf.open(part) as fh:
         while block := fh.read(1 << 22):
             chunk = tail + block
             formulas = formulas or b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk
             if need_extent:
-                letters.update(_COLUMN_LETTERS.findall(chunk))
-                numbered = _ROW_NUMBER.findall(block)
+                far = far or _FAR_COLUMN.search(chunk) is not None
+                at = chunk.rfind(b"<row ")
+                last = _ROW_NUMBER.match(chunk, at) if at >= 0 else None
                 counted += block.count(b"<row ") + block.count(b"<row>")
-                rows = max(rows, max(map(int, numbered), default=0), counted)
+                rows = max(rows, int(last.group(1)) if last else 0, counted)
             tail = chunk[-64:]
-    cols = max((_col_index(x.decode()) + 1 for x in letters), default=0)
+    if not need_extent:
+        return (0, 0), formulas
+    cols = 16_384 if far else _CHEAP_COLUMNS
+    if rows * cols > MAX_CELLS:
+        cols = _exact_width(zf, part)
     return (rows, cols), formulas
+
+
+def _exact_width(zf: zipfile.ZipFile, part: str) -> int:
+    letters: set[bytes] = set()
+    tail = b""
+    with zf.open(part) as fh:
+        while block := fh.read(1 << 22):
+            chunk = tail + block
+            letters.update(_COLUMN_LETTERS.findall(chunk))
+            tail = chunk[-64:]
+    return max((_col_index(x.decode()) + 1 for x in letters), default=0)
 
 
 def _formulas_without_values(zf: zipfile.ZipFile, part: str, limit: int = 1_000) -> list[str]:
