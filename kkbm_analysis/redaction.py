@@ -243,7 +243,12 @@ class Echo:
 
 
 def scrub_log(text: str) -> str:
-    """A traceback or message fit for a log file: quoted text elided, identifier-like numbers removed."""
-    text = re.sub(r"'[^'\n]{0,200}'", "'…'", text)
-    text = re.sub(r'"[^"\n]{0,200}"', '"…"', text)
-    return redact_text(text)
+    """A traceback or message fit for a log file: quoted text elided (the source file names of the
+    traceback kept), identifier-like numbers removed."""
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if not line.lstrip().startswith('File "'):
+            line = re.sub(r"'[^'\n]{0,200}'", "'…'", line)
+            line = re.sub(r'"[^"\n]{0,200}"', '"…"', line)
+        lines.append(redact_text(line))
+    return "".join(lines)
