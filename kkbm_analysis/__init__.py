@@ -16,7 +16,8 @@ except PackageNotFoundError:  # pragma: no cover
     __version__ = "0+unknown"
 
 from .data import ProgramData  # noqa: E402
-from .ingest import IngestResult, ingest, load_processed  # noqa: E402
+from .ingest import IngestResult, ingest  # noqa: E402
+from .store import load_processed  # noqa: E402
 from .schema import TABLES, codebook, load_mentoring_points  # noqa: E402
 
 __all__ = ["__version__", "ProgramData", "IngestResult", "ingest", "load_processed", "TABLES", "codebook",

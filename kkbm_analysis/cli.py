@@ -1,13 +1,23 @@
 """The ``kkbm`` command.
 
-Exit codes: 0 ok; 1 data problems found (rows quarantined, files unreadable, or the demo
-not matching its expectations); 2 usage error (bad option, missing folder, bad mapping
-file, no pseudonym key). User errors print a plain message, never a traceback.
+Exit codes
+----------
+0   ok.
+1   data problems: rows quarantined, a file or sheet unreadable or not understood, nothing
+    read, processed data incomplete or damaged, or the demo not matching its expectations.
+2   usage error: a bad option, a missing folder, a refused output folder, a bad mapping
+    file, no pseudonym key, not a processed folder.
+3   internal error (a bug): one line says where the traceback was logged; the log holds no
+    identifiers (quoted text and identifier-like numbers are removed).
+
+User errors print a plain message, never a traceback. Paths are printed unwrapped.
 """
 from __future__ import annotations
 
 import os
 import sys
+import time
+import traceback
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Iterable, Optional
@@ -21,8 +31,9 @@ from . import config
 app = typer.Typer(help="kkbm-analysis: evaluate community-based migrant-worker empowerment programmes "
                        "(KKBM and kin).", no_args_is_help=True, add_completion=False,
                   pretty_exceptions_enable=False)
-err = Console(stderr=True)
-console = Console()
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+console = Console(soft_wrap=True, highlight=False)
+
 
 
 def _add_voices() -> None:
@@ -32,11 +43,20 @@ def _add_voices() -> None:
 
 _add_voices()
 
-EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class UsageError(Exception):
     """A mistake in how the command was called or configured."""
+
+
+class DataError(Exception):
+    """The data cannot be used as it is (exit 1 with a plain message)."""
+
+
+def say(text: str, *, error: bool = False) -> None:
+    """Print text as it is (no markup, no wrapping): data messages may hold brackets and long paths."""
+    (err if error else console).print(text, markup=False)
 
 
 def _progress(enabled: bool):
@@ -66,8 +86,10 @@ def synth(
 ) -> None:
     """Generate SYNTHETIC raw files (Excel, CSV, Kobo exports) with known effects."""
     from .synth import generate_demo
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} is a file; give a folder for the synthetic files")
     result = generate_demo(out_dir, seed=seed, scale=_scale(scale), start_year=start_year, end_year=end_year)
-    console.print(f"wrote {len(result.files)} SYNTHETIC raw files and ground_truth.json to {out_dir}")
+    say(f"wrote {len(result.files)} SYNTHETIC raw files and ground_truth.json to {out_dir}")
 
 
 def _scale(value: str) -> str | float:
@@ -83,20 +105,53 @@ def _scale(value: str) -> str | float:
 def ingest(
     raw_dir: Annotated[Path, typer.Argument(help="Folder of raw files (never modified).")],
     out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: data/processed/"
-                                                "<raw folder name>).")] = None,
-    mapping: Annotated[Optional[Path], typer.Option(help="Column/sheet mapping YAML (default: "
-                                                    "RAW_DIR/kkbm-mapping.yaml if present).")] = None,
+                                                "<raw folder name>). Must be new, empty, or an earlier output.")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="Mapping YAML (default: RAW_DIR/kkbm-mapping.yaml if "
+                                                    "present; `kkbm inspect` writes a draft).")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="Reference date for the future-date rule, "
                                                  "YYYY-MM-DD (default today).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Validate and pseudonymise raw files into Parquet, quarantining bad rows with reasons."""
     from .ingest import ingest as run_ingest
-    target = out or config.paths().processed / raw_dir.resolve().name
+    from .store import default_output
+    if not raw_dir.is_dir():
+        raise UsageError(f"raw data folder not found: {raw_dir}" if not raw_dir.exists()
+                         else f"{raw_dir} is a file; give the folder that holds the raw files")
+    target = out or default_output(raw_dir, config.paths().processed)
     result = run_ingest(raw_dir, target, mapping=mapping, as_of=_as_of(as_of), progress=_progress(progress))
-    console.print(result.summary())
-    console.print(f"processed data, quarantine and data_quality.md in {target}")
+    say(result.summary())
+    if result.rows_read:
+        say(f"processed data, quarantine, ingest notes and data_quality.md in {target}")
     if not result.ok:
+        raise typer.Exit(EXIT_DATA)
+
+
+@app.command()
+def inspect(
+    raw_dir: Annotated[Path, typer.Argument(help="Folder of raw files to look at (never modified).")],
+    mapping_out: Annotated[Optional[Path], typer.Option("--mapping-out", help="Write a draft mapping here "
+                                                        "(e.g. RAW_DIR/kkbm-mapping.yaml).")] = None,
+    mapping: Annotated[Optional[Path], typer.Option(help="Start from this mapping (default: RAW_DIR/"
+                                                    "kkbm-mapping.yaml if present).")] = None,
+    force: Annotated[bool, typer.Option(help="Replace --mapping-out if it exists.")] = False,
+) -> None:
+    """Show, for every file and sheet, the header row, the table and field guesses, and what is redacted."""
+    from .inspect import inspect_folder
+    if not raw_dir.is_dir():
+        raise UsageError(f"raw data folder not found: {raw_dir}")
+    if mapping_out is not None and mapping_out.exists() and (mapping_out.is_dir() or not force):
+        raise UsageError(f"refusing --mapping-out {mapping_out}: it exists"
+                         + ("" if mapping_out.is_dir() else "; add --force to replace it"))
+    report = inspect_folder(raw_dir, mapping=mapping)
+    say(report.text())
+    if mapping_out is not None:
+        from .io import write_text
+        write_text(report.draft_mapping(), mapping_out)
+        say(f"draft mapping written to {mapping_out}; check the lines marked CHECK, then run "
+            f"`kkbm ingest {raw_dir}" + ("" if mapping_out.resolve() == (raw_dir / "kkbm-mapping.yaml").resolve()
+                                        else f" --mapping {mapping_out}") + "`")
+    if not report.ok:
         raise typer.Exit(EXIT_DATA)
 
 
@@ -107,9 +162,10 @@ def analyse(
     """Write the suppressed indicator table and the barrier profiles beside processed data."""
     from .data import ProgramData
     from .outputs import write_analysis_tables
-    outputs = write_analysis_tables(ProgramData.load(processed_dir), processed_dir)
-    console.print(outputs.indicators.summary())
-    console.print("wrote " + ", ".join(p.name for p in outputs.files) + f" to {processed_dir}")
+    from .store import REQUIRED_FOR_ANALYSIS
+    outputs = write_analysis_tables(ProgramData.load(processed_dir, require=REQUIRED_FOR_ANALYSIS), processed_dir)
+    say(outputs.indicators.summary())
+    say("wrote " + ", ".join(p.name for p in outputs.files) + f" to {processed_dir}")
 
 
 @app.command()
@@ -130,14 +186,17 @@ def reports(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Regenerate every province report and the national brief (HTML + PDF) and index.html."""
-    from .reports import ParameterError, build_reports
+    from .reports import ParameterError, build_reports, check_path
+    from .store import REQUIRED_FOR_ANALYSIS, check_processed
     try:
-        result = build_reports(processed_dir, out, provinces=province, periods=tuple(period), langs=tuple(lang),
+        folder = check_path(processed_dir, "processed_dir")
+        check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
+        result = build_reports(folder, out, provinces=province, periods=tuple(period), langs=tuple(lang),
                                jobs=jobs, force=force, pdf=pdf, pdf_engine=pdf_engine,
                                continue_on_error=continue_on_error, progress=progress)
     except ParameterError as exc:
         raise UsageError(str(exc)) from None
-    console.print(result.summary())
+    say(result.summary())
     if not result.ok:
         raise typer.Exit(EXIT_DATA)
 
@@ -158,14 +217,14 @@ def demo(
     from .demo import run_demo
     paths = config.paths()  # resolved once, handed down
     report = run_demo(paths, seed=seed, scale=_scale(scale), progress=_progress(progress))
-    console.print(report.text)
+    say(report.text)
     if not report.ok:
         raise typer.Exit(EXIT_DATA)
     if reports:
         from .reports import build_reports
         built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
                               root=paths.root)
-        console.print(built.summary())
+        say(built.summary())
         if not built.ok:
             raise typer.Exit(EXIT_DATA)
 
@@ -179,43 +238,104 @@ def codebook(
     from .schema import codebook as make
     book = make()
     if out:
+        if out.is_dir():
+            raise UsageError(f"--out {out} is a folder; give a file name such as codebook.csv")
         write_csv(book, out)
-        err.print(f"codebook written to {out}")
+        say(f"codebook written to {out}", error=True)
     else:
         _print_codebook(book)
 
 
 def _print_codebook(book) -> None:
     for table, grp in book.groupby("table", sort=False):
-        console.print(f"[bold]{table}[/bold]")
+        say(table)
         for rec in grp.itertuples():
-            console.print(f"  {rec.column:<24} {rec.type:<16} {'required' if rec.required else 'optional':<9} "
-                      f"{rec.meaning_en} / {rec.meaning_id}")
+            say(f"  {rec.column:<24} {rec.type:<16} {'required' if rec.required else 'optional':<9} "
+                f"{rec.meaning_en} / {rec.meaning_id}")
 
 
-def main() -> None:
-    """Console entry point with the exit-code contract."""
+# --------------------------------------------------------------------------- exit-code contract
+def log_dir() -> Path:
+    """Where internal-error logs go: ``$KKBM_LOG_DIR``, else the user's cache folder."""
+    env = os.environ.get("KKBM_LOG_DIR")
+    base = Path(env) if env else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kkbm" / "logs"
+    return base.expanduser()
+
+
+def log_internal_error(exc: BaseException) -> Path:
+    """Write the traceback, scrubbed of identifiers, to a new log file; return its path."""
+    from .redaction import scrub_log
+    folder = log_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"kkbm-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    from .results import package_version
+    path.write_text(f"kkbm-analysis {package_version()}, python {sys.version.split()[0]}\n"
+                    f"command: kkbm {' '.join(sys.argv[1:2])}\n\n{scrub_log(text)}", encoding="utf-8")
+    return path
+
+
+def _user_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
     from .mapping import MappingError
     from .privacy import MissingKeyError
     from .readers import RawFileError
+    from .store import OutputFolderError
+    usage = (UsageError, MappingError, MissingKeyError, OutputFolderError, FileNotFoundError, NotADirectoryError)
+    data = (DataError, RawFileError)
+    return usage, data
+
+
+def main() -> None:
+    """Console entry point with the exit-code contract (see the module docstring)."""
+    usage, data = _user_errors()
+    from .store import ProcessedDataError
     try:
         code = app(standalone_mode=False)  # returns the code of a typer.Exit
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except (UsageError, MappingError, MissingKeyError, FileNotFoundError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except usage as exc:
+        _error(exc)
         sys.exit(EXIT_USAGE)
-    except RawFileError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except ProcessedDataError as exc:
+        _error(exc)
+        sys.exit(exc.exit_code)
+    except data as exc:
+        _error(exc)
         sys.exit(EXIT_DATA)
+    except KeyboardInterrupt:
+        say("interrupted", error=True)
+        sys.exit(130)
+    except PermissionError as exc:
+        _error(f"permission denied: {exc.filename or exc}")
+        sys.exit(EXIT_USAGE)
+    except OSError as exc:
+        if getattr(exc, "filename", None):
+            _error(f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}")
+            sys.exit(EXIT_DATA)
+        _internal(exc)
     except Exception as exc:  # click's usage errors arrive here in standalone_mode=False
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):
             exc.show()
             sys.exit(EXIT_USAGE)
         if type(exc).__name__ == "Abort":
             sys.exit(130)
-        raise
+        _internal(exc)
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _error(exc: BaseException | str) -> None:
+    err.print("[red]error:[/red] ", end="")
+    say(str(exc), error=True)
+
+
+def _internal(exc: BaseException) -> None:
+    try:
+        where = f"the details were logged to {log_internal_error(exc)}"
+    except OSError as log_exc:
+        where = f"no log could be written ({log_exc.strerror or type(log_exc).__name__})"
+    say(f"internal error in kkbm-analysis ({type(exc).__name__}); {where}. Please report it with that file.",
+        error=True)
+    sys.exit(EXIT_INTERNAL)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,6 @@
 """Processed programme data as one object, with the joins every analysis needs.
 
-:class:`ProgramData` holds the processed tables of one ingest (see :mod:`.ingest`)
+:class:`ProgramData` holds the processed tables of one ingest (read by :mod:`.store`)
 and knows how to attach to any row the region of its community (province, regency,
 district, village, community) and a reporting period (year, quarter, month). Indicators,
 barrier factors and models all start from it::
@@ -12,7 +12,6 @@ barrier factors and models all start from it::
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +19,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from .regions import NATIONAL_CODE  # noqa: F401  (re-exported: analyses import it from here)
-from .schema import TABLE_ORDER, TABLES
+from .schema import TABLE_ORDER
+from .store import empty_table, load_processed, read_manifest
 
 #: Region levels from coarsest to finest, and the column holding each level's code.
 REGION_LEVELS: dict[str, str | None] = {
@@ -80,21 +80,27 @@ class ProgramData:
     manifest: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, processed_dir: str | Path) -> "ProgramData":
-        """Read a processed folder written by :func:`kkbm_analysis.ingest`."""
-        processed_dir = Path(processed_dir)
-        if not processed_dir.is_dir():
-            raise FileNotFoundError(f"processed data folder not found: {processed_dir}")
-        from .ingest import load_processed  # ingest is heavy; only loading needs it
-        tables = load_processed(processed_dir)
-        manifest_path = processed_dir / "manifest.json"
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-        return cls(tables, manifest)
+    def load(cls, processed_dir: str | Path, *, require: tuple[str, ...] = ()) -> "ProgramData":
+        """Read a processed folder written by :func:`kkbm_analysis.ingest`.
+
+        Parameters
+        ----------
+        processed_dir : path
+        require : tuple of str
+            Tables that must be present with rows, e.g. ``("communities", "members")``.
+
+        Raises
+        ------
+        kkbm_analysis.store.ProcessedDataError
+            Not a processed folder, a table missing or damaged (the message says which).
+        """
+        tables = load_processed(processed_dir, require=require)
+        return cls(tables, read_manifest(processed_dir) or {})
 
     def __post_init__(self) -> None:
         for name in TABLE_ORDER:
             if name not in self.tables:
-                self.tables[name] = _empty(name)
+                self.tables[name] = empty_table(name)
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         tables = self.__dict__.get("tables", {})
@@ -145,10 +151,3 @@ class ProgramData:
         """Add business attributes to rows keyed by ``business_id``."""
         cols = [c for c in columns if c not in df.columns]
         return df.merge(self.businesses[["business_id", *cols]], on="business_id", how="left")
-
-
-def _empty(table: str) -> pd.DataFrame:
-    schema = TABLES[table].schema
-    return pd.DataFrame({name: pd.Series(dtype=str(c.dtype) if not str(c.dtype).startswith("datetime")
-                                         else "datetime64[ms]")
-                         for name, c in schema.columns.items()})

@@ -70,10 +70,45 @@ def write_json(obj: Any, path: str | Path) -> None:
     write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", path)
 
 
-def write_csv(df: pd.DataFrame, path: str | Path) -> None:
-    """Write CSV (UTF-8 with BOM, so Excel opens it right) atomically."""
+#: First characters that make a spreadsheet read a cell as a formula (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula.
+
+    ``=HYPERLINK(...)``, ``+62...``, ``-1`` or ``@SUM(...)`` written to a CSV and opened in
+    Excel or LibreOffice would be evaluated; the quote makes them plain text (OWASP advice).
+    Numbers are not text and are left alone.
+    """
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells are passed through :func:`escape_formula`."""
+    out = df.copy()
+    for column in out.columns:
+        s = out[column]
+        if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
+            first = s.map(lambda v: v[:1] if isinstance(v, str) else "")
+            risky = first.isin(FORMULA_START).to_numpy(dtype=bool)
+            if risky.any():
+                s = s.astype(object)
+                s[risky] = s[risky].map(escape_formula)
+                out[column] = s
+    out.columns = [escape_formula(str(c)) for c in out.columns]
+    return out
+
+
+def write_csv(df: pd.DataFrame, path: str | Path, *, escape: bool = True) -> None:
+    """Write CSV (UTF-8 with BOM, so Excel opens it right) atomically.
+
+    Text cells starting with ``= + - @`` (and headers) are escaped with a leading ``'``
+    (see :func:`escape_formula`) unless ``escape=False``.
+    """
+    frame = escape_formulas(df) if escape else df
     with atomic_path(path) as tmp:
-        df.to_csv(tmp, index=False, encoding="utf-8-sig")
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 def sha256(path: str | Path, chunk: int = 1 << 20) -> str:

@@ -6,9 +6,11 @@ the same pseudonym (joins across tables and across data deliveries keep working)
 without the key a pseudonym cannot be reversed or recomputed from a guessed NIK.
 
 The key is read from ``KKBM_PSEUDONYM_KEY`` or from a file outside the repository
-(``KKBM_PSEUDONYM_KEY_FILE``, default ``~/.config/kkbm/pseudonym.key``). The synthetic
-demo uses the fixed, public :data:`DEMO_KEY` and says so in its manifest: never use it
-for real data. Only a key *id* (a hash of the key) is ever written anywhere.
+(``KKBM_PSEUDONYM_KEY_FILE``, default ``~/.config/kkbm/pseudonym.key``). The fixed, public
+:data:`DEMO_KEY` is used only for the suite's own synthetic demo, recognised by the
+checksums of its files (never by a file name), and never when a key is configured
+(:meth:`PseudonymKey.for_data`); the manifest says which was used. Only a key *id* (a hash
+of the key) is ever written anywhere.
 """
 from __future__ import annotations
 
@@ -47,6 +49,42 @@ class PseudonymKey:
         return cls(DEMO_KEY, is_demo=True)
 
     @classmethod
+    def configured(cls) -> "PseudonymKey | None":
+        """The key set in ``KKBM_PSEUDONYM_KEY`` or the key file, or None when there is none.
+
+        Raises
+        ------
+        MissingKeyError
+            The key file exists but cannot be read or is empty.
+        """
+        value = os.environ.get("KKBM_PSEUDONYM_KEY")
+        if value:
+            return cls(value.encode())
+        path = Path(os.environ.get("KKBM_PSEUDONYM_KEY_FILE", DEFAULT_KEY_FILE)).expanduser()
+        if not path.is_file():
+            return None
+        try:
+            secret = path.read_bytes().strip()
+        except OSError as exc:
+            raise MissingKeyError(f"the pseudonym key file {path} cannot be read ({exc.strerror})") from None
+        if not secret:
+            raise MissingKeyError(f"the pseudonym key file {path} is empty; put a long random secret in it")
+        return cls(secret)
+
+    @classmethod
+    def for_data(cls, embedded_demo: bool) -> "PseudonymKey":
+        """The key to use: the configured key whenever there is one; the public demo key only
+        for the suite's own embedded demo (proven by content, see
+        :func:`kkbm_analysis.inventory.is_embedded_demo`); otherwise an error.
+        """
+        key = cls.configured()
+        if key is not None:
+            return key
+        if embedded_demo:
+            return cls.demo()
+        return cls.from_environment()
+
+    @classmethod
     def from_environment(cls) -> "PseudonymKey":
         """Read the key from ``KKBM_PSEUDONYM_KEY`` or the key file.
 
@@ -55,12 +93,10 @@ class PseudonymKey:
         MissingKeyError
             With instructions, when neither is set.
         """
-        value = os.environ.get("KKBM_PSEUDONYM_KEY")
-        if value:
-            return cls(value.encode())
+        key = cls.configured()
+        if key is not None:
+            return key
         path = Path(os.environ.get("KKBM_PSEUDONYM_KEY_FILE", DEFAULT_KEY_FILE)).expanduser()
-        if path.is_file():
-            return cls(path.read_bytes().strip())
         raise MissingKeyError(
             "No pseudonym key. Set KKBM_PSEUDONYM_KEY, or put a long random secret in "
             f"{path} (outside the repository), e.g.\n  mkdir -p {path.parent} && "
@@ -112,7 +148,9 @@ def nik_problems(raw: pd.Series) -> pd.Series:
     canon = raw.astype("string").str.replace(r"[\s.\-]", "", regex=True)
     present = canon.notna() & (canon != "")
     found = {value: _nik_problem(value) for value in canon[present].unique()}
-    return canon.map(found).fillna("").astype("string")
+    if not found:  # nothing written: an empty map would come back as floats
+        return pd.Series("", index=raw.index, dtype="string")
+    return canon.map(found).astype("string").fillna("")
 
 
 def _nik_problem(nik: str) -> str:

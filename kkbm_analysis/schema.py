@@ -131,13 +131,16 @@ VOCABULARIES: dict[str, dict[str, Category]] = {
     ),
     "session_kind": {},  # filled from the mentoring-points resource below
     "sector": _vocab(
-        ("agriculture", "Pertanian", "Agriculture", ["pertanian", "tani", "perkebunan"]),
-        ("livestock", "Peternakan", "Livestock", ["peternakan", "ternak"]),
-        ("fishery", "Perikanan", "Fishery", ["perikanan", "budidaya ikan", "ikan"]),
+        ("agriculture", "Pertanian", "Agriculture", ["pertanian", "tani", "perkebunan", "bertani", "sawah", "kebun"]),
+        ("livestock", "Peternakan", "Livestock", ["peternakan", "ternak", "beternak", "ternak kambing", "ternak sapi",
+                                                  "ternak ayam", "ternak bebek", "ternak itik"]),
+        ("fishery", "Perikanan", "Fishery", ["perikanan", "budidaya ikan", "ikan", "budidaya lele", "tambak"]),
         ("food", "Makanan olahan/kuliner", "Food processing", ["kuliner", "makanan", "makanan olahan", "olahan pangan"]),
-        ("trade", "Perdagangan/warung", "Trade and retail", ["perdagangan", "dagang", "warung", "toko", "kelontong"]),
-        ("handicraft", "Kerajinan", "Handicraft", ["kerajinan", "konveksi", "jahit"]),
-        ("services", "Jasa", "Services", ["jasa", "bengkel", "salon", "transportasi"]),
+        ("trade", "Perdagangan/warung", "Trade and retail", ["perdagangan", "dagang", "warung", "toko", "kelontong",
+                                                             "berdagang", "jualan", "berjualan", "warung sembako",
+                                                             "toko sembako", "toko kelontong", "retail"]),
+        ("handicraft", "Kerajinan", "Handicraft", ["kerajinan", "konveksi", "jahit", "menjahit", "kerajinan tangan"]),
+        ("services", "Jasa", "Services", ["jasa", "bengkel", "salon", "transportasi", "laundry", "ojek", "rental"]),
         ("other", "Lainnya", "Other", ["lainnya", "lain lain"]),
     ),
     "business_status": _vocab(
@@ -222,18 +225,23 @@ class _Base(pa.DataFrameModel):
         coerce = True
 
 
-def _region_fields(village_required: bool = False) -> dict[str, Any]:
-    """Region code fields; their raw inputs are names or codes at each level."""
+def _region_fields(village_required: bool = False, optional: bool = False) -> dict[str, Any]:
+    """Region code fields; their raw inputs are names or codes at each level.
+
+    ``optional`` makes the province optional too (members' location).
+    """
     return {
         "province_code": col("Kemendagri province code", "Kode provinsi (Kemendagri)",
-                             "provinsi", "kode provinsi", "prov", "nama provinsi", kind="region", level=1),
+                             "provinsi", "kode provinsi", "prov", "nama provinsi", "province", kind="region",
+                             level=1, nullable=optional),
         "regency_code": col("Kemendagri regency/city code", "Kode kabupaten/kota",
                             "kabupaten kota", "kabupaten", "kab kota", "kota kabupaten", "kode kabupaten",
-                            "nama kabupaten", "kabupaten kota asal", kind="region", level=2, nullable=True),
+                            "nama kabupaten", "kabupaten kota asal", "regency", "regency city", "kab",
+                            kind="region", level=2, nullable=True),
         "district_code": col("Kemendagri district code", "Kode kecamatan", "kecamatan", "kode kecamatan",
-                             "kec", "nama kecamatan", kind="region", level=3, nullable=True),
+                             "kec", "nama kecamatan", "district", "sub district", "subdistrict", kind="region", level=3, nullable=True),
         "village_code": col("Kemendagri village code", "Kode desa/kelurahan", "desa kelurahan", "desa",
-                            "kelurahan", "kode desa", "nama desa", "desa kel", kind="region", level=4,
+                            "kelurahan", "kode desa", "nama desa", "desa kel", "village", "ds", kind="region", level=4,
                             nullable=not village_required),
     }
 
@@ -271,10 +279,12 @@ class Member(_Base):
     community_id: Series[Str] = col("Community id", "Kode komunitas", "kode kkbm", "id kkbm", "kode komunitas",
                                     kind="code")
     status: Series[Str] = col("Migration status", "Status migrasi", "status", "status anggota", "status pmi",
-                              "kategori anggota", vocab="member_status")
-    sex: Series[Str] = col("Sex", "Jenis kelamin", "jenis kelamin", "jk", "l p", "sex", vocab="sex")
+                              "kategori anggota", "member status", vocab="member_status")
+    sex: Series[Str] = col("Sex", "Jenis kelamin", "jenis kelamin", "jk", "l p", "sex", "gender", "jenis kel",
+                           "kelamin", vocab="sex")
     birth_year: Series[Int] = col("Year of birth (the full date is not kept)", "Tahun lahir",
-                                  "tahun lahir", "thn lahir", "tanggal lahir", "tgl lahir", kind="birth_year",
+                                  "tahun lahir", "thn lahir", "tanggal lahir", "tgl lahir", "year of birth",
+                                  "birth year", "date of birth", "birth date", "dob", kind="birth_year",
                                   ge=1920, le=2015, nullable=True)
     destination_country: Series[Str] = col("Country of (last) placement", "Negara penempatan",
                                            "negara tujuan", "negara penempatan", "negara", nullable=True)
@@ -283,7 +293,13 @@ class Member(_Base):
     returned_on: Series[Date] = col("Date of return", "Tanggal kepulangan", "tanggal kembali", "tgl kembali",
                                     "tanggal pulang", "tgl pulang", "tanggal kepulangan", nullable=True)
     joined_on: Series[Date] = col("Date joined the community", "Tanggal bergabung", "tanggal bergabung",
-                                  "tgl bergabung", "tanggal masuk", "tgl masuk", "tanggal menjadi anggota")
+                                  "tgl bergabung", "tanggal masuk", "tgl masuk", "tanggal menjadi anggota",
+                                  "date joined", "join date", "joined on")
+    # where the member lives (optional): harmonised to Kemendagri codes like the communities
+    province_code: Series[Str] = _region_fields(optional=True)["province_code"]
+    regency_code: Series[Str] = _region_fields()["regency_code"]
+    district_code: Series[Str] = _region_fields()["district_code"]
+    village_code: Series[Str] = _region_fields()["village_code"]
 
     @pa.dataframe_check(error="returned_on is before departed_on")
     def return_after_departure(cls, df: pd.DataFrame) -> Series[bool]:
@@ -694,30 +710,93 @@ TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 
 # --------------------------------------------------------------------------- direct identifiers
-#: Raw headers that hold direct identifiers. They are read only to build pseudonyms
-#: (NIK) and otherwise dropped at ingest; they never reach processed data.
+#: Raw headers that hold direct identifiers (examples per kind; :func:`identifier_kind`
+#: also recognises them with suffixes, notes in brackets, numbered duplicates and in
+#: English). They are read only to build pseudonyms (NIK) and otherwise dropped at ingest;
+#: they never reach processed data or any message.
 IDENTIFIER_HEADERS: dict[str, tuple[str, ...]] = {
     "nik": ("nik", "no ktp", "nomor ktp", "nomor induk kependudukan", "nik anggota", "nik peserta",
-            "nik pemilik", "nik debitur", "nik pemohon", "nik petugas", "nik pmi"),
+            "nik pemilik", "nik debitur", "nik pemohon", "nik petugas", "nik pmi", "national id", "id number"),
     "name": ("nama", "nama lengkap", "nama anggota", "nama peserta", "nama pemilik", "nama pmi",
-             "nama petugas", "nama debitur", "nama pemohon", "nama ibu kandung"),
-    "phone": ("no hp", "nomor hp", "no telp", "nomor telepon", "telepon", "hp", "no wa", "whatsapp"),
+             "nama petugas", "nama debitur", "nama pemohon", "nama ibu kandung", "name", "full name"),
+    "phone": ("no hp", "nomor hp", "no telp", "nomor telepon", "telepon", "hp", "no wa", "whatsapp",
+              "phone", "mobile"),
     "passport": ("no paspor", "nomor paspor", "paspor", "passport"),
-    "address": ("alamat", "alamat lengkap", "alamat rumah", "rt rw", "dusun"),
+    "address": ("alamat", "alamat lengkap", "alamat rumah", "rt rw", "dusun", "address"),
     "family_card": ("no kk", "nomor kk", "kartu keluarga"),
+    "email": ("email", "e mail", "surel"),
+    "birth_place": ("tempat lahir", "place of birth", "ttl", "tempat tanggal lahir"),
+    "other_id": ("npwp", "no bpjs", "no sim", "no rekening", "nomor rekening", "account number"),
 }
 
+#: Words of a header that make it an identifier, whatever else it says ("NIK (16 digit)",
+#: "No. HP/WA", "Nomor Paspor PMI", "E-mail address"), by kind.
+_IDENTIFIER_WORDS: dict[str, frozenset[str]] = {
+    "nik": frozenset({"nik", "ktp", "ektp", "nkk"}),
+    "phone": frozenset({"hp", "wa", "whatsapp", "telp", "tlp", "telpon", "telepon", "telephone", "phone",
+                        "handphone", "ponsel", "mobile", "kontak", "contact", "cellphone"}),
+    "passport": frozenset({"paspor", "passport", "pasport"}),
+    "email": frozenset({"email", "surel"}),
+    "address": frozenset({"alamat", "address", "domisili", "dusun", "rt", "rw", "jalan", "jl"}),
+    "other_id": frozenset({"npwp", "bpjs", "rekening", "rek", "sim", "iban"}),
+    "photo": frozenset({"foto", "photo", "selfie"}),
+    "signature": frozenset({"ttd", "tandatangan", "signature", "paraf"}),
+}
+#: Phrases (consecutive words) with the same role.
+_IDENTIFIER_PHRASES: tuple[tuple[str, str], ...] = (
+    ("nomor induk kependudukan", "nik"), ("national id", "nik"), ("id number", "nik"), ("identity number", "nik"),
+    ("id card", "nik"), ("no kk", "family_card"), ("nomor kk", "family_card"), ("kartu keluarga", "family_card"),
+    ("family card", "family_card"), ("e mail", "email"), ("tempat lahir", "birth_place"),
+    ("place of birth", "birth_place"), ("birth place", "birth_place"), ("tanda tangan", "signature"),
+    ("ibu kandung", "name"), ("account number", "other_id"), ("tempat tanggal lahir", "birth_place"),
+)
+#: "Nama ..." / "... name" headers that name an organisation or a place, not a person.
+_NOT_PERSON = frozenset({"kkbm", "komunitas", "kelompok", "koperasi", "usaha", "desa", "kelurahan", "kecamatan",
+                         "kabupaten", "kota", "provinsi", "bank", "program", "kegiatan", "mitra", "lembaga",
+                         "instansi", "perusahaan", "negara", "unit", "dusun", "community", "group", "business",
+                         "village", "district", "regency", "province", "country", "organisation",
+                         "organization", "company", "partner", "event", "file", "sheet", "upt", "lp3tki",
+                         "bp3tki", "kub", "produk", "product", "penyelenggara", "sekolah", "agen", "pt", "p3mi"})
+_PERSON_WORDS = frozenset({"nama", "name", "surname", "fullname"})
 
-def identifier_kind(header: str) -> str | None:
-    """Which direct identifier a raw header holds, if any (``'nik'``, ``'name'``, ...)."""
-    key = header_key(header)
-    for kind, names in IDENTIFIER_HEADERS.items():
-        if key in names:
+
+def _identifier_words(key: str) -> str | None:
+    words = key.split()
+    joined = f" {key} "
+    for phrase, kind in _IDENTIFIER_PHRASES:
+        if f" {phrase} " in joined:
             return kind
-    if key.startswith("nama ") and not key.startswith(("nama kkbm", "nama komunitas", "nama kelompok",
-                                                       "nama koperasi", "nama usaha", "nama desa",
-                                                       "nama kecamatan", "nama kabupaten", "nama provinsi")):
-        return "name"
+    if key in ("ttl",):
+        return "birth_place"
+    if words and words[0] in _PERSON_WORDS or (len(words) > 1 and words[-1] in _PERSON_WORDS):
+        if not set(words) & _NOT_PERSON:
+            return "name"
+    for kind, vocabulary in _IDENTIFIER_WORDS.items():
+        if set(words) & vocabulary:
+            return kind
+    return None
+
+
+@cache
+def identifier_kind(header: str) -> str | None:
+    """Which direct identifier a raw header holds, if any (``'nik'``, ``'name'``, ``'phone'`` ...).
+
+    Recognised with notes in brackets (``NIK (16 digit)``), punctuation (``No. HP/WA``),
+    numbered duplicates (``No KTP.2``, ``Nama 2``), Indonesian or English words and extra
+    words around them (``Nomor Paspor PMI``, ``Mother's maiden name``). Organisation and
+    place names (``Nama KKBM``, ``Nama Desa``) are not identifiers.
+    """
+    text = re.sub(r"\([^)]*\)|\[[^]]*\]", " ", str(header))
+    text = re.sub(r"[._ -]+\d{1,2}$", "", text.strip())  # numbered duplicates: "No KTP.2", "Nama 2"
+    for key in dict.fromkeys((header_key(text), header_key(header))):
+        if not key:
+            continue
+        for kind, names in IDENTIFIER_HEADERS.items():
+            if key in names:
+                return kind
+        kind = _identifier_words(key)
+        if kind:
+            return kind
     return None
 
 

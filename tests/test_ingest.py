@@ -15,7 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from kkbm_analysis.ingest import ingest, load_processed
+from kkbm_analysis.ingest import ingest
+from kkbm_analysis.store import load_processed
 from kkbm_analysis.io import sha256
 from kkbm_analysis.privacy import PseudonymKey
 
@@ -93,7 +94,7 @@ def _rules_by_row(result, file: str) -> dict[int, set[str]]:
 
 def test_every_row_accounted_for(result):
     acc = result.accounting
-    assert (acc.rows_read == acc.rows_accepted + acc.rows_quarantined).all()
+    assert (acc.rows_read == acc.rows_accepted + acc.rows_quarantined + acc.rows_skipped).all()
     by_file = acc.set_index("file")
     assert by_file.loc["anggota.xlsx", "rows_read"] == len(MEMBER_ROWS)
     assert by_file.loc["kur.csv", "rows_read"] == len(KUR_EXPECTED)
@@ -125,7 +126,8 @@ def test_kur_and_communities_quarantined_with_the_right_rule(result):
 def test_quarantine_names_file_sheet_row_column_and_message(result):
     q = result.quarantine
     bad_date = q[(q.file == "anggota.xlsx") & (q.row == 5)].iloc[0]
-    assert (bad_date.sheet, bad_date.column, bad_date.rule) == ("Anggota", "joined_on", "invalid_date")
+    assert (bad_date.sheet, bad_date.field, bad_date.rule) == ("Anggota", "joined_on", "invalid_date")
+    assert (bad_date.column, bad_date.cell) == ("Tanggal Bergabung", "H5")
     assert "31/02/2017" in bad_date.message
     ambiguous = q[(q.file == "komunitas.csv") & (q.row == 3)].iloc[0]
     assert "35.05" in ambiguous.message and "35.72" in ambiguous.message
@@ -135,7 +137,7 @@ def test_quarantine_names_file_sheet_row_column_and_message(result):
 def test_quarantine_keeps_values_but_redacts_identifiers(result):
     q = result.quarantine
     rec = q[(q.file == "anggota.xlsx") & (q.row == 5)].iloc[0]
-    assert "31/02/2017" in rec["values"] and "calon" in rec["values"]
+    assert "31/02/2017" in rec["values"] and "calon" not in rec["values"]  # only the cells the problem is about
     assert "3604130101800002" not in rec["values"] and "Budi" not in rec["values"]
 
 
@@ -224,7 +226,7 @@ def test_missing_required_column_quarantines_the_sheet(tmp_path: Path):
                                      f"{NIK_SITI},K1,purna,P\n", encoding="utf-8")
     res = ingest(raw, None, key=KEY, as_of=AS_OF)
     assert set(res.quarantine["rule"]) == {"missing_column"}
-    assert "joined_on" in set(res.quarantine["column"])
+    assert "joined_on" in set(res.quarantine["field"])
 
 
 # --------------------------------------------------------------------------- command line
@@ -256,3 +258,22 @@ def test_cli_help_on_every_subcommand():
     for command in ("synth", "ingest", "demo", "codebook"):
         proc = _kkbm(command, "--help")
         assert proc.returncode == 0 and "Usage" in proc.stdout
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can read every file")
+def test_unreadable_file_and_folder_get_a_fate(tmp_path: Path):
+    raw = tmp_path / "raw"
+    (raw / "tertutup").mkdir(parents=True)
+    (raw / "komunitas.csv").write_text(COMMUNITIES, encoding="utf-8")
+    locked = raw / "anggota.csv"
+    locked.write_text("NIK,Kode KKBM\n3604135203850001,K1\n", encoding="utf-8")
+    locked.chmod(0)
+    (raw / "tertutup").chmod(0)
+    try:
+        res = ingest(raw, None, key=KEY, as_of=AS_OF)
+    finally:
+        locked.chmod(0o644)
+        (raw / "tertutup").chmod(0o755)
+    fates = {i["file"]: i["fate"] for i in res.manifest["inputs"]}
+    assert fates["anggota.csv"] == "unreadable" and fates["tertutup/"] == "unreadable"
+    assert not res.ok and any("anggota.csv" in e for e in res.errors)

@@ -457,3 +457,115 @@ def test_files_are_not_modified(tmp_path):
     read_raw(xlsx_path)
     read_raw(xlsx_path, sheets=["Kegiatan"])
     assert {p: (sha256(p), p.stat().st_mtime_ns) for p in before} == before
+
+
+# --------------------------------------------------------------------------- #
+# Files as they come from the field (issue 7)
+# --------------------------------------------------------------------------- #
+from field_corpus import write_gz, write_xlsb  # noqa: E402  (test helpers, same folder)
+from kkbm_analysis.readers import data_suffix, read_file  # noqa: E402
+
+
+def test_gzipped_csv_and_suffixes(tmp_path):
+    path = write_gz(tmp_path / "anggota.csv.gz", ROWS, sep=";")
+    sheet = only(path)
+    assert list(sheet.frame.columns) == ROWS[0] and sheet.frame.loc[2, "Nama"] == "Siti Aminah"
+    assert data_suffix("a.CSV.GZ") == ".csv.gz" and data_suffix("..csv") == ".csv" and data_suffix("x.gz") is None
+    (tmp_path / "rusak.csv.gz").write_bytes(b"\x1f\x8b broken")
+    with pytest.raises(RawFileError, match="gzip|compressed"):
+        read_raw(tmp_path / "rusak.csv.gz")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom(tmp_path, encoding):
+    sheet = only(write_text(tmp_path / "u.csv", join(ROWS, "\t"), encoding))
+    assert sheet.encoding == encoding and sheet.frame.loc[3, "Nama"] == "Budi"
+
+
+def test_header_written_with_another_delimiter(tmp_path):
+    text = "No;Nama;NIK;Desa\n" + "".join(",".join(r) + "\n" for r in ROWS[1:])
+    sheet = only(write_text(tmp_path / "campur.csv", text))
+    assert list(sheet.frame.columns) == ROWS[0] and sheet.delimiter == ","
+    assert any("another delimiter" in n for n in sheet.notes)
+
+
+def test_known_headers_are_found_deep_in_a_sheet(tmp_path):
+    from kkbm_analysis.matching import is_known_header
+    notes = [[f"catatan nomor {i} tentang pengisian formulir ini", "lihat lampiran"] for i in range(60)]
+    path = write_text(tmp_path / "dalam.csv", join(notes + [["NIK", "Kode KKBM", "Status"], ["1", "K1", "purna"]], ","))
+    sheet = read_file(path, known=is_known_header).sheets[0]
+    assert sheet.header_row == 61 and sheet.header_confirmed and list(sheet.frame.index) == [62]
+
+
+def test_two_row_header_and_column_numbers(tmp_path):
+    path = tmp_path / "gabung.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["No", "Nama", "Tanggal", None, "Status"])
+    ws.append([None, None, "Berangkat", "Pulang", None])
+    ws.append(["(1)", "(2)", "(3)", "(4)", "(5)"])
+    ws.append([1, "Siti", "01/01/2018", "01/01/2020", "purna"])
+    ws.merge_cells("C1:D1")
+    wb.save(path)
+    sheet = only(path)
+    assert list(sheet.frame.columns) == ["No", "Nama", "Tanggal Berangkat", "Tanggal Pulang", "Status"]
+    assert sheet.header_row == 2 and sheet.header_rows == 2
+    assert sheet.skipped_rows == {3: "column numbers under the header"} and list(sheet.frame.index) == [4]
+    assert sheet.cell(4, "Tanggal Pulang") == "D4"
+
+
+def test_wide_header_of_years_is_a_header(tmp_path):
+    path = write_text(tmp_path / "tahun.csv", "Provinsi,2019,2020,2021\nBanten,10,12,14\n")
+    assert list(only(path).frame.columns) == ["Provinsi", "2019", "2020", "2021"]
+
+
+def test_stray_cell_far_away_is_left_out_not_fatal(tmp_path):
+    path = tmp_path / "stray.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Nama", "Desa"])
+    ws.append(["Siti", "Sukamaju"])
+    ws["XFD1048576"] = "x"
+    wb.save(path)
+    sheet = only(path)
+    assert list(sheet.frame.columns) == ["Nama", "Desa"] and sheet.stray_cells == ["XFD1048576"]
+
+
+def test_formula_cells_without_saved_results_are_listed(tmp_path):
+    path = tmp_path / "rumus.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Tahun", "Jumlah"])
+    ws.append([2019, 5])
+    ws.append([2020, "=B2*2"])
+    wb.save(path)
+    sheet = only(path)
+    assert sheet.formula_cells == ["B3"] and sheet.frame.loc[3, "Jumlah"] is None
+
+
+def test_xlsb_is_read_and_a_huge_one_refused(tmp_path):
+    rows = [["Tahun", "Provinsi"], [2019, "Banten"], [2020, "Jawa Timur"]]
+    sheet = only(write_xlsb(tmp_path / "a.xlsb", {"Data": rows}))
+    assert sheet.frame.loc[3, "Provinsi"] == "Jawa Timur"
+    raw = read_file(write_xlsb(tmp_path / "b.xlsb", {"Data": rows}, dimension=(1_048_575, 16_383)))
+    assert not raw.sheets and raw.fates[0].fate == "unreadable" and "stray cell" in raw.fates[0].reason
+    raw = read_file(write_xlsb(tmp_path / "c.xlsb", {"Data": rows}, broken=True))
+    assert not raw.sheets and raw.fates[0].fate == "unreadable"
+
+
+def test_sheet_fates(tmp_path):
+    path = tmp_path / "fates.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Kosong"
+    notes = wb.create_sheet("Catatan")
+    notes["A1"] = "Catatan saja."
+    numbers = wb.create_sheet("Angka")
+    for i in range(8):
+        numbers.append([i, i + 1, i + 2, i + 3])
+    data = wb.create_sheet("Data")
+    data.append(["Nama", "Desa"])
+    data.append(["Siti", "Sukamaju"])
+    wb.save(path)
+    raw = read_file(path)
+    assert [s.sheet for s in raw.sheets] == ["Data"]
+    assert {f.sheet: f.fate for f in raw.fates} == {"Kosong": "empty", "Catatan": "no_table", "Angka": "not_understood"}

@@ -32,19 +32,19 @@ def program_data(*, seed: int = DEFAULT_SEED, scale: str | float = "demo", start
         ``manifest['ground_truth']``.
     """
     from ..data import ProgramData
-    from ..ingest import _finalise
+    from ..store import conform
     from ..privacy import PseudonymKey, pseudonymise
 
     key = PseudonymKey.demo()
     clean, world = _simulate(seed, scale, start_year, end_year)
     tables = {}
     for name, df in clean.items():
-        df = df[TABLES[name].columns].copy()
+        df = df[[c for c in TABLES[name].columns if c in df]].copy()
         for column, entity in _PSEUDONYM_COLUMNS.items():
             if column in df:
                 df[column] = pseudonymise(df[column], key, entity)
         df["_uid"] = np.arange(len(df))
-        tables[name] = _finalise(name, df)
+        tables[name] = conform(name, df)
     manifest = {"synthetic": True, "data_version": f"synthetic-seed{seed}-{scale}", "seed": seed,
                 "scale": scale, "pseudonym_key_id": key.key_id, "ground_truth": world.truth}
     return ProgramData(tables, manifest)

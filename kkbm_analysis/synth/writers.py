@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_SEED
+from ..io import sha256
 from ..schema import TABLES
 from .calibration import GENERATOR, NOTICE
 from .defects import _make_dirty, _per_province
@@ -362,7 +363,8 @@ def _write_meta(out: Path, w: _World, truth: dict, q: pd.DataFrame, f: pd.DataFr
     except metadata.PackageNotFoundError:
         version = "0+unknown"
     stamp = {"generator": GENERATOR, "package_version": version, "seed": w.seed, "scale": w.scale.label,
-             "start_year": w.start_year, "end_year": w.end_year, "dirty_share": share, "notice": NOTICE}
+             "start_year": w.start_year, "end_year": w.end_year, "dirty_share": share, "notice": NOTICE,
+             "sha256": {name: sha256(out / name) for name in truth["files"]}}  # proves the folder is the demo
     paths = [out / "ground_truth.json", out / "expected_quarantine.csv", out / "expected_findings.csv",
              out / "SYNTHETIC.json"]
     paths[0].write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -1,0 +1,307 @@
+"""What an ingest produced, as tables a person can read: quarantine, notes, accounting, manifest.
+
+Below the ingest and above the checks: :class:`IngestResult` and the functions that turn
+problems keyed by row id into the quarantine (each row pointing to its raw cell, never
+copying identifiers), sheet and row notes into ``ingest_notes.csv``, and the fate of every
+file and sheet into the accounting, where for each one
+``rows read = accepted + quarantined + skipped`` (blank, totals, footer, other).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .redaction import Echo
+from .schema import SCHEMA_VERSION
+from .shaping import Shaped
+
+PROBLEM_COLUMNS = ["table", "file", "sheet", "row", "cell", "column", "field", "rule", "message"]
+ACCOUNTING_COLUMNS = ["file", "sheet", "table", "fate", "rows_read", "rows_accepted", "rows_quarantined",
+                      "rows_skipped", "skipped_blank", "skipped_totals", "skipped_footer", "skipped_other", "reason"]
+COUNTS = ["rows_read", "rows_accepted", "rows_quarantined", "rows_skipped", "skipped_blank", "skipped_totals",
+          "skipped_footer", "skipped_other"]
+#: Fates of a file or sheet that mean data may be missing (the run exits 1).
+PROBLEM_FATES = ("unreadable", "not_understood", "refused")
+
+
+def package_version() -> str:
+    """Installed version of kkbm-analysis."""
+    try:
+        return version("kkbm-analysis")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled checkout
+        return "0+unknown"
+
+
+@dataclass
+class IngestResult:
+    """What an ingest produced.
+
+    Attributes
+    ----------
+    tables : dict of DataFrame
+        Accepted rows per table, typed as in :mod:`.schema`, sorted by key.
+    quarantine : DataFrame
+        One row per problem: table, file, sheet, row, cell, column (the raw header),
+        field, rule, message, and ``values``: the cells the row's problems are about, as
+        JSON, redacted (identifier columns never; birth dates as years).
+    notes : DataFrame
+        Noteworthy facts about kept rows and sheets (malformed NIK, legacy province, totals
+        that do not add up, columns not used, skipped rows, identifiers dropped...), written
+        as ``ingest_notes.csv``; same columns as the quarantine without ``values``.
+    accounting : DataFrame
+        Per file and sheet: fate, rows read, accepted, quarantined, skipped (by reason).
+    manifest : dict
+        Every input with its fate and SHA-256, counts, versions, key id, parameters.
+    errors : list of str
+        Files, folders or sheets that could not be used, in plain words.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    quarantine: pd.DataFrame
+    notes: pd.DataFrame
+    accounting: pd.DataFrame
+    manifest: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def findings(self) -> pd.DataFrame:
+        """The ingest notes (their earlier name)."""
+        return self.notes
+
+    @property
+    def rows_read(self) -> int:
+        return int(self.accounting["rows_read"].sum())
+
+    @property
+    def rows_quarantined(self) -> int:
+        return int(self.accounting["rows_quarantined"].sum())
+
+    @property
+    def ok(self) -> bool:
+        """True when rows were read, nothing was quarantined and every file and sheet was usable."""
+        return not self.errors and self.rows_quarantined == 0 and self.rows_read > 0
+
+    def summary(self) -> str:
+        """Plain-text account of the run."""
+        acc = self.accounting[self.accounting["table"] != ""]
+        by_table = acc.groupby("table", sort=True)[["rows_read", "rows_accepted", "rows_quarantined",
+                                                    "rows_skipped"]].sum()
+        kind = "SYNTHETIC demo data" if self.manifest.get("synthetic") else "data"
+        lines = [f"kkbm-analysis ingest ({kind}, data version {self.manifest.get('data_version')})",
+                 f"{'table':<22}{'read':>10}{'accepted':>10}{'quarantined':>13}{'skipped':>9}"]
+        for table, row in by_table.iterrows():
+            lines.append(f"{table:<22}{row.rows_read:>10,}{row.rows_accepted:>10,}{row.rows_quarantined:>13,}"
+                         f"{row.rows_skipped:>9,}")
+        files = pd.Series([i["fate"] for i in self.manifest.get("inputs", [])], dtype=object).value_counts()
+        if len(files):
+            lines.append("files: " + ", ".join(f"{n} {fate}" for fate, n in files.items()))
+        if len(self.quarantine):
+            lines.append("quarantined by rule: " + ", ".join(
+                f"{r} {n}" for r, n in self.quarantine["rule"].value_counts().sort_index().items()))
+        lines += [f"problem: {e}" for e in self.errors]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+# --------------------------------------------------------------------------- where rows are
+class Locator:
+    """Row id -> its sheet (a :class:`Shaped` part) and the row number a person sees."""
+
+    def __init__(self, parts: list[Shaped]) -> None:
+        self.parts = [p for p in parts if len(p.uids)]
+        self.starts = np.array([p.uids[0] for p in self.parts], dtype=np.int64)
+
+    def part(self, uid: int) -> Shaped:
+        return self.parts[int(np.searchsorted(self.starts, uid, side="right")) - 1]
+
+    def row(self, uid: int) -> int:
+        p = self.part(uid)
+        return int(p.rows[int(np.searchsorted(p.uids, uid))])
+
+    def describe(self, uid: int) -> str:
+        """``"row 5 of anggota.xlsx, sheet 'Anggota'"`` for messages."""
+        p = self.part(uid)
+        sheet = f", sheet '{p.sheet}'" if p.sheet else ""
+        return f"row {self.row(uid)} of {p.relpath}{sheet}"
+
+    def frame(self, uids: np.ndarray) -> pd.DataFrame:
+        """table, file, sheet, row and part index of each uid."""
+        idx = np.searchsorted(self.starts, uids, side="right") - 1
+        rows = np.array([self.parts[i].rows[np.searchsorted(self.parts[i].uids, u)] for i, u in zip(idx, uids)],
+                        dtype=np.int64)
+        return pd.DataFrame({"part": idx, "table": [self.parts[i].table or "" for i in idx],
+                             "file": [self.parts[i].relpath for i in idx],
+                             "sheet": [self.parts[i].sheet for i in idx], "row": rows})
+
+
+def _column_of(part: Shaped, fields: str, header: Any) -> str:
+    if isinstance(header, str) and header:
+        return header
+    return " / ".join(h for h in (part.header_of(f) for f in fields.split(",") if f) if h)
+
+
+# --------------------------------------------------------------------------- frames
+def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -> pd.DataFrame:
+    """The quarantine: each problem with its raw cell and the row's mapped values, redacted."""
+    if problems.empty:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
+    where = locator.frame(problems["uid"].to_numpy())
+    q = pd.concat([problems.reset_index(drop=True), where], axis=1)
+    columns, cells = [], []
+    for rec in q.itertuples(index=False):
+        part = locator.parts[rec.part]
+        echo = echoes.get(rec.part, Echo())
+        column = _column_of(part, rec.field, rec.header)
+        columns.append(echo.header(column, confirmed=part.raw.header_confirmed) if column else "")
+        first = column.split(" / ")[0] if column else ""
+        cells.append(part.raw.cell(rec.row, first) if first in part.raw.frame.columns else "")
+    q["column"], q["cell"] = columns, cells
+    q["values"] = q["uid"].map(_values_by_uid(q, locator, echoes))
+    q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")
+    return q[PROBLEM_COLUMNS + ["values"]].reset_index(drop=True).astype({"row": "Int64"})
+
+
+def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
+    """Per row id, the fields its problems are about (named, or mentioned by a table rule)."""
+    from .schema import TABLES
+    out: dict[int, set[str]] = {}
+    for rec in q.itertuples(index=False):
+        names = {f for f in str(rec.field).split(",") if f}
+        if not names and rec.table in TABLES:
+            names = {c for c in TABLES[rec.table].columns if c in str(rec.message)}
+        out.setdefault(rec.uid, set()).update(names)
+    return out
+
+
+def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -> dict[int, str]:
+    """uid -> the cells its problems are about, as JSON: redacted, identifiers never, birth dates as years.
+
+    Only those cells: the rest of the row stays in the raw file, where the pointer (file,
+    sheet, row, cell) leads.
+    """
+    involved = _involved_fields(q)
+    out: dict[int, str] = {}
+    firsts = q.drop_duplicates("uid")
+    for index, rows in firsts.groupby("part", sort=False):
+        part = locator.parts[int(index)]
+        echo = echoes.get(int(index), Echo())
+        if part.table is None:
+            out.update({int(u): "" for u in rows["uid"]})
+            continue
+        headers = [h for h, f in part.mapped.items() if h not in part.identifiers]
+        cells = part.raw.frame.reindex(index=rows["row"].to_numpy(), columns=headers)
+        shown = {h: echo.header(h, confirmed=part.raw.header_confirmed) for h in headers}
+        for uid, values in zip(rows["uid"], cells.itertuples(index=False, name=None)):
+            wanted = involved.get(int(uid), set())
+            record = {}
+            for header, value in zip(headers, values):
+                field_name = part.mapped[header]
+                if field_name in wanted:
+                    value = _year_only(value) if field_name == "birth_year" else value
+                    record[shown[header]] = _jsonable(echo.cell(value))
+            out[int(uid)] = json.dumps(record, ensure_ascii=False)
+    return out
+
+
+def _year_only(value: Any) -> Any:
+    """The year of a birth year or birth date cell (the rest of a date is never shown)."""
+    import datetime as dt
+    import re
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (dt.date, dt.datetime, pd.Timestamp)):
+        return int(value.year)
+    if isinstance(value, (int, float, np.integer, np.floating)) and 1000 <= float(value) <= 9999:
+        return int(value)
+    years = re.findall(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)", str(value))
+    if len(years) == 1:
+        return int(years[0])
+    from .parsing import parse_date
+    date = parse_date(pd.Series([value], dtype=object)).values.iloc[0]
+    return None if pd.isna(date) else int(date.year)
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return float(v)
+    return v if isinstance(v, (str, int, float, bool)) else str(v)
+
+
+def notes_frame(notes: list[dict], locator: Locator, echoes: dict[int, Echo]) -> pd.DataFrame:
+    """Ingest notes: row-level notes located by row id, sheet-level notes as given."""
+    rows = []
+    for n in notes:
+        uid = n.get("uid")
+        if uid is not None and not pd.isna(uid):
+            part = locator.part(int(uid))
+            i = locator.parts.index(part)
+            row = locator.row(int(uid))
+            column = _column_of(part, n.get("field") or "", n.get("header"))
+            column = echoes.get(i, Echo()).header(column, confirmed=part.raw.header_confirmed) if column else ""
+            first = column.split(" / ")[0]
+            rows.append({"table": part.table or "", "file": part.relpath, "sheet": part.sheet, "row": row,
+                         "cell": part.raw.cell(row, first) if first in part.raw.frame.columns else "",
+                         "column": column, "field": n.get("field") or "", "rule": n["rule"],
+                         "message": n["message"]})
+        else:
+            rows.append({c: n.get(c, "") for c in PROBLEM_COLUMNS})
+    if not rows:
+        return pd.DataFrame(columns=PROBLEM_COLUMNS).astype({"row": "Int64"})
+    f = pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
+    for c in PROBLEM_COLUMNS:
+        if c != "row":
+            f[c] = f[c].fillna("").astype(str)
+    f["row"] = pd.array([None if r in ("", None) or pd.isna(r) else int(r) for r in f["row"]], dtype="Int64")
+    return f.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable").reset_index(drop=True)
+
+
+def accounting_frame(parts: list[Shaped], bad: set[int], others: list[dict]) -> pd.DataFrame:
+    """Per sheet read: rows read = accepted + quarantined + skipped; plus every other file and sheet."""
+    bad_arr = np.fromiter(bad, dtype=np.int64, count=len(bad))
+    rows = []
+    for p in parts:
+        quarantined = int(np.isin(p.uids, bad_arr).sum()) if len(bad_arr) else 0
+        reasons = list(p.skipped.values())
+        totals = sum(r.startswith("a totals row") for r in reasons)
+        footer = sum(r.startswith("a footer") for r in reasons)
+        blank = p.raw.blank_rows
+        skipped = len(reasons) + blank
+        rows.append({"file": p.relpath, "sheet": p.sheet, "table": p.table or "(unrecognised)", "fate": "read",
+                     "rows_read": len(p.uids) + skipped, "rows_accepted": len(p.uids) - quarantined,
+                     "rows_quarantined": quarantined, "rows_skipped": skipped, "skipped_blank": blank,
+                     "skipped_totals": totals, "skipped_footer": footer,
+                     "skipped_other": len(reasons) - totals - footer, "reason": ""})
+    for o in others:
+        rows.append({**{c: 0 for c in COUNTS}, "table": "", "sheet": "", **o})
+    acc = pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
+    acc[COUNTS] = acc[COUNTS].astype("int64")
+    assert (acc.rows_read == acc.rows_accepted + acc.rows_quarantined + acc.rows_skipped).all()
+    return acc.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
+
+
+def manifest(*, inputs: list[dict], tables: dict[str, pd.DataFrame], accounting: pd.DataFrame, key_id: str,
+             key_note: str, synthetic: bool, as_of: Any, mapping_file: str | None, errors: list[str]) -> dict:
+    """The manifest: what went in (every file with its fate), what came out, and with which versions."""
+    read = [{"file": i["file"], "sha256": i["sha256"]} for i in inputs if i["fate"] == "read"]
+    data_version = hashlib.sha256(json.dumps(read, sort_keys=True).encode()).hexdigest()[:12]
+    return {
+        "tool": "kkbm-analysis", "kind": "processed data", "package_version": package_version(),
+        "schema_version": SCHEMA_VERSION, "data_version": data_version, "synthetic": synthetic,
+        "as_of": as_of.isoformat(), "pseudonym_key_id": key_id, "pseudonym_note": key_note,
+        "mapping_file": mapping_file, "inputs": inputs,
+        "tables": {t: {"rows": len(df), "columns": list(df.columns)} for t, df in sorted(tables.items())},
+        "rows": {k: int(v) for k, v in accounting[COUNTS].sum().items()},
+        "errors": errors,
+    }

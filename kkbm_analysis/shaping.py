@@ -1,0 +1,343 @@
+"""From a raw sheet to rows of one table: the mapping applied, odd rows set aside with a reason.
+
+:func:`shape_sheet` takes a :class:`~kkbm_analysis.readers.RawSheet`, the table it holds and
+the mapping, and gives a :class:`Shaped` sheet: one column per field (raw values still),
+every raw row either kept (with a row id) or skipped with a reason. Skipped on purpose:
+
+* rows the mapping names (``skip_rows``), a header repeated on a new page;
+* totals rows (``Jumlah``, ``Total``, ``TOTAL (reported)``, ``INDONESIA`` ...), after a
+  **sum check**: when the rows above do not add up to the stated total, a note says so;
+* footers under the table (``Sumber: ...``, a signature block).
+
+Then constants are filled in, values recoded, and a wide table (one column per year or
+month) reshaped into rows of period and value. Row accounting stays in raw rows: every
+kept raw row has one id, shared by the rows a reshape makes from it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import parsing
+from .layout import cell_text, is_empty
+from .mapping import FileRule, Mapping
+from .matching import header_keys, identifier_headers, match_columns
+from .readers import RawSheet
+from .schema import TABLES, identifier_kind
+
+_TOTAL_WORDS = ("jumlah", "total", "grand total", "sub total", "subtotal", "jml", "rekapitulasi", "rekap",
+                "seluruhnya", "keseluruhan", "total keseluruhan", "jumlah total", "jumlah seluruhnya")
+_TOTAL_EXACT = ("indonesia", "nasional", "national", "all", "semua")
+_FOOTER = re.compile(r"^\s*(sumber|source|keterangan|ket\s*[.:]|catatan|note|notes|nb\b|n\.b|\*|mengetahui|"
+                     r"dibuat|disusun|diperiksa|disetujui|kepala|ketua|ttd|tanda tangan|dicetak|printed)",
+                     re.IGNORECASE)
+_PLACE_DATE = re.compile(r"^[A-Z][\w .'-]+,\s*\d{1,2}[\s/.-]+\w+[\s/.-]+\d{2,4}$")
+NUMERIC_KINDS = ("int", "number", "rupiah")
+
+
+@dataclass
+class Shaped:
+    """A raw sheet as rows of one table.
+
+    Attributes
+    ----------
+    raw : RawSheet
+    relpath : str
+        The file, relative to the raw folder.
+    table : str or None
+        ``None`` for a sheet no table fits (its rows are quarantined).
+    frame : DataFrame
+        One column per field (raw values), plus ``_uid`` (row id) and, after a reshape,
+        ``_col`` (the wide column each row came from).
+    rows, uids : ndarray
+        Sheet row numbers of the kept raw rows and their ids (aligned).
+    mapped : dict
+        Raw header -> field.
+    identifiers : dict
+        Raw header -> identifier kind (never shown, never kept).
+    dropped, unused : list of str
+        Headers dropped on purpose, and headers no field uses.
+    skipped : dict
+        Row number -> reason, for every raw row left out on purpose (not blank rows).
+    constants : dict
+        Field -> value set by the mapping.
+    notes : list of dict
+        Sheet-level notes: ``row``, ``column``, ``rule``, ``message``.
+    """
+
+    raw: RawSheet
+    relpath: str
+    table: str | None
+    rule: FileRule | None
+    frame: pd.DataFrame
+    rows: np.ndarray
+    uids: np.ndarray
+    mapped: dict[str, str]
+    identifiers: dict[str, str]
+    dropped: list[str] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)
+    skipped: dict[int, str] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    notes: list[dict] = field(default_factory=list)
+    name_words: frozenset[str] | None = None
+
+    @property
+    def sheet(self) -> str:
+        return self.raw.sheet or ""
+
+    def header_of(self, field_name: str) -> str:
+        """The raw header a field was read from (``'(constant)'`` for a mapping constant)."""
+        if field_name in self.constants:
+            return "(mapping constant)"
+        return next((h for h, f in self.mapped.items() if f == field_name), "")
+
+
+def shape_sheet(raw: RawSheet, relpath: str, table: str | None, rule: FileRule | None, mapping: Mapping,
+                first_uid: int) -> Shaped:
+    """Apply the mapping to one raw sheet (see module docstring)."""
+    frame = raw.frame
+    headers = [str(c) for c in frame.columns]
+    overrides = mapping.columns_for(rule)
+    drops = set(rule.drop if rule else ()) | {k for k, v in overrides.items() if v == "drop"}
+    reshape = rule.reshape if rule and table else None
+    wide = [h for h in headers if reshape and reshape.selects(h)]
+    mapped = match_columns(headers, table, overrides, frozenset(drops), set(wide)) if table else {}
+    dropped = [h for h in headers if any(k in drops for k in header_keys(h))]
+    identifiers = identifier_headers(headers)
+    unused = [h for h in headers if h not in mapped and h not in identifiers and h not in dropped
+              and h not in wide and not h.startswith("kobo_")]
+    skipped = dict(raw.skipped_rows)
+    keep = np.ones(len(frame), dtype=bool)
+    row_numbers = frame.index.to_numpy(dtype=np.int64)
+    if rule and rule.skip_rows:
+        hit = np.isin(row_numbers, list(rule.skip_rows))
+        skipped.update({int(r): "left out by the mapping (skip_rows)" for r in row_numbers[hit]})
+        keep &= ~hit
+    keep &= ~_mark(_repeated_header(frame, headers), row_numbers, skipped, "the header repeated (a new page)")
+    key_headers = {h for h, f in mapped.items() if table and f in TABLES[table].key}
+    totals = _totals_rows(frame, mapped, rule, table) & keep
+    notes = _sum_checks(frame, totals, keep, mapped, wide, table) if table else []
+    keep &= ~_mark(totals, row_numbers, skipped, None, frame=frame)
+    if table:
+        keep &= ~_mark(_footer_rows(frame, keep, key_headers), row_numbers, skipped,
+                       "a footer or note under the table")
+    kept = frame[keep]
+    rows = kept.index.to_numpy(dtype=np.int64)
+    uids = np.arange(first_uid, first_uid + len(kept), dtype=np.int64)
+    constants = {f: _constant(v, raw, relpath) for f, v in (rule.constants if rule else {}).items()} if table else {}
+    data = _field_frame(kept, mapped, constants, uids)
+    if table:
+        data = _recode(data, mapping.recode_for(rule))
+        if reshape and wide:
+            data = _reshape(data, kept, wide, reshape.to, reshape.value)
+            empty = ~np.isin(uids, data["_uid"].to_numpy())
+            skipped.update({int(r): "no value in any of the reshaped columns" for r in rows[empty]})
+            rows, uids = rows[~empty], uids[~empty]
+    shaped = Shaped(raw, relpath, table, rule, data, rows, uids, mapped, identifiers, dropped, unused, skipped,
+                    constants, notes)
+    for f in constants:
+        if any(v == f for v in mapped.values()):
+            shaped.notes.append({"row": pd.NA, "column": shaped.header_of(f), "rule": "constant_overrides_column",
+                                 "message": f"the mapping sets {f} for the whole sheet; the column is not used"})
+    return shaped
+
+
+def _mark(mask: np.ndarray, rows: np.ndarray, skipped: dict[int, str], reason: str | None,
+          frame: pd.DataFrame | None = None) -> np.ndarray:
+    for i in np.flatnonzero(mask):
+        skipped[int(rows[i])] = reason or f"a totals row ({_total_label(frame.iloc[i])})"
+    return mask
+
+
+# --------------------------------------------------------------------------- odd rows
+def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
+    """Rows that copy the header (a table printed over several pages)."""
+    out = np.zeros(len(frame), dtype=bool)
+    named = [(c, h) for c, h in zip(frame.columns, headers) if not h.startswith("unnamed_")]
+    if len(frame) == 0 or len(named) < 2:
+        return out
+    (c1, h1), (c2, h2) = named[:2]
+    candidates = np.flatnonzero(((frame[c1].astype(object) == h1) | (frame[c2].astype(object) == h2)).to_numpy())
+    for i in candidates:  # few rows: compare them whole
+        row = frame.iloc[i]
+        same = sum(v == h for v, h in zip(row, headers) if isinstance(v, str))
+        out[i] = same >= max(2, 0.6 * row.notna().sum())
+    return out
+
+
+_TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap|seluruh|keseluruhan|indonesia|"
+                          r"nasional|national|all\b|semua)", re.IGNORECASE)
+
+
+def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
+    if not isinstance(value, str) or len(value) > 40:
+        return False
+    if not extra and not _TOTAL_START.match(value):
+        return False
+    text = " ".join(re.sub(r"[^\w\s()]", " ", value.lower()).split())
+    if not text:
+        return False
+    words = tuple(w.lower() for w in (*_TOTAL_WORDS, *extra))
+    bare = re.sub(r"\s*\(.*\)\s*$", "", text)
+    if bare in words or bare in _TOTAL_EXACT:
+        return True
+    return leading and any(text.startswith(w + " ") for w in words) and len(text.split()) <= 5
+
+
+#: Field kinds whose cells can hold a totals label ("TOTAL (reported)" written as a country).
+_LABEL_KINDS = (None, "text", "code", "region", "category")
+_NUMBER_IDENTIFIERS = ("nik", "phone", "passport", "email", "family_card", "other_id")
+
+
+def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | None,
+                 table: str | None = None) -> np.ndarray:
+    """Rows that state a total: a totals word starting one of the row's first two cells, or
+    a whole cell of a label column that is a totals word."""
+    extra = rule.totals if rule else ()
+    out = np.zeros(len(frame), dtype=bool)
+    if len(frame) == 0:
+        return out
+    filled = frame.notna().to_numpy()
+    leading = filled & (filled.cumsum(axis=1) <= 2)
+    columns = TABLES[table].schema.columns if table else {}
+    for j, column in enumerate(frame.columns):
+        field_name = mapped.get(column)
+        label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
+                 and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
+        rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
+        if not len(rows):
+            continue
+        values = frame[column].to_numpy(dtype=object)[rows]
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        exact = np.zeros(len(uniques) + 1, dtype=bool)
+        lead = np.zeros(len(uniques) + 1, dtype=bool)
+        for k, u in enumerate(uniques):
+            if isinstance(u, str) and (extra or _TOTAL_START.match(u)):
+                exact[k] = _is_total_text(u, extra, leading=False)
+                lead[k] = exact[k] or _is_total_text(u, extra, leading=True)
+        hit = (exact[codes] & label) | (lead[codes] & leading[rows, j])
+        out[rows[hit]] = True
+    return out
+
+
+def _total_label(row: pd.Series) -> str:
+    label = next((cell_text(v) for v in row if isinstance(v, str) and _is_total_text(v, (), True)), "total")
+    return f"'{label[:30]}'"
+
+
+def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str]) -> np.ndarray:
+    """Notes and signature blocks: rows under the table with one or two text cells, or a footer word."""
+    out = np.zeros(len(frame), dtype=bool)
+    if len(frame) == 0:
+        return out
+    columns = list(frame.columns)
+    filled_count = frame.notna().sum(axis=1).to_numpy()
+    most = max(1, min(2, len(columns) // 3))  # a footer is much sparser than the table
+
+    def footer(i: int) -> tuple[bool, bool, int]:
+        filled = [(c, v) for c, v in zip(columns, frame.iloc[i]) if not is_empty(v)]
+        texts = all(isinstance(v, str) and not any(ch.isdigit() for ch in v[:3]) for _, v in filled)
+        first = cell_text(filled[0][1]) if filled else ""
+        word = bool(_FOOTER.match(first) or _PLACE_DATE.match(first))
+        sparse = len(filled) <= most and texts and not any(c in key_headers for c, _ in filled)
+        return word, sparse, len(filled)
+
+    for i in range(len(frame) - 1, -1, -1):  # the block under the table
+        if not keep[i]:
+            continue
+        word, sparse, n = footer(i)
+        if not ((sparse or word) and n <= 3):
+            break
+        out[i] = True
+    for i in np.flatnonzero((filled_count == 1) & keep & ~out):  # a lone note line inside the table
+        if footer(i)[0]:
+            out[i] = True
+    return out
+
+
+def _sum_checks(frame: pd.DataFrame, totals: np.ndarray, keep: np.ndarray, mapped: dict[str, str],
+                wide: list[str], table: str) -> list[dict]:
+    """Notes for totals rows whose stated figures differ from the sum of the rows above them."""
+    if not totals.any():
+        return []
+    columns = TABLES[table].schema.columns
+    numeric = [h for h, f in mapped.items() if (columns[f].metadata or {}).get("kind") in NUMERIC_KINDS
+               or str(columns[f].dtype) in ("Int64", "Float64")]
+    numeric += wide
+    notes, start = [], 0
+    rows = frame.index.to_numpy()
+    data = keep & ~totals
+    for i in np.flatnonzero(totals):
+        for header in numeric:
+            values = parsing.parse_rupiah(frame[header]).values.astype("Float64")
+            stated = values.iloc[i]
+            if pd.isna(stated):
+                continue
+            section = float(values.iloc[start:i][data[start:i]].sum())
+            everything = float(values.iloc[:i][data[:i]].sum())
+            subtotals = float(values.iloc[:i][totals[:i]].sum())
+            if any(abs(stated - s) < 0.5 for s in (section, everything, subtotals)):
+                continue
+            n = int(data[start:i].sum())
+            notes.append({"row": int(rows[i]), "column": header, "rule": "sum_check",
+                          "message": f"the totals row states {_num(stated)} but the {n} row(s) above it add up to "
+                                     f"{_num(section)} (a difference of {_num(stated - section)}); check the rows "
+                                     "or the total"})
+        start = i + 1
+    return notes
+
+
+def _num(x: float) -> str:
+    """A number the Indonesian way: 1.250 and -250.000; decimals with a comma."""
+    if float(x).is_integer():
+        return f"{int(x):,}".replace(",", ".")
+    return f"{x:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+# --------------------------------------------------------------------------- values
+def _constant(value: Any, raw: RawSheet, relpath: str) -> Any:
+    if isinstance(value, str):
+        stem = relpath.rsplit("/", 1)[-1].split(".")[0]
+        return value.replace("{sheet}", raw.sheet or stem).replace("{file}", stem)
+    return value
+
+
+def _field_frame(kept: pd.DataFrame, mapped: dict[str, str], constants: dict[str, Any],
+                 uids: np.ndarray) -> pd.DataFrame:
+    data = {f: kept[h].to_numpy(dtype=object) for h, f in mapped.items() if f not in constants}
+    for f, v in constants.items():
+        data[f] = np.full(len(kept), v, dtype=object)
+    out = pd.DataFrame(data, index=pd.RangeIndex(len(kept)))
+    out["_uid"] = uids
+    return out
+
+
+def _recode(data: pd.DataFrame, recode: dict[str, dict[str, str]]) -> pd.DataFrame:
+    for f, table in recode.items():
+        if f not in data or not table:
+            continue
+        codes, uniques = pd.factorize(data[f])
+        new = np.array([table.get(parsing.normalise_text(cell_text(u)), u) for u in uniques], dtype=object)
+        data[f] = np.where(codes >= 0, new[np.maximum(codes, 0)] if len(new) else None, None)
+    return data
+
+
+def _reshape(data: pd.DataFrame, kept: pd.DataFrame, wide: list[str], to: str, value: str) -> pd.DataFrame:
+    """One row per (raw row, wide column) with a value; blank cells make no row."""
+    parts = []
+    for header in wide:
+        cells = kept[header].to_numpy(dtype=object)
+        filled = np.array([not is_empty(v) for v in cells], dtype=bool)
+        part = data.loc[filled].copy()
+        part[to] = header
+        part[value] = cells[filled]
+        part["_col"] = header
+        parts.append(part)
+    if not parts:
+        return data.iloc[:0].assign(**{to: None, value: None, "_col": None})
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values("_uid", kind="stable").reset_index(drop=True)

@@ -1,0 +1,355 @@
+"""The processed-data folder: how its tables are typed, read, checked and written safely.
+
+A processed folder is what ``kkbm ingest`` writes: one Parquet file per table, the
+quarantine, the ingest notes, the accounting, ``data_quality.md`` and ``manifest.json``
+(which marks the folder as an output of this suite). This module sits below the ingest,
+so that loading data (:mod:`.data`), the analyses and :mod:`.synth` never import it:
+
+* :func:`conform` gives a table exactly the schema's columns, types and order;
+* :func:`load_processed` and :func:`check_processed` read a folder, and say in plain
+  words when it is not a processed folder, is incomplete or holds a corrupt file
+  (:class:`ProcessedDataError`);
+* :func:`check_output_folder` refuses an output folder that could destroy anything
+  (:class:`OutputFolderError`), and :func:`write_atomically` replaces a previous output
+  in one swap, cleaning up what killed runs left behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import pandas as pd
+
+from .schema import TABLE_ORDER, TABLES
+
+MANIFEST = "manifest.json"
+TOOL = "kkbm-analysis"
+#: Tables an analysis or a report cannot do without.
+REQUIRED_FOR_ANALYSIS = ("communities", "members")
+#: Files the ingest writes besides one Parquet file per table.
+INGEST_FILES = ("quarantine.parquet", "quarantine.csv", "ingest_notes.csv", "accounting.csv", "codebook.csv",
+                "data_quality.md", MANIFEST)
+#: Files written later into a processed folder by ``kkbm analyse`` / the main job.
+ANALYSIS_FILES = ("indicators.parquet", "indicators.csv", "barrier_profiles.parquet", "barrier_profiles.csv")
+#: Names of earlier versions of our outputs (still ours when an old folder is replaced).
+LEGACY_FILES = ("findings.csv",)
+_STAGING_MARK = ".kkbm-staging"
+
+
+class ProcessedDataError(Exception):
+    """A processed folder cannot be used; the message says why in plain words.
+
+    Attributes
+    ----------
+    exit_code : int
+        2 when the folder is not a processed folder at all (a usage mistake), 1 when it
+        is one but incomplete or damaged (a data problem).
+    """
+
+    def __init__(self, message: str, *, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class OutputFolderError(Exception):
+    """An output folder was refused because writing there could destroy something."""
+
+
+# --------------------------------------------------------------------------- typing tables
+def column_dtypes(table: str) -> dict[str, str]:
+    """The dtype of each column of a processed table, in schema order.
+
+    Dates are ``datetime64[ms]`` and text is pandas ``string``; the rest is the schema's own
+    dtype (``Int64``, ``Float64``, ``boolean``). This is the one place those types are set.
+    """
+    out = {}
+    for name, c in TABLES[table].schema.columns.items():
+        dtype = str(c.dtype)
+        out[name] = ("datetime64[ms]" if dtype.startswith("datetime")
+                     else "string" if dtype.startswith("str") else dtype)
+    return out
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """A table with no rows and the schema's columns and types."""
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in column_dtypes(table).items()})
+
+
+def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """A typed, key-sorted, index-free table with exactly the schema's columns.
+
+    Extra columns are left out; optional (nullable) columns that are absent are added
+    empty. The schema is validated (a wrong value raises pandera's error: the ingest
+    quarantines such rows before this point).
+
+    Parameters
+    ----------
+    table : str
+        Table name (see :data:`kkbm_analysis.schema.TABLES`).
+    df : DataFrame
+        Rows of that table.
+    """
+    spec = TABLES[table]
+    columns = spec.schema.columns
+    frame = df.reset_index(drop=True)
+    absent = [c for c in spec.columns if c not in frame]
+    required = [c for c in absent if not columns[c].nullable]
+    if required:
+        raise KeyError(f"table {table!r} lacks required column(s) {required}")
+    dtypes = column_dtypes(table)
+    for column in absent:
+        frame[column] = pd.Series(pd.NA, index=frame.index, dtype=dtypes[column])
+    out = spec.schema.validate(frame[spec.columns])
+    for column, dtype in dtypes.items():
+        if dtype in ("datetime64[ms]", "string"):
+            out[column] = out[column].astype(dtype)
+    return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- reading
+def read_manifest(folder: str | Path) -> dict[str, Any] | None:
+    """The folder's ``manifest.json`` as a dict, or None when there is none.
+
+    Raises
+    ------
+    ProcessedDataError
+        The manifest exists but is not readable JSON.
+    """
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); run `kkbm ingest` again") from None
+    if not isinstance(manifest, dict):
+        raise ProcessedDataError(f"{path} is not a manifest written by kkbm-analysis; run `kkbm ingest` again")
+    return manifest
+
+
+def is_suite_output(folder: str | Path) -> bool:
+    """True when ``folder`` holds a manifest written by this suite's ingest."""
+    try:
+        manifest = read_manifest(folder)
+    except ProcessedDataError:
+        return False
+    return bool(manifest) and manifest.get("tool") == TOOL
+
+
+def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[str, Any]:
+    """Check a processed folder without reading its data; return its manifest (``{}`` if none).
+
+    The folder must hold a manifest or at least one table. Every table the manifest lists
+    must be present and every table's Parquet footer readable (a truncated or overwritten
+    file fails here), and each table in ``require`` must be present with at least one row.
+
+    Raises
+    ------
+    ProcessedDataError
+        With ``exit_code`` 2 when ``folder`` is not a processed folder, 1 when it is
+        incomplete or damaged.
+    """
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    if not folder.exists():
+        raise ProcessedDataError(f"processed data folder not found: {folder}", exit_code=2)
+    if not folder.is_dir():
+        raise ProcessedDataError(f"{folder} is a file, not a processed data folder", exit_code=2)
+    manifest = read_manifest(folder)
+    present = {t for t in TABLE_ORDER if (folder / f"{t}.parquet").exists()}
+    if manifest is None and not present:
+        raise ProcessedDataError(f"{folder} is not a processed data folder (it has no manifest.json and no "
+                                 "tables); give the folder `kkbm ingest` wrote, or run `kkbm ingest RAW --out "
+                                 "FOLDER` first", exit_code=2)
+    manifest = manifest if manifest is not None else {}  # tables written another way (e.g. synth.program_data)
+    listed = [t for t in (manifest.get("tables") or {}) if t in TABLES]
+    missing = [t for t in listed if t not in present]
+    if missing:
+        raise ProcessedDataError(f"{folder} is incomplete: the manifest lists {', '.join(missing)} but "
+                                 f"{'that file is' if len(missing) == 1 else 'those files are'} missing; "
+                                 "run `kkbm ingest` again")
+    rows: dict[str, int] = {}
+    for table in sorted(present):
+        try:
+            rows[table] = pq.read_metadata(folder / f"{table}.parquet").num_rows
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise ProcessedDataError(f"{folder / (table + '.parquet')} is damaged or truncated "
+                                     f"({type(exc).__name__}); run `kkbm ingest` again") from None
+    for table in require:
+        if not rows.get(table):
+            raise ProcessedDataError(f"{folder} has no {table} ({'no ' + table + '.parquet' if table not in rows else '0 rows'}); "
+                                     f"the analyses need {' and '.join(REQUIRED_FOR_ANALYSIS)}. Check the ingest's "
+                                     "data_quality.md: were those sheets recognised?")
+    return manifest
+
+
+def load_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
+    """Read every processed table of a folder written by the ingest.
+
+    Parameters
+    ----------
+    folder : path
+        A processed folder.
+    require : iterable of str
+        Tables that must be present with rows (e.g. :data:`REQUIRED_FOR_ANALYSIS`).
+
+    Raises
+    ------
+    ProcessedDataError
+        See :func:`check_processed`; also when a table cannot be decoded.
+    """
+    folder = Path(folder)
+    check_processed(folder, require=require)
+    tables = {}
+    for table in TABLE_ORDER:
+        path = folder / f"{table}.parquet"
+        if path.exists():
+            try:
+                tables[table] = pd.read_parquet(path)
+            except Exception as exc:  # a corrupt page shows only when the data is read
+                raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); "
+                                         "run `kkbm ingest` again") from None
+    return tables
+
+
+# --------------------------------------------------------------------------- output folders
+def default_output(raw_dir: str | Path, processed_root: str | Path) -> Path:
+    """``processed_root/<raw folder name>``, or ``…-processed`` if that would touch the raw folder.
+
+    Raises
+    ------
+    OutputFolderError
+        When neither name is safe (then ``--out`` must be given).
+    """
+    raw = Path(raw_dir).resolve()
+    root = Path(processed_root)
+    for name in (raw.name, f"{raw.name}-processed"):
+        candidate = root / name
+        if _conflict(candidate.resolve(), raw) is None:
+            return candidate
+    raise OutputFolderError(f"the default output folder would be inside or around the raw folder {raw}; "
+                            "choose one with --out")
+
+
+def _conflict(out: Path, raw: Path) -> str | None:
+    """Why writing ``out`` (resolved) could touch the raw folder, or None."""
+    if out == raw:
+        return "it is the raw folder itself"
+    if raw.is_relative_to(out):
+        return "it contains the raw folder (replacing it would delete the raw data)"
+    if out.is_relative_to(raw):
+        return "it lies inside the raw folder (the next ingest would read its own outputs)"
+    return None
+
+
+def ours(name: str) -> bool:
+    """Whether a file name is one the suite writes into a processed folder."""
+    return (name in INGEST_FILES or name in ANALYSIS_FILES or name in LEGACY_FILES
+            or name.endswith(".parquet") and name[:-8] in TABLES)
+
+
+def check_output_folder(out_dir: str | Path, raw_dir: str | Path | None = None) -> Path:
+    """Refuse an output folder that could destroy anything; return it resolved.
+
+    Refused: the raw folder, a folder containing it or inside it, a file, and a non-empty
+    folder that is not a previous output of this suite (no manifest of ours, or files that
+    are not ours). Nothing is touched.
+
+    Raises
+    ------
+    OutputFolderError
+    """
+    given = Path(out_dir)
+    out = given.resolve()
+    if raw_dir is not None:
+        why = _conflict(out, Path(raw_dir).resolve())
+        if why:
+            raise OutputFolderError(f"refusing --out {given}: {why}. Choose a folder outside the raw folder")
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(f"refusing --out {given}: it is a file, not a folder")
+    if out.is_dir():
+        entries = sorted(p.name for p in out.iterdir())
+        if entries and not is_suite_output(out):
+            shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+            raise OutputFolderError(f"refusing --out {given}: it is not empty ({shown}) and is not an output of "
+                                    "kkbm ingest, so replacing it would delete those files. Give a new or "
+                                    "empty folder")
+        foreign = [n for n in entries if not ours(n)]
+        if foreign:
+            raise OutputFolderError(f"refusing --out {given}: besides an earlier ingest output it holds "
+                                    f"{', '.join(foreign[:5])}, which replacing it would delete. Move "
+                                    f"{'that' if len(foreign) == 1 else 'those'} elsewhere first")
+    return out
+
+
+def clean_stale(out_dir: Path) -> list[Path]:
+    """Remove staging and old folders that killed runs left beside ``out_dir``.
+
+    Only folders named like ours and known to be ours (a staging mark, or our manifest
+    for a set-aside old output) are removed, and only when the process that made them
+    is gone.
+    """
+    removed = []
+    parent = out_dir.parent
+    if not parent.is_dir():
+        return removed
+    for path in parent.glob(f".{out_dir.name}.*-*"):
+        kind, _, pid = path.name[len(out_dir.name) + 2:].rpartition("-")
+        if kind not in ("staging", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        mine = (path / _STAGING_MARK).exists() if kind == "staging" else is_suite_output(path)
+        if path.is_dir() and not path.is_symlink() and mine:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def write_atomically(out_dir: str | Path, fill: Callable[[Path], None], *, raw_dir: str | Path | None = None) -> Path:
+    """Fill a fresh staging folder with ``fill(staging)``, then swap it in place of ``out_dir``.
+
+    The output folder is checked first (:func:`check_output_folder`); a failure while
+    filling leaves the previous output as it was and removes the staging folder.
+    """
+    out = check_output_folder(out_dir, raw_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(out)
+    staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    (staging / _STAGING_MARK).touch()
+    try:
+        fill(staging)
+        (staging / _STAGING_MARK).unlink()
+        _swap(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def _swap(staging: Path, out: Path) -> None:
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(staging, out)
+    except OSError:
+        if old.exists():
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,419 @@
+"""Rows of one table -> typed values and, for every row that breaks a rule, a message for people.
+
+:func:`build_table` reads the raw values of a table's shaped sheets (:mod:`.shaping`):
+numbers, rupiah, dates, months, yes/no and categories (:mod:`.parsing`), region names into
+Kemendagri codes (:mod:`.regions`, members placed within their community's regency), NIKs
+into keyed pseudonyms (:mod:`.privacy`). Then the row rules: required values, dates in the
+future or not plausible (Excel's empty date 30/12/1899), duplicate keys (pointing to the
+earlier row) and the schema's checks. :func:`cross_table` checks references between
+tables. Every problem is recorded in :class:`Problems` by row id with a plain message that
+never quotes an identifier (:class:`~kkbm_analysis.redaction.Echo`).
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from . import parsing, regions
+from .privacy import PseudonymKey, nik_problems, pseudonymise
+from .redaction import Echo
+from .schema import TABLES, VOCABULARIES
+from .shaping import Shaped
+
+REGION_LEVELS = {"province_code": "province", "regency_code": "regency", "district_code": "district",
+                 "village_code": "village"}
+PLAUSIBLE_FROM = pd.Timestamp("1950-01-01")
+Locate = Callable[[int], str]
+
+
+class Problems:
+    """Problems keyed by row id: field, rule, message and, where known, the raw header."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list] = {"uid": [], "field": [], "rule": [], "message": [], "header": []}
+        self._uids: set[int] = set()
+
+    def add(self, uids: Iterable[int], field: str, rule: str, messages: Any, headers: Any = None) -> None:
+        uids = np.asarray(list(uids) if not isinstance(uids, (np.ndarray, pd.Index, pd.Series)) else uids,
+                          dtype=np.int64).tolist()
+        if not uids:
+            return
+        n = len(uids)
+        self.columns["uid"] += uids
+        self.columns["field"] += [field] * n
+        self.columns["rule"] += [rule] * n
+        self.columns["message"] += [messages] * n if isinstance(messages, str) else list(messages)
+        self.columns["header"] += [headers] * n if headers is None or isinstance(headers, str) else list(headers)
+        self._uids.update(uids)
+
+    def frame(self) -> pd.DataFrame:
+        """One row per (row, field, rule); a check reported twice counts once."""
+        df = pd.DataFrame(self.columns).astype({"uid": "int64", "field": "str", "rule": "str", "message": "str"})
+        return df.drop_duplicates(["uid", "field", "rule"])
+
+    def uids(self) -> set[int]:
+        return self._uids
+
+
+def fmt_number(x: Any) -> str:
+    """A number the Indonesian way: ``-250.000``, ``1.250``, ``12,5``."""
+    x = float(x)
+    if x.is_integer():
+        return f"{int(x):,}".replace(",", ".")
+    return f"{x:,.2f}".rstrip("0").rstrip(".").replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def fmt_value(x: Any, kind: str | None = None) -> str:
+    """A parsed value for a message: dates as 26/07/2019, amounts as Rp 1.250.000, numbers as 1.250."""
+    if isinstance(x, (pd.Timestamp, np.datetime64)):
+        return f"{pd.Timestamp(x):%d/%m/%Y}"
+    if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        return ("Rp " if kind == "rupiah" else "") + fmt_number(x)
+    return str(x)
+
+
+def field_kind(table: str, column: str) -> str:
+    """How a field's raw text is read (``date``, ``int``, ``category``, ``region``...)."""
+    c = TABLES[table].schema.columns[column]
+    kind = (c.metadata or {}).get("kind")
+    if kind:
+        return kind
+    dtype = str(c.dtype)
+    return ("date" if dtype.startswith("datetime") else "int" if dtype == "Int64" else "number"
+            if dtype == "Float64" else "bool" if dtype == "boolean" else "text")
+
+
+def missing_fields(table: str, present: set[str]) -> list[str]:
+    """Required fields of a table that a sheet does not give.
+
+    A required region code counts as given when any region level is (a village code
+    settles its district, regency and province).
+    """
+    columns = TABLES[table].schema.columns
+    regions_given = any((columns[c].metadata or {}).get("kind") == "region" for c in present if c in columns)
+    return [c for c, col in columns.items() if not col.nullable and c not in present
+            and not ((col.metadata or {}).get("kind") == "region" and regions_given)]
+
+
+def _plain(column: str) -> str:
+    return column.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- one table
+_PARSERS: dict[str, tuple[Callable[..., Any], str, str]] = {
+    "date": (parsing.parse_date, "invalid_date", "is not a date (write e.g. 26/07/2019 or 26 Juli 2019)"),
+    "month": (parsing.parse_month, "invalid_date", "is not a month (write e.g. Jul-19, Juli 2019 or 07/2019)"),
+    "int": (lambda s: parsing.parse_number(s, integer=True), "invalid_number", "is not a whole number"),
+    "number": (parsing.parse_number, "invalid_number", "is not a number (write e.g. 1.250 or 12,5)"),
+    "rupiah": (parsing.parse_rupiah, "invalid_number", "is not a rupiah amount (write e.g. Rp 1.250.000)"),
+    "bool": (parsing.parse_bool, "invalid_boolean", "is not yes or no (write Ya or Tidak)"),
+}
+
+
+def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Timestamp, problems: Problems,
+                notes: list[dict], echo: Echo, locate: Locate,
+                communities: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Parse, pseudonymise, harmonise and check the rows of one table (typed, with ``_uid``)."""
+    spec = TABLES[table]
+    frames = [p.frame for p in parts]
+    raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
+    headers = raw["_col"] if "_col" in raw else None
+    out = pd.DataFrame({"_uid": raw["_uid"].to_numpy()})
+    region_cols = [c for c in spec.region_columns]
+    for column in spec.columns:
+        if column not in region_cols:
+            out[column] = _parse_column(table, column, raw, key, problems, notes, echo, headers)
+    if region_cols:
+        context = _community_context(raw, communities) if table == "members" else None
+        out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
+    _row_rules(table, out, as_of, problems, locate, echo)
+    return out
+
+
+def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey, problems: Problems,
+                  notes: list[dict], echo: Echo, headers: pd.Series | None) -> pd.Series:
+    if column not in raw:
+        return pd.Series(pd.NA, index=raw.index)
+    values = raw[column]
+    kind = field_kind(table, column)
+    uids = raw["_uid"]
+    if kind in ("text", "code"):
+        return _text(values)
+    if kind == "pseudonym":
+        if table in ("members", "staff"):
+            _nik_notes(table, column, values, uids, notes)
+        return pseudonymise(values, key, "staff" if table == "staff" else "member")
+    if kind == "category":
+        return _category(table, column, values, uids, problems, echo, headers)
+    if kind == "birth_year":
+        return _birth_year(values, uids, column, problems, echo)
+    parser, rule, text = _PARSERS[kind]
+    parsed = parser(values)
+    _flag(parsed.invalid, values, uids, column, rule, lambda v: f"{echo.quote(v, strict=True)} {text}",
+          problems, headers)
+    return parsed.values
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Trimmed text with single spaces (blank -> <NA>), computed once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
+    clean = clean.str.replace(r"\s+", " ", regex=True)
+    clean = clean.mask(clean == "")
+    return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))  # Excel hands codes like 3604 back as 3604.0
+    return str(v)
+
+
+def _flag(invalid: pd.Series, values: pd.Series, uids: pd.Series, column: str, rule: str,
+          say: Callable[[Any], str], problems: Problems, headers: pd.Series | None = None) -> None:
+    bad = invalid.fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        codes, uniques = pd.factorize(values[bad].astype(object).map(lambda v: v if not isinstance(v, list) else
+                                                                       str(v)), use_na_sentinel=False)
+        said = np.array([say(u) for u in uniques], dtype=object)[codes]
+        problems.add(uids[bad].to_numpy(), column, rule, said, None if headers is None else headers[bad].tolist())
+
+
+def _category(table: str, column: str, values: pd.Series, uids: pd.Series, problems: Problems, echo: Echo,
+              headers: pd.Series | None) -> pd.Series:
+    vocab = VOCABULARIES[TABLES[table].schema.columns[column].metadata["vocab"]]
+    synonyms = {k: (c.label_id, c.label_en, *c.synonyms) for k, c in vocab.items()}
+    parsed = parsing.parse_category(values, synonyms)
+    choices = "; ".join(f"{k} = {c.label_id}" for k, c in vocab.items())
+    lookup = {parsing.normalise_text(s): k for k, names in synonyms.items() for s in (k, *names)}
+
+    def say(v: Any) -> str:
+        shown = echo.quote(v)
+        hint = ""
+        if shown != Echo.HIDDEN:
+            close = difflib.get_close_matches(parsing.normalise_text(str(v)), list(lookup), n=1, cutoff=0.75)
+            if close:
+                k = lookup[close[0]]
+                hint = f"; did you mean {close[0]!r} ({k} = {vocab[k].label_id})?"
+        return (f"{shown} is not an allowed {_plain(column)}{hint or '.'} Allowed: {choices} (or recode it in "
+                "kkbm-mapping.yaml)")
+
+    _flag(parsed.invalid, values, uids, column, "invalid_category", say, problems, headers)
+    return parsed.values
+
+
+def _birth_year(values: pd.Series, uids: pd.Series, column: str, problems: Problems, echo: Echo) -> pd.Series:
+    """A year of birth from a year or a full birth date (only the year is kept)."""
+    as_year = parsing.parse_number(values, integer=True)
+    as_date = parsing.parse_date(values)
+    year = as_year.values.where(~as_year.invalid, pd.NA)
+    small = year.notna() & ~year.between(1000, 9999).fillna(False)
+    year = year.mask(small | year.isna(), as_date.values.dt.year.astype("Int64"))
+    invalid = as_year.invalid & as_date.invalid
+    _flag(invalid, values, uids, column, "invalid_date",
+          lambda v: f"{echo.quote(v, strict=True)} is neither a birth year nor a birth date", problems)
+    return year
+
+
+def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, notes: list[dict]) -> None:
+    why = nik_problems(values)
+    for uid, msg in zip(uids[why != ""], why[why != ""]):
+        notes.append({"uid": int(uid), "table": table, "field": column, "rule": "invalid_nik",
+                      "message": f"malformed NIK ({msg}); the row is kept under a pseudonym of what was "
+                                 "written, check it in the register"})
+
+
+# --------------------------------------------------------------------------- regions
+def _community_context(raw: pd.DataFrame, communities: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Province and regency of each member's community, used where the member's own are not given."""
+    if communities is None or "community_id" not in raw or not len(communities):
+        return None
+    ids = _text(raw["community_id"])
+    where = communities.drop_duplicates("community_id").set_index("community_id")
+    return pd.DataFrame({c: ids.map(where[c]).astype(object) for c in ("province_code", "regency_code")},
+                        index=raw.index)
+
+
+def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, notes: list[dict], echo: Echo,
+               context: pd.DataFrame | None) -> pd.DataFrame:
+    present = [c for c in region_cols if c in raw and raw[c].notna().any()]
+    empty = pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
+    if not present:
+        return empty
+    frame = raw[present].copy()
+    for c in present:
+        frame[c] = _text(frame[c])
+    if context is not None and ({"village_code", "district_code"} & set(present)):
+        for c in ("province_code", "regency_code"):  # a member's village is looked for in the community's regency
+            if c not in frame:
+                frame[c] = pd.Series(pd.NA, index=raw.index, dtype="object")
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), context[c])
+    given = {REGION_LEVELS[c]: c for c in region_cols if c in frame}
+    match = regions.harmonise_regions(frame, **given)
+    uids = raw["_uid"]
+    for rec in match.problems.itertuples(index=False):
+        shown = raw.at[rec.index, rec.column] if rec.column in raw else None
+        message = rec.message
+        if shown is not None and not pd.isna(shown):
+            message = message.replace(f"'{str(shown).strip()}'", echo.quote(shown, lenient=True))
+        problems.add([int(uids.loc[rec.index])], rec.column, rec.rule, message)
+    for rec in match.notes.itertuples(index=False):
+        notes.append({"uid": int(uids.loc[rec.index]), "field": rec.column, "rule": rec.rule,
+                      "message": rec.message, "table": None})
+    return match.codes[region_cols].astype("string")
+
+
+# --------------------------------------------------------------------------- row rules
+_CHECK_RULES = (("not_nullable", "missing_value"), ("greater_than", "out_of_range"), ("less_than", "out_of_range"),
+                ("in_range", "out_of_range"), ("isin", "invalid_category"), ("str_length", "out_of_range"))
+
+
+def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Problems, locate: Locate,
+               echo: Echo) -> None:
+    """Required values, plausible and past dates, duplicate keys, then the schema's checks."""
+    spec = TABLES[table]
+    clean = ~df["_uid"].isin(problems.uids())
+    for column, c in spec.schema.columns.items():
+        if not c.nullable:
+            missing = clean & df[column].isna()
+            problems.add(df.loc[missing, "_uid"], column, "missing_value",
+                         f"required value {column} ({c.title}) is empty")
+        if str(c.dtype).startswith("datetime"):
+            dates = pd.to_datetime(df[column])
+            old = clean & (dates < PLAUSIBLE_FROM).fillna(False)
+            problems.add(df.loc[old, "_uid"], column, "implausible_date",
+                         dates[old].map(lambda v: f"{v:%d/%m/%Y} is not a plausible {_plain(column)}"
+                                        + (" (Excel shows an empty or 0 date cell as 30/12/1899)"
+                                           if v.year < 1901 else "")))
+            future = clean & ~old & (dates > as_of).fillna(False)
+            problems.add(df.loc[future, "_uid"], column, "future_date",
+                         dates[future].map(lambda v: f"{v:%d/%m/%Y} is after the reference date {as_of:%d/%m/%Y}"))
+    _duplicates(table, df[~df["_uid"].isin(problems.uids())], problems, locate, echo)
+    _pandera(table, df[~df["_uid"].isin(problems.uids())], problems)
+
+
+def _duplicates(table: str, keyed: pd.DataFrame, problems: Problems, locate: Locate, echo: Echo) -> None:
+    key = list(TABLES[table].key)
+    if not keyed.duplicated(key).any():
+        return
+    group = keyed.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
+    dup = pd.Series(group).duplicated().to_numpy()
+    first = pd.Series(keyed["_uid"].to_numpy()).groupby(group).transform("first").to_numpy()
+    pseudonymous = {k for k in key if field_kind(table, k) == "pseudonym"}
+
+    def say(row: tuple, earlier: int) -> str:
+        parts = [("the same person" if k in pseudonymous else f"{_plain(k)} {echo.quote(v)}") for k, v in zip(key, row)]
+        return f"{' and '.join(parts)} already appear(s) at {locate(int(earlier))}; only the first is kept"
+
+    later = keyed.loc[dup, key].itertuples(index=False, name=None)
+    problems.add(keyed["_uid"].to_numpy()[dup], ",".join(key), "duplicate_key",
+                 [say(r, e) for r, e in zip(later, first[dup])])
+
+
+def _check_message(check: str, stats: dict, value: Any, column: str, kind: str) -> str:
+    shown = fmt_value(value, kind)
+    label = _plain(column)
+    low, high = stats.get("min_value"), stats.get("max_value")
+    if check.startswith("greater_than_or_equal_to"):
+        return (f"{shown} is negative; {label} must be 0 or more" if low == 0
+                else f"{shown} is below the minimum of {fmt_value(low, kind)} for {label}")
+    if check.startswith("greater_than"):
+        return f"{shown} is too small; {label} must be more than {fmt_value(low, kind)}"
+    if check.startswith("less_than"):
+        return f"{shown} is above the maximum of {fmt_value(high, kind)} for {label}"
+    if check.startswith("in_range"):
+        return f"{shown} is outside {fmt_value(low, kind)}–{fmt_value(high, kind)} for {label}"
+    return f"{shown} breaks the rule {check} for {label}"
+
+
+def _pandera(table: str, df: pd.DataFrame, problems: Problems) -> None:
+    schema = TABLES[table].schema
+    body = df.drop(columns="_uid")
+    try:
+        schema.validate(body, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases.dropna(subset=["index"])
+        by_error = {c.error: c.name for c in schema.checks if c.error}
+        stats = {(name, str(ch)): getattr(ch, "statistics", {}) or {} for name, col in schema.columns.items()
+                 for ch in col.checks}
+        for case in cases.itertuples(index=False):
+            check = str(case.check)
+            column = str(case.column) if case.schema_context == "Column" else ""
+            uid = int(df.at[case.index, "_uid"])
+            if column:
+                rule = next((r for k, r in _CHECK_RULES if k in check), check)
+                message = _check_message(check, stats.get((column, check), {}), case.failure_case, column,
+                                         field_kind(table, column))
+            else:
+                rule = by_error.get(check, check)
+                message = _row_check_message(check, df.loc[case.index])
+            problems.add([uid], column, rule, message)
+
+
+def _row_check_message(error: str, row: pd.Series) -> str:
+    """A table rule's message with the values it compares (dates and counts only)."""
+    shown = [f"{c} {fmt_value(v)}" for c, v in row.items() if c != "_uid" and c in error and not pd.isna(v)
+             and isinstance(v, (pd.Timestamp, int, float, np.integer, np.floating)) and not isinstance(v, bool)]
+    return error + (f" ({', '.join(shown)})" if shown else "")
+
+
+# --------------------------------------------------------------------------- cross-table rules
+def cross_table(tables: dict[str, pd.DataFrame], problems: Problems, notes: list[dict], echo: Echo) -> None:
+    """References between tables, in dependency order, against accepted rows only."""
+    for table in TABLES:
+        if table not in tables:
+            continue
+        df = tables[table]
+        for ref in TABLES[table].references:
+            if ref.table not in tables:
+                notes.append({"table": table, "field": ",".join(ref.columns), "rule": "reference_not_checked",
+                              "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be "
+                                         "checked against it", "uid": None})
+                continue
+            _check_reference(table, df, ref, tables[ref.table], problems, echo)
+        _special_rules(table, df, tables, problems)
+
+
+def _accepted(df: pd.DataFrame, problems: Problems) -> pd.DataFrame:
+    return df[~df["_uid"].isin(problems.uids())]
+
+
+def _check_reference(table: str, df: pd.DataFrame, ref, target: pd.DataFrame, problems: Problems,
+                     echo: Echo) -> None:
+    rows = _accepted(df, problems)
+    known = pd.MultiIndex.from_frame(_accepted(target, problems)[list(ref.target)].astype("string"))
+    values = rows[list(ref.columns)].astype("string")
+    present = values.notna().all(axis=1)
+    bad = present.to_numpy() & ~pd.MultiIndex.from_frame(values).isin(known)
+    if not bad.any():
+        return
+    person = all(field_kind(table, c) == "pseudonym" for c in ref.columns)
+    if person:
+        message = (f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
+                   "check the NIK")
+        problems.add(rows.loc[bad, "_uid"], ",".join(ref.columns), "unknown_reference", message)
+        return
+    shown = values[bad].agg(" / ".join, axis=1).map(lambda v: echo.quote(v))
+    problems.add(rows.loc[bad, "_uid"], ",".join(ref.columns), "unknown_reference",
+                 shown.map(lambda v: f"{v} does not exist in table {ref.table} ({', '.join(ref.target)})").to_numpy())
+
+
+def _special_rules(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], problems: Problems) -> None:
+    rows = _accepted(df, problems)
+    if table == "kur_loans" and "members" in tables:
+        joined = rows["member_id"].map(_accepted(tables["members"], problems).set_index("member_id")["joined_on"])
+        bad = (rows["applied_on"] < joined).fillna(False)
+        problems.add(rows.loc[bad, "_uid"], "applied_on", "loan_before_joining",
+                     [f"applied {a:%d/%m/%Y}, before the member joined on {j:%d/%m/%Y}"
+                      for a, j in zip(rows.loc[bad, "applied_on"], joined[bad])])
+    if table == "business_reports" and "businesses" in tables:
+        life = _accepted(tables["businesses"], problems).set_index("business_id")
+        start = rows["business_id"].map(life["started_on"]).dt.to_period("M").dt.to_timestamp()
+        end = rows["business_id"].map(life["closed_on"]).dt.to_period("M").dt.to_timestamp()
+        bad = ((rows["period"] < start) | (rows["period"] > end)).fillna(False)
+        problems.add(rows.loc[bad, "_uid"], "period", "report_outside_lifetime",
+                     "report month is before the business started or after it closed")

@@ -1,0 +1,78 @@
+"""Identifier columns by header, identifier values by pattern, and what a message may quote."""
+from __future__ import annotations
+
+import pytest
+
+from kkbm_analysis.redaction import Echo, looks_like_name, name_tokens, redact_text, redact_value, scrub_log
+from kkbm_analysis.schema import identifier_kind
+
+
+@pytest.mark.parametrize("header, kind", [
+    ("NIK", "nik"), ("NIK (16 digit)", "nik"), ("No KTP.2", "nik"), ("No. KTP", "nik"), ("e-KTP", "nik"),
+    ("Nomor Induk Kependudukan", "nik"), ("National ID", "nik"), ("Nama", "name"), ("Nama Lengkap", "name"),
+    ("Nama 2", "name"), ("nama_pmi", "name"), ("Full Name", "name"), ("Mother's maiden name", "name"),
+    ("Nama Ibu Kandung", "name"), ("No. HP/WA", "phone"), ("Telp.", "phone"), ("Phone number", "phone"),
+    ("Kontak", "phone"), ("Nomor Paspor PMI", "passport"), ("Passport No", "passport"), ("E-mail", "email"),
+    ("Alamat Domisili", "address"), ("RT/RW", "address"), ("Address", "address"), ("No. KK", "family_card"),
+    ("Tempat Lahir", "birth_place"), ("TTL", "birth_place"), ("No. Rekening", "other_id"), ("NPWP", "other_id"),
+    ("Tanda Tangan", "signature"), ("Foto", "photo"),
+])
+def test_identifier_headers(header, kind):
+    assert identifier_kind(header) == kind
+
+
+@pytest.mark.parametrize("header", ["Nama KKBM", "Nama Desa", "Nama Kelompok", "Community name", "Kode KKBM",
+                                    "Status", "Jenis Kelamin", "Tanggal Lahir", "Keterangan", "Village",
+                                    "Negara Tujuan", "Jumlah Penempatan", "Bank Penyalur"])
+def test_headers_that_are_not_identifiers(header):
+    assert identifier_kind(header) is None
+
+
+@pytest.mark.parametrize("text", [
+    "3604135203850001", "NIK 3604 1352 0385 0001", "3604135203850001.0", "3.604135203850001e+15",
+    "081234567890", "0812-3456-7890", "+62 812 3456 7890", "(021) 555-12345", "paspor C1234567",
+    "B 7654321", "siti.aminah@example.co.id", "rek. 1234567890123",
+])
+def test_identifier_values_are_removed(text):
+    out = redact_text(text)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    assert "removed" in out and "@" not in out
+    if digits:
+        assert digits[:9] not in "".join(ch for ch in out if ch.isdigit())
+
+
+@pytest.mark.parametrize("text", ["Rp 1.250.000.000", "-250.000", "26/07/2019", "2019-07-26 10:30:00",
+                                  "KKBM-36-01-U0012", "Jumlah 1.250", "36.04.13.2007", "12,5%", "2019"])
+def test_ordinary_values_are_kept(text):
+    assert redact_text(text) == text
+
+
+def test_redact_value_keeps_numbers_and_redacts_id_numbers():
+    assert redact_value(1850) == 1850 and redact_value(12.5) == 12.5 and redact_value(None) is None
+    assert redact_value(3604135203850001) == "[number removed]"
+    assert redact_value(3.604135203850001e15) == "[number removed]"
+
+
+def test_names_are_hidden_and_field_values_shown():
+    echo = Echo(name_tokens(["Siti Aminah Zulkarnaen", "Budi Santoso"]))
+    assert echo.quote("Siti Aminah Zulkarnaen") == Echo.HIDDEN
+    assert echo.quote("budi") == Echo.HIDDEN                       # a word of the sheet's name column
+    assert echo.quote("Dewi Lestari Anggraeni") == Echo.HIDDEN     # looks like a name
+    assert echo.quote("purnaa") == "'purnaa'"                      # a typo of a category is shown
+    assert echo.quote("Dagangann") == "'Dagangann'"
+    assert echo.quote("Warung Sembako") == "'Warung Sembako'"
+    assert echo.quote("Jawa Timur") == "'Jawa Timur'"
+    assert echo.quote("Siti", strict=True) == Echo.HIDDEN           # a name in a date or number column
+    assert echo.quote("Sukamakmur Jaya", lenient=True) == "'Sukamakmur Jaya'"  # a place name
+    assert echo.quote("Jl. Melati No. 5", lenient=True) == Echo.HIDDEN  # an address never
+    assert echo.quote(None) == "(empty)"
+    assert echo.header("Siti Aminah Zulkarnaen", confirmed=False) == "[header not shown]"
+    assert echo.header("Tanggal Bergabung", confirmed=True) == "Tanggal Bergabung"
+    assert looks_like_name("Rahmat Hidayat") and not looks_like_name("Ternak kambing")
+
+
+def test_logs_are_scrubbed():
+    text = "RuntimeError: bad value 'Siti Aminah' in row with 3604135203850001 and \"0812-3456-7890\""
+    out = scrub_log(text)
+    assert "Siti" not in out and "3604135203850001" not in out and "0812" not in out
+    assert out.startswith("RuntimeError: bad value")

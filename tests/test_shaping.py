@@ -1,0 +1,92 @@
+"""Rows set aside with a reason (totals, footers, repeated headers, mapping), constants, recodes, reshape."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kkbm_analysis.mapping import parse_mapping
+from kkbm_analysis.readers import read_file
+from kkbm_analysis.shaping import shape_sheet
+
+
+def shaped(tmp_path: Path, text: str, table: str, mapping: str = "", name: str = "t.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    raw = read_file(path).sheets[0]
+    rules = parse_mapping(mapping)
+    return shape_sheet(raw, name, table, rules.rule_for(name, raw.sheet), rules, 0)
+
+
+def test_totals_row_is_skipped_and_checked(tmp_path):
+    s = shaped(tmp_path, "Tahun,Provinsi,Jumlah Penempatan\n2019,Banten,10\n2019,Jawa Timur,20\nJumlah,,31\n",
+               "placements")
+    assert s.skipped == {4: "a totals row ('Jumlah')"}
+    assert list(s.rows) == [2, 3] and len(s.frame) == 2
+    (note,) = s.notes
+    assert note["rule"] == "sum_check" and note["row"] == 4 and note["column"] == "Jumlah Penempatan"
+    assert "states 31" in note["message"] and "add up to 30" in note["message"]
+
+
+@pytest.mark.parametrize("label", ["TOTAL", "Total (reported)", "INDONESIA", "Grand Total", "Jumlah Kab. Serang",
+                                   "JUMLAH SELURUHNYA"])
+def test_totals_words(tmp_path, label):
+    text = f"Provinsi,Negara,Tahun,Jumlah Penempatan\nBanten,Malaysia,2019,10\nBanten,{label},2019,10\n"
+    s = shaped(tmp_path, text, "placements")
+    assert 3 in s.skipped and not s.notes  # the total matches the row above
+
+
+def test_subtotals_and_grand_total_add_up(tmp_path):
+    text = ("Provinsi,Tahun,Jumlah Penempatan\nBanten,2019,10\nBanten,2020,5\nSub Total,,15\nJawa Timur,2019,7\n"
+            "Sub Total,,7\nTotal,,22\n")
+    s = shaped(tmp_path, text, "placements")
+    assert sorted(s.skipped) == [4, 6, 7] and not s.notes
+
+
+def test_a_word_inside_a_text_cell_is_not_a_total(tmp_path):
+    text = ("Kode Konsultasi,Kode KKBM,Tanggal,Jenis Mitra,Topik\n"
+            "C1,K1,01/05/2018,Bank,Jumlah modal yang dibutuhkan untuk warung\n")
+    s = shaped(tmp_path, text, "consultations")
+    assert not s.skipped and list(s.rows) == [2]
+
+
+def test_footers_repeated_headers_and_mapping_rows(tmp_path):
+    text = ("Kode KKBM,Nama KKBM,Program,Provinsi,Tanggal Pembentukan\n"
+            "K1,KKBM Lontar,KKBM,Banten,12/03/2017\n"
+            "contoh,isian,KKBM,Banten,01/01/2017\n"
+            "Kode KKBM,Nama KKBM,Program,Provinsi,Tanggal Pembentukan\n"
+            "K2,KBMI Tracap,KBMI,Jawa Tengah,26/07/2017\n"
+            "Sumber: Dinas,,,,\n"
+            ",,,Mengetahui,\n")
+    mapping = 'files:\n  - file: t.csv\n    skip_rows: [3]\n'
+    s = shaped(tmp_path, text, "communities", mapping)
+    assert s.skipped == {3: "left out by the mapping (skip_rows)", 4: "the header repeated (a new page)",
+                         6: "a footer or note under the table", 7: "a footer or note under the table"}
+    assert list(s.rows) == [2, 5]
+
+
+def test_a_sparse_data_row_with_its_key_is_not_a_footer(tmp_path):
+    text = "Kode KKBM,Nama KKBM,Program,Provinsi,Tanggal Pembentukan\nK1,KKBM Lontar,KKBM,Banten,12/03/2017\nK2,,,,\n"
+    s = shaped(tmp_path, text, "communities")
+    assert list(s.rows) == [2, 3] and not s.skipped
+
+
+def test_constants_recodes_and_reshape(tmp_path):
+    text = "Negara,2019,2020\nMalaysia,10,\nTaiwan,5,7\nArab,,\n"
+    mapping = ('files:\n  - file: "*.csv"\n    table: placements\n    constants: {province: "{file}"}\n'
+               '    recode: {destination_country: {"Arab": "Arab Saudi"}}\n'
+               '    reshape: {columns: ["20??"], to: year, value: placements}\n')
+    s = shaped(tmp_path, text, "placements", mapping, name="Banten.csv")
+    assert s.constants == {"province_code": "Banten"}
+    assert s.frame[["destination_country", "year", "placements", "_col"]].values.tolist() == [
+        ["Malaysia", "2019", "10", "2019"], ["Taiwan", "2019", "5", "2019"], ["Taiwan", "2020", "7", "2020"]]
+    assert set(s.frame["province_code"]) == {"Banten"}
+    assert s.skipped == {4: "no value in any of the reshaped columns"}   # 'Arab' had no counts
+    assert list(s.uids) == [0, 1] and np.array_equal(s.rows, [2, 3])      # ids stay per raw row
+
+
+def test_recode_matches_normalised_text(tmp_path):
+    text = "NIK,Kode KKBM,Status,JK,Tanggal Bergabung\n3604135203850001,K1,  MANTAN tkw ,P,01/04/2017\n"
+    s = shaped(tmp_path, text, "members", 'recode:\n  status: {"Mantan TKW": pmi_purna}\n')
+    assert list(s.frame["status"]) == ["pmi_purna"]

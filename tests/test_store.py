@@ -1,0 +1,189 @@
+"""The processed-folder layer: typed tables, plain errors for bad folders, safe atomic output, layering."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kkbm_analysis import store
+from kkbm_analysis.data import ProgramData
+from kkbm_analysis.ingest import ingest
+from kkbm_analysis.privacy import PseudonymKey
+from kkbm_analysis.store import OutputFolderError, ProcessedDataError
+
+PACKAGE = Path(__file__).resolve().parents[1] / "kkbm_analysis"
+KEY = PseudonymKey(b"store-test")
+COMMUNITIES = ("Kode KKBM,Nama KKBM,Program,Provinsi,Kabupaten/Kota,Kecamatan,Desa/Kelurahan,Tanggal Pembentukan\n"
+               "K1,KKBM Lontar,KKBM,Banten,Kab. Serang,Tirtayasa,Lontar,12/03/2017\n")
+MEMBERS = ("NIK,Kode KKBM,Status,Jenis Kelamin,Tanggal Bergabung\n3604135203850001,K1,purna,P,01/04/2017\n")
+
+
+@pytest.fixture
+def processed(tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "komunitas.csv").write_text(COMMUNITIES)
+    (raw / "anggota.csv").write_text(MEMBERS)
+    out = tmp_path / "processed"
+    ingest(raw, out, key=KEY)
+    return out
+
+
+# --------------------------------------------------------------------------- conform
+def test_conform_types_sorts_and_adds_optional_columns():
+    df = pd.DataFrame({"member_id": ["b", "a"], "community_id": ["K1", "K1"], "status": ["pmi_purna", "keluarga"],
+                       "sex": ["P", "L"], "joined_on": pd.to_datetime(["2017-01-02", "2017-01-01"]), "extra": [1, 2]})
+    out = store.conform("members", df)
+    assert list(out.columns) == store.TABLES["members"].columns
+    assert list(out["member_id"]) == ["a", "b"]
+    assert str(out["member_id"].dtype) == "string" and str(out["joined_on"].dtype) == "datetime64[ms]"
+    assert out["village_code"].isna().all() and str(out["village_code"].dtype) == "string"
+    with pytest.raises(KeyError, match="joined_on"):
+        store.conform("members", df.drop(columns="joined_on"))
+
+
+def test_empty_table_has_the_schema_types():
+    empty = store.empty_table("kur_loans")
+    assert list(empty.columns) == store.TABLES["kur_loans"].columns and len(empty) == 0
+    assert str(empty["applied_on"].dtype) == "datetime64[ms]"
+
+
+# --------------------------------------------------------------------------- reading
+def test_load_processed_and_program_data(processed: Path):
+    tables = store.load_processed(processed, require=store.REQUIRED_FOR_ANALYSIS)
+    assert set(tables) == {"communities", "members"}
+    data = ProgramData.load(processed)
+    assert len(data.members) == 1 and data.manifest["tool"] == "kkbm-analysis"
+
+
+@pytest.mark.parametrize("damage, code, words", [
+    ("nothing", 2, "not a processed data folder"),
+    ("file", 2, "is a file"),
+    ("missing", 2, "not found"),
+    ("truncate", 1, "damaged or truncated"),
+    ("delete", 1, "incomplete"),
+    ("manifest", 1, "cannot be read"),
+])
+def test_bad_processed_folders_give_plain_errors(processed: Path, tmp_path: Path, damage, code, words):
+    folder = processed
+    if damage == "nothing":
+        folder = tmp_path / "empty"
+        folder.mkdir()
+    elif damage == "file":
+        folder = tmp_path / "x.txt"
+        folder.write_text("x")
+    elif damage == "missing":
+        folder = tmp_path / "nope"
+    elif damage == "truncate":
+        data = (processed / "members.parquet").read_bytes()
+        (processed / "members.parquet").write_bytes(data[:40])
+    elif damage == "delete":
+        (processed / "members.parquet").unlink()
+    elif damage == "manifest":
+        (processed / "manifest.json").write_text("{not json")
+    with pytest.raises(ProcessedDataError, match=words) as err:
+        ProgramData.load(folder)
+    assert err.value.exit_code == code
+
+
+def test_required_tables_must_have_rows(processed: Path):
+    (processed / "members.parquet").unlink()
+    manifest = json.loads((processed / "manifest.json").read_text())
+    del manifest["tables"]["members"]
+    (processed / "manifest.json").write_text(json.dumps(manifest))
+    assert set(store.load_processed(processed)) == {"communities"}
+    with pytest.raises(ProcessedDataError, match="no members"):
+        store.check_processed(processed, require=store.REQUIRED_FOR_ANALYSIS)
+
+
+# --------------------------------------------------------------------------- output folders
+def test_output_folder_checks(tmp_path: Path, processed: Path):
+    raw = tmp_path / "raw"
+    for bad, words in ((raw, "raw folder itself"), (tmp_path, "contains the raw folder"),
+                       (raw / "out", "inside the raw folder")):
+        with pytest.raises(OutputFolderError, match=words):
+            store.check_output_folder(bad, raw)
+    f = tmp_path / "a.txt"
+    f.write_text("x")
+    with pytest.raises(OutputFolderError, match="is a file"):
+        store.check_output_folder(f, raw)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "bab1.docx").write_text("x")
+    with pytest.raises(OutputFolderError, match="bab1.docx"):
+        store.check_output_folder(other, raw)
+    assert store.check_output_folder(processed, raw) == processed.resolve()   # an earlier output
+    (processed / "notes.txt").write_text("mine")
+    with pytest.raises(OutputFolderError, match="notes.txt"):
+        store.check_output_folder(processed, raw)
+    assert store.check_output_folder(tmp_path / "new", raw) == (tmp_path / "new").resolve()
+
+
+def test_default_output_avoids_the_raw_folder(tmp_path: Path):
+    processed = tmp_path / "data" / "processed"
+    raw = processed / "demo"
+    raw.mkdir(parents=True)
+    assert store.default_output(raw, processed) == processed / "demo-processed"
+    assert store.default_output(tmp_path / "elsewhere" / "desa", processed) == processed / "desa"
+    with pytest.raises(OutputFolderError):
+        store.default_output(processed, processed)
+
+
+def test_failed_fill_keeps_the_previous_output(processed: Path):
+    before = {p.name: p.read_bytes() for p in processed.iterdir()}
+
+    def fail(staging: Path) -> None:
+        (staging / "members.parquet").write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        store.write_atomically(processed, fail)
+    assert {p.name: p.read_bytes() for p in processed.iterdir()} == before
+    assert not [p for p in processed.parent.iterdir() if ".staging-" in p.name or ".old-" in p.name]
+
+
+def test_stale_folders_of_ours_are_cleaned_and_others_kept(tmp_path: Path):
+    out = tmp_path / "out"
+    ours = tmp_path / ".out.staging-999999"
+    ours.mkdir()
+    (ours / ".kkbm-staging").touch()
+    foreign = tmp_path / ".out.staging-999998"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("not ours")
+    alive = tmp_path / f".out.staging-{os.getpid()}"
+    alive.mkdir()
+    (alive / ".kkbm-staging").touch()
+    removed = store.clean_stale(out)
+    assert removed == [ours] and foreign.exists() and alive.exists()
+
+
+# --------------------------------------------------------------------------- layering
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            found.add(("." * node.level) + (node.module or ""))
+            found.update(("." * node.level) + (node.module + "." if node.module else "") + a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+    return found
+
+
+def test_only_the_entry_points_import_the_ingest():
+    allowed = {"__init__.py", "cli.py", "demo.py", "ingest.py"}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name in allowed:
+            continue
+        names = _imports(path)
+        assert not {n for n in names if n.rstrip(".").endswith("ingest") or ".ingest." in n}, path
+
+
+def test_quality_does_not_import_the_ingest_or_results_at_run_time():
+    tree = ast.parse((PACKAGE / "quality.py").read_text(encoding="utf-8"))
+    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert not [n for n in top if isinstance(n, ast.ImportFrom) and n.module in ("ingest", "results")]
