@@ -24,7 +24,6 @@ LARGE_MODULES: dict[str, tuple[int, str]] = {
     "models/did.py": (640, "DiD estimation (its numerics are being reworked separately)"),
     "suppression.py": (580, "primary and secondary suppression over every sum relation, one algorithm"),
     "indicators/engine.py": (540, "the aggregation engine and its two public entry points"),
-    "qualitative/ingest.py": (520, "the qualitative ingest's steps in reading order (sources, segments, fates, outputs)"),
 }
 SIZE_LIMIT = 500
 

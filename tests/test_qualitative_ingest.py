@@ -31,7 +31,8 @@ ROWS = {
 
 
 @pytest.fixture
-def raw(tmp_path: Path) -> Path:
+def raw(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.setenv("KKBM_PSEUDONYM_KEY", "a test key, long enough to be a real secret 0123456789")
     folder = tmp_path / "raw"
     folder.mkdir()
     _hand_made(folder)
@@ -39,7 +40,7 @@ def raw(tmp_path: Path) -> Path:
     (folder / "catatan.txt").write_text("transkrip tanpa kode", encoding="utf-8")
     (folder / "kkbm-voices.yaml").write_text('themes:\n  "Hambatan/Didampingi sebentar": mentoring_gap\n'
                                               '  "Latar belakang": none\nnames: [Darto]\n', encoding="utf-8")
-    (folder / "SYNTHETIC.json").write_text("{}", encoding="utf-8")  # demo key, no secret needed
+    (folder / "SYNTHETIC.json").write_text("{}", encoding="utf-8")  # proves nothing: a key is still needed
     return folder
 
 

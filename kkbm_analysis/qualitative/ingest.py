@@ -29,7 +29,6 @@ source, segment or case is known only by a keyed pseudonym of its file and GUID
 """
 from __future__ import annotations
 
-import fnmatch
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -38,13 +37,14 @@ from typing import Any
 
 import pandas as pd
 
-from ..ingest import is_synthetic, package_version
+from ..inventory import FileEntry, is_embedded_demo
 from ..io import sha256, write_csv, write_json, write_parquet, write_text
-from ..mapping import DEFAULT_EXCLUDE
 from ..privacy import PseudonymKey, pseudonymise
 from ..readers import RawFileError
 from .attributes import read_source_fields
+from ..results import package_version
 from .codebook import Codebook, load_codebook, load_theme_mapping, map_codes
+from .files import QDPX_SUFFIXES, SHEET_SUFFIXES, discover
 from .mapping import DEFAULT_NAME, VoicesMapping, load_voices_mapping
 from .model import QualProject, WHOLE_SOURCE
 from .redact import RULES, Redactor
@@ -53,8 +53,6 @@ from .spreadsheet import read_segments_file
 
 __all__ = ["VoicesIngest", "ingest_voices", "QDPX_SUFFIXES", "SHEET_SUFFIXES"]
 
-QDPX_SUFFIXES = (".qdpx", ".qde")
-SHEET_SUFFIXES = (".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods")
 QUARANTINE_COLUMNS = ["file", "location", "item", "column", "rule", "message"]
 FATE_COLUMNS = ["file", "location", "item", "fate", "rule", "message"]
 
@@ -129,9 +127,9 @@ def ingest_voices(raw_dir: str | Path, out_dir: str | Path | None = None, *, map
     rules = load_voices_mapping(mapping or raw_dir / DEFAULT_NAME)
     book = codebook or load_codebook(rules.codebook)
     theme_map = load_theme_mapping(rules.themes, book, str(rules.source or DEFAULT_NAME))
-    files, skipped = _discover(raw_dir, rules)
-    synthetic = is_synthetic(raw_dir, files)
-    key = key or (PseudonymKey.demo() if synthetic else PseudonymKey.from_environment())
+    files, skipped = discover(raw_dir, rules)
+    synthetic = is_embedded_demo(raw_dir, [FileEntry(f.relative_to(raw_dir).as_posix(), f, "read") for f in files])
+    key = key or PseudonymKey.for_data(synthetic)
     run = _Run(book, theme_map, rules, key)
     for path, reason in skipped:
         run.fate(path.relative_to(raw_dir).as_posix(), "", "file", "skipped", "not_read", reason)
@@ -141,23 +139,6 @@ def ingest_voices(raw_dir: str | Path, out_dir: str | Path | None = None, *, map
     if out_dir is not None:
         _write(result, Path(out_dir))
     return result
-
-
-def _discover(raw_dir: Path, rules: VoicesMapping) -> tuple[list[Path], list[tuple[Path, str]]]:
-    files, skipped = [], []
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
-        rel = path.relative_to(raw_dir).as_posix()
-        if any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(rel, p)
-               for p in (*DEFAULT_EXCLUDE, *rules.exclude)):
-            continue
-        if path.suffix.lower() in QDPX_SUFFIXES + SHEET_SUFFIXES:
-            files.append(path)
-        elif path.suffix.lower() == ".txt":
-            skipped.append((path, "a plain transcript without codes; code it in a QDA tool and export a .qdpx"))
-        else:
-            skipped.append((path, f"unsupported file type {path.suffix or '(none)'}; read are .qdpx and "
-                                  "coded-segments spreadsheets (.csv, .xlsx, .ods)"))
-    return files, skipped
 
 
 # =========================================================================== one run

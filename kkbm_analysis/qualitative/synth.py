@@ -47,7 +47,7 @@ import pandas as pd
 import yaml
 
 from ..config import DEFAULT_SEED, RESOURCES_DIR
-from ..io import write_csv, write_json, write_text
+from ..io import sha256, write_csv, write_json, write_text
 from .codebook import load_codebook
 from .model import QualProject
 from .redact import _places
@@ -55,6 +55,8 @@ from .refi import write_qdpx
 
 __all__ = ["generate_voices_demo", "VoicesDemo", "NOTICE"]
 
+#: Starts like the tabular demo's generator, so its checksummed marker proves the demo the same way.
+GENERATOR = "kkbm_analysis.synth.voices"
 NOTICE = "SYNTHETIC DATA: invented interviews for demonstration and testing; they describe no real person."
 QDPX_NAME = "SYNTHETIC_voices_qualcoder.qdpx"
 XLSX_NAME = "SYNTHETIC_voices_segments.xlsx"
@@ -137,7 +139,8 @@ def generate_voices_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, sourc
     write_json(truth, out / "ground_truth.json")
     write_csv(pd.DataFrame(gen.defects, columns=["file", "rule", "count"]), out / "expected_quarantine.csv")
     write_text(_mapping_yaml(gen.templates), out / "kkbm-voices.yaml")
-    write_json({"notice": NOTICE, "seed": seed}, out / "SYNTHETIC.json")
+    write_json({"generator": GENERATOR, "notice": NOTICE, "seed": seed,  # the checksums prove the demo
+                "sha256": {f.name: sha256(f) for f in files}}, out / "SYNTHETIC.json")
     return VoicesDemo(out, files + [out / n for n in ("ground_truth.json", "expected_quarantine.csv",
                                                        "kkbm-voices.yaml", "SYNTHETIC.json")], truth)
 
