@@ -89,6 +89,7 @@ import pandas as pd
 import yaml
 
 from .config import DEFAULT_SEED, RESOURCES_DIR
+from .resilience.synth import add_survey_to_demo
 from .schema import STAGES, TABLES, load_mentoring_points
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -344,7 +345,7 @@ def _simulate(seed: int, scale: str | float, start_year: int, end_year: int
     t["village_regulations"], t["departures"] = _perdes_and_departures(w, t["communities"])
     t["placements"] = _placements(w)
     _record_calibration(w, t)
-    return {name: t[name] for name in TABLES}, w
+    return {name: t[name] for name in TABLES if name in t}, w
 
 
 # ----------------------------------------------------------------------------- regions
@@ -2557,7 +2558,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
     for t, f in frames.items():  # the block (sheet/file) each row is written to
         f["_blk"] = f["_prov"] if _per_province(w, t) else ""
         f["_r"] = f.groupby("_blk", sort=False).cumcount().to_numpy()
-    dirty = {t: _make_dirty(t, frames[t], w, float(dirty_share)) for t in TABLES}
+    dirty = {t: _make_dirty(t, frames[t], w, float(dirty_share)) for t in frames}
     files, quarantine, findings = [], [], []
     for blocks in _blocks(w, frames, dirty):
         path = out / blocks[0].file
@@ -2565,6 +2566,8 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
         files.append(path)
         quarantine += q
         findings += f
+    add_survey_to_demo(out, tables, seed=w.seed, dirty_share=float(dirty_share), files=files,
+                       quarantine=quarantine, truth=w.truth)
     columns = ["file", "sheet", "row", "table", "rule"]
     q = pd.concat(quarantine, ignore_index=True)[columns]
     f = pd.concat(findings, ignore_index=True)[columns]
