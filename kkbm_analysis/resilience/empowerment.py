@@ -32,7 +32,7 @@ import pandas as pd
 from ..data import NATIONAL_CODE
 from ..models._base import check_clusters, check_min_rows, wald_table
 from ._base import ResilienceResult, capacity_label, check_lang, fmt, fmt_ci
-from .cfa import CFAResult, cfa
+from .confirmatory import CFAResult, cfa
 from .frames import ROUNDS
 
 WINDOW_DAYS = 365

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, complete_items, fmt, quiet_engines
-from .cfa import Z95, CFAResult, cfa, fit_indices, fit_semopy
+from .confirmatory import Z95, CFAResult, cfa, fit_indices, fit_semopy
 from .frames import item_matrix
 from .items import CAPACITIES, load_item_bank
 

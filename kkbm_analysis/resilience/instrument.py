@@ -38,6 +38,10 @@ _METADATA = ("start", "end", "today", "deviceid", "username", "phonenumber", "au
 _NO_LABEL = {"begin_group", "end_group", "begin group", "end group", "calculate", *_METADATA}
 
 
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+
+
 def form_path() -> Path:
     """The packaged XLSForm."""
     return RESOURCES_DIR / FORM_FILE
@@ -153,9 +157,10 @@ def _check_choices(choices: pd.DataFrame | None, problems: list[FormProblem]) ->
         return lists
     label_cols = [c for c in choices.columns if c == "label" or c.startswith("label::")]
     for i, row in enumerate(choices.to_dict("records"), start=2):
-        if row["list_name"] is None and row["name"] is None:
+        if _blank(row["list_name"]) and _blank(row["name"]):
             continue
-        name, list_name = str(row["name"] or ""), str(row["list_name"] or "")
+        name = "" if _blank(row["name"]) else str(row["name"])
+        list_name = "" if _blank(row["list_name"]) else str(row["list_name"])
         if not list_name or not name:
             problems.append(FormProblem("choices", i, "a choice needs both list_name and name"))
             continue
@@ -163,7 +168,7 @@ def _check_choices(choices: pd.DataFrame | None, problems: list[FormProblem]) ->
             problems.append(FormProblem("choices", i, f"choice '{name}' appears twice in list '{list_name}'"))
         lists[list_name].add(name)
         for c in label_cols:
-            if not row[c]:
+            if _blank(row[c]):
                 problems.append(FormProblem("choices", i, f"choice '{list_name}/{name}' has no {c}"))
     return lists
 
@@ -173,8 +178,8 @@ def _check_survey(survey: pd.DataFrame, labels: list[str], lists: dict[str, set[
     names: set[str] = set()
     stack: list[tuple[str, str]] = []
     for i, row in enumerate(survey.to_dict("records"), start=2):
-        qtype = " ".join(str(row["type"] or "").split())
-        name = str(row["name"] or "")
+        qtype = "" if _blank(row["type"]) else " ".join(str(row["type"]).split())
+        name = "" if _blank(row["name"]) else str(row["name"])
         if not qtype:
             if name:
                 problems.append(FormProblem("survey", i, f"'{name}' has no type"))
@@ -203,7 +208,7 @@ def _check_survey(survey: pd.DataFrame, labels: list[str], lists: dict[str, set[
                 problems.append(FormProblem("survey", i, f"'{name}': choice list '{parts[1]}' does not exist"))
         if qtype not in _NO_LABEL and base not in ("begin_group", "begin_repeat"):
             for c in labels:
-                if not row.get(c):
+                if _blank(row.get(c)):
                     problems.append(FormProblem("survey", i, f"'{name}' has no {c}"))
     for kind, name in stack:
         problems.append(FormProblem("survey", 0, f"{kind} '{name}' is never closed"))
@@ -216,7 +221,7 @@ def _check_references(sheets: dict[str, pd.DataFrame], names: set[str], problems
         if column not in survey.columns:
             continue
         for i, text in enumerate(survey[column].tolist(), start=2):
-            for ref in _REF.findall(str(text or "")):
+            for ref in _REF.findall("" if _blank(text) else str(text)):
                 if ref not in names:
                     problems.append(FormProblem("survey", i, f"{column} refers to unknown question '${{{ref}}}'"))
     settings = sheets.get("settings")
@@ -231,7 +236,7 @@ def _check_settings(settings: pd.DataFrame | None, problems: list[FormProblem]) 
         problems.append(FormProblem("settings", 0, "no settings row (form_id, version, default_language)"))
         return
     form_id = settings["form_id"].iloc[0] if "form_id" in settings.columns else None
-    if not form_id or not _XML_NAME.match(str(form_id)):
+    if _blank(form_id) or not _XML_NAME.match(str(form_id)):
         problems.append(FormProblem("settings", 2, f"form_id {form_id!r} is missing or not an XML name"))
 
 

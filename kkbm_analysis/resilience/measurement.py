@@ -30,7 +30,7 @@ from scipy import stats
 
 from ._base import (MIN_SCALE_N, ModelInputError, ResilienceResult, check_lang, complete_items, fmt, label,
                     quiet_engines)
-from .cfa import fit_semopy, model_description
+from .confirmatory import fit_semopy, model_description
 from .frames import item_fields, item_matrix
 from .items import CAPACITIES, load_item_bank
 

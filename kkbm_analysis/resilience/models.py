@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..models._base import check_clusters, check_min_rows, check_variation, wald_table
 from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, fmt, fmt_ci
-from .cfa import CFAResult, cfa
+from .confirmatory import CFAResult, cfa
 from .frames import DRIVERS, ROUNDS
 
 #: Pieces of the baseline recovery hazard: months after the shock.

@@ -28,7 +28,7 @@ from ..config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
 from ..data import NATIONAL_CODE, ProgramData
 from ..suppression import suppress
 from ._base import capacity_label, check_lang, fmt, fmt_ci, label
-from .cfa import cfa
+from .confirmatory import cfa
 from .empowerment import DIMENSIONS, EmpowermentResult, empowerment_map
 from .frames import ROUNDS, analysis_frame
 from .index import ResilienceIndex, resilience_index
