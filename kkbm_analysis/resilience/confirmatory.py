@@ -51,7 +51,7 @@ def fit_semopy(description: str, data: pd.DataFrame) -> Any:
 
     with quiet_engines():
         model = semopy.Model(description)
-        model.fit(data, obj="MLW", solver="SLSQP")
+        model.fit(data, obj="MLW", solver="SLSQP", options={"ftol": 1e-12, "maxiter": 10_000})
     return model
 
 
