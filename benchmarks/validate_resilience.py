@@ -36,7 +36,6 @@ if str(ROOT) not in sys.path:
 
 from kkbm_analysis import resilience as rs  # noqa: E402
 from kkbm_analysis.resilience.confirmatory import CUTOFFS, one_factor_structure  # noqa: E402
-from kkbm_analysis.resilience.frames import item_fields  # noqa: E402
 
 FIRST_SEED = 1000
 OUT = ROOT / "benchmarks" / "out"

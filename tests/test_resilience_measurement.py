@@ -11,11 +11,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from resilience_world import demo_world
 
-from kkbm_analysis.config import DEFAULT_SEED
 from kkbm_analysis.models import ModelInputError
-from kkbm_analysis.resilience import (analysis_frame, capacity_indices, cfa, compare_models, demo_data, efa,
-                                      item_analysis, measurement_invariance, one_factor_structure, resilience_index)
+from kkbm_analysis.resilience import (capacity_indices, cfa, compare_models, efa, item_analysis,
+                                      measurement_invariance, one_factor_structure, resilience_index)
 from kkbm_analysis.resilience.frames import item_fields, item_matrix
 from kkbm_analysis.resilience.measurement import cronbach_alpha, omega_total, one_factor
 
@@ -24,12 +24,7 @@ TOL = 1e-6
 
 @pytest.fixture(scope="module")
 def world():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = demo_data(seed=DEFAULT_SEED)
-        frame = analysis_frame(data)
-        model = cfa(frame)
-    return data, frame, model
+    return demo_world()
 
 
 @pytest.fixture(scope="module")

@@ -5,30 +5,22 @@ capacity, and of each capacity on recovery, sit inside the 95 % intervals.
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
+from resilience_world import demo_world
 
-from kkbm_analysis.config import DEFAULT_SEED
 from kkbm_analysis.indicators import RESULT_COLUMNS
 from kkbm_analysis.models import ModelInputError
-from kkbm_analysis.resilience import (analysis_frame, capacity_drivers, cfa, demo_data, empowerment_map,
-                                      recovery_model, registry, resilience_index, resilience_indicators,
-                                      resilience_section, shock_episodes)
+from kkbm_analysis.resilience import (capacity_drivers, empowerment_map, recovery_model, registry, resilience_index,
+                                      resilience_indicators, resilience_section, shock_episodes)
 from kkbm_analysis.resilience.models import person_months
 from kkbm_analysis.suppression import suppress
 
 
 @pytest.fixture(scope="module")
 def world():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = demo_data(seed=DEFAULT_SEED)
-        frame = analysis_frame(data)
-        model = cfa(frame)
-    return data, frame, model
+    return demo_world()
 
 
 @pytest.fixture(scope="module")

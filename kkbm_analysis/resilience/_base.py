@@ -10,7 +10,7 @@ from typing import Iterator
 import pandas as pd
 
 from ..models._base import ModelInputError, ModelResult, check_lang, fmt, fmt_ci, table_text
-from .items import CAPACITIES, load_item_bank
+from .items import load_item_bank
 
 __all__ = ["ResilienceResult", "ModelInputError", "check_lang", "fmt", "fmt_ci", "table_text", "label",
            "quiet_engines", "MIN_SCALE_N"]

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._base import ResilienceResult, capacity_label, check_lang, complete_items, fmt, quiet_engines
+from ._base import ResilienceResult, check_lang, complete_items, fmt, quiet_engines
 from .frames import item_fields, item_matrix
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -309,7 +309,3 @@ def one_factor_structure(structure: dict[str, list[str]] | None = None) -> dict[
     """Every item on a single factor: the usual misspecified rival of a multi-factor model."""
     structure = structure or item_fields()
     return {"general": [i for its in structure.values() for i in its]}
-
-
-def capacity_names(structure: dict[str, list[str]], lang: str = "en") -> list[str]:
-    return [capacity_label(f, lang) for f in structure]
