@@ -131,3 +131,29 @@ def test_report_section_province_and_national(world):
     assert brief.region_code == "ID" and "national" not in brief.text("en")
     with pytest.raises(ValueError, match="no resilience interviews in province '99'"):
         resilience_section(data, "99", frame=frame, index=index)
+
+
+def test_cr2_against_a_direct_construction():
+    """CR2 variance: M sum_g X_g' (I - H_gg)^-1/2 e_g e_g' (I - H_gg)^-1/2 X_g M, built with scipy's sqrtm."""
+    import statsmodels.api as sm
+    from scipy.linalg import sqrtm
+
+    from kkbm_analysis.resilience._cluster import cluster_table, cr2
+
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(8), [5, 6, 7, 8, 9, 10, 11, 12])
+    X = sm.add_constant(np.column_stack([rng.normal(size=len(g)), rng.normal(size=8)[g]]))
+    y = X @ [1.0, 0.5, 0.2] + rng.normal(size=8)[g] + rng.normal(size=len(g))
+    fit = sm.OLS(y, X).fit()
+    V, df = cr2(X, fit.resid, g)
+    M = np.linalg.inv(X.T @ X)
+    meat = np.zeros((3, 3))
+    for c in range(8):
+        i = g == c
+        A = np.linalg.inv(np.real(sqrtm(np.eye(i.sum()) - X[i] @ M @ X[i].T)))
+        u = X[i].T @ A @ fit.resid[i]
+        meat += np.outer(u, u)
+    assert np.abs(M @ meat @ M - V).max() < 1e-10
+    assert (df > 1).all() and (df < 8).all() and df[2] < df[1]   # a cluster-level covariate has fewer df
+    cr1 = cluster_table(fit, g, "cr1")
+    assert (cluster_table(fit, g)["std_error"] > cr1["std_error"]).all()   # CR2 corrects CR1's downward bias

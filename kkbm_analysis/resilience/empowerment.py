@@ -18,7 +18,8 @@ protecting = advocacy and prevention
 
 A dimension's coverage is the mean of its two activities (0-1). :func:`empowerment_map`
 reports coverage by province and nationally, and regresses each capacity's Bartlett
-score on the three coverages (and round indicators) with errors clustered by community.
+score on the three coverages (and round indicators) with errors clustered by community
+(CR2, Bell-McCaffrey degrees of freedom; see :mod:`kkbm_analysis.resilience._cluster`).
 These are **associations**: members who receive more of the programme may differ in ways
 the model does not see.
 """
@@ -30,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from ..data import NATIONAL_CODE
-from ..models._base import check_clusters, check_min_rows, wald_table
+from ..models._base import check_clusters, check_min_rows
 from ._base import ResilienceResult, capacity_label, check_lang, fmt, fmt_ci
+from ._cluster import cluster_table
 from .confirmatory import CFAResult, cfa
 from .frames import ROUNDS
 
@@ -177,8 +179,7 @@ def empowerment_map(data, frame: pd.DataFrame, model: CFAResult | None = None) -
         df = df.dropna()
         check_min_rows(len(df), "the empowerment association model")
         n_clusters = check_clusters(df["g"], notes)
-        fit = sm.OLS(df["y"], df[X.columns]).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(df["g"])[0]})
-        t = wald_table(list(X.columns), fit.params.to_numpy(), fit.bse.to_numpy(), dist="t", df_resid=n_clusters - 1)
+        t = cluster_table(sm.OLS(df["y"], df[X.columns]).fit(), df["g"].to_numpy())
         rows.append(t[t["term"].isin(DIMENSIONS)].assign(capacity=cap))
     est = pd.concat(rows, ignore_index=True)[["capacity", "term", "estimate", "std_error", "ci_low", "ci_high",
                                                "p_value"]]

@@ -5,9 +5,12 @@ Capacity drivers (:func:`capacity_drivers`)
     unbiased as an outcome) on the programme covariates of
     :data:`~kkbm_analysis.resilience.frames.DRIVERS` (mentoring points received, years of
     membership, KUR approved, village government involvement, Perdes in force, members
-    per CO/penggerak, sex) and round indicators, over every interview, with standard
-    errors clustered by community (statsmodels ``cov_type='cluster'``; interviews of one
-    member are nested in the community). Coefficients: SD of the capacity per unit.
+    per CO/penggerak, sex) and round indicators, over every interview (statsmodels
+    ``OLS``), with standard errors clustered by community (interviews of one member are
+    nested in the community): CR2 with Bell-McCaffrey degrees of freedom by default, since
+    several covariates vary only between the few dozen communities
+    (:mod:`kkbm_analysis.resilience._cluster`; ``se='cr1'`` gives statsmodels' usual
+    cluster-robust errors). Coefficients: SD of the capacity per unit.
 Recovery after a shock (:func:`recovery_model`)
     Shocks reported at a follow-up, with the month the most serious one began, whether the
     household recovered and in which month after the shock. Each shock becomes one row per
@@ -29,6 +32,7 @@ import pandas as pd
 
 from ..models._base import check_clusters, check_min_rows, check_variation, wald_table
 from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, fmt, fmt_ci
+from ._cluster import cluster_table
 from .confirmatory import CFAResult, cfa
 from .frames import DRIVERS, ROUNDS
 
@@ -44,14 +48,15 @@ class DriversResult(ResilienceResult):
     Attributes
     ----------
     estimates : DataFrame
-        ``capacity, term, estimate, std_error, ci_low, ci_high, p_value`` (SD of the
-        capacity per unit of the covariate; round indicators and the intercept included).
+        ``capacity, term, estimate, std_error, ci_low, ci_high, p_value, df`` (SD of the
+        capacity per unit of the covariate; round indicators and the intercept included;
+        ``df``: the t degrees of freedom of the interval).
     n_clusters : int
     """
 
     n_clusters: int = 0
     drivers: tuple[str, ...] = ()
-    title = "What drives the capacities: OLS on Bartlett scores, SEs clustered by community"
+    title = "What drives the capacities: OLS on Bartlett scores, CR2 errors clustered by community"
 
     def effect(self, capacity: str, term: str) -> pd.Series:
         rows = self.estimates[(self.estimates["capacity"] == capacity) & (self.estimates["term"] == term)]
@@ -84,7 +89,8 @@ def _scores(frame: pd.DataFrame, model: CFAResult | None, method: str) -> tuple[
 
 
 def capacity_drivers(frame: pd.DataFrame, model: CFAResult | None = None, *,
-                     drivers: Sequence[str] = tuple(DRIVERS), round_effects: bool = True) -> DriversResult:
+                     drivers: Sequence[str] = tuple(DRIVERS), round_effects: bool = True,
+                     se: str = "cr2") -> DriversResult:
     """OLS of each capacity's Bartlett score on the programme covariates (module docstring).
 
     Parameters
@@ -97,6 +103,8 @@ def capacity_drivers(frame: pd.DataFrame, model: CFAResult | None = None, *,
         Covariates (columns of ``frame``).
     round_effects : bool
         Include round indicators (default; protects the other effects from common shocks).
+    se : {'cr2', 'cr1'}
+        Cluster-robust errors (module docstring).
     """
     import statsmodels.api as sm
 
@@ -115,13 +123,12 @@ def capacity_drivers(frame: pd.DataFrame, model: CFAResult | None = None, *,
         check_min_rows(len(df), f"the {cap} driver model")
         check_variation(df, [c for c in X.columns if c != "const"])
         n_clusters = check_clusters(df["g"], notes)
-        fit = sm.OLS(df["y"], df[X.columns]).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(df["g"])[0]})
-        t = wald_table(list(X.columns), fit.params.to_numpy(), fit.bse.to_numpy(), dist="t",
-                       df_resid=n_clusters - 1)
-        rows.append(t.assign(capacity=cap))
+        fit = sm.OLS(df["y"], df[X.columns]).fit()
+        rows.append(cluster_table(fit, df["g"].to_numpy(), se).assign(capacity=cap))
     est = pd.concat(rows, ignore_index=True)
-    est = est[["capacity", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value"]]
-    notes.append("t intervals with (communities - 1) degrees of freedom")
+    est = est[["capacity", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value", "df"]]
+    notes.append("CR2 cluster-robust errors with Bell-McCaffrey t degrees of freedom (column df)" if se == "cr2"
+                 else "CR1 cluster-robust errors with t(communities - 1) intervals")
     return DriversResult(est, len(df), list(dict.fromkeys(notes)), bool(frame.attrs.get("synthetic", False)),
                          n_clusters=n_clusters, drivers=tuple(drivers))
 
