@@ -705,6 +705,101 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
               ("penempatan", "data penempatan", "penempatan bp2mi")),
 )}
 
+# --------------------------------------------------------------------------- resilience survey (issue 10)
+# Everything the resilience survey adds to the data model sits in this block. Its item fields
+# derive from the item bank resources/resilience_items.yaml, the same file the XLSForm is
+# built from (kkbm_analysis.resilience.instrument), so form, table and codebook cannot drift.
+from .resilience.items import load_item_bank  # noqa: E402  (light: yaml and dataclasses only)
+
+RESILIENCE_ITEMS = load_item_bank()
+VOCABULARIES.update({name: _vocab(*((k, lid, len_, syn) for k, (lid, len_, syn) in options.items()))
+                     for name, options in RESILIENCE_ITEMS.vocabularies().items()})
+#: Survey fields that every row needs (the rest may be empty: not relevant, or not asked).
+_SURVEY_REQUIRED = ("member_id", "community_id", "round", "interviewed_on")
+
+
+def _survey_field(item: Any) -> tuple[Any, Any]:
+    """(annotation, pandera Field) of one item of the item bank."""
+    bank = RESILIENCE_ITEMS
+    where = item.scale and bank.scales[item.scale].label_en or (
+        item.domain and bank.risk_domains[item.domain][1])
+    en = item.meaning_en or (f"{item.label_en} [{where}]" if where else item.label_en)
+    id_ = item.meaning_id or (f"{item.label_id} [{bank.scales[item.scale].label_id}]" if item.scale else
+                              f"{item.label_id} [{bank.risk_domains[item.domain][0]}]" if item.domain else
+                              item.label_id)
+    aliases = tuple(dict.fromkeys((item.name, *item.aliases)))
+    opt = {"nullable": item.field not in _SURVEY_REQUIRED}
+    if bank.is_likert(item):
+        lo, hi = bank.likert_range
+        return Series[Int], col(en, id_, *aliases, kind="int", ge=lo, le=hi, **opt)
+    if bank.is_yes_no(item):
+        return Series[Bool], col(en, id_, *aliases, **opt)
+    if item.base_type == "select_one":
+        return Series[Str], col(en, id_, *aliases, vocab=item.list_name, **opt)
+    if item.base_type == "date":
+        return Series[Date], col(en, id_, *aliases, kind=item.kind, **opt)
+    if item.base_type == "integer":
+        bounds = {k: v for k, v in (("ge", item.minimum), ("le", item.maximum)) if v is not None}
+        return Series[Int], col(en, id_, *aliases, kind="int", **bounds, **opt)
+    return Series[Str], col(en, id_, *aliases, kind=item.kind or "text", **opt)
+
+
+def _tokens_allowed(series: pd.Series, list_name: str) -> pd.Series:
+    allowed = {c.name for c in RESILIENCE_ITEMS.choices[list_name]}
+    return series.map(lambda v: pd.isna(v) or set(str(v).split()) <= allowed).astype(bool)
+
+
+def _survey_checks() -> dict[str, Any]:
+    """Row rules of the survey (their names are the quarantine rules)."""
+
+    @pa.dataframe_check(error="a multiple-choice answer holds a choice that is not in the survey form")
+    def choices_in_form(cls, df: pd.DataFrame) -> Series[bool]:
+        ok = pd.Series(True, index=df.index)
+        for item in RESILIENCE_ITEMS.items:
+            if item.base_type == "select_multiple":
+                ok &= _tokens_allowed(df[item.field], item.list_name)
+        return ok
+
+    @pa.dataframe_check(error="shock answers inconsistent: the most serious shock is not among the shocks "
+                              "listed, or it began after the interview")
+    def shock_consistent(cls, df: pd.DataFrame) -> Series[bool]:
+        listed = [pd.isna(m) or m in str(s).split() for m, s in zip(df["main_shock"], df["shocks"])]
+        after = (df["main_shock_month"] > df["interviewed_on"]).fillna(False)
+        return pd.Series(listed, index=df.index, dtype=bool) & ~after
+
+    @pa.dataframe_check(error="recovery answers inconsistent: months to recover given without recovery, "
+                              "or recovery without the months")
+    def recovery_consistent(cls, df: pd.DataFrame) -> Series[bool]:
+        recovered = df["recovered"].fillna(False).astype(bool)
+        return recovered == df["months_to_recover"].notna()
+
+    return {"choices_in_form": choices_in_form, "shock_consistent": shock_consistent,
+            "recovery_consistent": recovery_consistent}
+
+
+def _survey_model() -> type[_Base]:
+    """The ``ResilienceSurvey`` model: submission id, then every item of the item bank."""
+    annotations: dict[str, Any] = {"submission_id": Series[Str]}
+    attrs: dict[str, Any] = {"submission_id": col(
+        "Submission id (KoboToolbox _uuid)", "Kode pengiriman formulir (_uuid KoboToolbox)", "kobo uuid",
+        "uuid", "id pengiriman", kind="code", unique=True)}
+    for item in RESILIENCE_ITEMS.items:
+        annotations[item.field], attrs[item.field] = _survey_field(item)
+    attrs.update(__annotations__=annotations, __module__=__name__, __qualname__="ResilienceSurvey",
+                 __doc__="One resilience interview of a member in one survey round (baseline, follow-ups): "
+                         "risk exposure, protective factors, the three capacities, shocks and outcomes.",
+                 **_survey_checks())
+    return type("ResilienceSurvey", (_Base,), attrs)
+
+
+ResilienceSurvey = _survey_model()
+TABLES["resilience_surveys"] = TableSpec(
+    "resilience_surveys", ResilienceSurvey, ("member_id", "round"), "Survei ketahanan PMI dan keluarga",
+    "Resilience survey", ("ketahanan", "survei ketahanan", "ketahanan pmi", "resiliensi", "resilience"),
+    (_ref("member_id", "members"), _ref("community_id", "communities")))
+# --------------------------------------------------------------------------- end of resilience block
+
+
 #: Tables in the order they are validated (a table after those it references).
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 

@@ -72,4 +72,4 @@ def _simulate(seed: int, scale: str | float, start_year: int, end_year: int
     t["village_regulations"], t["departures"] = _perdes_and_departures(w, t["communities"])
     t["placements"] = _placements(w)
     _record_calibration(w, t)
-    return {name: t[name] for name in TABLES}, w
+    return {name: t[name] for name in TABLES if name in t}, w

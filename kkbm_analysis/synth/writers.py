@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..config import DEFAULT_SEED
 from ..io import sha256
+from ..resilience.synth import add_survey_to_demo
 from ..schema import TABLES
 from .calibration import GENERATOR, NOTICE
 from .defects import _make_dirty, _per_province
@@ -329,7 +330,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
     for t, f in frames.items():  # the block (sheet/file) each row is written to
         f["_blk"] = f["_prov"] if _per_province(w, t) else ""
         f["_r"] = f.groupby("_blk", sort=False).cumcount().to_numpy()
-    dirty = {t: _make_dirty(t, frames[t], w, float(dirty_share)) for t in TABLES}
+    dirty = {t: _make_dirty(t, frames[t], w, float(dirty_share)) for t in frames}
     files, quarantine, findings = [], [], []
     for blocks in _blocks(w, frames, dirty):
         path = out / blocks[0].file
@@ -337,6 +338,8 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
         files.append(path)
         quarantine += q
         findings += f
+    add_survey_to_demo(out, tables, seed=w.seed, dirty_share=float(dirty_share), files=files,
+                       quarantine=quarantine, truth=w.truth)
     columns = ["file", "sheet", "row", "table", "rule"]
     q = pd.concat(quarantine, ignore_index=True)[columns]
     f = pd.concat(findings, ignore_index=True)[columns]
