@@ -85,8 +85,8 @@ def _ml_one_factor_by_hand(x: pd.DataFrame, start: np.ndarray) -> np.ndarray:
 
     R = np.corrcoef(x.to_numpy(), rowvar=False)
 
-    def discrepancy(l):
-        sigma = np.outer(l, l) + np.diag(1 - l * l)
+    def discrepancy(lam):
+        sigma = np.outer(lam, lam) + np.diag(1 - lam * lam)
         return np.linalg.slogdet(sigma)[1] + np.trace(R @ np.linalg.inv(sigma))
 
     return optimize.minimize(discrepancy, start, method="BFGS", options={"gtol": 1e-12}).x

@@ -57,4 +57,4 @@ def test_notebook_runs_on_demo_data(project, monkeypatch):
     assert "Confirmatory factor analysis" in text and "Resilience Structure Matrix" in text
     assert "Invariance by sex" in text
     assert "Groups too small and left out" in text   # ~110 members per province at scale 0.1: some fall short
-    assert "RCI" in text and "IK 95%" in text   # the Indonesian section sentence
+    assert "RCI" in text and "SK 95%" in text   # the Indonesian section sentence

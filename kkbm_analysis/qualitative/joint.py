@@ -256,7 +256,7 @@ def _links(voices: Voices) -> pd.DataFrame:
 
 
 # =========================================================================== rendering
-_HEAD = {"id": ["Indikator", "Nilai [IK 95%]", "Nasional", "Penilaian", "Tema", "Sumber yang mengangkat",
+_HEAD = {"id": ["Indikator", "Nilai [SK 95%]", "Nasional", "Penilaian", "Tema", "Sumber yang mengangkat",
                 "Kesimpulan", "Aturan", "Kutipan"],
          "en": ["Indicator", "Value [95% CI]", "National", "Verdict", "Theme", "Sources raising it",
                 "Convergence", "Rule", "Excerpts"]}

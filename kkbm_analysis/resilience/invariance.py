@@ -79,8 +79,8 @@ class _Model:
             for k in range(m):
                 if shared_lam and g:
                     self.phi[g, k, k] = new()
-                for l in range(k):
-                    self.phi[g, k, l] = self.phi[g, l, k] = new()
+                for j in range(k):
+                    self.phi[g, k, j] = self.phi[g, j, k] = new()
                 if shared_nu and g:
                     self.kappa[g, k] = new()
         self.n = count
@@ -145,8 +145,8 @@ def _start(model: _Model, pattern: np.ndarray, S: list[np.ndarray], means: list[
         for k in range(model.m):
             if model.phi[g, k, k] >= 0:
                 x[model.phi[g, k, k]] = 1.0
-            for l in range(k):
-                x[model.phi[g, k, l]] = 0.3
+            for j in range(k):
+                x[model.phi[g, k, j]] = 0.3
     return x
 
 

@@ -125,7 +125,7 @@ def _truth(n_members: dict[str, int], start_year: int) -> dict[str, dict[str, An
         return {"value": value, "description": description}
 
     bank = load_item_bank()
-    lam = {f: l for cap in CAPACITIES for f, l in zip(bank.scale_fields(cap), ITEM_LAMBDA[cap])}
+    lam = {f: loading for cap in CAPACITIES for f, loading in zip(bank.scale_fields(cap), ITEM_LAMBDA[cap])}
     return {
         "sample_per_province": entry(n_members, "members interviewed at baseline, per province"),
         "rounds": entry({r: [f"{start_year + a[0]}-{a[1]:02d}", f"{start_year + b[0]}-{b[1]:02d}"]
@@ -197,12 +197,12 @@ def simulate_survey(data: ProgramData, *, seed: int = DEFAULT_SEED, per_province
 
 def finalise(surveys: pd.DataFrame) -> pd.DataFrame:
     """Typed, key-sorted table exactly as the ingest writes ``resilience_surveys``."""
-    from ..ingest import _finalise  # the ingest's own finaliser: one definition of "processed"
     from ..schema import TABLES
+    from ..store import conform  # one definition of "processed", shared with the ingest
 
     df = surveys.reindex(columns=TABLES["resilience_surveys"].columns)
     df["_uid"] = np.arange(len(df))
-    return _finalise("resilience_surveys", df)
+    return conform("resilience_surveys", df)
 
 
 def _sample(data: ProgramData, rng: np.random.Generator, per_province: int) -> pd.DataFrame:
@@ -403,7 +403,7 @@ def _processed_view(tables: Mapping[str, pd.DataFrame]) -> tuple[ProgramData, pd
     key = PseudonymKey.demo()
     view = {}
     for name in ("communities", "members", "staff", "sessions", "attendance", "kur_loans", "village_regulations"):
-        df = tables[name][TABLES[name].columns].copy()
+        df = tables[name][[c for c in TABLES[name].columns if c in tables[name]]].copy()
         if "member_id" in df:
             df["member_id"] = pseudonymise(df["member_id"], key, "member")
         view[name] = df

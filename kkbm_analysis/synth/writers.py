@@ -23,7 +23,6 @@ import pandas as pd
 from ..config import DEFAULT_SEED
 from ..io import sha256
 from ..resilience.synth import add_survey_to_demo
-from ..schema import TABLES
 from .calibration import GENERATOR, NOTICE
 from .defects import _make_dirty, _per_province
 from .rendering import (
