@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.resilience import instrument
-from kkbm_analysis.resilience.items import CAPACITIES, load_item_bank
+from kkbm_analysis.item_bank import CAPACITIES, load_item_bank
 from kkbm_analysis.schema import TABLES, VOCABULARIES, codebook
 
 

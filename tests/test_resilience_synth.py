@@ -11,7 +11,7 @@ from kkbm_analysis.demo import compare_quarantine
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.readers import read_raw
 from kkbm_analysis.resilience import kobo
-from kkbm_analysis.resilience.items import load_item_bank
+from kkbm_analysis.item_bank import load_item_bank
 from kkbm_analysis.resilience.synth import KOBO_FILE, SECTION, demo_data, observed_loadings
 from kkbm_analysis.synth import generate_demo
 

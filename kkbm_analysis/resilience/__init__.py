@@ -33,7 +33,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .items import CAPACITIES, ItemBank, load_item_bank
+from ..item_bank import CAPACITIES, ItemBank, load_item_bank
 
 #: Public name -> submodule that defines it (imported on first use).
 _EXPORTS: dict[str, str] = {

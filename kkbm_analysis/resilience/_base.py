@@ -13,7 +13,7 @@ from ..i18n import check_lang
 from ..i18n import ci_label as fmt_ci  # the language module's formats (strings move to its catalogue next)
 from ..i18n import number as fmt
 from ..models._base import ModelInputError, ModelResult, table_text
-from .items import load_item_bank
+from ..item_bank import load_item_bank
 
 __all__ = ["ResilienceResult", "ModelInputError", "check_lang", "fmt", "fmt_ci", "table_text", "label",
            "quiet_engines", "MIN_SCALE_N"]

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..data import ProgramData
 from ..schema import load_mentoring_points
-from .items import CAPACITIES, load_item_bank
+from ..item_bank import CAPACITIES, load_item_bank
 
 ROUNDS: tuple[str, ...] = ("baseline", "followup_1", "followup_2")
 DAYS_PER_YEAR = 365.25

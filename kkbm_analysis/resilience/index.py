@@ -30,7 +30,7 @@ import pandas as pd
 from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, complete_items, fmt, quiet_engines
 from .confirmatory import Z95, CFAResult, cfa, fit_indices, fit_semopy
 from .frames import item_matrix
-from .items import load_item_bank
+from ..item_bank import load_item_bank
 
 MIN_WEIGHT_ANSWERED = 0.5
 RESILIENT_THRESHOLD = 50.0

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ._xlsx import write_sheets
-from .items import ItemBank, load_item_bank
+from ..item_bank import ItemBank, load_item_bank
 
 #: Defects planted in the export (rule names as the ingest reports them).
 DEFECTS: tuple[str, ...] = ("invalid_category", "invalid_date", "invalid_boolean", "out_of_range",

@@ -32,7 +32,7 @@ from ._base import (MIN_SCALE_N, ModelInputError, ResilienceResult, check_lang, 
                     quiet_engines)
 from .confirmatory import fit_semopy, model_description
 from .frames import item_fields, item_matrix
-from .items import CAPACITIES, load_item_bank
+from ..item_bank import CAPACITIES, load_item_bank
 
 FLOOR_CEILING_WARNING = 0.15
 ALPHA_ACCEPTABLE = 0.70

@@ -33,7 +33,7 @@ from .empowerment import DIMENSIONS, EmpowermentResult, empowerment_map
 from .frames import ROUNDS, analysis_frame
 from .index import ResilienceIndex, resilience_index
 from .indicators import RESILIENCE_INDICATORS, registry, resilience_indicators
-from .items import load_item_bank
+from ..item_bank import load_item_bank
 
 TOP_RISKS = 5
 

@@ -54,7 +54,7 @@ from scipy import stats
 from ..config import DEFAULT_SEED
 from ..data import ProgramData
 from .frames import DRIVERS, ROUNDS, covariates
-from .items import CAPACITIES, load_item_bank
+from ..item_bank import CAPACITIES, load_item_bank
 from .kobo import uuids
 
 SECTION = "resilience"
