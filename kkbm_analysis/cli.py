@@ -37,7 +37,7 @@ console = Console(soft_wrap=True, highlight=False)
 
 
 def _add_voices() -> None:
-    from .qualitative.cli import app as voices_app  # issue 11: coded qualitative data
+    from .cli_voices import app as voices_app  # issue 11: coded qualitative data
     app.add_typer(voices_app, name="voices")
 
 

@@ -104,7 +104,7 @@ def test_other_seed_gives_other_data(demo_run, tmp_path: Path):
 
 
 def test_program_data_equals_the_ingest_of_the_raw_files(demo_run):
-    from kkbm_analysis.resilience.synth import demo_data  # program_data plus the resilience survey
+    from kkbm_analysis.synth.survey import demo_data  # program_data plus the resilience survey
     direct = demo_data(seed=11, scale=SCALE)
     assert direct.synthetic and {"business_y12", "resilience"} <= set(direct.manifest["ground_truth"])
     for name, df in demo_run.result.tables.items():

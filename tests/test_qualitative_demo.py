@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.config import Paths
-from kkbm_analysis.qualitative import (Voices, barrier_metrics, generate_voices_demo, intercoder_agreement,
+from kkbm_analysis.qualitative import (Voices, barrier_metrics, intercoder_agreement,
                                        joint_display, theme_prevalence)
-from kkbm_analysis.qualitative.cli import run_voices_demo
-from kkbm_analysis.qualitative.synth import load_truth
+from kkbm_analysis.cli_voices import run_voices_demo
+from kkbm_analysis.synth.voices import generate_voices_demo, load_truth
 
 
 @pytest.fixture(scope="module")

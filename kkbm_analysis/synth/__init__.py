@@ -80,6 +80,9 @@ from ..config import DEFAULT_SEED
 from .calibration import NOTICE
 from .processed import program_data
 from .simulate import _simulate, generate_tables  # noqa: F401  (_simulate: benchmarks/validate_models.py)
+from .survey import demo_data, simulate_survey
+from .voices import generate_voices_demo
 from .writers import SynthResult, generate_demo
 
-__all__ = ["DEFAULT_SEED", "NOTICE", "SynthResult", "generate_demo", "generate_tables", "program_data"]
+__all__ = ["DEFAULT_SEED", "NOTICE", "SynthResult", "demo_data", "generate_demo", "generate_tables",
+           "generate_voices_demo", "program_data", "simulate_survey"]

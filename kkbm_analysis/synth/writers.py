@@ -22,7 +22,6 @@ import pandas as pd
 
 from ..config import DEFAULT_SEED
 from ..io import sha256
-from ..resilience.synth import add_survey_to_demo
 from .calibration import GENERATOR, NOTICE
 from .defects import _make_dirty, _per_province
 from .rendering import (
@@ -39,6 +38,7 @@ from .rendering import (
     _write_frames,
 )
 from .simulate import _simulate
+from .survey import add_survey_to_demo
 from .world import _World
 
 __all__ = ["SynthResult", "generate_demo"]

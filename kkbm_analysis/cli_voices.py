@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .. import config
+from . import config
 
 app = typer.Typer(help="Voices beside numbers: coded interviews and focus groups (REFI-QDA .qdpx, coded-segments "
                        "spreadsheets), themes, joint display.", no_args_is_help=True, add_completion=False)
@@ -24,8 +24,8 @@ EXIT_DATA, EXIT_USAGE = 1, 2
 
 
 def _usage_errors():
-    from ..privacy import MissingKeyError
-    from .codebook import CodebookError
+    from .privacy import MissingKeyError
+    from .qualitative.codebook import CodebookError
     return (CodebookError, MissingKeyError, FileNotFoundError)
 
 
@@ -43,7 +43,7 @@ def ingest(
     mapping: Annotated[Optional[Path], typer.Option(help="kkbm-voices.yaml (default: the one in RAW_DIR).")] = None,
 ) -> None:
     """Read coded segments, redact and pseudonymise them, map codes to barrier themes, write Parquet."""
-    from .ingest import ingest_voices
+    from .qualitative.ingest import ingest_voices
     target = out or config.paths().processed / raw_dir.resolve().name
     try:
         result = ingest_voices(raw_dir, target, mapping=mapping)
@@ -62,8 +62,8 @@ def codebook(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write CSV here instead of printing.")] = None,
 ) -> None:
     """The barrier-theme codebook: themes, polarity, labels, the barrier indicators each explains."""
-    from ..io import write_csv
-    from .codebook import load_codebook
+    from .io import write_csv
+    from .qualitative.codebook import load_codebook
     if lang not in ("id", "en"):
         _fail(ValueError(f"--lang must be id or en, not {lang!r}"))
     try:
@@ -97,8 +97,8 @@ def run_voices_demo(paths: config.Paths, *, seed: int = config.DEFAULT_SEED, dat
 
     Returns ``{'ok', 'text', 'result', 'raw_dir', 'processed_dir'}``.
     """
-    from .ingest import ingest_voices
-    from .synth import generate_voices_demo
+    from .qualitative.ingest import ingest_voices
+    from .synth.voices import generate_voices_demo
     raw_dir, processed_dir = paths.raw / "demo-voices", paths.processed / "demo-voices"
     generate_voices_demo(raw_dir, seed=seed, data=data)
     result = ingest_voices(raw_dir, processed_dir)

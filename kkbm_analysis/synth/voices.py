@@ -48,10 +48,10 @@ import yaml
 
 from ..config import DEFAULT_SEED, RESOURCES_DIR
 from ..io import sha256, write_csv, write_json, write_text
-from .codebook import load_codebook
-from .model import QualProject
-from .redact import _places
-from .refi import write_qdpx
+from ..qualitative.codebook import load_codebook
+from ..qualitative.model import QualProject
+from ..qualitative.redact import _places
+from ..qualitative.refi import write_qdpx
 
 __all__ = ["generate_voices_demo", "VoicesDemo", "NOTICE"]
 
@@ -122,7 +122,7 @@ def generate_voices_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, sourc
         How many provinces (lowest codes first) go into the ``.qdpx``; the rest into the workbook.
     """
     from ..barriers import barrier_profiles
-    from ..synth import program_data
+    from .processed import program_data
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -417,8 +417,8 @@ def demo_voices(processed_dir: str | Path, *, data: Any = None, seed: int = DEFA
         Another folder that does not hold processed voices (run ``kkbm voices ingest``).
     """
     from ..config import Paths
-    from .cli import run_voices_demo
-    from .voices import Voices
+    from ..cli_voices import run_voices_demo
+    from ..qualitative.voices import Voices
 
     folder = Path(processed_dir)
     if not (folder / "segments.parquet").exists() and folder.name == "demo-voices" \

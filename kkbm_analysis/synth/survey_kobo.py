@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._xlsx import write_sheets
+from ..resilience._xlsx import write_sheets
 from ..item_bank import ItemBank, load_item_bank
 
 #: Defects planted in the export (rule names as the ingest reports them).
@@ -124,7 +124,7 @@ def _defects(clean: pd.DataFrame, surveys: pd.DataFrame, data, nik_of: pd.Series
 
 def _free_keys(surveys: pd.DataFrame, data, rng: np.random.Generator) -> pd.DataFrame:
     """(member, round) pairs of the register that the clean survey does not use, shuffled."""
-    from .frames import ROUNDS
+    from ..resilience.frames import ROUNDS
 
     mem = data.members[["member_id", "community_id"]].astype(str)
     pairs = mem.merge(pd.DataFrame({"round": list(ROUNDS)}), how="cross")
