@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import RESOURCES_DIR
-from ._xlsx import write_sheets
+from ..io import write_sheets
 from ..item_bank import ItemBank, load_item_bank
 
 FORM_FILE = "resilience_survey.xlsx"

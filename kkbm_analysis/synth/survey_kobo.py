@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..resilience._xlsx import write_sheets
+from ..io import write_sheets
 from ..item_bank import ItemBank, load_item_bank
 
 #: Defects planted in the export (rule names as the ingest reports them).

@@ -47,7 +47,7 @@ import pandas as pd
 import yaml
 
 from ..config import DEFAULT_SEED, RESOURCES_DIR
-from ..io import sha256, write_csv, write_json, write_text
+from ..io import save_workbook, sha256, write_csv, write_json, write_text
 from ..qualitative.codebook import load_codebook
 from ..qualitative.model import QualProject
 from ..qualitative.redact import _places
@@ -378,28 +378,8 @@ def _write_xlsx(gen: _Generator, corpus: pd.DataFrame, path: Path) -> Path:
                "Jenis sumber", "Persetujuan", "Boleh dikutip", "Nama informan"])
     for d in docs:
         dv.append(d)
-    _save_deterministic(wb, path)
+    save_workbook(wb, path)
     return path
-
-
-def _save_deterministic(wb: Any, path: Path) -> None:
-    """Save a workbook with fixed metadata and zip timestamps (same corpus, same bytes)."""
-    import io
-    import zipfile
-    from datetime import datetime
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    fixed = datetime(2020, 1, 1)
-    wb.properties.created = wb.properties.modified = fixed
-    buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=fixed.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(item.filename))
 
 
 def load_truth(folder: str | Path) -> dict:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -21,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_SEED
-from ..io import sha256
+from ..io import save_workbook, sha256
 from .calibration import GENERATOR, NOTICE
 from .defects import _make_dirty, _per_province
 from .rendering import (
@@ -74,9 +72,6 @@ class SynthResult:
 
 
 # ----------------------------------------------------------------------------- layout and rendering
-FIXED_TIME = dt.datetime(2020, 1, 1)  # workbook metadata and zip timestamps: no wall clock
-
-
 @dataclass
 class _Block:
     """One sheet or CSV file of one table, ready to render."""
@@ -231,7 +226,6 @@ def _write_xlsx(path: Path, rendered: list) -> None:
     props.creator = props.lastModifiedBy = GENERATOR
     props.title = "SYNTHETIC DATA — KKBM (not real people)"
     props.description = NOTICE
-    props.created = props.modified = FIXED_TIME
     bold = Font(bold=True)
     for block, cells in rendered:
         ws = wb.create_sheet(block.sheet)
@@ -254,7 +248,7 @@ def _write_xlsx(path: Path, rendered: list) -> None:
             cell = WriteOnlyCell(ws, value=None)
             cell.border = Border(top=Side(style="thin"))
             ws.append([cell])
-    _save_deterministic(wb, path)
+    save_workbook(wb, path)
 
 
 def _date_cells(ws: Any, values: np.ndarray, cell_type: Any) -> list:
@@ -266,20 +260,6 @@ def _date_cells(ws: Any, values: np.ndarray, cell_type: Any) -> list:
             cell.number_format = "DD/MM/YYYY"
             out[i] = cell
     return out
-
-
-def _save_deterministic(wb: Any, path: Path) -> None:
-    """Save an openpyxl workbook with fixed metadata and zip timestamps (byte-identical reruns)."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(item.filename))
 
 
 # ----------------------------------------------------------------------------- generate_demo
