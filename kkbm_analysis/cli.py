@@ -211,8 +211,11 @@ def demo(
 ) -> None:
     """The main job on SYNTHETIC demo data: generate raw files, ingest, validate, analyse, report.
 
-    Exits 0 when every quarantined row is one of the defects the generator planted on
-    purpose (listed in expected_quarantine.csv) and every report was built, 1 otherwise.
+    The voices corpus (coded interviews) is generated and ingested too, into
+    data/raw/demo-voices and data/processed/demo-voices. Exits 0 when every quarantined row
+    or item is one of the defects the generators planted on purpose (expected_quarantine.csv),
+    the ingest notes name exactly the planted malformed NIKs and every report was built, 1
+    otherwise.
     """
     from .demo import run_demo
     paths = config.paths()  # resolved once, handed down

@@ -73,6 +73,13 @@ class Paths:
     def demo_processed(self) -> Path:
         return self.processed / "demo"
 
+    def demo_voices_raw(self) -> Path:
+        """Where the demo writes its synthetic coded interviews (apart from the tabular raw files)."""
+        return self.raw / "demo-voices"
+
+    def demo_voices_processed(self) -> Path:
+        return self.processed / "demo-voices"
+
 
 def paths(root: str | Path | None = None) -> Paths:
     """Project paths for ``root`` (default: :func:`find_root`)."""

@@ -9,9 +9,13 @@
 ``demo_data`` (session)
     Its processed tables as a :class:`~kkbm_analysis.data.ProgramData`. Treat it as
     read-only: every test sees the same object.
+``demo_voices`` (session)
+    The SYNTHETIC voices corpus drawn from those tables, generated and ingested into the
+    same project (``data/raw/demo-voices``, ``data/processed/demo-voices``), as ``kkbm demo``
+    does; the :class:`~kkbm_analysis.demo.VoicesDemoReport`.
 ``project``
-    ``demo_project`` with ``KKBM_ROOT`` pointing at it for the test (paths in report
-    parameters must lie inside the project).
+    ``demo_project`` (with its voices) and ``KKBM_ROOT`` pointing at it for the test (paths
+    in report parameters must lie inside the project).
 
 Markers (see README, "Tests")
     ``slow``: runs Jupyter kernels (notebooks, report batches) or generates the demo data
@@ -49,6 +53,10 @@ class DemoProject:
         return self.root / "data" / "processed" / "demo"
 
     @property
+    def voices(self) -> Path:
+        return self.root / "data" / "processed" / "demo-voices"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 
@@ -82,9 +90,20 @@ def demo_data(demo_project):
     return ProgramData.load(demo_project.processed)
 
 
+@pytest.fixture(scope="session")
+def demo_voices(demo_project, demo_data):
+    """The voices corpus of the shared project (generated and ingested once per run)."""
+    from kkbm_analysis.config import Paths
+    from kkbm_analysis.demo import run_voices_demo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_voices_demo(Paths(demo_project.root), data=demo_data)
+
+
 @pytest.fixture
-def project(demo_project, monkeypatch) -> DemoProject:
-    """The shared project, with ``KKBM_ROOT`` set to it for this test."""
+def project(demo_project, demo_voices, monkeypatch) -> DemoProject:
+    """The shared project (with its voices), with ``KKBM_ROOT`` set to it for this test."""
     monkeypatch.setenv("KKBM_ROOT", str(demo_project.root))
     return demo_project
 

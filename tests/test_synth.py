@@ -267,7 +267,7 @@ def test_perdes_lowers_non_procedural_departures(tables):
 def test_raw_file_names_and_synthetic_marks(demo):
     raw = [p for p in demo.files if p.name.startswith("SYNTHETIC_")]
     assert {p.name for p in demo.files} - {p.name for p in raw} == {
-        "ground_truth.json", "expected_quarantine.csv", "expected_findings.csv", "SYNTHETIC.json"}
+        "ground_truth.json", "expected_quarantine.csv", "expected_ingest_notes.csv", "SYNTHETIC.json"}
     assert len([p for p in raw if p.name.startswith("SYNTHETIC_KKBM_")]) == 7
     for path in raw:
         if path.suffix == ".xlsx":
@@ -409,13 +409,15 @@ def test_kobo_export_conventions(demo):
     assert len({r[ix["_uuid"]] for r in rows[1:]}) == len(rows) - 1
 
 
-def test_expected_quarantine_and_findings(demo):
-    q, f = demo.expected_quarantine, demo.expected_findings
+def test_expected_quarantine_and_ingest_notes(demo):
+    q, f = demo.expected_quarantine, demo.expected_ingest_notes
     assert list(q.columns) == list(f.columns) == ["file", "sheet", "row", "table", "rule"]
     for table, rules in synth.defects.DEFECTS.items():
         assert set(q.loc[q["table"] == table, "rule"]) == set(rules), table
     assert not q.duplicated(["file", "sheet", "row"]).any()
-    assert (f["rule"] == "invalid_nik").all() and {"members", "attendance"} <= set(f["table"])
+    # a malformed NIK is noted where the person is registered, once (not on attendance or KUR rows)
+    assert (f["rule"] == "invalid_nik").all() and "members" in set(f["table"])
+    assert set(f["table"]) <= set(synth.writers.NOTED_REGISTERS)
     on_disk = pd.read_csv(demo.out_dir / "expected_quarantine.csv", keep_default_na=False)
     assert len(on_disk) == len(q)
     rows = q[q["table"] == "communities"]
@@ -426,7 +428,7 @@ def test_expected_quarantine_and_findings(demo):
 @pytest.mark.slow
 def test_no_dirty_rows_when_share_is_zero(tmp_path):
     r = synth.generate_demo(tmp_path, scale=SMALL, dirty_share=0)
-    assert r.expected_quarantine.empty and not r.expected_findings.empty
+    assert r.expected_quarantine.empty and not r.expected_ingest_notes.empty
 
 
 def test_ground_truth_keys(demo):

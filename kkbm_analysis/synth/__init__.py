@@ -66,7 +66,7 @@ Defective rows
 Each table gets ``max(#defect types, round(dirty_share * rows))`` EXTRA rows (see
 :data:`DEFECTS`), each with exactly one defect and a key of its own that nothing refers
 to, so quarantining them leaves the clean tables exactly. A few members carry a 15-digit
-NIK on otherwise clean rows: accepted, listed in ``expected_findings.csv``.
+NIK on otherwise clean rows: accepted, and noted in the ingest notes (``expected_ingest_notes.csv``).
 
 Modules
 -------

@@ -124,15 +124,15 @@ def _countries(rng: np.random.Generator, female: np.ndarray) -> np.ndarray:
 
 
 def _malform_some_niks(w: _World, rng: np.random.Generator, nik: np.ndarray) -> np.ndarray:
-    """A few members get a 15-digit NIK (a typing slip): accepted, reported as a finding."""
+    """A few members get a 15-digit NIK (a typing slip): accepted, noted by the ingest."""
     k = max(3, int(round(len(nik) * 0.0008)))
     idx = np.sort(rng.choice(len(nik), k, replace=False))
     nik = nik.astype("<U16")
     nik[idx] = nik[idx].astype("<U15")  # drop the last digit
     w.lat["malformed_nik"] = set(nik[idx].tolist())
     w.record("identifiers", "malformed_nik_members", k,
-             "Members whose NIK was typed with 15 digits; their rows are accepted and every row "
-             "carrying such a NIK is listed in expected_findings.csv (rule invalid_nik).")
+             "Members whose NIK was typed with 15 digits; their rows are accepted, and their register rows "
+             "are listed in expected_ingest_notes.csv (rule invalid_nik), as the ingest notes them.")
     return nik
 
 

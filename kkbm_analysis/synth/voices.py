@@ -252,7 +252,7 @@ class _Generator:
         counts = raised.groupby(["province_code", "themes"]).size()
         totals = corpus.groupby("province_code").size()
         planted = pd.DataFrame(self.planted).drop_duplicates()
-        return {"notice": NOTICE, "seed": seed, "generator": "kkbm_analysis.qualitative.synth",
+        return {"notice": NOTICE, "seed": seed, "generator": GENERATOR,
                 "rule": "p(theme) = 0.15 + 0.6 x share of its indicators worse than national (barriers); 0.10 + 0.6 x "
                         "share better (supporting factors); 0.3 without indicators",
                 "qdpx_provinces": sorted(in_qdpx),
@@ -385,23 +385,3 @@ def _write_xlsx(gen: _Generator, corpus: pd.DataFrame, path: Path) -> Path:
 def load_truth(folder: str | Path) -> dict:
     """The ``ground_truth.json`` of a generated corpus."""
     return json.loads((Path(folder) / "ground_truth.json").read_text(encoding="utf-8"))
-
-
-def demo_voices(processed_dir: str | Path, *, data: Any = None, seed: int = DEFAULT_SEED) -> Any:
-    """The processed voices in ``processed_dir``; for the demo folder (``.../processed/demo-voices``)
-    the SYNTHETIC corpus is generated and ingested first when it is not there yet.
-
-    Raises
-    ------
-    FileNotFoundError
-        Another folder that does not hold processed voices (run ``kkbm voices ingest``).
-    """
-    from ..config import Paths
-    from ..cli_voices import run_voices_demo
-    from ..qualitative.voices import Voices
-
-    folder = Path(processed_dir)
-    if not (folder / "segments.parquet").exists() and folder.name == "demo-voices" \
-            and folder.parent.name == "processed":
-        run_voices_demo(Paths(folder.parent.parent.parent), seed=seed, data=data)
-    return Voices.load(folder)

@@ -3,7 +3,7 @@
 :func:`generate_demo` simulates the tables (:mod:`.simulate`), renders them as the raw
 cells users bring (:mod:`.rendering`), adds the planted defects (:mod:`.defects`) and
 writes the files, ``ground_truth.json``, ``expected_quarantine.csv`` and
-``expected_findings.csv``.
+``expected_ingest_notes.csv``.
 """
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ class SynthResult:
         The output folder.
     files : list of Path
         Raw files written (all named ``SYNTHETIC_*``), plus ``ground_truth.json``,
-        ``expected_quarantine.csv``, ``expected_findings.csv`` and ``SYNTHETIC.json``.
+        ``expected_quarantine.csv``, ``expected_ingest_notes.csv`` and ``SYNTHETIC.json``.
     ground_truth : dict
         Every generative parameter with a plain description, and the true effects
         (also ``out_dir / 'ground_truth.json'``).
@@ -60,15 +60,17 @@ class SynthResult:
         Defective rows the ingest must quarantine: ``file`` (relative to ``out_dir``),
         ``sheet`` ('' for CSV), ``row`` (Excel row or CSV line number as a person sees
         it, header and title lines counted), ``table`` and ``rule``.
-    expected_findings : pandas.DataFrame
-        Same columns; accepted rows with a malformed NIK (rule ``invalid_nik``).
+    expected_ingest_notes : pandas.DataFrame
+        Same columns; the notes the ingest must write to ``ingest_notes.csv`` about
+        accepted rows: a malformed NIK (rule ``invalid_nik``) in the registers
+        (:data:`NOTED_REGISTERS`), where the ingest notes it once per person.
     """
 
     out_dir: Path
     files: list[Path]
     ground_truth: dict
     expected_quarantine: pd.DataFrame
-    expected_findings: pd.DataFrame
+    expected_ingest_notes: pd.DataFrame
 
 
 # ----------------------------------------------------------------------------- layout and rendering
@@ -179,8 +181,13 @@ _CSV_FORMATS = {"business_reports": (";", "cp1252", "\r\n"), "departures": ("\t"
                 "info_services": (",", "utf-8-sig", "\n"), "village_regulations": (",", "utf-8-sig", "\n")}
 
 
+#: Tables whose rows get an ingest note for a malformed NIK (the registers; other rows carrying
+#: the same NIK are not noted again).
+NOTED_REGISTERS = ("members", "staff")
+
+
 def _write_file(path: Path, blocks: list[_Block], w: _World) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
-    """Write one raw file; return its expected quarantine and findings rows."""
+    """Write one raw file; return its expected quarantine and ingest-note rows."""
     rng = w.rng(f"render:{path.name}")
     assembled = [(b, *_assemble(b)) for b in blocks]
     if path.suffix == ".xlsx":
@@ -189,14 +196,14 @@ def _write_file(path: Path, blocks: list[_Block], w: _World) -> tuple[list[pd.Da
         b, rows, _ = assembled[0]
         sep, enc, eol = _CSV_FORMATS.get(b.spec.table, (";", "utf-8-sig", "\r\n"))
         _write_csv(path, b, rows, rng, sep, enc, eol)
-    quarantine, findings = [], []
+    quarantine, notes = [], []
     for b, _, info in assembled:
         base = {"file": path.name, "sheet": b.sheet, "table": b.spec.table}
         dirty = info[info["dirty"]]
         quarantine.append(pd.DataFrame({**base, "row": dirty["row"].to_numpy(), "rule": dirty["rule"].to_numpy()}))
-        bad = info[~info["dirty"] & info["bad_nik"]]
-        findings.append(pd.DataFrame({**base, "row": bad["row"].to_numpy(), "rule": "invalid_nik"}))
-    return quarantine, findings
+        bad = info[~info["dirty"] & info["bad_nik"]] if b.spec.table in NOTED_REGISTERS else info.iloc[:0]
+        notes.append(pd.DataFrame({**base, "row": bad["row"].to_numpy(), "rule": "invalid_nik"}))
+    return quarantine, notes
 
 
 def _write_csv(path: Path, block: _Block, rows: pd.DataFrame, rng: np.random.Generator, sep: str,
@@ -286,7 +293,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
     Returns
     -------
     SynthResult
-        Paths, the ground truth and the expected quarantine and findings.
+        Paths, the ground truth and the expected quarantine and ingest notes.
 
     Notes
     -----
@@ -297,7 +304,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
     ``SYNTHETIC_kobo_advokasi.csv`` and ``SYNTHETIC_kobo_layanan_informasi.xlsx``
     (KoboToolbox exports), ``SYNTHETIC_perdes.csv``, ``SYNTHETIC_keberangkatan_desa.csv``
     (tab-separated), ``SYNTHETIC_penempatan_bp2mi.csv``, and ``ground_truth.json``,
-    ``expected_quarantine.csv``, ``expected_findings.csv``, ``SYNTHETIC.json``.
+    ``expected_quarantine.csv``, ``expected_ingest_notes.csv``, ``SYNTHETIC.json``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -310,18 +317,18 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
         f["_blk"] = f["_prov"] if _per_province(w, t) else ""
         f["_r"] = f.groupby("_blk", sort=False).cumcount().to_numpy()
     dirty = {t: _make_dirty(t, frames[t], w, float(dirty_share)) for t in frames}
-    files, quarantine, findings = [], [], []
+    files, quarantine, notes = [], [], []
     for blocks in _blocks(w, frames, dirty):
         path = out / blocks[0].file
         q, f = _write_file(path, blocks, w)
         files.append(path)
         quarantine += q
-        findings += f
+        notes += f
     add_survey_to_demo(out, tables, seed=w.seed, dirty_share=float(dirty_share), files=files,
                        quarantine=quarantine, truth=w.truth)
     columns = ["file", "sheet", "row", "table", "rule"]
     q = pd.concat(quarantine, ignore_index=True)[columns]
-    f = pd.concat(findings, ignore_index=True)[columns]
+    f = pd.concat(notes, ignore_index=True)[columns]
     truth = _ground_truth(w, dirty_share, q, files)
     files += _write_meta(out, w, truth, q, f, dirty_share)
     return SynthResult(out, files, truth, q, f)
@@ -347,7 +354,7 @@ def _write_meta(out: Path, w: _World, truth: dict, q: pd.DataFrame, f: pd.DataFr
     stamp = {"generator": GENERATOR, "package_version": version, "seed": w.seed, "scale": w.scale.label,
              "start_year": w.start_year, "end_year": w.end_year, "dirty_share": share, "notice": NOTICE,
              "sha256": {name: sha256(out / name) for name in truth["files"]}}  # proves the folder is the demo
-    paths = [out / "ground_truth.json", out / "expected_quarantine.csv", out / "expected_findings.csv",
+    paths = [out / "ground_truth.json", out / "expected_quarantine.csv", out / "expected_ingest_notes.csv",
              out / "SYNTHETIC.json"]
     paths[0].write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     q.to_csv(paths[1], index=False, lineterminator="\n")
