@@ -201,7 +201,7 @@ def test_joint_display_verdicts_on_constructed_cases():
     assert t.loc[("35", "no_follow_up_share"), "convergence"] == "complementary"      # CI holds national
     assert t.loc[("36", "no_follow_up_share"), "convergence"] == "too_small"          # suppressed metric
     assert "interval" not in t.loc[("35", "mentoring_points_mean"), "rule_en"]
-    assert "≥50 %" in t.loc[("35", "mentoring_points_mean"), "rule_en"]
+    assert "≥50%" in t.loc[("35", "mentoring_points_mean"), "rule_en"]
     assert len(t.loc[("35", "mentoring_points_mean"), "excerpts"]) == 1
     assert t.loc[("33", "members_per_organiser"), "excerpts"] == []                   # suppressed count: no quote
 

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
-from ..i18n import check_lang, number
+from ..i18n import check_lang, number, text
 from ..models._base import table_text
 from .voices import Voices
 
@@ -125,14 +125,10 @@ class ThemePrevalence(QualResult):
             int(self.table["sources_total"].max() if len(self.table) else 0)
         top = overall.sort_values("sources", ascending=False).head(3)
         if top.empty or total == 0:
-            return "Tidak ada sumber yang dikodekan." if lang == "id" else "No coded sources."
+            return text("voices.prevalence.none", lang)
         items = "; ".join(f"{r[f'label_{lang}']} ({number(r['sources'] / total, 0, lang, percent=True)})"
                           for _, r in top.iterrows())
-        if lang == "id":
-            return (f"Dari {total} sumber, tema yang paling sering muncul: {items}. Proporsi menggambarkan "
-                    "bahan yang dikumpulkan (sampel purposif), bukan populasi.")
-        return (f"Of {total} sources, the themes raised most often are: {items}. Shares describe the material "
-                "collected (a purposive sample), not a population.")
+        return text("voices.prevalence.text", lang, total=number(total, 0, lang), items=items)
 
 
 def _raised(voices: Voices, level: str = "theme") -> pd.DataFrame:
@@ -283,16 +279,12 @@ class Cooccurrence(QualResult):
 
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
-        unit = {"segment": ("segmen", "segments"), "source": ("sumber", "sources")}[self.unit][lang == "en"]
+        unit = text(f"voices.unit.{self.unit}", lang)
         if self.table.empty:
-            return f"Tidak ada pasangan yang muncul bersama dalam {unit}." if lang == "id" else \
-                f"No pair occurs together in the same {unit}."
+            return text("voices.cooccurrence.none", lang, unit=unit)
         top = self.table.iloc[0]
-        j = number(top["jaccard"], 2, lang)
-        if lang == "id":
-            return (f"Pasangan paling sering: {top['a']} dan {top['b']}, bersama dalam {int(top['both'])} {unit} "
-                    f"(indeks Jaccard {j}).")
-        return f"The most frequent pair is {top['a']} and {top['b']}, together in {int(top['both'])} {unit} (Jaccard {j})."
+        return text("voices.cooccurrence.top", lang, a=top["a"], b=top["b"], n=number(top["both"], 0, lang), unit=unit,
+                    jaccard=number(top["jaccard"], 2, lang))
 
 
 def cooccurrence(voices: Voices, *, unit: str = "segment", level: str = "theme") -> Cooccurrence:
@@ -355,15 +347,10 @@ class Saturation(QualResult):
         check_lang(lang)
         n = len(self.table)
         if self.saturated_at is None:
-            return (f"Belum jenuh: {self.run_length} sumber terakhir dari {n} masih menambah tema baru."
-                    if lang == "id" else
-                    f"Not saturated: within the last {self.run_length} of {n} sources new themes still appeared.")
+            return text("voices.saturation.not_reached", lang, run=self.run_length, n=n)
         seen = int(self.table["cumulative"].iloc[self.saturated_at - 1])
-        if lang == "id":
-            return (f"Jenuh setelah {self.saturated_at} dari {n} sumber: {seen} dari {self.total} tema sudah muncul, "
-                    f"dan {self.run_length} sumber berikutnya tidak menambah tema baru.")
-        return (f"Saturated after {self.saturated_at} of {n} sources: {seen} of the {self.total} themes had appeared, "
-                f"and the next {self.run_length} sources added none.")
+        return text("voices.saturation.reached", lang, k=self.saturated_at, n=n, seen=seen, total=self.total,
+                    run=self.run_length)
 
 
 def saturation(voices: Voices, *, level: str = "theme", run_length: int = 3, permutations: int = 200,
