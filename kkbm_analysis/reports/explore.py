@@ -17,8 +17,8 @@ import pandas as pd
 from .params import check_path
 from .markup import STYLE, Html
 
-__all__ = ["resolve_data_dir", "banner", "processed_overview", "quarantine_by_rule", "quality_markdown",
-           "try_model", "indicator_wide", "quiet"]
+__all__ = ["resolve_data_dir", "banner", "processed_overview", "quarantine_by_rule", "notes_by_rule",
+           "quality_markdown", "try_model", "indicator_wide", "quiet"]
 
 
 def resolve_data_dir(data_dir: str) -> Path:
@@ -61,6 +61,20 @@ def quarantine_by_rule(data_dir: str | Path) -> pd.DataFrame:
     out = q.groupby(["table", "rule"]).agg(problems=("rule", "size"),
                                            rows=("row", lambda r: r.astype(str).nunique()))
     return out.reset_index().sort_values(["table", "problems"], ascending=[True, False], ignore_index=True)
+
+
+def notes_by_rule(data_dir: str | Path) -> pd.DataFrame:
+    """Notes on kept rows and sheets per table and rule (from ``ingest_notes.csv``; empty if none).
+
+    A note does not remove anything: a malformed NIK kept under its pseudonym, totals that do
+    not add up, a column not used, rows skipped as blank, totals or footers.
+    """
+    path = Path(data_dir) / "ingest_notes.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["table", "rule", "notes"])
+    notes = pd.read_csv(path, keep_default_na=False, usecols=["table", "rule"], encoding="utf-8-sig")
+    out = notes.groupby(["table", "rule"]).size().rename("notes").reset_index()
+    return out.sort_values(["table", "notes"], ascending=[True, False], ignore_index=True)
 
 
 def quality_markdown(data_dir: str | Path):
