@@ -32,6 +32,7 @@ from .rendering import (
     SHEETS,
     _choose_styles,
     _format,
+    _Col,
     _SheetSpec,
     _write_frames,
 )
@@ -81,6 +82,7 @@ class _Block:
     spec: _SheetSpec
     file: str
     sheet: str
+    columns: list[_Col]
     headers: list[str]
     frame: pd.DataFrame
     dirty: pd.DataFrame
@@ -115,7 +117,7 @@ def _cells(block: _Block, rows: pd.DataFrame, rng: np.random.Generator) -> dict[
     cells: dict[str, np.ndarray] = {}
     if block.number_col:
         cells["No"] = (rows.index.to_numpy() + 1).astype(object)
-    for col, header in zip(block.spec.columns, block.headers):
+    for col, header in zip(block.columns, block.headers):
         values = rows[col.source] if col.source in rows else pd.Series([None] * len(rows), dtype=object)
         out = _format(values, col, block.styles.get(col.source), rng, block.excel)
         raw = rows.get(f"__raw__{col.source}")
@@ -169,7 +171,9 @@ def _block(spec: _SheetSpec, file: str, sheet: str, frames: dict, dirty: dict, r
     if prov is not None:
         f, d = f[f["_blk"].to_numpy() == prov], d[d["_blk"].to_numpy() == prov]
     workbook = spec in SHEETS
-    return _Block(spec, file, sheet, [c.headers[rng.integers(len(c.headers))] for c in spec.columns],
+    headers = [c.headers[rng.integers(len(c.headers))] for c in spec.columns]
+    kept = [i for i, c in enumerate(spec.columns) if c.source not in spec.optional or f[c.source].notna().any()]
+    return _Block(spec, file, sheet, [spec.columns[i] for i in kept], [headers[i] for i in kept],
                   f, d, excel, title, _choose_styles(spec, rng, excel), number_col=workbook and excel,
                   blank_tail=bool(rng.random() < 0.4) and (workbook or spec is REPORT_SPEC))
 
