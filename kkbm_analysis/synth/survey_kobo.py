@@ -88,7 +88,7 @@ def write_kobo_export(path: str | Path, surveys: pd.DataFrame, data, nik_of: pd.
     frame = _with_meta(rows, rng)
     sheet = sheet_name(bank)
     write_sheets(path, {sheet: frame}, title="SYNTHETIC DATA — resilience survey (not real people)",
-                 creator="kkbm_analysis.resilience")
+                 creator="kkbm_analysis.synth")
     bad = rows["_rule"].notna().to_numpy()
     return pd.DataFrame({"file": Path(path).name, "sheet": sheet, "row": np.flatnonzero(bad) + 2,
                          "table": TABLE, "rule": rows.loc[bad, "_rule"].to_numpy()})

@@ -8,8 +8,9 @@ that the voices are correlated with the numbers by construction:
   village official, agency officer), focus-group discussions (members) and documents
   (meeting notes by the CO);
 * a source raises a barrier theme with probability ``0.15 + 0.6 x s``, where ``s`` is the
-  share of the theme's barrier indicators (:meth:`Codebook.barrier_links`) on which the
-  province is *worse* than national (:func:`kkbm_analysis.barriers.barrier_profiles`); a
+  share of the theme's barrier indicators
+  (:meth:`~kkbm_analysis.qualitative.Codebook.barrier_links`) on which the province is
+  *worse* than national (:func:`kkbm_analysis.barriers.barrier_profiles`); a
   supporting factor with ``0.10 + 0.6 x`` the share on which it is *better*; themes without
   indicators with 0.3. The probabilities and the realised counts are in ``ground_truth.json``;
 * each raised theme gives one passage, coded with the study's own code for it (some need
@@ -20,8 +21,8 @@ that the voices are correlated with the numbers by construction:
   community's real village and district names, phone numbers, NIKs and e-mail addresses.
   Each is listed in ``ground_truth.json`` (``planted``) so that tests can check that none
   reaches an output. A bare village or district name is planted only where the gazetteer
-  rule of :mod:`.redact` applies (not a generic place word, not a province or regency name);
-  otherwise it is written after ``Desa`` or ``Kecamatan``;
+  rule of :mod:`kkbm_analysis.qualitative.redact` applies (not a generic place word, not a
+  province or regency name); otherwise it is written after ``Desa`` or ``Kecamatan``;
 * about 10 % of sources have no consent, 60 % of the rest are publishable; a quarter of the
   sources are coded by a second coder who omits each coding with probability 0.15 (the
   agreement data are in the ground truth);
