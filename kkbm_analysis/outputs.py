@@ -19,9 +19,9 @@ import pandas as pd
 
 from .barriers import barrier_profiles
 from .data import ProgramData
-from .indicators import indicator_table
+from .indicators import indicator_table, publish
 from .io import write_csv, write_parquet
-from .suppression import PublishedTable, suppress, write_indicator_table, write_published_csv
+from .suppression import PublishedTable, write_published_csv, write_published_parquet
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,11 @@ def write_analysis_tables(data: ProgramData, processed_dir: str | Path) -> Analy
     processed_dir = Path(processed_dir)
     table = indicator_table(data, levels=("national", "province"), periods=("year", None),
                             by=(None, "sex", "status"))
-    published = suppress(table, synthetic=data.synthetic)
+    published = publish(table, data)
     profiles = pd.concat([barrier_profiles(data, level="province", period=None),
                           barrier_profiles(data, level="province", period="year")], ignore_index=True)
     meta = {"synthetic": str(data.synthetic).lower(), "data_version": data.data_version}
-    files = (write_indicator_table(published, processed_dir / "indicators.parquet"),
+    files = (write_published_parquet(published, processed_dir / "indicators.parquet"),
              write_published_csv(published, processed_dir / "indicators.csv"))
     write_parquet(profiles, processed_dir / "barrier_profiles.parquet", meta)
     write_csv(profiles, processed_dir / "barrier_profiles.csv")

@@ -50,11 +50,10 @@ def _quiet(fn):
 def published_indicators(data: Any):
     """The report indicators, national and by province, per year: a suppressed :class:`PublishedTable`."""
     def compute():
-        from ..indicators import indicator_table
-        from ..suppression import suppress
+        from ..indicators import indicator_table, publish
         table = indicator_table(data, levels=("national", "province"), periods=("year",), by=(None,),
                                 indicators=list(REPORT_INDICATORS))
-        return suppress(table, communities=data, synthetic=data.synthetic)
+        return publish(table, data)
     return memo("published_indicators", data, compute)
 
 
@@ -70,8 +69,8 @@ def indicator_rows(data: Any, period: str, region: str) -> pd.DataFrame:
     from ..indicators import REGISTRY
     frame = memo("published_frame", data, lambda: published_indicators(data).frame)
     cut = frame.loc[(frame["period"] == period) & (frame["disaggregation"] == "all")]
-    own = cut.loc[cut["region_code"] == region].set_index("indicator_id")
-    nat = cut.loc[cut["region_code"] == NATIONAL_CODE].set_index("indicator_id")
+    own = cut.loc[cut["region_code"] == region].set_index("measure_id")
+    nat = cut.loc[cut["region_code"] == NATIONAL_CODE].set_index("measure_id")
     rows = []
     for ind_id in REPORT_INDICATORS:
         spec = REGISTRY[ind_id]
@@ -91,10 +90,10 @@ def indicator_by_province(data: Any, indicator: str, period: str) -> pd.DataFram
     """One published indicator for every province (and ``'ID'``) in a year, with its labels and unit."""
     from ..indicators import with_labels
     frame = memo("published_frame", data, lambda: published_indicators(data).frame)
-    cut = frame.loc[(frame["indicator_id"] == indicator) & (frame["period"] == period)
+    cut = frame.loc[(frame["measure_id"] == indicator) & (frame["period"] == period)
                     & (frame["disaggregation"] == "all")]
-    cols = ["indicator_id", "region_code", "level", "value", "ci_low", "ci_high", "suppressed"]
-    return with_labels(cut[cols]).reset_index(drop=True)
+    cols = ["measure_id", "region_code", "level", "value", "ci_low", "ci_high", "suppressed"]
+    return with_labels(cut[cols].rename(columns={"measure_id": "indicator_id"})).reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- barriers
