@@ -1,8 +1,8 @@
 """The main job on the embedded SYNTHETIC demo data.
 
 generate raw files (:mod:`.synth`) -> ingest and validate (:mod:`.ingest`) -> processed
-Parquet + data-quality summary -> indicator table and barrier profiles
-(:mod:`.outputs`), then check that the quarantine holds exactly the
+Parquet + data-quality summary -> the analysis products (:mod:`.analyse`), then check
+that the quarantine holds exactly the
 defects the generator planted (``expected_quarantine.csv``) and the findings the
 malformed NIKs it planted (``expected_findings.csv``).
 """
@@ -15,9 +15,8 @@ from typing import Any, Callable
 import pandas as pd
 
 from .config import DEFAULT_SEED, Paths
-from .data import ProgramData
+from .analyse import analyse
 from .ingest import IngestResult, ingest
-from .outputs import write_analysis_tables
 
 KEYS = ["file", "sheet", "row"]
 
@@ -49,7 +48,7 @@ class DemoReport:
             lines.append(f"{len(self.unexpected)} row(s) quarantined that were not planted, e.g.:\n"
                          + self.unexpected.head(10).to_string(index=False))
         lines.append(f"raw: {self.raw_dir}\nprocessed: {self.processed_dir} (see data_quality.md; "
-                     "indicators and barrier_profiles .parquet/.csv)")
+                     "the analysis products: products.json)")
         return "\n".join(lines)
 
 
@@ -60,7 +59,7 @@ def run_demo(paths: Paths, *, seed: int = DEFAULT_SEED, scale: str | float = "de
     raw_dir, processed_dir = paths.demo_raw(), paths.demo_processed()
     generate_demo(raw_dir, seed=seed, scale=scale)
     result = ingest(raw_dir, processed_dir, progress=progress)
-    write_analysis_tables(ProgramData.load(processed_dir), processed_dir)
+    analyse(processed_dir)
     missed, unexpected = compare_quarantine(result.quarantine, pd.read_csv(raw_dir / "expected_quarantine.csv",
                                                                            keep_default_na=False))
     return DemoReport(result, missed, unexpected, raw_dir, processed_dir)

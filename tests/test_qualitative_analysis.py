@@ -68,7 +68,7 @@ def test_prevalence_by_unknown_group_is_refused():
 def test_published_prevalence_hides_small_counts_and_what_reveals_them():
     s1, c1 = _province("35", 12, {"mentoring_gap": 9, "capital_access": 3})
     s2, c2 = _province("36", 12, {"mentoring_gap": 8, "capital_access": 6})
-    pub = published_prevalence(make_voices(s1 + s2, c1 + c2)).frame.set_index(["indicator_id", "region_code"])
+    pub = published_prevalence(make_voices(s1 + s2, c1 + c2)).frame.set_index(["measure_id", "region_code"])
     cell = lambda i, r: pub.loc[(i, r)]  # noqa: E731
     assert cell("voices_sources:mentoring_gap", "35")["value"] == 9
     assert cell("voices_sources:capital_access", "35")["suppressed"]            # 3 sources: primary

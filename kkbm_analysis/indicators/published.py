@@ -66,12 +66,13 @@ def period_windows(periods: pd.Series, span: tuple[Any, Any], *, stock: Any = Fa
             starts[p], ends[p] = period_bounds(p)
             per = pd.Period(p.replace("-Q", "Q"), freq={"year": "Y", "quarter": "Q", "month": "M"}[kind])
             starts[p + "<"] = (per - 1).start_time.normalize()
-    start = labels.map(starts)
-    prev = (labels + "<").map(starts)
+    start = pd.to_datetime(labels.map(starts))
+    prev = pd.to_datetime((labels + "<").map(starts))
     start = start.where(~np.asarray(growth, dtype=bool) | prev.isna(), prev)
     start = start.where(~np.asarray(stock, dtype=bool), lo)
-    start = start.clip(lower=lo)
-    end = labels.map(ends).clip(upper=hi)
+    start = start.where(start.isna() | (start >= lo), lo)
+    end = pd.to_datetime(labels.map(ends))
+    end = end.where(end.isna() | (end <= hi), hi)
     return start.astype("datetime64[ms]"), end.astype("datetime64[ms]")
 
 

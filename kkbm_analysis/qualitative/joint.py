@@ -224,10 +224,10 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
     links = _links(voices)
     pub = (published or published_prevalence(voices)).frame
     pub = pub[(pub["level"] == "province") & (pub["disaggregation"] == "all")]
-    count = pub[pub["indicator_id"].str.startswith("voices_sources:")].assign(
-        theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
-    share = pub[pub["indicator_id"].str.startswith("voices_share:")].assign(
-        theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    count = pub[pub["measure_id"].str.startswith("voices_sources:")].assign(
+        theme_id=lambda d: d["measure_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    share = pub[pub["measure_id"].str.startswith("voices_share:")].assign(
+        theme_id=lambda d: d["measure_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
     province_total = count.xs("all", level="theme_id")["value"]
     m = metrics[metrics["region_code"].astype(str) != "ID"].merge(links, on="barrier_id", how="inner")
     params = {"min_sources": min_sources, "raised_share": raised_share, "absent_share": absent_share}

@@ -50,7 +50,10 @@ Published cells satisfy exact linear equations an attacker can subtract along:
   sums across measures, stock-flow identities, growth bases.
 
 Every equation is checked on the unsuppressed values (numerators, denominators and n
-separately) and used only if it holds exactly. Then, repeatedly until nothing changes: in
+separately) and used only if it holds exactly. The denominator of a ratio or rate is
+exposure (organisers, communities, staff-months), not a count the rules protect: equations
+on it are not used, so a withheld members-per-organiser cell does not withhold the number
+of communities published elsewhere. Then, repeatedly until nothing changes: in
 every equation with exactly one withheld cell, the smallest other cell (non-zero cells
 first) is withheld too. So no withheld cell is the only unknown of any equation.
 Withheld cells get every number NA, ``suppressed = True`` and ``suppression`` =

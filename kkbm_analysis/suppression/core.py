@@ -108,7 +108,8 @@ def suppress(table: pd.DataFrame, *, min_count: int = MIN_PUBLISHED_COUNT,
     stock = df["stock"].to_numpy(dtype=bool, na_value=False)
     time_additive = ~stock & ~np.isin(kind, ["median", "growth"])
     cells = eqs.Cells(df)
-    found = eqs.equations(df, cells, values, time_additive, kind != "growth", relations, communities)
+    found = eqs.equations(df, cells, values, time_additive, kind != "growth", relations, communities,
+                          np.isin(kind, ["ratio", "rate"]))
     supp = eqs.secondary(primary.copy(), found, size)
     supp |= eqs.growth(df, cells, relations, supp)
 

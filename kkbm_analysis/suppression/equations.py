@@ -165,11 +165,13 @@ class _Builder:
 
 
 def equations(df: pd.DataFrame, cells: Cells, values: np.ndarray, time_additive: np.ndarray,
-              in_eqs: np.ndarray, relations: Relations, communities: Any) -> Eqs:
+              in_eqs: np.ndarray, relations: Relations, communities: Any, exposure: np.ndarray) -> Eqs:
     """Every exact equation among the table's cells.
 
     ``values`` is rows x 3 (numerator, denominator, n); ``time_additive`` marks flows;
-    ``in_eqs`` the cells that take part in region and disaggregation equations (not growth).
+    ``in_eqs`` the cells that take part in region and disaggregation equations (not growth);
+    ``exposure`` the cells whose denominator is exposure (ratios, rates): it is not protected,
+    so equations on it are not used.
     """
     eqs = _Builder()
     level = df["level"].astype(str).to_numpy()
@@ -201,6 +203,7 @@ def equations(df: pd.DataFrame, cells: Cells, values: np.ndarray, time_additive:
     if not len(eq):
         return Eqs(eq, row)
     vals = values[row, fld]  # keep only equations that hold exactly on the unsuppressed values
+    vals = np.where((fld == FIELDS["D"]) & exposure[row], np.nan, vals)  # ... and protect something
     size = np.bincount(eq, minlength=eqs.n_eq)
     finite = np.bincount(eq, weights=np.isfinite(vals).astype(float), minlength=eqs.n_eq) == size
     c = np.nan_to_num(coef * vals)

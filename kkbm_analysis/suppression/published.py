@@ -73,6 +73,20 @@ class PublishedTable:
                 "secondary": int((reason == "secondary").sum())}
         return PublishedTable(frame, self._thresholds, meta, _token=_TOKEN)
 
+    def with_columns(self, columns: pd.DataFrame) -> "PublishedTable":
+        """The same published cells with new columns derived from them (e.g. verdicts).
+
+        ``columns`` is aligned with :attr:`frame`; a column that already exists is refused, so
+        no published number can be changed this way.
+        """
+        clash = sorted(set(columns.columns) & set(self._frame.columns))
+        if clash:
+            raise ValueError(f"with_columns adds columns only; {clash} exist already")
+        if len(columns) != len(self._frame):
+            raise ValueError("with_columns needs one row per published cell")
+        frame = pd.concat([self._frame, columns.reset_index(drop=True)], axis=1)
+        return PublishedTable(frame, self._thresholds, self._metadata, _token=_TOKEN)
+
     def summary(self) -> str:
         m = self._metadata
         flag = "SYNTHETIC " if m.get("synthetic") else "" if m.get("synthetic") is False else "(synthetic: unknown) "
