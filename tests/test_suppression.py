@@ -145,10 +145,22 @@ def test_linked_indicators_are_suppressed_together():
              ("kur_approval_rate", "province", "13", "2018", "all", 26, 45)]
     f = publish(table(rows)).frame
     sup = f.set_index(["measure_id", "region_code"])["suppressed"]
-    assert sup[("kur_approval_rate", "11")] and sup[("kur_approval_rate", "12")]
-    # the applications count is the rate's denominator: it must hide the same cells
-    assert sup[("kur_applications", "11")] and sup[("kur_applications", "12")]
-    assert not sup[("kur_applications", "13")]
+    assert sup[("kur_approval_rate", "11")] and sup[("kur_approval_rate", "12")]   # 50 - 20 - 26 would give 4
+    # the applications (the rate's denominator) are 12, 30 and 45 people: no small count, nothing to protect
+    assert not sup[("kur_applications", "11")] and not sup[("kur_applications", "13")]
+
+
+def test_small_denominators_are_protected_through_links():
+    rows = provinces("kur_applications", {"11": 3, "12": 30, "13": 45})
+    rows += [("kur_approval_rate", "national", NATIONAL_CODE, "2018", "all", 50, 78),
+             ("kur_approval_rate", "province", "11", "2018", "all", 0, 3),    # 0 of 3 applications
+             ("kur_approval_rate", "province", "12", "2018", "all", 22, 30),
+             ("kur_approval_rate", "province", "13", "2018", "all", 28, 45)]
+    sup = publish(table(rows)).frame.set_index(["measure_id", "region_code"])["suppression"].astype(object)
+    assert sup[("kur_applications", "11")] == "primary"                # 3 applications: a small count
+    assert sup[("kur_approval_rate", "11")] == "primary"
+    # the rate's denominator is the same 3 applications: the partner of the count is hidden in both measures
+    assert sup[("kur_applications", "12")] == "secondary" and sup[("kur_approval_rate", "12")] == "secondary"
 
 
 def test_growth_follows_its_base():

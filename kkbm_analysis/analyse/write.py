@@ -27,7 +27,7 @@ LEGACY = ("barrier_profiles.parquet", "barrier_profiles.csv")
 
 def _columns(product: str, frame: pd.DataFrame) -> list[str]:
     base = BARRIER_COLUMNS if product in ("barriers", "mentoring_points") else CELL_COLUMNS
-    extra = ["point_id"] if product == "mentoring_points" else []
+    extra = {"mentoring_points": ["point_id"], "indicators": ["domain"], "resilience": ["domain"]}.get(product, [])
     return [c for c in (*base, *extra) if c in frame.columns]
 
 

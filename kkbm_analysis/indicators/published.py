@@ -94,7 +94,7 @@ def cells(table: pd.DataFrame, *, span: tuple[Any, Any] | None = None,
     DataFrame
         ``measure_id, level, region_code, period, disaggregation, value, numerator,
         denominator, n, ci_low, ci_high, kind, unit, direction, stock, window_start,
-        window_end, region_name, label_id, label_en``; ``attrs`` kept.
+        window_end, region_name, label_id, label_en, domain``; ``attrs`` kept.
     """
     registry = registry or REGISTRY
     span = span or table.attrs.get("span")
@@ -105,7 +105,7 @@ def cells(table: pd.DataFrame, *, span: tuple[Any, Any] | None = None,
     if unknown:
         raise ValueError(f"indicators not in the registry: {unknown}")
     spec = {c: ids.map({k: getattr(v, c) for k, v in registry.items()}) for c in
-            ("kind", "unit", "direction", "stock", "label_id", "label_en")}
+            ("kind", "unit", "direction", "stock", "label_id", "label_en", "domain")}
     kind = spec["kind"].to_numpy(dtype=object).astype(str)
     N = table["numerator"].to_numpy(dtype=float, na_value=np.nan)
     D = table["denominator"].to_numpy(dtype=float, na_value=np.nan)
@@ -125,6 +125,7 @@ def cells(table: pd.DataFrame, *, span: tuple[Any, Any] | None = None,
         "window_start": start, "window_end": end,
         "region_name": codes.map(names).astype("string"),
         "label_id": spec["label_id"].astype("string"), "label_en": spec["label_en"].astype("string"),
+        "domain": spec["domain"].astype("string"),
     })
     out.attrs.update(table.attrs)
     return out

@@ -35,6 +35,7 @@ CELL_COLUMNS: tuple[str, ...] = (
     "value", "numerator", "denominator", "n", "ci_low", "ci_high",
     "kind", "unit", "direction", "stock", "window_start", "window_end",
     "region_name", "label_id", "label_en", "suppressed", "suppression")
+#: Indicator and resilience cells add ``domain``; mentoring-point cells add ``point_id``.
 #: Barrier cells (and mentoring points) add the national value and the verdict.
 BARRIER_COLUMNS: tuple[str, ...] = (*CELL_COLUMNS, "national_value", "verdict", "verdict_rule")
 

@@ -50,14 +50,17 @@ Published cells satisfy exact linear equations an attacker can subtract along:
   sums across measures, stock-flow identities, growth bases.
 
 Every equation is checked on the unsuppressed values (numerators, denominators and n
-separately) and used only if it holds exactly. The denominator of a ratio or rate is
-exposure (organisers, communities, staff-months), not a count the rules protect: equations
-on it are not used, so a withheld members-per-organiser cell does not withhold the number
-of communities published elsewhere. Then, repeatedly until nothing changes: in
-every equation with exactly one withheld cell, the smallest other cell (non-zero cells
-first) is withheld too. So no withheld cell is the only unknown of any equation.
-Withheld cells get every number NA, ``suppressed = True`` and ``suppression`` =
-``'primary'`` or ``'secondary'``.
+separately) and used only if it holds exactly. What must stay unknown is a withheld cell's
+**numerator** (the count of people, or the sum, behind it) and, when they are themselves
+small counts (``0 < x < min_count``), its denominator and ``n``; the denominator of a ratio
+or rate is exposure (organisers, communities, staff-months) and never protected. Then,
+repeatedly until nothing changes: in every equation in which exactly one such number is
+unknown, the smallest other number (non-zero first) is withheld too. So no protected number
+is the only unknown of any equation. A cell any of whose numbers is withheld is withheld
+whole: every number NA, ``suppressed = True`` and ``suppression`` = ``'primary'`` or
+``'secondary'``. (A withheld cell's large denominator may still follow from other published
+cells; it discloses nothing on its own, and the value cannot be recomputed without the
+numerator.)
 
 Limits: this is the classic one-unknown rule; it does not solve general systems of
 equations across several dimensions at once (an attacker combining many equations could,

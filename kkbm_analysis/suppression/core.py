@@ -60,6 +60,22 @@ def _prepare(table: pd.DataFrame, registry: Mapping[str, Any] | None,
     return df, renamed, relations
 
 
+def _protected(primary: np.ndarray, values: np.ndarray, exposure: np.ndarray,
+               thresholds: Thresholds) -> np.ndarray:
+    """The numbers of primary cells that must stay unknown (rows x numerator, denominator, n).
+
+    The numerator always; the denominator and n when they are themselves small counts
+    (``0 < x < min_count``), except the denominator of a ratio or rate (exposure).
+    """
+    with np.errstate(invalid="ignore"):
+        small = (values > 0) & (values < thresholds.min_count)
+    out = np.zeros(values.shape, dtype=bool)
+    out[:, 0] = primary
+    out[:, 1] = primary & small[:, 1] & ~exposure
+    out[:, 2] = primary & small[:, 2]
+    return out
+
+
 def suppress(table: pd.DataFrame, *, min_count: int = MIN_PUBLISHED_COUNT,
              min_denominator: int = MIN_PUBLISHED_DENOMINATOR, relations: Relations = NO_RELATIONS,
              communities: Any = None, synthetic: bool | None = None,
@@ -103,14 +119,14 @@ def suppress(table: pd.DataFrame, *, min_count: int = MIN_PUBLISHED_COUNT,
     kind = df["kind"].astype(str).to_numpy()
     values = np.column_stack([df[c].to_numpy(dtype=float, na_value=np.nan) for c in ("numerator", "denominator", "n")])
     primary = primary_mask(kind, values[:, 0], values[:, 2], thresholds)
-    size = np.where(kind == "count", values[:, 0], values[:, 2])
-    size = np.where(np.isnan(size), np.inf, size)
+    exposure = np.isin(kind, ["ratio", "rate"])
     stock = df["stock"].to_numpy(dtype=bool, na_value=False)
     time_additive = ~stock & ~np.isin(kind, ["median", "growth"])
     cells = eqs.Cells(df)
-    found = eqs.equations(df, cells, values, time_additive, kind != "growth", relations, communities,
-                          np.isin(kind, ["ratio", "rate"]))
-    supp = eqs.secondary(primary.copy(), found, size)
+    found = eqs.equations(df, cells, values, time_additive, kind != "growth", relations, communities, exposure)
+    hidden = eqs.secondary(_protected(primary, values, exposure, thresholds), found,
+                           np.where(np.isnan(values), np.inf, np.abs(values)))
+    supp = primary | hidden.any(axis=1)
     supp |= eqs.growth(df, cells, relations, supp)
 
     out = df

@@ -27,10 +27,11 @@ _PERIOD_TYPES = (("year", re.compile(r"\d{4}")), ("quarter", re.compile(r"\d{4}-
 
 @dataclass
 class Eqs:
-    """Equations as parallel arrays: equation id and row of each term."""
+    """Equations as parallel arrays: equation id, row and field (0 numerator, 1 denominator, 2 n) of each term."""
 
     eq: np.ndarray
     row: np.ndarray
+    fld: np.ndarray
 
 
 def period_type(labels: pd.Series) -> pd.Series:
@@ -201,7 +202,7 @@ def equations(df: pd.DataFrame, cells: Cells, values: np.ndarray, time_additive:
     _relation_equations(cells, eqs, df["measure_id"].astype(str).to_numpy(), relations)
     eq, row, coef, fld = eqs.arrays()
     if not len(eq):
-        return Eqs(eq, row)
+        return Eqs(eq, row, fld)
     vals = values[row, fld]  # keep only equations that hold exactly on the unsuppressed values
     vals = np.where((fld == FIELDS["D"]) & exposure[row], np.nan, vals)  # ... and protect something
     size = np.bincount(eq, minlength=eqs.n_eq)
@@ -211,7 +212,7 @@ def equations(df: pd.DataFrame, cells: Cells, values: np.ndarray, time_additive:
     scale = np.bincount(eq, weights=np.abs(c), minlength=eqs.n_eq)
     exact = finite & (np.abs(total) <= 1e-9 * np.maximum(scale, 1.0)) & (size >= 2)
     keep = exact[eq]
-    return Eqs(eq[keep], row[keep])
+    return Eqs(eq[keep], row[keep], fld[keep])
 
 
 def _relation_equations(cells: Cells, eqs: _Builder, measure: np.ndarray, relations: Relations) -> None:
@@ -238,26 +239,31 @@ def _relation_equations(cells: Cells, eqs: _Builder, measure: np.ndarray, relati
                  (cells.find(rows, period=prev), -1.0, 0)])
 
 
-def secondary(supp: np.ndarray, eqs: Eqs, size: np.ndarray) -> np.ndarray:
-    """One-unknown rule, iterated to a fixed point: in every equation with exactly one withheld
-    cell, the smallest other cell (non-zero cells first, then by row) is withheld too."""
-    eq, row = eqs.eq, eqs.row
+def secondary(hidden: np.ndarray, eqs: Eqs, size: np.ndarray) -> np.ndarray:
+    """One-unknown rule on the numbers of cells, iterated to a fixed point.
+
+    ``hidden`` is rows x 3 (numerator, denominator, n): the numbers that must stay unknown.
+    In every equation with exactly one hidden term, the smallest other term (non-zero first,
+    then by row) is hidden too. ``size`` (rows x 3) orders the candidates.
+    """
+    eq, row, fld = eqs.eq, eqs.row, eqs.fld
     if not len(eq):
-        return supp
+        return hidden
     n_eq = eq.max() + 1
-    zero = size[row] <= 0
-    pref = np.lexsort((row, size[row], zero, eq))
-    eq_s, row_s = eq[pref], row[pref]
+    term_size = size[row, fld]
+    zero = term_size <= 0
+    pref = np.lexsort((fld, row, term_size, zero, eq))
+    eq_s, row_s, fld_s = eq[pref], row[pref], fld[pref]
     while True:
-        s = supp[row_s]
+        s = hidden[row_s, fld_s]
         count = np.bincount(eq_s, weights=s.astype(float), minlength=n_eq)
         single = count == 1
         if not single.any():
-            return supp
+            return hidden
         cand = single[eq_s] & ~s
-        c_eq, c_row = eq_s[cand], row_s[cand]
+        c_eq, c_row, c_fld = eq_s[cand], row_s[cand], fld_s[cand]
         first = np.r_[True, c_eq[1:] != c_eq[:-1]]
-        supp[c_row[first]] = True
+        hidden[c_row[first], c_fld[first]] = True
 
 
 def growth(df: pd.DataFrame, cells: Cells, relations: Relations, supp: np.ndarray) -> np.ndarray:
