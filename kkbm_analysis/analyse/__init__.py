@@ -61,6 +61,7 @@ class AnalysisResult:
     published: PublishedTable
     fits: list[FitRecord]
     records: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -72,6 +73,7 @@ class AnalysisResult:
                  f"recommendation records",
                  f"models: {len(self.fits)} fits, {hits} reused from the cache"
                  + (f"; could not be fitted: {', '.join(failed)}" if failed else ""),
+                 *(f"note: {n}" for n in self.notes),
                  "time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
         return "\n".join(lines)
 
@@ -142,10 +144,10 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
         files.append(write_manifest(folder, data=data, span=shared.span, years=shared.years,
                                     parameters=shared.parameters.as_dict(), points=list(shared.points.point_ids),
                                     published=published, products=products, fits=fits, files=files,
-                                    voices=voices_info))
+                                    voices=voices_info, notes=shared.notes))
         return files
     files = _timed(timings, "write", write)
-    return AnalysisResult(folder, files, published, fits, records, timings)
+    return AnalysisResult(folder, files, published, fits, records, list(shared.notes), timings)
 
 
 def _suppress(shared: Shared, parts: dict[str, pd.DataFrame]) -> PublishedTable:

@@ -81,16 +81,24 @@ def outcome_cells(shared: Shared) -> pd.DataFrame:
 
 
 def resilience_cells(shared: Shared) -> pd.DataFrame | None:
-    """The resilience indicators (design-weighted, per survey round), or None without a survey."""
+    """The resilience indicators (design-weighted, per survey round), or None without a survey.
+
+    When the survey cannot support the measurement model (too few interviews...), the product
+    is left out and the reason kept in ``shared.notes``.
+    """
     surveys = shared.data.tables.get("resilience_surveys")
     if surveys is None or not len(surveys):
         return None
     from ..resilience.frames import analysis_frame
     from ..resilience.indicators import registry, resilience_indicators
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
-        frame = analysis_frame(shared.data)
-        table = resilience_indicators(shared.data, frame=frame)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
+            frame = analysis_frame(shared.data)
+            table = resilience_indicators(shared.data, frame=frame)
+    except (ValueError, np.linalg.LinAlgError, RuntimeError) as exc:
+        shared.notes.append(f"resilience indicators left out: {type(exc).__name__}: {exc}")
+        return None
     dates = frame.groupby("round")["interviewed_on"].agg(["min", "max"])
     out = indicator_cells_of(table, span=shared.span, registry=registry())
     out["window_start"] = out["period"].map(dates["min"]).astype("datetime64[ms]")

@@ -66,7 +66,7 @@ def remove_stale(folder: Path, made: set[str]) -> list[Path]:
 def write_manifest(folder: Path, *, data: Any, span: tuple[pd.Timestamp, pd.Timestamp], years: list[str],
                    parameters: dict[str, Any], points: list[str], published: PublishedTable,
                    products: dict[str, PublishedTable], fits: list[Any], files: list[Path],
-                   voices: dict[str, Any] | None) -> Path:
+                   voices: dict[str, Any] | None, notes: list[str]) -> Path:
     """Write ``products.json`` (see the module docstring)."""
     from .. import __version__
 
@@ -85,7 +85,7 @@ def write_manifest(folder: Path, *, data: Any, span: tuple[pd.Timestamp, pd.Time
         "suppression": {**counts(published), "by_product": {k: counts(v) for k, v in products.items()}},
         "verdict_rule": VERDICT_RULE,
         "models": {r.fit_id: {"model": r.model, "status": r.status, "reason": r.reason} for r in fits},
-        "voices": voices,
+        "voices": voices, "notes": list(notes),
         "files": {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(files)},
     }
     path = folder / MANIFEST

@@ -32,9 +32,12 @@ def supp(lang: str) -> str:
     return f'<span class="kkbm-supp">{escape(t("common.suppressed", lang))}</span>'
 
 
-def badge(verdict: str, lang: str) -> str:
-    """A verdict badge (the interval rule of :mod:`kkbm_analysis.verdicts`, read from the products)."""
-    return f'<span class="kkbm-badge {escape(verdict)}">{escape(t("evidence.verdict." + verdict, lang))}</span>'
+def badge(cell: Mapping[str, Any], lang: str, product: str = "barriers") -> str:
+    """The verdict badge of a published cell (the interval rule of :mod:`kkbm_analysis.verdicts`), tagged
+    with the cell it judges."""
+    verdict = str(cell["verdict"])
+    return (f'<span class="kkbm-badge {escape(verdict)}" data-verdict="{escape(verdict)}" {_attrs(cell, product)}>'
+            f'{escape(t("evidence.verdict." + verdict, lang))}</span>')
 
 
 def is_withheld(cell: Mapping[str, Any] | None) -> bool:

@@ -143,7 +143,7 @@ class ProvinceReport(_Report):
             c = self.bar(bid, self.code)
             if c is None:
                 continue
-            b = badge(str(c["verdict"]), lang) + " " if badges else ""
+            b = badge(c, lang) + " " if badges else ""
             items.append(f"<li>{b}{escape(_sentence(c, lang, self.products))}</li>")
         return f'<ul class="kkbm-sentences">{"".join(items)}</ul>'
 
@@ -154,7 +154,7 @@ class ProvinceReport(_Report):
             if c is None:
                 continue
             rows.append(("", [escape(str(c["label_" + lang])), tagged(c, "barriers", lang),
-                              tagged(n, "barriers", lang), badge(str(c["verdict"]), lang)]))
+                              tagged(n, "barriers", lang), badge(c, lang)]))
         return _table([(t("report.col_measure", lang), False), (self.name, True), (t("common.national", lang), True),
                        (t("report.col_verdict", lang), False)], rows)
 
