@@ -396,3 +396,56 @@ def test_demo_jawa_timur_gets_less_mentoring_than_the_nation(demo):
     assert profile.summary().startswith("SYNTHETIC DATA")
     members = gap.members
     assert members["points_received"].between(0, 4).all() and len(members) == len(demo.members)
+
+
+# --------------------------------------------------------------------------- the one-pass cells
+@pytest.fixture(scope="module")
+def cells(demo_data) -> pd.DataFrame:
+    return br.barrier_cells(demo_data)
+
+
+def _cell(cells: pd.DataFrame, measure: str, region: str, period: str) -> pd.Series:
+    hit = cells.loc[(cells["measure_id"] == measure) & (cells["region_code"] == region) & (cells["period"] == period)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+@pytest.mark.parametrize("kind", ["year", None])
+def test_cells_equal_the_barrier_functions(demo_data, cells, kind):
+    """The one-pass cells and the per-barrier analyses are the same numbers (numerators and denominators)."""
+    pairs = {"members_per_organiser": ("members", "organisers_fte"), "cadre_regeneration": ("replaced", None),
+             "vacancy_months_per_community": ("vacancy_months", "communities_observed"),
+             "organiser_turnover": ("organisers_ended", "avg_organisers")}
+    for level in ("province", "national"):
+        st = br.staffing(demo_data, level=level, period=kind).table
+        for _, r in st.loc[st["period"].isin([*cells["period"].unique()])].iterrows():
+            for measure, (num, den) in pairs.items():
+                c = _cell(cells, measure, r["region_code"], r["period"])
+                assert c["numerator"] == pytest.approx(r[num])
+                want = r[den] if den else r["departures"] - r["departures_censored"]
+                assert c["denominator"] == pytest.approx(want)
+        cap = br.capital_access(demo_data, level=level, period=kind).table
+        for _, r in cap.loc[cap["period"].isin([*cells["period"].unique()])].iterrows():
+            c = _cell(cells, "kur_owner_uptake", r["region_code"], r["period"])
+            assert (c["numerator"], c["denominator"]) == (r["owners_applied"], r["owners"])
+    gap = br.mentoring_gap(demo_data)
+    for _, r in gap.overview.iterrows():
+        c = _cell(cells, "mentoring_points_mean", r["region_code"], "all")
+        assert c["value"] == pytest.approx(r["mean_points"]) and c["n"] == r["members_trained"]
+        m = _cell(cells, "months_to_first_mentoring", r["region_code"], "all")
+        if pd.isna(r["months_to_first_median"]):
+            assert pd.isna(m["value"]) and m["n"] == 0        # nobody mentored (Jawa Timur)
+        else:
+            assert m["value"] == pytest.approx(r["months_to_first_median"])
+
+
+def test_cells_carry_intervals_and_windows(cells):
+    shown = cells.loc[cells["ci_low"].notna()]
+    assert len(shown) > 100
+    assert ((shown["ci_low"] <= shown["value"] + 1e-12) & (shown["value"] <= shown["ci_high"] + 1e-12)).all()
+    ratio = _cell(cells, "members_per_organiser", "ID", "all")
+    assert ratio["kind"] == "ratio" and ratio["ci_low"] < ratio["value"] < ratio["ci_high"]  # Poisson on members
+    cohort = _cell(cells, "no_follow_up_share", "35", "2018")
+    assert str(cohort["window_start"].date()) == "2018-01-01" and cohort["window_end"] > pd.Timestamp("2019-01-01")
+    stock = _cell(cells, "perdes_share", "35", "2018")
+    assert str(stock["window_end"].date()) == "2018-12-31" and stock["window_start"] < pd.Timestamp("2018-01-01")

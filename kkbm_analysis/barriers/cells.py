@@ -28,9 +28,8 @@ from ..intervals import median_interval, poisson_rate_interval, t_interval, wils
 from ..periods import period_bounds
 from ..schema import STAGES, MentoringPoints, load_mentoring_points
 from ._common import _frame, _observation_window
-from .capital import capital_access
 from .measures import ALL_MEASURES, BarrierMeasure
-from .mentoring import _positions, member_mentoring
+from .mentoring import _NONE, _positions, member_mentoring
 from .staffing import staffing
 from .synergy import _synergy_table
 
@@ -367,17 +366,50 @@ def _synergy(cells: _Cells, data: ProgramData) -> None:
     cells.add(ALL_MEASURES["villages_with_perdes"], col("villages_with_perdes"), np.nan)
 
 
-def _capital(cells: _Cells, data: ProgramData) -> None:
+def _member_regions(data: ProgramData, region_of_comm: np.ndarray) -> np.ndarray:
+    """Region index of every member (-2 when the member's community is not in the register)."""
+    comm = _positions(data.members["community_id"], data.communities["community_id"])
+    return np.where(comm >= 0, region_of_comm[np.maximum(comm, 0)], -2)
+
+
+def _capital(cells: _Cells, data: ProgramData, member_region: np.ndarray) -> None:
+    """KUR approvals and uptake among business owners, from integer positions (the definitions of
+    :func:`.capital.capital_access`: applications placed by ``applied_on``; owners by their first
+    own business by the period's end, applying in the period)."""
     g = cells.grid
-    frames = {key: pd.concat([capital_access(data, level=level, period=kind).table for kind in (g.kind, None)],
-                             ignore_index=True)
-              for key, level in (("regions", g.level), ("nation", "national"))}
-
-    def col(name: str) -> np.ndarray:
-        return np.nan_to_num(_by_period(g, frames, name), nan=0.0)
-
-    cells.add(ALL_MEASURES["kur_approval_rate"], col("approvals"), col("applications"))
-    cells.add(ALL_MEASURES["kur_owner_uptake"], col("owners_applied"), col("owners"))
+    loans = _frame(data, "kur_loans")
+    m = _positions(loans["member_id"], data.members["member_id"])
+    r = np.where(m >= 0, member_region[np.maximum(m, 0)], -2)
+    known = r > -2
+    p = g.period_of(loans["applied_on"])
+    approved = loans["approved"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    cells.add(ALL_MEASURES["kur_approval_rate"], g.sum(r[known], p[known], approved[known]),
+              g.sum(r[known], p[known]))
+    biz = _frame(data, "businesses")
+    owner = _positions(biz["owner_member_id"], data.members["member_id"])
+    started = biz["started_on"].to_numpy(dtype="datetime64[ms]").view(np.int64)
+    ok = (owner >= 0) & (started != np.datetime64("NaT", "ms").view(np.int64))
+    first = np.full(len(data.members), _NONE, dtype=np.int64)
+    np.minimum.at(first, owner[ok], started[ok])
+    is_owner = (first != _NONE) & (member_region > -2)
+    ends = np.array([period_bounds(label)[1].to_datetime64().astype("datetime64[ms]").view(np.int64)
+                     for label in g.labels] + [_NONE], dtype=np.int64)           # 'all': every owner
+    owners = np.zeros((g.R + 1, g.P + 1))
+    applied = np.zeros((g.R + 1, g.P + 1))
+    own_r = member_region[is_owner]
+    own_first = first[is_owner]
+    for j, end in enumerate(ends):
+        by = own_first <= end
+        owners[:, j] = np.bincount(np.where(own_r[by] >= 0, own_r[by], g.R), minlength=g.R + 1)
+        owners[g.R, j] = by.sum()
+    pairs = np.unique(np.column_stack([m[known & (m >= 0)], p[known & (m >= 0)]]), axis=0)  # (member, period)
+    for j in range(g.P + 1):
+        who = np.unique(pairs[:, 0]) if j == g.P else pairs[pairs[:, 1] == j, 0]
+        who = who[(first[who] != _NONE) & (first[who] <= ends[j])]
+        rr = member_region[who]
+        applied[:, j] = np.bincount(np.where(rr >= 0, rr, g.R), minlength=g.R + 1)
+        applied[g.R, j] = len(who)
+    cells.add(ALL_MEASURES["kur_owner_uptake"], applied, owners)
 
 
 def barrier_cells(data: ProgramData, *, level: str = "province", period: str = "year",
@@ -423,7 +455,7 @@ def barrier_cells(data: ProgramData, *, level: str = "province", period: str = "
     if "synergy" in families:
         _synergy(cells, data)
     if "capital" in families:
-        _capital(cells, data)
+        _capital(cells, data, _member_regions(data, region_of_comm))
     out = cells.frame()
     out.attrs.update(synthetic=data.synthetic, data_version=data.data_version,
                      span=(str(grid.start.date()), str(grid.end.date())), replacement_months=replacement_months)

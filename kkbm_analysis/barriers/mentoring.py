@@ -5,9 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-
+from ..codes import positions
 from ..data import NATIONAL_CODE, ProgramData
 from ..i18n import number
 from ..schema import MentoringPoints, load_mentoring_points
@@ -23,11 +21,8 @@ from ._common import (
 )
 
 
-def _positions(values: pd.Series, keys: pd.Series) -> np.ndarray:
-    """Position of each value among ``keys`` (-1 if absent or missing), by Arrow hashing."""
-    keys_arr = pa.array(keys.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    vals = pa.array(values.astype("string").to_numpy(dtype=object, na_value=None), type=pa.large_string())
-    return pc.index_in(vals, value_set=keys_arr).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+#: Position of each value among keys (-1 if absent): :func:`kkbm_analysis.codes.positions`.
+_positions = positions
 
 
 def _first(member: np.ndarray, when: np.ndarray, n: int) -> np.ndarray:
