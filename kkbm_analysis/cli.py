@@ -158,14 +158,38 @@ def inspect(
 @app.command()
 def analyse(
     processed_dir: Annotated[Path, typer.Argument(help="A processed folder written by `kkbm ingest`.")],
+    voices: Annotated[Optional[Path], typer.Option(help="A processed voices folder (`kkbm voices ingest`); default: "
+                                                        "PROCESSED_DIR-voices beside it, if there is one.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every bootstrap (same data and seed, same products).")] = 0,
 ) -> None:
-    """Write the suppressed indicator table and the barrier profiles beside processed data."""
-    from .data import ProgramData
-    from .outputs import write_analysis_tables
-    from .store import REQUIRED_FOR_ANALYSIS
-    outputs = write_analysis_tables(ProgramData.load(processed_dir, require=REQUIRED_FOR_ANALYSIS), processed_dir)
-    say(outputs.indicators.summary())
-    say("wrote " + ", ".join(p.name for p in outputs.files) + f" to {processed_dir}")
+    """Compute every published number once: the analysis products beside the processed data.
+
+    Indicators, barrier metrics, mentoring points, resilience and voices (one suppression for
+    all), model fits (cached), recommendation records and products.json. Reports read only these.
+    """
+    from .analyse import Parameters, analyse as run_analyse
+    from .store import REQUIRED_FOR_ANALYSIS, check_processed
+    check_processed(processed_dir, require=REQUIRED_FOR_ANALYSIS)
+    if voices is not None and not (voices / "sources.parquet").is_file():
+        raise UsageError(f"--voices {voices} is not a processed voices folder (run `kkbm voices ingest` first)")
+    result = run_analyse(processed_dir, voices_dir=voices, parameters=Parameters(seed=seed))
+    say(result.summary())
+
+
+def _products_current(folder: Path) -> bool:
+    """Whether the folder's analysis products were made from its current data (same data version)."""
+    import json
+
+    from .products import MANIFEST
+    from .store import read_manifest
+    path = folder / MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        made = json.loads(path.read_text(encoding="utf-8")).get("data_version")
+    except ValueError:
+        return False
+    return made == str((read_manifest(folder) or {}).get("data_version", "unknown"))
 
 
 @app.command()
@@ -185,12 +209,19 @@ def reports(
     continue_on_error: Annotated[bool, typer.Option(help="Go on after a failing report.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Regenerate every province report and the national brief (HTML + PDF) and index.html."""
+    """Regenerate every province report and the national brief (HTML + PDF) and index.html.
+
+    Reports read the analysis products; `kkbm analyse` runs first when they are missing or older than the data.
+    """
     from .reports import ParameterError, build_reports, check_path
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     try:
         folder = check_path(processed_dir, "processed_dir")
         check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
+        if not _products_current(folder):
+            from .analyse import analyse as run_analyse
+            say(f"analysing {folder} first (its analysis products are missing or older than its data)")
+            say(run_analyse(folder).summary())
         result = build_reports(folder, out, provinces=province, periods=tuple(period), langs=tuple(lang),
                                jobs=jobs, force=force, pdf=pdf, pdf_engine=pdf_engine,
                                continue_on_error=continue_on_error, progress=progress)

@@ -31,6 +31,15 @@ MIN_PUBLISHED_COUNT = 5
 MIN_PUBLISHED_DENOMINATOR = 10
 
 
+def package_version() -> str:
+    """The installed package's version (``0+unknown`` outside an installation)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("kkbm-analysis")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0+unknown"
+
+
 def find_root() -> Path:
     """Return the project root (see module docstring)."""
     env = os.environ.get("KKBM_ROOT")

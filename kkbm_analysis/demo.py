@@ -4,8 +4,8 @@
 
 * the programme registers: raw files (:func:`kkbm_analysis.synth.generate_demo`, into
   ``data/raw/demo``) -> ingest and validate (:mod:`.ingest`) -> processed Parquet and the
-  data-quality summary (``data/processed/demo``) -> indicator table and barrier profiles
-  (:mod:`.outputs`);
+  data-quality summary (``data/processed/demo``) -> the analysis products
+  (:mod:`.analyse`, after the voices so their prevalence is among them);
 * the voices corpus (:func:`run_voices_demo`): coded interviews and focus groups
   (:func:`kkbm_analysis.synth.generate_voices_demo`, drawn from the processed registers, into
   ``data/raw/demo-voices``) -> :func:`kkbm_analysis.qualitative.ingest_voices`
@@ -24,9 +24,9 @@ from typing import Any, Callable
 import pandas as pd
 
 from .config import DEFAULT_SEED, Paths
-from .data import ProgramData
+from .analyse import analyse
 from .ingest import IngestResult, ingest
-from .outputs import write_analysis_tables
+from .analyse import analyse
 from .qualitative import VoicesIngest, ingest_voices
 from .synth import generate_demo, generate_voices_demo
 
@@ -119,7 +119,7 @@ class DemoReport:
             if len(frame):
                 lines.append(f"{len(frame)} {what}, e.g.:\n" + frame.head(10).to_string(index=False))
         lines.append(f"raw: {self.raw_dir}\nprocessed: {self.processed_dir} (see data_quality.md; "
-                     "indicators and barrier_profiles .parquet/.csv)")
+                     "the analysis products: products.json)")
         if self.voices is not None:
             lines += ["", self.voices.text]
         return "\n".join(lines)
@@ -146,10 +146,10 @@ def run_demo(paths: Paths, *, seed: int = DEFAULT_SEED, scale: str | float = "de
     synth = generate_demo(raw_dir, seed=seed, scale=scale)
     result = ingest(raw_dir, processed_dir, progress=progress)
     data = ProgramData(dict(result.tables), dict(result.manifest))  # the tables just written: no reload
-    write_analysis_tables(data, processed_dir)
     missed, unexpected = compare_quarantine(result.quarantine, synth.expected_quarantine)
     notes_missed, notes_unexpected = compare_notes(result.notes, synth.expected_ingest_notes)
     voices_report = run_voices_demo(paths, seed=seed, data=data) if voices else None
+    analyse(processed_dir, data=data)  # after the voices, so their prevalence is a product too
     return DemoReport(result, missed, unexpected, raw_dir, processed_dir, notes_missed, notes_unexpected,
                       voices_report)
 

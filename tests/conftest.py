@@ -2,8 +2,9 @@
 
 ``demo_project`` (session)
     One small SYNTHETIC project, built once per test run: the demo's raw files at a tenth
-    of their size (default seed), ingested into ``data/processed/demo``, with empty
-    ``reports/`` and ``figures/`` folders. It lives in a private temporary folder (not
+    of their size (default seed), ingested into ``data/processed/demo`` and analysed there
+    (``kkbm analyse``: the analysis products reports read), with empty ``reports/`` and
+    ``figures/`` folders. It lives in a private temporary folder (not
     pytest's shared base folder, which concurrent test runs on the same machine may prune)
     and is removed at the end.
 ``demo_data`` (session)
@@ -68,6 +69,7 @@ class DemoProject:
 @pytest.fixture(scope="session")
 def demo_project() -> DemoProject:
     """The shared small SYNTHETIC project (generated and ingested once per run)."""
+    from kkbm_analysis.analyse import analyse
     from kkbm_analysis.ingest import ingest
     from kkbm_analysis.synth import generate_demo
 
@@ -77,6 +79,7 @@ def demo_project() -> DemoProject:
         warnings.simplefilter("ignore")
         synth = generate_demo(root / "data" / "raw" / "demo", scale=DEMO_SCALE)
         result = ingest(root / "data" / "raw" / "demo", root / "data" / "processed" / "demo")
+        analyse(root / "data" / "processed" / "demo")
     for folder in ("reports", "figures"):
         (root / folder).mkdir()
     yield DemoProject(root, synth, result)

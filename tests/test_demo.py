@@ -1,7 +1,7 @@
 """The main job end to end on small synthetic data: planted defects are exactly what gets
 quarantined (registers and voices), the planted malformed NIKs are exactly the ingest's notes
 of that rule, identifiers never reach processed files, and the same seed gives byte-identical
-Parquet."""
+Parquet and analysis products."""
 from __future__ import annotations
 
 import json
@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kkbm_analysis.analyse import analyse
 from kkbm_analysis.config import paths
 from kkbm_analysis.data import ProgramData
 from kkbm_analysis.demo import compare_notes, compare_quarantine, run_demo
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.io import read_parquet_metadata, sha256
-from kkbm_analysis.outputs import write_analysis_tables
 from kkbm_analysis.synth import generate_demo
 
 SCALE = 0.1
@@ -122,10 +122,14 @@ def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     generate_demo(raw, seed=11, scale=SCALE)
     out = tmp_path / "processed"
     ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
-    write_analysis_tables(ProgramData.load(out), out)  # indicators and profiles are reproducible too
+    analyse(out)  # the analysis products are reproducible too, model fits included
     first = {p.name: sha256(p) for p in demo_run.processed_dir.glob("*.parquet")}
     second = {p.name: sha256(p) for p in out.glob("*.parquet")}
     assert first and first == second
+    products = json.loads((demo_run.processed_dir / "products.json").read_text())
+    assert any(name.startswith("models/") for name in products["files"])
+    assert products["files"] == json.loads((out / "products.json").read_text())["files"]
+    assert sha256(demo_run.processed_dir / "products.json") == sha256(out / "products.json")
 
 
 def test_other_seed_gives_other_data(demo_run, tmp_path: Path):

@@ -15,17 +15,20 @@ One row per region and barrier indicator, columns:
 ``ci_low, ci_high``  its 95 % interval (NA when none is computed)
 ``n``            its denominator (NA when unknown)
 ``national``     the national value
-``verdict``      ``'worse'``, ``'better'``, ``'similar'`` or ``'unknown'`` against national
-``suppressed``   True when the value must not be shown (small cells)
+``verdict``      the interval verdict against national (:mod:`kkbm_analysis.verdicts`):
+                 ``'better'``, ``'worse'``, ``'no_clear_difference'``, ``'too_few'`` or
+                 ``'not_applicable'``
+``suppressed``   True when the value must not be shown (withheld or under the small-cell rule)
 
 :func:`barrier_metrics` builds it from :func:`kkbm_analysis.barriers.barrier_profiles`
-(which gives no intervals or denominators yet: those columns are NA).
+(intervals, ``n`` and verdicts included); the published barrier metrics of
+``kkbm analyse`` (:meth:`kkbm_analysis.products.Products.barriers`) have the same numbers.
 
 Convergence rule
 ----------------
-*Numbers* (quantitative signal): ``too small`` when the value is missing, suppressed or its
-verdict unknown; ``no clear difference`` when the interval holds the national value or the
-verdict is ``similar``; otherwise ``problem`` (worse) or ``no problem`` (better).
+*Numbers* (quantitative signal): ``too small`` when the value is missing or suppressed, or
+its verdict is ``too_few`` or ``not_applicable``; ``no clear difference`` when the interval
+holds the national value; otherwise ``problem`` (worse) or ``no problem`` (better).
 *Voices* (qualitative signal, from the **suppressed** published prevalence, so the verdict
 never reveals a hidden count): ``too small`` when the province's source count
 (``voices_sources:all``) or the theme's count is suppressed, or the province has fewer
@@ -76,17 +79,18 @@ def barrier_metrics(data: Any, *, period: str | None = None) -> pd.DataFrame:
 
     prof = barrier_profiles(data, level="province", period=period)
     out = prof.rename(columns={"benchmark": "national"})
-    out["ci_low"] = out["ci_high"] = pd.NA
-    out["n"] = pd.array([pd.NA] * len(out), dtype="Int64")
-    out["suppressed"] = False
+    out["n"] = out["n"].round().astype("Int64")
+    out["suppressed"] = out["verdict"] == "too_few"
     return out[METRIC_COLUMNS + ["label_id", "label_en"]].astype({"ci_low": "Float64", "ci_high": "Float64"})
 
 
 def _quant(row: pd.Series) -> str:
-    if bool(row.get("suppressed", False)) or pd.isna(row["value"]) or row["verdict"] not in ("worse", "better", "similar"):
+    if bool(row.get("suppressed", False)) or pd.isna(row["value"]) or row["verdict"] not in (
+            "worse", "better", "no_clear_difference"):
         return "too_small"
     lo, hi, nat = row.get("ci_low"), row.get("ci_high"), row["national"]
-    if row["verdict"] == "similar" or (pd.notna(lo) and pd.notna(hi) and pd.notna(nat) and lo <= nat <= hi):
+    if row["verdict"] == "no_clear_difference" or (pd.notna(lo) and pd.notna(hi) and pd.notna(nat)
+                                                   and lo <= nat <= hi):
         return "neutral"
     return "problem" if row["verdict"] == "worse" else "no_problem"
 
@@ -206,10 +210,10 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
     links = _links(voices)
     pub = (published or published_prevalence(voices)).frame
     pub = pub[(pub["level"] == "province") & (pub["disaggregation"] == "all")]
-    count = pub[pub["indicator_id"].str.startswith("voices_sources:")].assign(
-        theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
-    share = pub[pub["indicator_id"].str.startswith("voices_share:")].assign(
-        theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    count = pub[pub["measure_id"].str.startswith("voices_sources:")].assign(
+        theme_id=lambda d: d["measure_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    share = pub[pub["measure_id"].str.startswith("voices_share:")].assign(
+        theme_id=lambda d: d["measure_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
     province_total = count.xs("all", level="theme_id")["value"]
     m = metrics[metrics["region_code"].astype(str) != "ID"].merge(links, on="barrier_id", how="inner")
     params = {"min_sources": min_sources, "raised_share": raised_share, "absent_share": absent_share}
@@ -251,8 +255,10 @@ def _head(lang: str) -> list[str]:
 
 
 def _verdict_word(verdict: str, lang: str) -> str:
-    key = f"common.verdict_{verdict}"
-    return text(key, lang) if has_text(key) else str(verdict)
+    for key in (f"evidence.verdict.{verdict}", f"common.verdict_{verdict}"):
+        if has_text(key):
+            return text(key, lang)
+    return str(verdict)
 
 
 def _number(row: pd.Series, column: str, lang: str) -> str:
@@ -274,7 +280,7 @@ def _cells(row: pd.Series, lang: str) -> list[str]:
         src = f"{int(row['sources'])} / {int(row['sources_total'])}"
     label = row.get(f"label_{lang}", row["barrier_id"])
     return [str(label if pd.notna(label) else row["barrier_id"]), value, _number(row, "national", lang),
-            _verdict_word(row["verdict"], lang), str(row[f"theme_label_{lang}"]), src,
+            _verdict_word(str(row["verdict"]), lang), str(row[f"theme_label_{lang}"]), src,
             text(f"voices.joint.verdict.{row['convergence']}", lang), str(row[f"rule_{lang}"]),
             " | ".join(f"“{e}”" for e in row["excerpts"])]
 
