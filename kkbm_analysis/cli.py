@@ -303,7 +303,7 @@ def log_internal_error(exc: BaseException) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"kkbm-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    from .results import package_version
+    from .config import package_version
     path.write_text(f"kkbm-analysis {package_version()}, python {sys.version.split()[0]}\n"
                     f"command: kkbm {' '.join(sys.argv[1:2])}\n\n{scrub_log(text)}", encoding="utf-8")
     return path

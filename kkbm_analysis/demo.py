@@ -23,10 +23,10 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from .analyse import analyse
 from .config import DEFAULT_SEED, Paths
-from .analyse import analyse
+from .data import ProgramData
 from .ingest import IngestResult, ingest
-from .analyse import analyse
 from .qualitative import VoicesIngest, ingest_voices
 from .synth import generate_demo, generate_voices_demo
 

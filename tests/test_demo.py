@@ -12,7 +12,6 @@ import pytest
 
 from kkbm_analysis.analyse import analyse
 from kkbm_analysis.config import paths
-from kkbm_analysis.data import ProgramData
 from kkbm_analysis.demo import compare_notes, compare_quarantine, run_demo
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.io import read_parquet_metadata, sha256

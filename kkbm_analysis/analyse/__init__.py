@@ -125,7 +125,7 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     voices_path = Path(voices_dir) if voices_dir else find_voices(folder)
     voices_info = None
     if voices_path is not None:
-        from ..qualitative import Voices
+        from ..qualitative.voices import Voices
         voices = Voices.load(voices_path)
         parts["voices"] = _timed(timings, "voices", lambda: cl.voices_cells(voices))
         voices_info = {"folder": voices_path.name, "data_version": str(voices.manifest.get("data_version", "unknown")),

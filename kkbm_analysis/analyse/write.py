@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..config import package_version
 from ..io import sha256, write_csv, write_json, write_parquet
 from ..products.layout import (BARRIER_COLUMNS, CELL_COLUMNS, CELL_PRODUCTS, MANIFEST, PRODUCTS_VERSION,
                                RECOMMENDATION_COLUMNS)
@@ -68,8 +69,6 @@ def write_manifest(folder: Path, *, data: Any, span: tuple[pd.Timestamp, pd.Time
                    products: dict[str, PublishedTable], fits: list[Any], files: list[Path],
                    voices: dict[str, Any] | None, notes: list[str]) -> Path:
     """Write ``products.json`` (see the module docstring)."""
-    from .. import __version__
-
     def counts(p: PublishedTable) -> dict[str, int]:
         return {"cells": int(p.metadata["rows"]), "primary": int(p.metadata["primary"]),
                 "secondary": int(p.metadata["secondary"])}
@@ -77,7 +76,7 @@ def write_manifest(folder: Path, *, data: Any, span: tuple[pd.Timestamp, pd.Time
     indicators = products["indicators"].frame
     provinces = sorted(indicators.loc[indicators["level"] == "province", "region_code"].astype(str).unique())
     manifest = {
-        "products_version": PRODUCTS_VERSION, "tool": "kkbm-analysis", "package_version": __version__,
+        "products_version": PRODUCTS_VERSION, "tool": "kkbm-analysis", "package_version": package_version(),
         "data_version": data.data_version, "synthetic": bool(data.synthetic),
         "data_window": {"first": str(span[0].date()), "last": str(span[1].date())},
         "data_as_of": str(span[1].date()), "years": years, "periods": [*years, "all"], "provinces": provinces,
