@@ -2,14 +2,18 @@
 
 Local (the default)
     A scheduler and ``n_workers`` worker processes on 127.0.0.1 (one thread each, no
-    dashboard), started for the batch and stopped after it. They are separate programs
+    dashboard), started for the batch and stopped after it. The scheduler hands a worker its
+    next report only when it is free (``worker-saturation`` 1.0), so a worker that dies takes
+    down no report but its own, and reports start in plan order. They are separate programs
     (distributed's ``SubprocessCluster``: ``python -m dask spec``), not processes forked or
     spawned from the caller, so a script that calls
     :func:`~kkbm_analysis.reports.build_reports` at its top level needs no
     ``if __name__ == "__main__":`` guard (``distributed.LocalCluster``'s spawned workers would
     run such a script again). The scheduler retries a report whose worker died once, on
     another worker (``allowed_failures=1``); if that worker dies too, the report fails with
-    ``KilledWorker``. Left behind by a killed caller, the scheduler closes after two idle
+    ``KilledWorker``. (Give a cluster of your own the same two settings:
+    ``distributed.scheduler.allowed-failures: 1``, ``distributed.scheduler.worker-saturation: 1.0``.)
+    Left behind by a killed caller, the scheduler closes after two idle
     minutes and its workers a minute after it.
 
     Memory: ``memory_limit`` (default 4 GiB) bounds the whole process tree: this process,
@@ -25,6 +29,7 @@ An existing cluster (``scheduler="tcp://host:8786"``, or a :class:`distributed.C
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -36,8 +41,8 @@ DEFAULT_MEMORY_LIMIT = "4GiB"
 RESERVED = "1GiB"
 #: Seconds to wait for a first worker before giving up.
 WORKER_TIMEOUT = 300
-#: Seconds to wait for the scheduler of an existing cluster to answer.
-CONNECT_TIMEOUT = 30
+#: The local scheduler's Dask settings (read from its environment when it starts).
+SCHEDULER_CONFIG = {"DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
 
 
 class ClusterError(RuntimeError):
@@ -91,17 +96,17 @@ def batch_client(scheduler: Any = None, *, n_workers: int = 1, memory_limit: str
     level = logging.ERROR if quiet else logging.WARNING
     if isinstance(scheduler, Client):
         _wait_for_workers(scheduler, scheduler.scheduler.address)
-        yield scheduler, len(scheduler.scheduler_info().get("workers", {}))
+        yield scheduler, len(scheduler.nthreads())
         return
     with _quiet_logs(level):
         if scheduler:
             try:
-                client = Client(str(scheduler), timeout=CONNECT_TIMEOUT, set_as_default=False)
+                client = Client(str(scheduler), set_as_default=False)  # time-out: distributed.comm.timeouts.connect
             except (OSError, TimeoutError) as exc:
                 raise ClusterError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             try:
                 _wait_for_workers(client, str(scheduler))
-                yield client, len(client.scheduler_info().get("workers", {}))
+                yield client, len(client.nthreads())
             finally:
                 client.close()
             return
@@ -119,10 +124,25 @@ def batch_client(scheduler: Any = None, *, n_workers: int = 1, memory_limit: str
 
 def _local_cluster(n_workers: int, per_worker: int | None, level: int) -> Any:
     from distributed.deploy.subprocess import SubprocessCluster
-    return SubprocessCluster(host="127.0.0.1", n_workers=n_workers, threads_per_worker=1, dashboard_address=None,
-                             scheduler_kwargs={"allowed_failures": 1, "idle_timeout": "120s"},
-                             worker_kwargs={"memory_limit": per_worker or 0, "death_timeout": "60s"},
-                             silence_logs=level)
+    with _environ(SCHEDULER_CONFIG):  # the scheduler program reads its settings from the environment it starts in
+        return SubprocessCluster(host="127.0.0.1", n_workers=n_workers, threads_per_worker=1, dashboard_address=None,
+                                 scheduler_kwargs={"allowed_failures": 1, "idle_timeout": "120s"},
+                                 worker_kwargs={"memory_limit": per_worker or 0, "death_timeout": "60s"},
+                                 silence_logs=level)
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _wait_for_workers(client: Any, where: str, n: int = 1) -> None:

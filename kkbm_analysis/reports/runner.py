@@ -335,7 +335,8 @@ def _record(outcomes: dict, job: ReportJob, kind: str, payload: dict, out: Path,
     if status == "built":
         _remove(out / CACHE_DIR / f"{job.stem}.failed.json")
         outcomes[job.stem] = ReportOutcome(job, "built", html=p["html"], pdf=p["pdf"] if payload.get("pdf") else None,
-                                           seconds=payload["seconds"], pdf_error=payload.get("pdf_error", ""))
+                                           seconds=payload["seconds"], pdf_error=payload.get("pdf_error", ""),
+                                           worker=payload.get("worker", ""), kernel_pid=payload.get("kernel_pid"))
         write_json(keys[job.stem], p["key"])  # last: the key marks a complete report
         return
     e = payload.get("error") or {}
@@ -346,4 +347,5 @@ def _record(outcomes: dict, job: ReportJob, kind: str, payload: dict, out: Path,
         write_text(f"REPORT FAILED: {job.stem}\n{err.line()}\n{err.traceback}\n", p["log"])
     write_json({"template": job.template, "parameters": job.parameters, "error": err.line()},
                out / CACHE_DIR / f"{job.stem}.failed.json")
-    outcomes[job.stem] = ReportOutcome(job, "failed", seconds=payload.get("seconds", 0.0), error=err, log=p["log"])
+    outcomes[job.stem] = ReportOutcome(job, "failed", seconds=payload.get("seconds", 0.0), error=err, log=p["log"],
+                                       worker=payload.get("worker", ""))

@@ -98,6 +98,7 @@ class WarmKernelPlugin(WorkerPlugin):
         self._pdf: Any = None
         self._pdf_note: str | None = None
         self._memory_killed: str | None = None
+        self._address = str(worker.address)
         self._limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None) or None
         self._log_file = Path(worker.local_directory) / "kkbm-kernel.log"
         self._stopping = threading.Event()
@@ -157,7 +158,9 @@ class WarmKernelPlugin(WorkerPlugin):
 
     def render(self, job: ReportJob, kind: str) -> dict:
         """Render ``job`` on the kernel thread (``kind``: ``"report"``, or ``"pdf"`` for the PDF only)."""
-        return self._thread.submit(self._render, job, kind).result()
+        result = self._thread.submit(self._render, job, kind).result()
+        result["worker"] = self._address
+        return result
 
     def _render(self, job: ReportJob, kind: str) -> dict:
         out = _paths(Path(self.settings.out_dir), job.stem)
@@ -165,7 +168,7 @@ class WarmKernelPlugin(WorkerPlugin):
         result: dict[str, Any] = {"stem": job.stem, "status": "built" if kind == "report" else "cached"}
         if kind == "report":
             try:
-                self._execute(job, out)
+                result["kernel_pid"] = self._execute(job, out)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a summary line and a log
                 err = self._error(exc)
                 _remove(out["html"], out["pdf"], out["key"])
@@ -177,7 +180,8 @@ class WarmKernelPlugin(WorkerPlugin):
         result["seconds"] = time.perf_counter() - t0
         return result
 
-    def _execute(self, job: ReportJob, out: dict[str, Path]) -> None:
+    def _execute(self, job: ReportJob, out: dict[str, Path]) -> int | None:
+        """Run the notebook, write its HTML; the kernel's process id."""
         import papermill as pm
 
         from .export import notebook_to_html, write_html
@@ -191,6 +195,7 @@ class WarmKernelPlugin(WorkerPlugin):
         footer = self.settings.footer.format(template=job.notebook.name)
         write_html(notebook_to_html(nb, title=job.title, lang=job.lang, footer=footer), out["html"])
         _remove(out["log"], out["nb"])
+        return session.pid
 
     def _print(self, job: ReportJob, out: dict[str, Path], *, rebuilt: bool) -> dict:
         """The PDF of a built page: ``pdf`` (bool), ``pdf_error`` or ``pdf_note`` (engine unavailable)."""
@@ -281,7 +286,7 @@ def render_report(job: ReportJob, settings: BatchSettings, kind: str = "report")
     dict
         ``stem``, ``status`` (``built``, ``cached`` for a PDF-only task, ``failed`` or ``not run``),
         ``seconds``, ``error`` (``ename``, ``evalue``, ``cell_index``, ``source``, ``traceback``),
-        ``pdf``, ``pdf_error``, ``pdf_note``.
+        ``pdf``, ``pdf_error``, ``pdf_note``, ``worker`` (address), ``kernel_pid``.
     """
     from distributed import Event, get_worker
     worker = get_worker()
