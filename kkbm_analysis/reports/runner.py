@@ -279,7 +279,7 @@ def _settings(plugin: str, kernel_name: str, root: Path, out: Path, start_timeou
 def _run_on_dask(tasks: list[tuple[ReportJob, str]], settings, scheduler: Any, n_local: int,
                  memory_limit: str | int | None, bar, record) -> int:
     """Submit one task per report (plan order first), hand each result to ``record``; the number of workers."""
-    from distributed import Event, as_completed
+    from distributed import as_completed
 
     from .cluster import batch_client
     from .worker import WarmKernelPlugin, render_report
@@ -295,10 +295,20 @@ def _run_on_dask(tasks: list[tuple[ReportJob, str]], settings, scheduler: Any, n
                 if bar:
                     bar.update(bar.task_ids[0], advance=1 if kind == "report" else 0, description=job.stem)
         finally:
-            client.unregister_worker_plugin(settings.plugin)
-            if settings.stop_event:
-                Event(settings.stop_event, client=client).clear()
+            _release(client, settings)
     return n_workers
+
+
+def _release(client: Any, settings) -> None:
+    """Shut the batch's kernels down on every worker (the plugin's teardown) and forget its stop event."""
+    from distributed import Event
+    try:
+        client.unregister_worker_plugin(settings.plugin)
+        if settings.stop_event:
+            Event(settings.stop_event, client=client).clear()
+    except Exception as exc:  # noqa: BLE001 - the batch's own outcome (or error) matters more
+        warnings.warn(f"could not release the report workers' kernels: {type(exc).__name__}: {exc}",
+                      RuntimeWarning, stacklevel=2)
 
 
 def _payload(future: Any, job: ReportJob) -> dict:

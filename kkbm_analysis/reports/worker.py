@@ -98,6 +98,7 @@ class WarmKernelPlugin(WorkerPlugin):
         self._pdf: Any = None
         self._pdf_note: str | None = None
         self._memory_killed: str | None = None
+        self._busy = False
         self._address = str(worker.address)
         self._limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None) or None
         self._log_file = Path(worker.local_directory) / "kkbm-kernel.log"
@@ -109,6 +110,9 @@ class WarmKernelPlugin(WorkerPlugin):
 
     async def teardown(self, worker: Any) -> None:
         self._stopping.set()
+        if self._busy:  # the batch was interrupted: stop the report's kernel rather than wait for the report
+            for proc in self._kernel_processes():
+                proc.kill()
         await asyncio.wrap_future(self._thread.submit(self._close))
         self._thread.shutdown(wait=False)
 
@@ -168,6 +172,7 @@ class WarmKernelPlugin(WorkerPlugin):
         result: dict[str, Any] = {"stem": job.stem, "status": "built" if kind == "report" else "cached"}
         if kind == "report":
             try:
+                self._busy = True
                 result["kernel_pid"] = self._execute(job, out)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a summary line and a log
                 err = self._error(exc)
@@ -175,6 +180,7 @@ class WarmKernelPlugin(WorkerPlugin):
                 _write_failure(job, err, out, self._session.last_nb if self._session else None)
                 return {**result, "status": "failed", "seconds": time.perf_counter() - t0, "error": err}
             finally:
+                self._busy = False
                 self._after_report()
         result.update(self._print(job, out, rebuilt=kind == "report"))
         result["seconds"] = time.perf_counter() - t0
