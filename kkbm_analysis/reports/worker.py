@@ -111,8 +111,7 @@ class WarmKernelPlugin(WorkerPlugin):
     async def teardown(self, worker: Any) -> None:
         self._stopping.set()
         if self._busy:  # the batch was interrupted: stop the report's kernel rather than wait for the report
-            for proc in self._kernel_processes():
-                proc.kill()
+            self._kill_kernel()
         await asyncio.wrap_future(self._thread.submit(self._close))
         self._thread.shutdown(wait=False)
 
@@ -265,23 +264,25 @@ class WarmKernelPlugin(WorkerPlugin):
         return total
 
     def _watch_memory(self) -> None:
-        import psutil
         while not self._stopping.wait(WATCH_INTERVAL):
             used = self._memory_used()
             if used <= MEMORY_KILL * self._limit:
                 continue
-            procs = self._kernel_processes()
-            if not procs:
+            if not self._kernel_processes():
                 continue
             self._memory_killed = (f"worker and kernel used {used / 2**30:.2f} GiB, over {MEMORY_KILL:.0%} of this "
                                    f"worker's memory limit of {self._limit / 2**30:.2f} GiB; the kernel was stopped "
                                    "(raise --memory-limit or lower --jobs)")
             log.warning(self._memory_killed)
-            for proc in procs:
-                try:
-                    proc.kill()
-                except psutil.Error:
-                    pass
+            self._kill_kernel()
+
+    def _kill_kernel(self) -> None:
+        import psutil
+        for proc in self._kernel_processes():
+            try:
+                proc.kill()
+            except psutil.Error:
+                pass
 
 
 def render_report(job: ReportJob, settings: BatchSettings, kind: str = "report") -> dict:
