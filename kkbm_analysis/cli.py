@@ -201,7 +201,13 @@ def reports(
                                                           "(default: every province in the data).")] = None,
     period: Annotated[list[str], typer.Option(help="Year(s) to report on.")] = ["2018"],
     lang: Annotated[list[str], typer.Option(help="Language(s): id and/or en.")] = ["id", "en"],
-    jobs: Annotated[int, typer.Option(help="Parallel workers, each with one warm kernel.")] = os.cpu_count() or 1,
+    jobs: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster, each with one warm "
+                                           "kernel.")] = os.cpu_count() or 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler's "
+                                                     "address, e.g. tcp://127.0.0.1:8786 (default: a local cluster "
+                                                     "for this batch).")] = None,
+    memory_limit: Annotated[str, typer.Option(help="Memory of the local cluster's whole process tree, e.g. 4GiB; "
+                                                   "a report going over its worker's share fails.")] = "4GiB",
     force: Annotated[bool, typer.Option(help="Rebuild even reports that are up to date.")] = False,
     pdf: Annotated[bool, typer.Option(help="Also print PDFs.")] = True,
     pdf_engine: Annotated[str, typer.Option(help="PDF engine: weasyprint (no browser needed) or chromium.")
@@ -209,11 +215,12 @@ def reports(
     continue_on_error: Annotated[bool, typer.Option(help="Go on after a failing report.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Regenerate every province report and the national brief (HTML + PDF) and index.html.
+    """Regenerate every province report and the national brief (HTML + PDF) and index.html, on Dask.
 
     Reports read the analysis products; `kkbm analyse` runs first when they are missing or older than the data.
     """
     from .reports import ParameterError, build_reports, check_path
+    from .reports.cluster import ClusterError
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     try:
         folder = check_path(processed_dir, "processed_dir")
@@ -223,9 +230,9 @@ def reports(
             say(f"analysing {folder} first (its analysis products are missing or older than its data)")
             say(run_analyse(folder).summary())
         result = build_reports(folder, out, provinces=province, periods=tuple(period), langs=tuple(lang),
-                               jobs=jobs, force=force, pdf=pdf, pdf_engine=pdf_engine,
-                               continue_on_error=continue_on_error, progress=progress)
-    except ParameterError as exc:
+                               jobs=jobs, scheduler=scheduler, memory_limit=memory_limit, force=force, pdf=pdf,
+                               pdf_engine=pdf_engine, continue_on_error=continue_on_error, progress=progress)
+    except (ParameterError, ClusterError) as exc:
         raise UsageError(str(exc)) from None
     say(result.summary())
     if not result.ok:
@@ -239,6 +246,9 @@ def demo(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     reports: Annotated[bool, typer.Option(help="End with every province report, the national brief "
                                                "(id and en, HTML + PDF) and index.html.")] = True,
+    jobs: Annotated[int, typer.Option(help="Report workers of the local Dask cluster.")] = os.cpu_count() or 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Build the reports on an existing Dask cluster "
+                                                     "(scheduler address).")] = None,
 ) -> None:
     """The main job on SYNTHETIC demo data: generate raw files, ingest, validate, analyse, report.
 
@@ -255,9 +265,13 @@ def demo(
     if not report.ok:
         raise typer.Exit(EXIT_DATA)
     if reports:
-        from .reports import build_reports
-        built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
-                              root=paths.root)
+        from .reports import ParameterError, build_reports
+        from .reports.cluster import ClusterError
+        try:
+            built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
+                                  jobs=jobs, scheduler=scheduler, root=paths.root)
+        except (ParameterError, ClusterError) as exc:
+            raise UsageError(str(exc)) from None
         say(built.summary())
         if not built.ok:
             raise typer.Exit(EXIT_DATA)

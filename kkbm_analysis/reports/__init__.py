@@ -8,7 +8,8 @@ Templates live in ``templates/`` of this package (``report_province.ipynb``,
                                                data_dir="data/processed/demo")
     report.header()          # banner, title, lead -- every section is one call
 
-and the batch regenerates all of them (HTML, PDF, ``index.html``), incrementally::
+and the batch regenerates all of them (HTML, PDF, ``index.html``), incrementally, on Dask (a
+local cluster of worker processes, or an existing one with ``scheduler="tcp://host:8786"``)::
 
     result = rp.build_reports("data/processed/demo")
     print(result.summary())
@@ -28,7 +29,12 @@ Modules
 :mod:`.figures`   figures in the house style (province bars, mentoring points, tile-grid map)
 :mod:`.cache`     the products cache, build keys
 :mod:`.kernel`    the pinned kernel and the warm papermill engine
-:mod:`.export`    HTML (code hidden, offline), PDF (headless Chromium), index page
+:mod:`.export`    HTML (code hidden, offline), index page
+:mod:`.pdf`       PDF engines (WeasyPrint by default, headless Chromium optionally)
+:mod:`.planning`  the jobs of a batch, their names and files
+:mod:`.cluster`   where a batch runs: a local Dask cluster, or an existing one
+:mod:`.worker`    one warm kernel per Dask worker (a worker plugin) and the one-report task
+:mod:`.outcomes`  what a batch did (:class:`BuildResult`)
 :mod:`.runner`    :func:`build_reports`
 """
 from .cache import load_data, load_products
