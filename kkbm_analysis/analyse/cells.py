@@ -86,16 +86,16 @@ def resilience_cells(shared: Shared) -> pd.DataFrame | None:
     When the survey cannot support the measurement model (too few interviews...), the product
     is left out and the reason kept in ``shared.notes``.
     """
-    surveys = shared.data.tables.get("resilience_surveys")
-    if surveys is None or not len(surveys):
+    if shared.resilience_frame is None:
         return None
-    from ..resilience.frames import analysis_frame
+    from ..resilience.index import resilience_index
     from ..resilience.indicators import registry, resilience_indicators
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
-            frame = analysis_frame(shared.data)
-            table = resilience_indicators(shared.data, frame=frame)
+            frame = shared.resilience_frame
+            index = resilience_index(frame, shared.resilience_model)
+            table = resilience_indicators(shared.data, frame=frame, index=index)
     except (ValueError, np.linalg.LinAlgError, RuntimeError) as exc:
         shared.notes.append(f"resilience indicators left out: {type(exc).__name__}: {exc}")
         return None
