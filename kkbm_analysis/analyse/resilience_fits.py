@@ -29,6 +29,10 @@ few interviews for its own); every table has a ``term`` column naming its rows.
     before the shock; ``summary`` (``term`` = ``episodes``): shocks and the share recovered by
     the interview. Numbers: the same, and the communities.
 
+Stored numbers are rounded to 11 significant digits: the estimators (semopy's optimiser, the
+linear algebra under them) can differ in the last bits from run to run with the machine's load,
+and the same data must give byte-identical products.
+
 A fit that cannot run on the data (too few interviews, shocks or recoveries) is recorded as
 ``failed`` with the reason, and the report says so.
 """
@@ -36,6 +40,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import numpy as np
 import pandas as pd
 
 from .fits import FitCache, FitRecord, _fit
@@ -46,6 +51,36 @@ __all__ = ["resilience_fits", "RESILIENCE_FITS"]
 #: Ids of the resilience fits, in report order.
 RESILIENCE_FITS = ("resilience_items", "resilience_cfa", "resilience_invariance_sex",
                    "resilience_invariance_province", "resilience_drivers", "resilience_recovery")
+
+
+#: Significant digits of every stored number (module docstring).
+DIGITS = 11
+
+
+def _round(x: Any) -> Any:
+    """Numbers (in frames, dicts and lists) rounded to :data:`DIGITS` significant digits."""
+    if isinstance(x, pd.DataFrame):
+        out = x.copy()
+        for c in out.columns:
+            if pd.api.types.is_float_dtype(out[c]):
+                out[c] = [_round(v) for v in out[c]]
+                out[c] = out[c].astype(x[c].dtype)
+        return out
+    if isinstance(x, dict):
+        return {k: _round(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_round(v) for v in x]
+    if isinstance(x, (float, np.floating)) and np.isfinite(x):
+        return float(f"{float(x):.{DIGITS}g}")
+    return x
+
+
+def _stable(run: Callable[[], tuple[Any, dict, dict]]) -> Callable[[], tuple[Any, dict, dict]]:
+    """``run`` with its tables and numbers rounded (:func:`_round`)."""
+    def wrapped() -> tuple[Any, dict, dict]:
+        result, tables, numbers = run()
+        return result, {k: _round(v) for k, v in tables.items()}, _round(numbers)
+    return wrapped
 
 
 def _with_term(table: pd.DataFrame, *parts: str) -> pd.DataFrame:
@@ -120,4 +155,4 @@ def resilience_fits(shared: Shared, cache: FitCache) -> list[FitRecord]:
                                lambda: _drivers(frame, model())),
         "resilience_recovery": ("recovery_model", {"baseline_hazard": "piecewise"}, lambda: _recovery(frame, model())),
     }
-    return [_fit(cache, fit_id, name, frame, params, None, run) for fit_id, (name, params, run) in runs.items()]
+    return [_fit(cache, fit_id, name, frame, params, None, _stable(run)) for fit_id, (name, params, run) in runs.items()]
