@@ -63,13 +63,14 @@ def _stamp(products: Any, lang: str) -> str:
 def _joint_table(report: Any, rows: pd.DataFrame) -> str:
     """The province's joint display: one row per barrier measure and theme, the rule and excerpts below it."""
     lang, code, p, products = report.lang, report.code, report.period, report.products
-    head = [(t("voices.joint.head.indicator", lang), False), (report.name, True), (t("common.ci95", lang), True),
-            (t("common.national", lang), True), (t("voices.joint.head.verdict", lang), False),
+    head = [(t("voices.joint.head.indicator", lang), False),
+            (f'{report.name} ({t("common.ci95", lang)})', True), (t("common.national", lang), True), (t("voices.joint.head.verdict", lang), False),
             (t("voices.joint.head.theme", lang), False), (t("field.voices.col_sources", lang), True),
             (t("voices.joint.head.convergence", lang), False)]
     th = "".join(f'<th class="num">{escape(h)}</th>' if num else f"<th>{escape(h)}</th>" for h, num in head)
     body = []
     total = _voices_cell(products, "voices_sources:all", code)
+    quoted: set[str] = set()  # a theme's excerpts are shown once, at its first row
     for _, r in rows.iterrows():
         own = _one(products.barriers(measure=r["measure_id"], region=code, period=p))
         nat = _one(products.barriers(measure=r["measure_id"], region=NATIONAL, period=p))
@@ -77,13 +78,16 @@ def _joint_table(report: Any, rows: pd.DataFrame) -> str:
         interval = supp(lang) if is_withheld(own) else escape(cell_ci(own, "barriers", lang))
         raised = _voices_cell(products, f"voices_sources:{r['theme_id']}", code)
         share = _voices_cell(products, str(r["voices_measure"]), code)
-        sources = (f'{tagged(raised, "voices", lang)} / {tagged(total, "voices", lang)} '
+        sources = (f'{tagged(raised, "voices", lang)} / {tagged(total, "voices", lang)}<br>'
                    f'({tagged(share, "voices", lang, decimals=0)})')
-        cells = [escape(label), tagged(own, "barriers", lang), interval, tagged(nat, "barriers", lang),
+        value = f'{tagged(own, "barriers", lang)}<br><span class="kkbm-note">{interval}</span>'
+        cells = [escape(label), value, tagged(nat, "barriers", lang),
                  badge(own, lang) if own is not None else "", escape(str(r["theme_label_" + lang])), sources,
                  _convergence(r, lang)]
         tds = "".join(f'<td class="num">{c}</td>' if head[i][1] else f"<td>{c}</td>" for i, c in enumerate(cells))
-        quotes = "".join(f'<blockquote class="kkbm-excerpt">“{escape(e)}”</blockquote>' for e in _excerpts(r))
+        quotes = "" if r["theme_id"] in quoted else "".join(
+            f'<blockquote class="kkbm-excerpt">“{escape(e)}”</blockquote>' for e in _excerpts(r))
+        quoted.add(str(r["theme_id"]))
         rule = f'<span class="kkbm-note">{escape(t("field.voices.rule", lang))} {escape(str(r["rule_" + lang]))}</span>'
         body.append(f'<tr class="kkbm-joint">{tds}</tr><tr class="kkbm-joint-detail"><td colspan="{len(head)}">'
                     f"{rule}{quotes}</td></tr>")
