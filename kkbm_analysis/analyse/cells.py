@@ -81,7 +81,8 @@ def outcome_cells(shared: Shared) -> pd.DataFrame:
 
 
 def resilience_cells(shared: Shared) -> pd.DataFrame | None:
-    """The resilience indicators (design-weighted, per survey round), or None without a survey.
+    """The resilience indicators and the share reporting each risk (design-weighted, per survey round), or None
+    without a survey.
 
     When the survey cannot support the measurement model (too few interviews...), the product
     is left out and the reason kept in ``shared.notes``.
@@ -95,7 +96,7 @@ def resilience_cells(shared: Shared) -> pd.DataFrame | None:
             warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
             frame = shared.resilience_frame
             index = resilience_index(frame, shared.resilience_model)
-            table = resilience_indicators(shared.data, frame=frame, index=index)
+            table = resilience_indicators(shared.data, frame=frame, index=index, risks=True)
     except (ValueError, np.linalg.LinAlgError, RuntimeError) as exc:
         shared.notes.append(f"resilience indicators left out: {type(exc).__name__}: {exc}")
         return None

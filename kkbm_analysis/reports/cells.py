@@ -74,7 +74,8 @@ def cell_ci(cell: Mapping[str, Any], product: str, lang: str) -> str:
         return t("common.not_applicable", lang)
     unit = str(cell["unit"])
     if unit in _SHARE_UNITS:
-        return ci_text(cell["ci_low"], cell["ci_high"], 1 if product == "indicators" else 0, lang, percent=True)
+        return ci_text(cell["ci_low"], cell["ci_high"], 1 if product in ("indicators", "resilience") else 0, lang,
+                       percent=True)
     d = BARRIER_DECIMALS.get(str(cell["measure_id"]), 1) if product not in ("indicators", "resilience") else \
         (0 if unit.startswith("rupiah") or unit in ("count", "people") else 1)
     return ci_text(cell["ci_low"], cell["ci_high"], d, lang)

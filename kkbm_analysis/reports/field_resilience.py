@@ -8,6 +8,7 @@ trace it; every word from the ``field.resilience`` block of the string catalogue
   province against the national value, with 95 % intervals and the interval verdict
   (``resilience`` cells of ``kkbm analyse``; withheld cells show only the mark); the brief
   shows every province;
+* the risks members report most (economic, household, working abroad), against the nation;
 * measurement quality in plain words: reliability (Cronbach's alpha, McDonald's omega),
   the fit of the three-capacity model, and measurement invariance by sex and by province,
   or the plain statement that the sample cannot support the test (fits ``resilience_items``,
@@ -120,6 +121,41 @@ def _figure(report: Any, round_: str, highlight: str | None) -> str:
                            label=t("field.resilience.figure_axis", lang), synthetic=report.synthetic)
     caption = t("field.resilience.figure", lang, round=_round_words(round_, lang))
     return report._figure(fig, f"resilience_rci_{highlight or NATIONAL}_{round_}_{lang}", caption, caption)
+
+
+# =========================================================================== risks
+#: Risks shown: the most frequent ones.
+TOP_RISKS = 5
+
+
+def risks(report: Any, round_: str) -> str:
+    """The risks members report most (latest round): the province's share against the national one, or the
+    national shares in the brief; ranked by the report's own published shares (withheld ones last)."""
+    lang, products = report.lang, report.products
+    code = getattr(report, "code", None)
+    cells = products.resilience(period=round_, region=[code or NATIONAL, NATIONAL])
+    cells = cells.loc[cells["measure_id"].str.startswith("resilience_risk:")]
+    if cells.empty:
+        return ""
+    own = cells.loc[cells["region_code"] == (code or NATIONAL)].set_index("measure_id")
+    nat = cells.loc[cells["region_code"] == NATIONAL].set_index("measure_id")
+    shown = own.assign(_v=own["value"].astype(float).where(~own["suppressed"].astype(bool)),
+                       _n=nat["value"].reindex(own.index).astype(float))
+    order = shown.sort_values(["_v", "_n"], ascending=False, na_position="last").index[:TOP_RISKS]
+    rows = []
+    for measure in order:
+        o, n = own.loc[measure].to_dict() | {"measure_id": measure}, nat.loc[measure].to_dict() | {"measure_id": measure}
+        interval = supp(lang) if is_withheld(o) else escape(cell_ci(o, "resilience", lang))
+        row = [escape(str(o["label_" + lang])), tagged(o, "resilience", lang), interval]
+        if code is not None:
+            row += [tagged(n, "resilience", lang), badge(o, lang, "resilience")]
+        rows.append(("", row))
+    header = [(t("field.resilience.col_risk", lang), False),
+              (report.name if code is not None else t("common.national", lang), True), (t("common.ci95", lang), True)]
+    if code is not None:
+        header += [(t("common.national", lang), True), (t("report.col_verdict", lang), False)]
+    return (f"<h3>{escape(t('field.resilience.risks', lang))}</h3>"
+            + _p(t("field.resilience.risks_intro", lang, round=_round_words(round_, lang))) + _table(header, rows))
 
 
 # =========================================================================== measurement quality
@@ -290,5 +326,5 @@ def resilience_section(report: Any) -> Html:
     th = products.thresholds
     body.append(_p(t("field.resilience.index_note", lang, max_small=int(th.get("min_count", 1)) - 1,
                      min_den=th.get("min_denominator")), "kkbm-note"))
-    return _section(head, _p(intro), *body, _figure(report, round_, code), measurement(report), drivers(report),
-                    recovery(report))
+    return _section(head, _p(intro), *body, _figure(report, round_, code), risks(report, round_),
+                    measurement(report), drivers(report), recovery(report))
