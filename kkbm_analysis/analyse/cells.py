@@ -112,7 +112,8 @@ def voices_cells(voices: Any) -> pd.DataFrame:
     from ..qualitative.analysis import prevalence_cells
     table = prevalence_cells(voices)
     names = {c: region_name(c) for c in pd.unique(table["region_code"].astype(str))}
-    dates = pd.to_datetime(voices.sources.get("date", pd.Series(dtype="datetime64[ms]")), errors="coerce")
+    column = "collected_on" if "collected_on" in voices.sources else "date"  # the ingest's name, or a user's
+    dates = pd.to_datetime(voices.sources.get(column, pd.Series(dtype="datetime64[ms]")), errors="coerce")
     first, last = (dates.min(), dates.max()) if dates.notna().any() else (pd.NaT, pd.NaT)
     theme = table["measure_id"].str.split(":").str[1]
     labels = voices.themes.set_index("theme_id")[["label_id", "label_en"]]

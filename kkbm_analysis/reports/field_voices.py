@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..i18n import number, region_name
+from ..i18n import date, number, region_name
 from ..i18n import text as t
 from ..products import NATIONAL
 from .cells import badge, cell_ci, is_withheld, supp, tagged
@@ -109,6 +109,9 @@ def _province(report: Any) -> list[str]:
     intro = escape(t("field.voices.intro", lang, name=report.name, sources="\x00n\x00", pairs=number(len(rows), 0,
                                                                                                     lang),
                      summary=summary)).replace("\x00n\x00", tagged(total, "voices", lang))
+    if pd.notna(total["window_start"]) and pd.notna(total["window_end"]):
+        intro += " " + escape(t("field.voices.window", lang, first=date(total["window_start"], lang),
+                                last=date(total["window_end"], lang), period=report.period))
     return [f"<p>{intro}</p>", _joint_table(report, rows), _p(t("field.voices.rules", lang), "kkbm-note"),
             _p(t("field.voices.excerpt_note", lang), "kkbm-note")]
 
