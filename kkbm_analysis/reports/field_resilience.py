@@ -31,6 +31,7 @@ from ..i18n import interval as ci_text
 from ..i18n import text as t
 from ..item_bank import CAPACITIES
 from ..products import NATIONAL, ModelFit
+from . import figures as fg
 from .cells import badge, cell_ci, is_withheld, supp, tagged, tagged_fit
 from .markup import Html, _css, _h2, _p, _section, _table
 
@@ -69,16 +70,12 @@ def _with_html(sentence: str, **html: str) -> str:
 
 
 # =========================================================================== the index against the nation
-def _cell(products: Any, measure: str, region: str, round_: str) -> pd.Series | None:
-    f = products.resilience(measure=measure, region=region, period=round_)
-    return f.iloc[0] if len(f) else None
-
-
 def _index_table(report: Any, round_: str) -> str:
-    lang, code, products = report.lang, report.code, report.products
+    lang, code = report.lang, report.code
     rows = []
     for measure in RESILIENCE_MEASURES:
-        own, nat = _cell(products, measure, code, round_), _cell(products, measure, NATIONAL, round_)
+        own, nat = report._cell("resilience", measure, code, round_), report._cell("resilience", measure, NATIONAL,
+                                                                                   round_)
         if own is None and nat is None:
             continue
         label = str((own if own is not None else nat)["label_" + lang])
@@ -116,7 +113,6 @@ def _figure(report: Any, round_: str, highlight: str | None) -> str:
     frame = pd.DataFrame({"region_code": rci["region_code"].astype(str), "value": rci["value"].astype(float),
                           "ci_low": rci["ci_low"].astype(float), "ci_high": rci["ci_high"].astype(float),
                           "suppressed": rci["suppressed"].astype(bool)})
-    from . import figures as fg
     fig = fg.province_bars(frame, "value", lang=lang, highlight=highlight, ci=("ci_low", "ci_high"), decimals=1,
                            label=t("field.resilience.figure_axis", lang), synthetic=report.synthetic)
     caption = t("field.resilience.figure", lang, round=_round_words(round_, lang))
@@ -317,7 +313,7 @@ def resilience_section(report: Any) -> Html:
     code = getattr(report, "code", None)
     rounds = (products.manifest.get("resilience") or {}).get("rounds") or [round_]
     intro = t("field.resilience.intro", lang, round=_round_words(round_, lang), rounds=number(len(rounds), 0, lang))
-    if code is not None and _cell(products, "resilience_rci", code, round_) is None:
+    if code is not None and report._cell("resilience", "resilience_rci", code, round_) is None:
         body = [_p(t("field.resilience.no_interviews", lang, name=report.name), "kkbm-note")]
     elif code is not None:
         body = [_index_table(report, round_)]
