@@ -2,9 +2,10 @@
 
 ``demo_project`` (session)
     One small SYNTHETIC project, built once per test run: the demo's raw files at a tenth
-    of their size (default seed), ingested into ``data/processed/demo`` and analysed there
-    (``kkbm analyse``: the analysis products reports read), with empty ``reports/`` and
-    ``figures/`` folders. It lives in a private temporary folder (not
+    of their size (default seed), ingested into ``data/processed/demo``, its voices corpus
+    (``data/processed/demo-voices``), and analysed as ``kkbm demo`` does (``kkbm analyse``
+    after the voices: the analysis products reports read, the joint display among them),
+    with empty ``reports/`` and ``figures/`` folders. It lives in a private temporary folder (not
     pytest's shared base folder, which concurrent test runs on the same machine may prune)
     and is removed at the end.
 ``demo_data`` (session)
@@ -44,6 +45,7 @@ class DemoProject:
     root: Path
     synth: object        # kkbm_analysis.synth.SynthResult of the raw files
     ingest: object       # kkbm_analysis.ingest.IngestResult
+    voices_report: object = None  # kkbm_analysis.demo.VoicesDemoReport of the voices corpus
 
     @property
     def raw(self) -> Path:
@@ -70,6 +72,9 @@ class DemoProject:
 def demo_project() -> DemoProject:
     """The shared small SYNTHETIC project (generated and ingested once per run)."""
     from kkbm_analysis.analyse import analyse
+    from kkbm_analysis.config import Paths
+    from kkbm_analysis.data import ProgramData
+    from kkbm_analysis.demo import run_voices_demo
     from kkbm_analysis.ingest import ingest
     from kkbm_analysis.synth import generate_demo
 
@@ -79,10 +84,12 @@ def demo_project() -> DemoProject:
         warnings.simplefilter("ignore")
         synth = generate_demo(root / "data" / "raw" / "demo", scale=DEMO_SCALE)
         result = ingest(root / "data" / "raw" / "demo", root / "data" / "processed" / "demo")
-        analyse(root / "data" / "processed" / "demo")
+        data = ProgramData(dict(result.tables), dict(result.manifest))
+        voices = run_voices_demo(Paths(root), data=data)
+        analyse(root / "data" / "processed" / "demo", data=data)  # after the voices, as kkbm demo does
     for folder in ("reports", "figures"):
         (root / folder).mkdir()
-    yield DemoProject(root, synth, result)
+    yield DemoProject(root, synth, result, voices)
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -94,14 +101,9 @@ def demo_data(demo_project):
 
 
 @pytest.fixture(scope="session")
-def demo_voices(demo_project, demo_data):
-    """The voices corpus of the shared project (generated and ingested once per run)."""
-    from kkbm_analysis.config import Paths
-    from kkbm_analysis.demo import run_voices_demo
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return run_voices_demo(Paths(demo_project.root), data=demo_data)
+def demo_voices(demo_project):
+    """The voices corpus of the shared project (generated, ingested and analysed with it)."""
+    return demo_project.voices_report
 
 
 @pytest.fixture

@@ -381,7 +381,7 @@ def test_a_report_reads_the_same_on_a_fresh_kernel(batch, demo_project):
 
 # =========================================================================== one source of truth: the HTML scan
 _TAGGED = re.compile(r'<span class="kkbm-cell" ([^>]*)>((?:<span class="kkbm-supp">[^<]*</span>)|[^<]*)</span>')
-_ATTR = re.compile(r'(data-[a-z]+)="([^"]*)"')
+_ATTR = re.compile(r'(data-[a-z-]+)="([^"]*)"')
 _PRODUCTS_OF = {"data-indicator": ("indicators", "resilience", "voices"), "data-barrier": ("barriers", "mentoring_points")}
 
 
@@ -411,7 +411,8 @@ def test_every_tagged_cell_is_a_published_cell(batch, published):
         for attrs, shown in tagged:
             if "data-model" in attrs:
                 fit = products.fit(attrs["data-model"])
-                table = fit.table("marginal_effects" if attrs["data-statistic"] == "ame" else "estimates")
+                table = fit.table(attrs.get("data-table") or (
+                    "marginal_effects" if attrs["data-statistic"] == "ame" else "estimates"))
                 value = float(table.set_index("term").at[attrs["data-term"], attrs["data-statistic"]])
                 assert float(attrs["data-value"]) == value
                 continue
@@ -478,8 +479,9 @@ def test_no_badge_rests_on_a_small_cell(batch, published):
     for report in batch.reports:
         for m in badge.finditer(report.html.read_text(encoding="utf-8")):
             attrs = dict(_ATTR.findall(m.group(1)))
-            key = (attrs["data-barrier"], attrs["data-region"], attrs["data-period"], attrs["data-disaggregation"])
-            cell = cells["data-barrier"].loc[key]
+            tag = "data-barrier" if "data-barrier" in attrs else "data-indicator"  # resilience cells have verdicts
+            key = (attrs[tag], attrs["data-region"], attrs["data-period"], attrs["data-disaggregation"])
+            cell = cells[tag].loc[key]
             assert cell["verdict"] == attrs["data-verdict"], key
             if attrs["data-verdict"] in ("better", "worse"):
                 assert not bool(cell["suppressed"]) and not small_cells(cell.to_frame().T).any(), key

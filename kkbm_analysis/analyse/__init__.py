@@ -11,6 +11,8 @@ tables; reports, the index, notebooks' published views and CSV exports only read
     mentoring_points.parquet / .csv  per mandated point: the cohort's share who received it, sessions held
     resilience.parquet / .csv        the resilience indicators per survey round (when the survey is there)
     voices.parquet / .csv            theme prevalence of coded qualitative sources (when given or found)
+    joint_display.parquet / .csv     barrier measures beside the voices on the matching theme, with the
+                                     convergence verdict and publishable excerpts (with voices; :mod:`.joint`)
     models/                          fits (business model, Perdes DiD, province gap decompositions), cached
     recommendations.parquet / .csv   evidence-graded recommendation records (structured, no words)
     products.json                    the products manifest
@@ -46,6 +48,7 @@ from ..store import REQUIRED_FOR_ANALYSIS
 from ..suppression import PublishedTable, small_cells, suppress
 from . import cells as cl
 from .fits import FitRecord, fit_all
+from .joint import JOINT_PARAMETERS, convergence_counts, joint_display_cells, write_joint_display
 from .shared import Parameters, Shared
 from .write import remove_stale, write_manifest, write_products, write_records
 
@@ -123,7 +126,7 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     if resilience is not None:
         parts["resilience"] = resilience
     voices_path = Path(voices_dir) if voices_dir else find_voices(folder)
-    voices_info = None
+    voices_info, voices = None, None
     if voices_path is not None:
         from ..qualitative.voices import Voices
         voices = Voices.load(voices_path)
@@ -132,6 +135,11 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
                        "synthetic": bool(voices.synthetic)}
     published = _timed(timings, "suppression", lambda: _suppress(shared, parts))
     products = _split(published, list(parts))
+    joint = None
+    if voices is not None:
+        joint = _timed(timings, "voices", lambda: joint_display_cells(products["barriers"], products["voices"], voices))
+        voices_info["joint_display"] = {"parameters": dict(JOINT_PARAMETERS), "rows": len(joint),
+                                        "convergence": convergence_counts(joint)}
     fits, fit_files = _timed(timings, "models", lambda: fit_all(shared, folder, products["barriers"].frame.loc[
         lambda f: f["measure_id"] == cl.OUTCOME.id]))
     records = recommend(products["barriers"].frame, {f.fit_id: {"status": f.status, "tables": f.tables} for f in fits},
@@ -140,11 +148,14 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
 
     def write() -> list[Path]:
         files = write_products(products, folder, meta) + write_records(records, folder, meta) + fit_files
+        if joint is not None:
+            files += write_joint_display(joint, folder, meta)
         remove_stale(folder, {p.name for p in files})
         files.append(write_manifest(folder, data=data, span=shared.span, years=shared.years,
                                     parameters=shared.parameters.as_dict(), points=list(shared.points.point_ids),
                                     published=published, products=products, fits=fits, files=files,
-                                    voices=voices_info, notes=shared.notes))
+                                    voices=voices_info, resilience=_resilience_info(products.get("resilience")),
+                                    notes=shared.notes))
         return files
     files = _timed(timings, "write", write)
     return AnalysisResult(folder, files, published, fits, records, list(shared.notes), timings)
@@ -164,13 +175,22 @@ def _split(published: PublishedTable, names: list[str]) -> dict[str, PublishedTa
     for name in names:
         mask = (frame["product"] == name).to_numpy()
         part = published.select(mask)
-        if name in ("barriers", "mentoring_points"):
+        if name in ("barriers", "mentoring_points", "resilience"):
             cells = part.frame
             too_few = cells["suppressed"].to_numpy(dtype=bool) | small_cells(cells)
             judged = with_verdicts(cells, pd.Series(too_few, index=cells.index))
             part = part.with_columns(judged[["national_value", "verdict", "verdict_rule"]])
         out[name] = part
     return out
+
+
+def _resilience_info(resilience: PublishedTable | None) -> dict[str, Any] | None:
+    """The survey rounds of the resilience product, in order (for the manifest), None without one."""
+    if resilience is None:
+        return None
+    from ..resilience.frames import ROUNDS
+    present = set(resilience.frame["period"].astype(str))
+    return {"rounds": [r for r in ROUNDS if r in present]}
 
 
 def _did_window(fits: list[FitRecord]) -> tuple[Any, Any]:

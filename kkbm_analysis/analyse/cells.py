@@ -81,21 +81,22 @@ def outcome_cells(shared: Shared) -> pd.DataFrame:
 
 
 def resilience_cells(shared: Shared) -> pd.DataFrame | None:
-    """The resilience indicators (design-weighted, per survey round), or None without a survey.
+    """The resilience indicators and the share reporting each risk (design-weighted, per survey round), or None
+    without a survey.
 
     When the survey cannot support the measurement model (too few interviews...), the product
     is left out and the reason kept in ``shared.notes``.
     """
-    surveys = shared.data.tables.get("resilience_surveys")
-    if surveys is None or not len(surveys):
+    if shared.resilience_frame is None:
         return None
-    from ..resilience.frames import analysis_frame
+    from ..resilience.index import resilience_index
     from ..resilience.indicators import registry, resilience_indicators
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
-            frame = analysis_frame(shared.data)
-            table = resilience_indicators(shared.data, frame=frame)
+            frame = shared.resilience_frame
+            index = resilience_index(frame, shared.resilience_model)
+            table = resilience_indicators(shared.data, frame=frame, index=index, risks=True)
     except (ValueError, np.linalg.LinAlgError, RuntimeError) as exc:
         shared.notes.append(f"resilience indicators left out: {type(exc).__name__}: {exc}")
         return None
@@ -111,7 +112,8 @@ def voices_cells(voices: Any) -> pd.DataFrame:
     from ..qualitative.analysis import prevalence_cells
     table = prevalence_cells(voices)
     names = {c: region_name(c) for c in pd.unique(table["region_code"].astype(str))}
-    dates = pd.to_datetime(voices.sources.get("date", pd.Series(dtype="datetime64[ms]")), errors="coerce")
+    column = "collected_on" if "collected_on" in voices.sources else "date"  # the ingest's name, or a user's
+    dates = pd.to_datetime(voices.sources.get(column, pd.Series(dtype="datetime64[ms]")), errors="coerce")
     first, last = (dates.min(), dates.max()) if dates.notna().any() else (pd.NaT, pd.NaT)
     theme = table["measure_id"].str.split(":").str[1]
     labels = voices.themes.set_index("theme_id")[["label_id", "label_en"]]

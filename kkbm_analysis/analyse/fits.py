@@ -68,7 +68,8 @@ def code_fingerprint() -> str:
     if not _CODE:
         pkg = Path(__file__).resolve().parent.parent
         h = hashlib.sha256()
-        for p in sorted([*(pkg / "models").glob("*.py"), pkg / "i18n" / "catalogue.yaml",
+        for p in sorted([*(pkg / "models").glob("*.py"), *(pkg / "resilience").glob("*.py"),
+                         pkg / "i18n" / "catalogue.yaml", pkg / "item_bank.py", pkg / "resources" / "resilience_items.yaml",
                          pkg / "barriers" / "mentoring.py"]):
             h.update(p.name.encode())
             h.update(p.read_bytes())
@@ -233,8 +234,10 @@ def gap_references(outcome_cells: pd.DataFrame) -> dict[str, str]:
 def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame) -> tuple[list[FitRecord], list[Path]]:
     """Every fit (cache hits reused), written to ``models/``; returns the records and the files."""
     cache = FitCache(folder)
+    from .resilience_fits import resilience_fits
     records = [_business(shared, cache), _did(shared, cache)]
     if shared.outcome is not None:
         for province, reference in sorted(gap_references(outcome_cells).items()):
             records.append(_gap(shared, cache, province, reference))
+    records += resilience_fits(shared, cache)
     return records, cache.write(records)

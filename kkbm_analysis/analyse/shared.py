@@ -95,6 +95,23 @@ class Shared:
             return None
 
     @cached_property
+    def resilience_frame(self) -> pd.DataFrame | None:
+        """:func:`kkbm_analysis.resilience.analysis_frame` of the resilience survey (None without one)."""
+        surveys = self.data.tables.get("resilience_surveys")
+        if surveys is None or not len(surveys):
+            return None
+        from ..resilience.frames import analysis_frame
+        return analysis_frame(self.data)
+
+    @cached_property
+    def resilience_model(self) -> Any:
+        """The baseline CFA of the capacities (:func:`kkbm_analysis.resilience.cfa`), fitted once."""
+        from ..resilience.confirmatory import cfa
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
+            return cfa(self.resilience_frame)
+
+    @cached_property
     def outcome(self) -> pd.DataFrame | None:
         """:func:`kkbm_analysis.models.business_outcome_frame`, once (None when it cannot be built)."""
         if self.observation_end is None:

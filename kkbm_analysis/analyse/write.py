@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..config import package_version
 from ..io import sha256, write_csv, write_json, write_parquet
-from ..products.layout import (BARRIER_COLUMNS, CELL_COLUMNS, CELL_PRODUCTS, MANIFEST, PRODUCTS_VERSION,
-                               RECOMMENDATION_COLUMNS)
+from ..products.layout import (BARRIER_COLUMNS, CELL_COLUMNS, CELL_PRODUCTS, JOINT_DISPLAY, MANIFEST,
+                               PRODUCTS_VERSION, RECOMMENDATION_COLUMNS)
 from ..suppression import PublishedTable, write_published_csv, write_published_parquet
 from ..verdicts import VERDICT_RULE
 
@@ -27,7 +27,7 @@ LEGACY = ("barrier_profiles.parquet", "barrier_profiles.csv")
 
 
 def _columns(product: str, frame: pd.DataFrame) -> list[str]:
-    base = BARRIER_COLUMNS if product in ("barriers", "mentoring_points") else CELL_COLUMNS
+    base = BARRIER_COLUMNS if product in ("barriers", "mentoring_points", "resilience") else CELL_COLUMNS
     extra = {"mentoring_points": ["point_id"], "indicators": ["domain"], "resilience": ["domain"]}.get(product, [])
     return [c for c in (*base, *extra) if c in frame.columns]
 
@@ -55,7 +55,8 @@ def write_records(records: pd.DataFrame, folder: Path, meta: dict[str, str]) -> 
 def remove_stale(folder: Path, made: set[str]) -> list[Path]:
     """Remove product files of earlier runs that this run did not make (e.g. voices no longer given)."""
     removed = []
-    names = [f"{stem}.{ext}" for stem in CELL_PRODUCTS.values() for ext in ("parquet", "csv")] + list(LEGACY)
+    stems = [*CELL_PRODUCTS.values(), JOINT_DISPLAY]
+    names = [f"{stem}.{ext}" for stem in stems for ext in ("parquet", "csv")] + list(LEGACY)
     for name in names:
         path = folder / name
         if name not in made and path.is_file():
@@ -67,7 +68,8 @@ def remove_stale(folder: Path, made: set[str]) -> list[Path]:
 def write_manifest(folder: Path, *, data: Any, span: tuple[pd.Timestamp, pd.Timestamp], years: list[str],
                    parameters: dict[str, Any], points: list[str], published: PublishedTable,
                    products: dict[str, PublishedTable], fits: list[Any], files: list[Path],
-                   voices: dict[str, Any] | None, notes: list[str]) -> Path:
+                   voices: dict[str, Any] | None, notes: list[str],
+                   resilience: dict[str, Any] | None = None) -> Path:
     """Write ``products.json`` (see the module docstring)."""
     def counts(p: PublishedTable) -> dict[str, int]:
         return {"cells": int(p.metadata["rows"]), "primary": int(p.metadata["primary"]),
@@ -84,7 +86,7 @@ def write_manifest(folder: Path, *, data: Any, span: tuple[pd.Timestamp, pd.Time
         "suppression": {**counts(published), "by_product": {k: counts(v) for k, v in products.items()}},
         "verdict_rule": VERDICT_RULE,
         "models": {r.fit_id: {"model": r.model, "status": r.status, "reason": r.reason} for r in fits},
-        "voices": voices, "notes": list(notes),
+        "voices": voices, "resilience": resilience, "notes": list(notes),
         "files": {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(files)},
     }
     path = folder / MANIFEST

@@ -6,7 +6,7 @@ a file name or a column is decided in one place.
 from __future__ import annotations
 
 __all__ = ["MANIFEST", "MODELS_DIR", "FITS", "CELL_PRODUCTS", "TAGS", "CELL_COLUMNS", "BARRIER_COLUMNS",
-           "RECOMMENDATION_COLUMNS", "FILES", "PRODUCTS_VERSION"]
+           "RECOMMENDATION_COLUMNS", "JOINT_DISPLAY", "JOINT_COLUMNS", "FILES", "PRODUCTS_VERSION"]
 
 #: Version of the products layout (bumped when a file or a column changes meaning).
 PRODUCTS_VERSION = 1
@@ -46,7 +46,17 @@ RECOMMENDATION_COLUMNS: tuple[str, ...] = (
     "strength", "causal", "support_fit", "support_term", "support_design", "support_estimate", "support_ci_low",
     "support_ci_high", "support_p_value", "quantity", "quantity_unit")
 
+#: The joint display (numbers beside voices, per period and province; written when there are voices).
+JOINT_DISPLAY = "joint_display"
+#: Its columns (see :mod:`kkbm_analysis.analyse.joint`).
+JOINT_COLUMNS: tuple[str, ...] = (
+    "period", "region_code", "measure_id", "theme_id", "voices_measure", "polarity", "label_id", "label_en",
+    "theme_label_id", "theme_label_en", "value", "ci_low", "ci_high", "n", "national_value", "verdict", "suppressed",
+    "sources", "sources_total", "share", "quant", "qual", "convergence", "rule", "rule_id", "rule_en",
+    "excerpt_1", "segment_1", "excerpt_2", "segment_2")
+
 #: Every file ``kkbm analyse`` may write into a processed folder (the store counts them as ours).
 FILES: tuple[str, ...] = (
     *(f"{stem}.{ext}" for stem in CELL_PRODUCTS.values() for ext in ("parquet", "csv")),
-    "recommendations.parquet", "recommendations.csv", MANIFEST, MODELS_DIR)
+    "recommendations.parquet", "recommendations.csv", f"{JOINT_DISPLAY}.parquet", f"{JOINT_DISPLAY}.csv", MANIFEST,
+    MODELS_DIR)

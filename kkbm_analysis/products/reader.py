@@ -27,7 +27,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from ..io import sha256
-from .layout import CELL_PRODUCTS, FITS, MANIFEST, MODELS_DIR, PRODUCTS_VERSION
+from .layout import CELL_PRODUCTS, FITS, JOINT_DISPLAY, MANIFEST, MODELS_DIR, PRODUCTS_VERSION
 
 __all__ = ["Products", "ProductsMissing", "ModelFit", "NATIONAL"]
 
@@ -315,6 +315,24 @@ class Products:
         f = self._frames["recommendations"]
         mask = pd.Series(True, index=f.index)
         for column, wanted in (("region_code", region), ("period", period), ("action_id", action)):
+            if wanted is not None:
+                mask &= f[column] == wanted
+        return f.loc[mask].reset_index(drop=True).copy()
+
+    def has_joint_display(self) -> bool:
+        """Whether this folder has the joint display (written when voices were analysed)."""
+        return f"{JOINT_DISPLAY}.parquet" in self.manifest.get("files", {})
+
+    def joint_display(self, *, region: str | None = None, period: str | None = None) -> pd.DataFrame:
+        """Joint-display rows (barrier measure beside the matching theme, convergence verdict, rule and
+        publishable excerpts; :mod:`kkbm_analysis.analyse.joint`), filtered."""
+        if not self.has_joint_display():
+            raise ProductsMissing(f"{self.folder} has no joint display (no voices were analysed; see {MANIFEST})")
+        if JOINT_DISPLAY not in self._frames:
+            self._frames[JOINT_DISPLAY] = pd.read_parquet(self.folder / f"{JOINT_DISPLAY}.parquet")
+        f = self._frames[JOINT_DISPLAY]
+        mask = pd.Series(True, index=f.index)
+        for column, wanted in (("region_code", region), ("period", period)):
             if wanted is not None:
                 mask &= f[column] == wanted
         return f.loc[mask].reset_index(drop=True).copy()

@@ -26,6 +26,8 @@ Modules
 :mod:`.advice`    recommendation records in words
 :mod:`.sections`  the report base and shared sections; :mod:`.province` (:class:`ProvinceReport`),
                   :mod:`.national` (:class:`NationalBrief`)
+:mod:`.field_resilience`, :mod:`.field_voices`  the resilience and "voices from the field" sections
+                  (both reports)
 :mod:`.figures`   figures in the house style (province bars, mentoring points, tile-grid map)
 :mod:`.cache`     the products cache, build keys
 :mod:`.kernel`    the pinned kernel and the warm papermill engine

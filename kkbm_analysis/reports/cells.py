@@ -74,7 +74,8 @@ def cell_ci(cell: Mapping[str, Any], product: str, lang: str) -> str:
         return t("common.not_applicable", lang)
     unit = str(cell["unit"])
     if unit in _SHARE_UNITS:
-        return ci_text(cell["ci_low"], cell["ci_high"], 1 if product == "indicators" else 0, lang, percent=True)
+        return ci_text(cell["ci_low"], cell["ci_high"], 1 if product in ("indicators", "resilience") else 0, lang,
+                       percent=True)
     d = BARRIER_DECIMALS.get(str(cell["measure_id"]), 1) if product not in ("indicators", "resilience") else \
         (0 if unit.startswith("rupiah") or unit in ("count", "people") else 1)
     return ci_text(cell["ci_low"], cell["ci_high"], d, lang)
@@ -100,8 +101,10 @@ def tagged(cell: Mapping[str, Any] | None, product: str, lang: str, *, decimals:
     return f'<span class="kkbm-cell" {_attrs(cell, product)}>{shown}</span>'
 
 
-def tagged_fit(fit_id: str, term: str, statistic: str, value: Any, shown: str) -> str:
-    """A model number as tagged HTML (``data-model``, ``data-term``, ``data-statistic``, ``data-value``)."""
+def tagged_fit(fit_id: str, term: str, statistic: str, value: Any, shown: str, table: str | None = None) -> str:
+    """A model number as tagged HTML (``data-model``, ``data-term``, ``data-statistic``, ``data-value``; and
+    ``data-table`` when the number is in another table of the fit than its estimates)."""
     v = repr(float(value)) if is_finite(value) else ""
-    return (f'<span class="kkbm-cell" data-model="{escape(fit_id)}" data-term="{escape(term)}" '
+    where = f' data-table="{escape(table)}"' if table and table != "estimates" else ""
+    return (f'<span class="kkbm-cell" data-model="{escape(fit_id)}"{where} data-term="{escape(term)}" '
             f'data-statistic="{escape(statistic)}" data-value="{v}">{escape(shown)}</span>')

@@ -35,7 +35,7 @@ from ..data import NATIONAL_CODE, ProgramData
 from ..indicators import REGISTRY, RESULT_COLUMNS, Indicator
 from .frames import ROUNDS, analysis_frame
 from .index import ResilienceIndex, resilience_index
-from ..item_bank import CAPACITIES
+from ..item_bank import CAPACITIES, load_item_bank
 
 
 def _not_from_facts(ctx: Any) -> pd.DataFrame:
@@ -44,9 +44,9 @@ def _not_from_facts(ctx: Any) -> pd.DataFrame:
 
 
 def _indicator(id_: str, label_id: str, label_en: str, def_id: str, def_en: str, kind: str, unit: str,
-               numerator: str, denominator: str) -> Indicator:
-    return Indicator(id_, "resilience", label_id, label_en, def_id, def_en, numerator, denominator, unit, 1, kind,
-                     _not_from_facts, ("sex", "status"), sources=("resilience_surveys", "members"))
+               numerator: str, denominator: str, direction: int = 1) -> Indicator:
+    return Indicator(id_, "resilience", label_id, label_en, def_id, def_en, numerator, denominator, unit, direction,
+                     kind, _not_from_facts, ("sex", "status"), sources=("resilience_surveys", "members"))
 
 
 _INDEX_DEF = ("Rata-rata tertimbang indeks (0-100) per putaran survei: 0 = jawaban terendah pada semua butir, "
@@ -73,9 +73,25 @@ RESILIENCE_INDICATORS: dict[str, Indicator] = {i.id: i for i in (
 )}
 
 
+def risk_indicators() -> dict[str, Indicator]:
+    """One indicator per risk item of the item bank: ``resilience_risk:<field>``, the design-weighted share of
+    respondents reporting the risk in the survey round (lower is better; label: the risk domain and the item)."""
+    bank = load_item_bank()
+    out = {}
+    for f in bank.risk_fields():
+        item = bank.item(f)
+        dom_id, dom_en = bank.risk_domains[item.domain]
+        out[f"resilience_risk:{f}"] = _indicator(
+            f"resilience_risk:{f}", f"{dom_id}: {item.label_id}", f"{dom_en}: {item.label_en}",
+            "Proporsi tertimbang responden yang melaporkan risiko ini pada putaran survei",
+            "Design-weighted share of respondents reporting this risk in the survey round", "proportion",
+            "proportion", "respondents reporting the risk", "respondents", direction=-1)
+    return out
+
+
 def registry() -> dict[str, Indicator]:
-    """The main registry plus the resilience indicators (pass to ``suppress(..., registry=)``)."""
-    return {**REGISTRY, **RESILIENCE_INDICATORS}
+    """The main registry plus the resilience indicators and the risk shares (pass to ``suppress(..., registry=)``)."""
+    return {**REGISTRY, **RESILIENCE_INDICATORS, **risk_indicators()}
 
 
 def design_weights(data: ProgramData, frame: pd.DataFrame) -> pd.Series:
@@ -109,7 +125,7 @@ def _row(ind: str, level: str, region: str, period: str, dis: str, y: np.ndarray
          strata: np.ndarray) -> dict[str, Any]:
     value, se, n = weighted_estimate(y, w, strata)
     ok = ~np.isnan(y)
-    kind = RESILIENCE_INDICATORS[ind].kind
+    kind = RESILIENCE_INDICATORS[ind].kind if ind in RESILIENCE_INDICATORS else "proportion"  # risk shares
     lo = hi = float("nan")
     if n >= 2 and np.isfinite(se):
         if kind == "proportion":
@@ -132,7 +148,7 @@ def _wilson(p: float, n: float) -> tuple[float, float]:
 
 def resilience_indicators(data: ProgramData, *, frame: pd.DataFrame | None = None,
                           index: ResilienceIndex | None = None, levels: Sequence[str] = ("national", "province"),
-                          by: Sequence[str | None] = (None, "sex", "status")) -> pd.DataFrame:
+                          by: Sequence[str | None] = (None, "sex", "status"), risks: bool = False) -> pd.DataFrame:
     """Every resilience indicator by level x round x disaggregation (module docstring).
 
     Parameters
@@ -144,6 +160,8 @@ def resilience_indicators(data: ProgramData, *, frame: pd.DataFrame | None = Non
         result, when already computed.
     levels : sequence of {'national', 'province'}
     by : sequence of {None, 'sex', 'status'}
+    risks : bool
+        Also the share reporting each risk item (:func:`risk_indicators`).
 
     Returns
     -------
@@ -156,6 +174,8 @@ def resilience_indicators(data: ProgramData, *, frame: pd.DataFrame | None = Non
     values = {"resilience_rci": s["rci"], **{f"resilience_{c}": s[c] for c in CAPACITIES},
               "resilience_share_resilient": s["resilient"].astype(float).where(s[list(CAPACITIES)].notna().all(axis=1)),
               "resilience_rci_change": _change(frame, s["rci"])}
+    if risks:
+        values.update({ind: frame[ind.split(":", 1)[1]].astype("Float64").astype(float) for ind in risk_indicators()})
     w = design_weights(data, frame).to_numpy()
     strata = frame["province_code"].astype(str).to_numpy()
     rows = []
