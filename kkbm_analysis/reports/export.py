@@ -26,11 +26,21 @@ from ..i18n import text as t
 from ..io import atomic_path
 from .markup import STYLE, _css
 
-__all__ = ["notebook_to_html", "write_html", "write_bytes", "write_index", "IndexEntry", "PAGE_CSS"]
+__all__ = ["notebook_to_html", "write_html", "write_bytes", "write_index", "IndexEntry", "PAGE_CSS",
+           "PAGE_STYLE", "NARROW_CSS", "NARROW_MEDIA"]
 
+
+#: Screens this narrow (phones) get the rules of ``css/narrow.css``.
+NARROW_MEDIA = "screen and (max-width:700px)"
+
+#: The rules for narrow screens alone (``css/narrow.css``): tables and figures scroll inside the screen.
+NARROW_CSS = _css("narrow.css")
 
 #: The page around a report (``css/page.css``): width, prompts hidden, A4 print rules.
 PAGE_CSS = _css("page.css")
+
+#: Every page's style sheet: the page, the report style, then the narrow-screen rules (last, so they win there).
+PAGE_STYLE = f"{PAGE_CSS}{STYLE}@media {NARROW_MEDIA}{{\n{NARROW_CSS}}}\n"
 
 
 # --------------------------------------------------------------------------- HTML
@@ -86,7 +96,7 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", footer: str = "")
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n"
             '<meta name="generator" content="kkbm-analysis">\n'
-            f"<style>{PAGE_CSS}{STYLE}</style>\n</head>\n<body>\n"
+            f"<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
             f'<main class="kkbm-page">\n{body}\n{foot}</main>\n</body>\n</html>\n')
 
 
