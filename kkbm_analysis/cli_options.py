@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
@@ -42,17 +43,17 @@ def province_keys() -> dict[str, str]:
     return keys
 
 
-def _looks_like_province(token: str) -> bool:
-    return not token.startswith("-") and not Path(token).exists() and all(
-        _key(part) in province_keys() for part in token.split(",") if part.strip())
+def _is_value(token: str) -> bool:
+    """Whether a token after ``--province`` is another value: not an option and not a path."""
+    return not token.startswith("-") and "/" not in token and os.sep not in token and not Path(token).exists()
 
 
 def spread_values(argv: Sequence[str], option: str = "--province", *, command: str = "reports") -> list[str]:
     """``[.., '--province', '35', '36', ..]`` -> ``[.., '--province', '35', '--province', '36', ..]``.
 
-    Only in *command*'s arguments; a following token is taken as another value when it names
-    a province (code or name) and is neither an option nor an existing path, so the
-    processed folder after the values stays the positional argument.
+    Only in *command*'s arguments. A following token is another value unless it is an option,
+    holds a path separator or exists as a path, so the processed folder after the values stays
+    the positional argument (and an unknown name is reported as an unknown province).
     """
     out = list(argv)
     if command not in out:
@@ -63,7 +64,7 @@ def spread_values(argv: Sequence[str], option: str = "--province", *, command: s
             break
         if out[i] == option and i + 1 < len(out):
             j = i + 2
-            while j < len(out) and _looks_like_province(out[j]):
+            while j < len(out) and _is_value(out[j]):
                 out[j:j] = [option]
                 j += 2
             i = j
