@@ -4,8 +4,6 @@ Rendered with WeasyPrint (the default PDF engine, always installed), so these ru
 """
 from __future__ import annotations
 
-from html import escape
-
 import pytest
 
 from kkbm_analysis.reports.export import NARROW_CSS, NARROW_MEDIA, PAGE_CSS, PAGE_STYLE

@@ -123,10 +123,6 @@ def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", 
     -------
     Classification
     """
-    try:
-        import mapclassify
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("maps need mapclassify: pip install mapclassify") from exc
     if bins is None and scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, not {scheme!r}")
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
@@ -153,7 +149,10 @@ def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", 
 
 def _fit(known: pd.Series, scheme: str, k: int, bins: Sequence[float] | None = None) -> Classification:
     """mapclassify on known (non-NA) values; classes indexed like *known*, no colours yet."""
-    import mapclassify
+    try:
+        import mapclassify
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("maps need mapclassify: pip install mapclassify") from exc
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if bins is not None:
