@@ -120,7 +120,8 @@ def table(frame: pd.DataFrame, *, lang: str = "en", percent_columns: Iterable[st
         Decimals of non-integer numbers (percentages get one). In a frame of published cells
         (with a ``unit`` column) value, interval and national value follow each row's unit.
     region_col : str, optional
-        The column of region codes (default: ``region_code``, ``province_code`` or ``province``).
+        The column of region codes (default: ``region_code`` or ``province_code``). Years,
+        periods, codes and ids are left as they are (no thousands separator in 2018).
 
     Returns
     -------
@@ -138,7 +139,8 @@ def table(frame: pd.DataFrame, *, lang: str = "en", percent_columns: Iterable[st
         c for c in shown.columns if pd.api.types.is_numeric_dtype(shown[c]) and _is_share(str(c), shown[c])}
     formats: dict[str, Callable[[Any], str]] = {}
     for c in shown.columns:
-        if not pd.api.types.is_numeric_dtype(shown[c]) or pd.api.types.is_bool_dtype(shown[c]):
+        if (not pd.api.types.is_numeric_dtype(shown[c]) or pd.api.types.is_bool_dtype(shown[c])
+                or str(c) in ("year", "period", "cohort") or str(c).endswith(("_code", "_id", "_year"))):
             continue
         values = pd.to_numeric(shown[c], errors="coerce").dropna()
         if c in shares:

@@ -22,13 +22,14 @@ def test_notes_by_rule_of_a_folder_without_notes_is_empty(tmp_path):
 
 
 def test_table_puts_names_beside_codes_and_formats_numbers():
-    frame = pd.DataFrame({"region_code": ["35", "36"], "members": [166.0, 1234.0], "coverage": [0.0, 0.4567],
-                          "mean_points": [1.23456, 2.5]})
+    frame = pd.DataFrame({"region_code": ["35", "36"], "year": [2018, 2019], "members": [166.0, 1234.0],
+                          "coverage": [0.0, 0.4567], "mean_points": [1.23456, 2.5]})
     html = explore.table(frame, lang="id").to_html()
     assert "Jawa Timur" in html and "Banten" in html
     assert ">166<" in html and "1.234" in html and "166.0" not in html   # counts without ".0", id separators
     assert "0,0%" in html and "45,7%" in html and "1,2" in html and "1.23456" not in html
-    assert list(frame.columns) == ["region_code", "members", "coverage", "mean_points"]  # the frame is unchanged
+    assert ">2018<" in html and "2.018" not in html  # years stay years
+    assert list(frame.columns) == ["region_code", "year", "members", "coverage", "mean_points"]  # unchanged
 
 
 def test_figure_is_shown_as_a_picture_and_messages_pass_through():
