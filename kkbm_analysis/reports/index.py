@@ -36,7 +36,7 @@ _CSS = ("table.kkbm-index{border-collapse:collapse;width:100%;margin:.5em 0 1.5e
         "table.kkbm-index th{background:#0b3d63;color:#fff;text-align:left;padding:.35em .5em;vertical-align:bottom}"
         "table.kkbm-index td{border-bottom:1px solid #dde3ea;padding:.3em .5em;vertical-align:top}"
         "table.kkbm-index td.num,table.kkbm-index th.num{text-align:right}"
-        "table.kkbm-index td:not(:first-child){white-space:nowrap}"
+        "table.kkbm-index td{white-space:nowrap}"
         "table.kkbm-index tr.kkbm-national td{border-top:2px solid #0b3d63;font-weight:bold}"
         ".kkbm-lang{float:right;font-size:.9em}.kkbm-problems{border:2px solid #a11d0c;background:#fdf1ef;"
         "padding:.5em 1em;margin:1em 0}.kkbm-problems h2{color:#a11d0c;border:0;margin:.2em 0}"
