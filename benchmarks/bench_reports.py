@@ -113,7 +113,7 @@ def make_data(root: Path, scale: str, seed: int, fraction: float) -> Path:
     folder = root / "data" / "processed" / name
     if (folder / "manifest.json").exists():
         print(f"data: reusing {folder}", flush=True)
-        return folder
+        return analysed(folder)
     t0 = time.perf_counter()
     data = program_data(seed=seed, scale=float(scale) if scale not in ("demo", "national") else scale)
     if fraction < 1:
@@ -127,6 +127,16 @@ def make_data(root: Path, scale: str, seed: int, fraction: float) -> Path:
     write_json(manifest, staging / "manifest.json")
     staging.rename(folder)
     print(f"data: {data!r} written to {folder} in {time.perf_counter() - t0:.0f} s", flush=True)
+    return analysed(folder)
+
+
+def analysed(folder: Path) -> Path:
+    """The folder with its analysis products (``kkbm analyse``, once: the reports only read them; not timed)."""
+    from kkbm_analysis.analyse import analyse
+    if not (folder / "products.json").exists():
+        t0 = time.perf_counter()
+        analyse(folder)
+        print(f"products: analysed {folder} in {time.perf_counter() - t0:.0f} s (not part of either side)", flush=True)
     return folder
 
 

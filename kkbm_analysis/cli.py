@@ -30,7 +30,7 @@ from . import config
 
 app = typer.Typer(help="kkbm-analysis: evaluate community-based migrant-worker empowerment programmes "
                        "(KKBM and kin).", no_args_is_help=True, add_completion=False,
-                  pretty_exceptions_enable=False)
+                  pretty_exceptions_enable=False, rich_markup_mode=None)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 console = Console(soft_wrap=True, highlight=False)
 
@@ -42,6 +42,20 @@ def _add_voices() -> None:
 
 
 _add_voices()
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        say(f"kkbm-analysis {config.package_version()}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """kkbm-analysis: evaluate community-based migrant-worker empowerment programmes (KKBM and kin)."""
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -197,10 +211,11 @@ def reports(
     processed_dir: Annotated[Path, typer.Argument(help="Processed data folder (inside data/).")] = Path(
         "data/processed/demo"),
     out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: reports/).")] = None,
-    province: Annotated[Optional[list[str]], typer.Option(help="Province code(s) as strings, e.g. --province 36 "
+    province: Annotated[Optional[list[str]], typer.Option(metavar="CODE|NAME", help="Province(s) by code or name, any case: "
+                                                          "--province 35 36, --province \"jawa timur\" banten "
                                                           "(default: every province in the data).")] = None,
-    period: Annotated[list[str], typer.Option(help="Year(s) to report on.")] = ["2018"],
-    lang: Annotated[list[str], typer.Option(help="Language(s): id and/or en.")] = ["id", "en"],
+    period: Annotated[list[str], typer.Option(metavar="YEAR", help="Year(s) to report on.")] = ["2018"],
+    lang: Annotated[list[str], typer.Option(metavar="LANG", help="Language(s): id and/or en.")] = ["id", "en"],
     jobs: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster, each with one warm "
                                            "kernel.")] = os.cpu_count() or 1,
     scheduler: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler's "
@@ -229,7 +244,8 @@ def reports(
             from .analyse import analyse as run_analyse
             say(f"analysing {folder} first (its analysis products are missing or older than its data)")
             say(run_analyse(folder).summary())
-        result = build_reports(folder, out, provinces=province, periods=tuple(period), langs=tuple(lang),
+        provinces = _provinces(folder, province)
+        result = build_reports(folder, out, provinces=provinces, periods=tuple(period), langs=tuple(lang),
                                jobs=jobs, scheduler=scheduler, memory_limit=memory_limit, force=force, pdf=pdf,
                                pdf_engine=pdf_engine, continue_on_error=continue_on_error, progress=progress)
     except (ParameterError, ClusterError) as exc:
@@ -237,6 +253,18 @@ def reports(
     say(result.summary())
     if not result.ok:
         raise typer.Exit(EXIT_DATA)
+
+
+def _provinces(folder: Path, given: Optional[list[str]]) -> Optional[list[str]]:
+    """Codes of the provinces given by code or name (None: every province); unknown ones are a usage error."""
+    if not given:
+        return None
+    from .cli_options import ProvinceError, resolve_provinces
+    from .reports.params import data_summary, valid_provinces
+    try:
+        return resolve_provinces(given, valid_provinces(data_summary(folder)))
+    except ProvinceError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @app.command()
@@ -252,11 +280,10 @@ def demo(
 ) -> None:
     """The main job on SYNTHETIC demo data: generate raw files, ingest, validate, analyse, report.
 
-    The voices corpus (coded interviews) is generated and ingested too, into
-    data/raw/demo-voices and data/processed/demo-voices. Exits 0 when every quarantined row
-    or item is one of the defects the generators planted on purpose (expected_quarantine.csv),
-    the ingest notes name exactly the planted malformed NIKs and every report was built, 1
-    otherwise.
+    The voices corpus (coded interviews) is generated and ingested too, into data/raw/demo-voices and
+    data/processed/demo-voices. Exits 0 when every quarantined row or item is one of the defects the
+    generators planted on purpose (expected_quarantine.csv), the ingest notes name exactly the planted
+    malformed NIKs and every report was built, 1 otherwise.
     """
     from .demo import run_demo
     paths = config.paths()  # resolved once, handed down
@@ -337,8 +364,9 @@ def main() -> None:
     """Console entry point with the exit-code contract (see the module docstring)."""
     usage, data = _user_errors()
     from .store import ProcessedDataError
-    try:
-        code = app(standalone_mode=False)  # returns the code of a typer.Exit
+    from .cli_options import spread_values
+    try:  # `--province 35 36`: click takes one value per option, so the values are spread first
+        code = app(args=spread_values(sys.argv[1:]), prog_name="kkbm", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except usage as exc:

@@ -77,6 +77,15 @@ def test_templates_are_thin():
                 assert "for " not in cell.source and "def " not in cell.source
 
 
+def test_exploratory_notebooks_load_through_the_data_layer_and_show_the_banner():
+    """Not through the report layer; the banner is the first code cell's last expression, so it displays."""
+    for name in sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(PATHS[name], as_version=4)
+        code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
+        assert not any("kkbm_analysis.reports" in src or "import reports" in src for src in code), name
+        assert code[0].strip().splitlines()[-1].startswith("nbk.banner("), name
+
+
 # =========================================================================== execution
 def _errors(nb) -> list[str]:
     found = []
@@ -101,6 +110,9 @@ def test_notebook_runs_top_to_bottom(name, project, tmp_path):
     html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
                    for o in c.outputs)
     assert "SYNTHETIC" in html or "DATA SINTETIS" in html   # demo data are labelled on every output
+    plain = [str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for c in nb.cells
+             if c.cell_type == "code" for o in c.outputs]
+    assert not any("<Figure size" in x for x in plain), "a figure printed as text instead of a picture"
     if name in TEMPLATES:
         assert 'id="kkbm-synthetic-banner"' in html
         images = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs

@@ -315,9 +315,43 @@ def test_classify_schemes():
         assert classes.k == 5 and set(classes.classes) == set(range(5))
     fixed = maps.classify(pd.Series([0.1, 0.4, np.nan, 0.9]), bins=[0.25, 0.5, 1.0])
     assert fixed.classes.tolist()[:2] == [0, 1] and pd.isna(fixed.classes.iloc[2])
-    assert fixed.labels(lang="id", percent=True, decimals=0) == ["10%–25%", "25%–50%", "50%–100%"]
+    assert fixed.labels(lang="id", percent=True, decimals=0) == ["10%–25%", "26%–50%", "51%–100%"]
     with pytest.raises(ValueError, match="scheme"):
         maps.classify(values, scheme="jenks")
+
+
+def test_zero_is_a_class_of_its_own_and_class_labels_do_not_overlap():
+    values = pd.Series([0.0, 0.25, 0.27, 0.41, 0.5, 0.8, np.nan])
+    classes = maps.classify(values, k=4)
+    assert classes.bins[0] == 0 and classes.classes.iloc[0] == 0
+    assert (classes.classes.iloc[1:6] > 0).all()  # 25 % never shares the zero class
+    labels = classes.labels(lang="id", percent=True)
+    assert labels[0] == "0%" and labels[1].startswith("1%–")
+    shown = [[int(x.rstrip("%")) for x in lab.split("–")] for lab in labels[1:]]
+    assert all(hi < nxt_lo for (_, hi), (nxt_lo, _) in zip(shown, shown[1:]))  # no shared edge
+    fixed = maps.classify(pd.Series([0.1, 0.2]), bins=[0, 0.27, 0.5, 1]).labels(lang="en", percent=True)
+    assert fixed == ["0%", "1%–27%", "28%–50%", "51%–100%"]
+    no_zero = maps.classify(pd.Series([0.1, 0.25, 0.4, 0.9]), k=2)
+    assert no_zero.k == 2 and no_zero.bins[0] > 0  # nothing forced when no region is at 0
+
+
+def test_zero_tile_is_coloured_apart_from_positive_tiles():
+    frame = pd.DataFrame({"region_code": ["32", "33", "35", "36"], "value": [0.25, 0.3, 0.0, 0.6]})
+    ax = tilegrid.tile_map(frame, k=3, lang="en")
+    face = {p.get_gid(): p.get_facecolor() for p in ax.patches if str(p.get_gid()).startswith("tile-")}
+    assert face["tile-35"] not in {face["tile-32"], face["tile-33"], face["tile-36"]}
+    assert _legend_texts(ax)[0] == "0%"
+
+
+def test_zero_bars_say_zero_and_suppressed_bars_say_suppressed():
+    frame = indicator_table().assign(value=lambda d: d["value"].where(d["region_code"] != "35", 0.0))
+    ax = charts.indicator_bars(frame, lang="id")
+    assert [t.get_text().strip() for t in ax.texts if t.get_gid() == "zero-label"] == ["0%"]
+    shares = by_point().rename(columns={"point_id": "point", "member_share": "share"})
+    shares.loc[shares.index[-1], "share"] = 0.0
+    ax = charts.mentoring_gap_chart(shares, kind="bars", lang="en")
+    written = [t.get_text() for t in ax.texts]
+    assert "0%" in written and written.count("suppressed") == 1
 
 
 # =========================================================================== tile grid
@@ -417,3 +451,11 @@ def test_choropleth_warns_about_regions_without_shapes(tmp_path: Path):
         maps.choropleth(province_values(), boundaries=bset, credit=False)
     with pytest.raises(ValueError, match="regency"):
         maps.choropleth(pd.DataFrame({"region_code": ["32.01"], "value": [1.0]}), level="regency")
+
+
+def test_map_caption_names_the_legend_entry_for_provinces_without_data():
+    from kkbm_analysis.i18n import text
+    for lang in ("id", "en"):
+        legend = _legend_texts(tilegrid.tile_map(province_values(), k=3, lang=lang))
+        caption = text("report.map_caption", lang, period="2018")
+        assert text("common.no_data", lang) in legend and f"“{text('common.no_data', lang)}”" in caption

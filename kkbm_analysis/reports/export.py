@@ -1,4 +1,4 @@
-"""Executed notebooks to self-contained HTML and PDF, and the index page.
+"""Executed notebooks to self-contained HTML pages (the index pages: :mod:`.index`; PDF: :mod:`.pdf`).
 
 HTML
     nbconvert's ``HTMLExporter`` (``basic`` template: the cells only) with code hidden
@@ -26,11 +26,20 @@ from ..i18n import text as t
 from ..io import atomic_path
 from .markup import STYLE, _css
 
-__all__ = ["notebook_to_html", "write_html", "write_bytes", "write_index", "IndexEntry", "PAGE_CSS"]
+__all__ = ["notebook_to_html", "write_html", "write_bytes", "PAGE_CSS", "PAGE_STYLE", "NARROW_CSS", "NARROW_MEDIA"]
 
+
+#: Screens this narrow (phones) get the rules of ``css/narrow.css``.
+NARROW_MEDIA = "screen and (max-width:700px)"
+
+#: The rules for narrow screens alone (``css/narrow.css``): tables and figures scroll inside the screen.
+NARROW_CSS = _css("narrow.css")
 
 #: The page around a report (``css/page.css``): width, prompts hidden, A4 print rules.
 PAGE_CSS = _css("page.css")
+
+#: Every page's style sheet: the page, the report style, then the narrow-screen rules (last, so they win there).
+PAGE_STYLE = f"{PAGE_CSS}{STYLE}@media {NARROW_MEDIA}{{\n{NARROW_CSS}}}\n"
 
 
 # --------------------------------------------------------------------------- HTML
@@ -86,7 +95,7 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", footer: str = "")
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{escape(title)}</title>\n"
             '<meta name="generator" content="kkbm-analysis">\n'
-            f"<style>{PAGE_CSS}{STYLE}</style>\n</head>\n<body>\n"
+            f"<style>{PAGE_STYLE}</style>\n</head>\n<body>\n"
             f'<main class="kkbm-page">\n{body}\n{foot}</main>\n</body>\n</html>\n')
 
 
@@ -111,70 +120,3 @@ def write_html(html: str, path: str | os.PathLike) -> Path:
 
 
 # --------------------------------------------------------------------------- PDF
-
-
-# --------------------------------------------------------------------------- index
-@dataclass(frozen=True)
-class IndexEntry:
-    """One row of the index page."""
-
-    stem: str
-    template: str
-    province: str | None
-    province_name: str | None
-    period: str
-    lang: str
-    html: str | None
-    pdf: str | None
-    status: str          # 'ok' or 'failed'
-    error: str = ""
-
-
-def write_index(out_dir: str | os.PathLike, entries: Sequence[IndexEntry], *, synthetic: bool,
-                lang: str = "en", note: str = "") -> Path:
-    """``index.html`` linking every report (relative links), national briefs first.
-
-    The page is bilingual in its headings (reports exist in both languages).
-    """
-    out_dir = Path(out_dir)
-    title = "KKBM — laporan evaluasi / evaluation reports"
-    def links(e: IndexEntry) -> str:
-        if e.status != "ok":
-            return f'<span class="failed">gagal / failed: {escape(e.error)}</span>'
-        parts = [f'<a href="{escape(e.html)}">HTML</a>'] if e.html else []
-        if e.pdf:
-            parts.append(f'<a href="{escape(e.pdf)}">PDF</a>')
-        return " · ".join(parts)
-
-    def table(rows: Sequence[IndexEntry], national: bool) -> str:
-        head = ("<tr><th>Periode / period</th><th>Bahasa / language</th><th>Berkas / files</th></tr>" if national else
-                "<tr><th>Kode / code</th><th>Provinsi / province</th><th>Periode / period</th>"
-                "<th>Bahasa / language</th><th>Berkas / files</th></tr>")
-        body = []
-        for e in rows:
-            lang_name = {"id": "Bahasa Indonesia", "en": "English"}.get(e.lang, e.lang)
-            cells = ([e.period, lang_name] if national else [e.province or "", e.province_name or "", e.period,
-                                                                 lang_name])
-            body.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + f"<td>{links(e)}</td></tr>")
-        return f"<table>{head}{''.join(body)}</table>"
-
-    nat = sorted((e for e in entries if e.template == "national"), key=lambda e: (e.period, e.lang))
-    prov = sorted((e for e in entries if e.template == "province"),
-                  key=lambda e: (e.province or "", e.period, e.lang))
-    banner = (f'<div class="kkbm-banner">{escape(t("report.synthetic_banner", "id"))}<br>'
-              f'{escape(t("report.synthetic_banner", "en"))}</div>') if synthetic else ""
-    css = (PAGE_CSS + STYLE + "table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}"
-           "th{background:#0b3d63;color:#fff;text-align:left;padding:.35em .5em}"
-           "td{border-bottom:1px solid #dde3ea;padding:.3em .5em}.failed{color:#a11d0c}")
-    html = ("<!DOCTYPE html>\n<html lang=\"id\">\n<head>\n<meta charset=\"utf-8\">\n"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{escape(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
-            f'<main class="kkbm-page kkbm-report">{banner}<h1>{escape(title)}</h1>'
-            f'<p class="kkbm-subtitle">Komunitas Keluarga Buruh Migran (BP2MI)</p>'
-            "<h2>Ringkasan kebijakan nasional / National policy briefs</h2>" + table(nat, True)
-            + "<h2>Laporan provinsi / Province reports</h2>" + table(prov, False)
-            + (f'<p class="kkbm-note">{escape(note)}</p>' if note else "") + "</main>\n</body>\n</html>\n")
-    path = out_dir / "index.html"
-    if path.exists() and path.read_text(encoding="utf-8") == html:
-        return path
-    return write_html(html, path)

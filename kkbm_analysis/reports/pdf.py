@@ -11,7 +11,9 @@ Both print the same page: A4, the report's own style, a red "SYNTHETIC DATA / DA
 SINTETIS" line on every page of demo reports, the report title and ``page / pages`` in the
 footer. WeasyPrint also gets ``css/print.css``: the key-figure cards in flowing rows,
 headings kept with what follows them, and the colophon kept with the last section, so no
-heading is stranded at a page foot and the last page is not left with one line.
+heading is stranded at a page foot. When the last page would still be near-empty (less than
+:data:`NEAR_EMPTY` of it filled), WeasyPrint lays the report out again with the slightly
+tighter settings of :data:`TIGHTER`, in turn, and keeps the first that saves the page.
 
 ::
 
@@ -101,8 +103,44 @@ class WeasyPrintEngine(PdfEngine):
                    + ("@top-center{content:" + _css_string(header) + ";font:bold 7.5pt 'DejaVu Sans',sans-serif;"
                       "color:#B2182B}" if header else "") + "}")
         styles = [self._weasyprint.CSS(string=_css("print.css")), self._weasyprint.CSS(string=margins)]
-        document = self._weasyprint.HTML(filename=str(html)).render(stylesheets=styles)
+        page = self._weasyprint.HTML(filename=str(html))
+        document = page.render(stylesheets=styles)
+        for tighter in TIGHTER if len(document.pages) > 1 and last_page_fill(document) < NEAR_EMPTY else ():
+            retry = page.render(stylesheets=[*styles, self._weasyprint.CSS(string=tighter)])
+            if len(retry.pages) < len(document.pages):
+                document = retry
+                break
         return write_bytes(document.write_pdf(), pdf)
+
+
+#: A last page filled less than this (share of its text area, about a third) is "near-empty": it is pulled back when it can be.
+NEAR_EMPTY = 0.35
+
+#: Tighter settings tried in turn when the last page is near-empty; the first that saves the page is kept.
+TIGHTER: tuple[str, ...] = (
+    ".kkbm-notes li,.kkbm-footer,.kkbm-note{font-size:.8em !important}.kkbm-notes li{margin:.1em 0 !important}"
+    "figure.kkbm-figure{margin:.4em 0 !important}.kkbm-report h2{margin-top:1em !important}",
+    "body{font-size:9.5pt !important}.kkbm-notes li,.kkbm-footer,.kkbm-note{font-size:.8em !important}"
+    "figure.kkbm-figure{margin:.4em 0 !important}.kkbm-report h2{margin-top:.9em !important}"
+    "figure.kkbm-figure img{max-height:88mm;width:auto !important}",
+)
+
+
+def last_page_fill(document: Any) -> float:
+    """How much of the last page's text area a rendered WeasyPrint document fills (0-1; 1 if unknown)."""
+    try:
+        box = document.pages[-1]._page_box  # WeasyPrint's layout tree: the page, its margin boxes, the html box
+        top, bottom = box.margin_top, box.margin_height() - box.margin_bottom
+    except AttributeError:  # pragma: no cover - another WeasyPrint layout API
+        return 1.0
+    lowest = top
+    stack = [child for child in box.children if not type(child).__name__.endswith("MarginBox")]
+    while stack:
+        child = stack.pop()
+        if isinstance(getattr(child, "height", None), (int, float)):
+            lowest = max(lowest, child.position_y + child.margin_height())
+        stack.extend(getattr(child, "children", None) or [])
+    return (lowest - top) / max(bottom - top, 1.0)
 
 
 class ChromiumEngine(PdfEngine):

@@ -26,7 +26,9 @@ What it does
    worker and reused through papermill's ``kkbm-warm`` engine, with no execution time-out).
    Tasks are queued in plan order (national briefs first); results arrive as they finish
    (``distributed.as_completed``), with a progress bar.
-4. Writes ``index.html`` linking every report in the output folder, and returns a
+4. Writes the index pages (:mod:`.index`: ``index.html`` in Indonesian, ``index-en.html`` in
+   English) linking every report in the output folder, with headline figures, the data
+   date and a note of whatever failed or was skipped, and returns a
    :class:`BuildResult` whose :meth:`~BuildResult.summary` lists each failure with its
    cell index, exception name and message (from papermill's ``PapermillExecutionError``).
 
@@ -50,7 +52,7 @@ from ..i18n import region_name
 from . import kernel as kn
 from .cluster import DEFAULT_MEMORY_LIMIT
 from .outcomes import BuildResult, ReportError, ReportOutcome
-from .params import ParameterError, check_path
+from .params import ParameterError, check_path, data_summary
 from .pdf import DEFAULT_PDF_ENGINE, PDF_ENGINES
 from .planning import CACHE_DIR, TEMPLATE_FILES, ReportJob, _paths, _read_key, _remove, output_stem, plan_reports
 
@@ -80,7 +82,7 @@ def _progress(enabled: bool, total: int):
 
 def _index_entries(out_dir: Path) -> tuple[list, bool]:
     """Every report in ``out_dir`` (from the stored keys and failure logs)."""
-    from .export import IndexEntry
+    from .index import IndexEntry
     entries, synthetic = [], False
     cache = out_dir / CACHE_DIR
     seen = set()
@@ -108,6 +110,14 @@ def _index_entries(out_dir: Path) -> tuple[list, bool]:
                                   str(params.get("period", "")), str(params.get("lang", "")), None, None, "failed",
                                   rec.get("error", "")))
     return entries, synthetic
+
+
+def _not_run_entry(outcome: ReportOutcome):
+    """An index row for a report of this batch that was not run (stopped after the first failure)."""
+    from .index import IndexEntry
+    job = outcome.job
+    return IndexEntry(job.stem, job.template, job.province, region_name(job.province) if job.province else None,
+                      job.period, job.lang, None, None, "not run")
 
 
 def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, *,
@@ -186,7 +196,7 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
         The scheduler cannot be reached or no worker joins it.
     """
     from .cache import data_fingerprint, package_fingerprint
-    from .export import write_index
+    from .index import write_index
 
     t0 = time.perf_counter()
     if pdf and pdf_engine not in PDF_ENGINES:
@@ -224,7 +234,9 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
             if bar:
                 bar.stop()
     entries, synthetic = _index_entries(out)
-    index = write_index(out, entries, synthetic=synthetic)
+    entries += [_not_run_entry(outcomes[j.stem]) for j in plan if outcomes[j.stem].status == "not run"]
+    index = write_index(out, entries, synthetic=synthetic, products=data_summary(plan[0].parameters["data_dir"]),
+                        notes=sorted(pdf_notes) if pdf else (), pdf_wanted=pdf)
     return BuildResult([outcomes[j.stem] for j in plan], out, index, pdf, "; ".join(sorted(pdf_notes)) if pdf else "",
                        time.perf_counter() - t0, n_workers)
 

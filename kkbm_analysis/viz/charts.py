@@ -139,6 +139,9 @@ def indicator_bars(data: pd.DataFrame, *, value: str = "value", region_col: str 
     ok = states == "value"
     if kind == "bar":
         ax.barh(y[ok], values[ok], height=0.7, color=colour, zorder=2, label=None)
+        for pos, v in zip(y[ok & (values == 0)], values[ok & (values == 0)]):  # a bar at 0 is not a missing bar
+            ax.text(0, pos, " " + number(v, decimals if decimals is not None else 0, lang=lang, percent=percent),
+                    ha="left", va="center", fontsize=8.5, color="#333333", gid="zero-label", zorder=3)
     else:
         ax.plot(values[ok], y[ok], "o", color=colour, markersize=7, zorder=3)
     handles: list[Any] = []

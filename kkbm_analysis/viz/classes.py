@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_hex
 from matplotlib.patches import Patch
 
-from ..i18n import number, text
+from ..i18n import interval, number, text
 from . import _frames
 from .theme import HATCH_EDGE, MISSING_COLOUR, MISSING_HATCH, SEQUENTIAL, SUPPRESSED_COLOUR, SUPPRESSED_HATCH
 
@@ -60,15 +60,28 @@ class Classification:
         return len(self.bins)
 
     def labels(self, *, lang: str = "en", percent: bool = False, decimals: int | None = None) -> list[str]:
-        """``'10,0–20,0%'`` style labels, one per class, in *lang*."""
+        """One label per class in *lang*: ``'0%'``, ``'1–27%'``, ``'28–50%'``.
+
+        Class ``i`` holds ``bins[i-1] < v <= bins[i]``, so its label starts one display
+        unit above the previous upper bound: no two labels share an edge. A class of a
+        single value (the zero class) is written as that value alone.
+        """
         edges = np.r_[self.lower, self.bins]
         if decimals is None:
             decimals = _edge_decimals(edges, percent)
+        step = 10.0 ** -decimals / (100 if percent else 1)
         out = []
-        for lo, hi in zip(edges[:-1], edges[1:]):
-            low, high = (number(v, decimals, lang=lang, percent=percent) for v in (lo, hi))
-            out.append(high if low == high else f"{low}–{high}")
+        for i, high in enumerate(self.bins):
+            low = self.lower if i == 0 else min(float(self.bins[i - 1]) + step, float(high))
+            if _shown(low, decimals, percent) == _shown(high, decimals, percent):
+                out.append(number(high, decimals, lang=lang, percent=percent))
+            else:
+                out.append(interval(low, high, decimals, lang=lang, percent=percent))
         return out
+
+
+def _shown(value: float, decimals: int, percent: bool) -> float:
+    return round(float(value) * (100 if percent else 1), decimals)
 
 
 def _edge_decimals(edges: np.ndarray, percent: bool) -> int:
@@ -98,7 +111,9 @@ def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", 
     scheme : {'quantiles', 'natural_breaks', 'equal_interval'}
         Ignored when *bins* is given.
     k : int
-        Number of classes wanted (fewer when there are fewer distinct values).
+        Number of classes wanted (fewer when there are fewer distinct values). When the
+        smallest value is 0 and others are positive, 0 is a class of its own and the
+        positive values share the other ``k - 1`` (0 % never shares a colour with 25 %).
     bins : sequence of float, optional
         Fixed upper class bounds (mapclassify ``UserDefined``), e.g. to share a scale.
     cmap : str
@@ -108,10 +123,6 @@ def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", 
     -------
     Classification
     """
-    try:
-        import mapclassify
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("maps need mapclassify: pip install mapclassify") from exc
     if bins is None and scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {list(SCHEMES)}, not {scheme!r}")
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
@@ -119,6 +130,29 @@ def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", 
     known = numbers.dropna()
     if known.empty:
         return Classification("none", np.array([]), np.nan, pd.Series(pd.NA, index=series.index, dtype="Int64"), [])
+    if bins is None and known.min() == 0 and (known > 0).any():
+        # Zero gets a class of its own: a region at 0 % must never share a colour with one at 25 %.
+        is_positive = (known > 0).to_numpy()
+        positive = _fit(known[is_positive], scheme, max(1, k - 1))
+        edges = np.r_[0.0, positive.bins]
+        codes = np.zeros(len(known), dtype="int64")
+        codes[is_positive] = positive.classes.to_numpy() + 1
+        scheme = positive.scheme
+    else:
+        fitted = _fit(known, scheme, k, bins)
+        edges, codes, scheme = fitted.bins, fitted.classes.loc[known.index].to_numpy(dtype="int64"), fitted.scheme
+    classes = pd.Series(pd.NA, index=series.index, dtype="Int64")
+    classes.loc[known.index] = codes
+    lower = float(known.min()) if bins is None else min(float(known.min()), float(edges[0]))
+    return Classification(scheme, edges, lower, classes, _colours(len(edges), cmap))
+
+
+def _fit(known: pd.Series, scheme: str, k: int, bins: Sequence[float] | None = None) -> Classification:
+    """mapclassify on known (non-NA) values; classes indexed like *known*, no colours yet."""
+    try:
+        import mapclassify
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("maps need mapclassify: pip install mapclassify") from exc
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if bins is not None:
@@ -130,12 +164,9 @@ def classify(values: pd.Series | Sequence[float], *, scheme: str = "quantiles", 
             model = getattr(mapclassify, SCHEMES[scheme])(known.to_numpy(), k=min(k, known.nunique()))
     for w in caught:
         if "Numba" not in str(w.message):
-            warnings.warn(f"classification ({scheme}): {w.message}", stacklevel=2)
-    edges = np.asarray(model.bins, dtype=float)
-    classes = pd.Series(pd.NA, index=series.index, dtype="Int64")
-    classes.loc[known.index] = np.asarray(model.yb, dtype="int64")
-    lower = float(known.min()) if bins is None else min(float(known.min()), float(edges[0]))
-    return Classification(scheme, edges, lower, classes, _colours(len(edges), cmap))
+            warnings.warn(f"classification ({scheme}): {w.message}", stacklevel=3)
+    classes = pd.Series(np.asarray(model.yb, dtype="int64"), index=known.index)
+    return Classification(scheme, np.asarray(model.bins, dtype=float), float(known.min()), classes, [])
 
 
 def legend_handles(classification: Classification, status: pd.Series, *, lang: str, percent: bool,

@@ -129,11 +129,18 @@ def mentoring_gap_chart(data: pd.DataFrame, *, region_col: str = "region_code", 
         bars = ax.barh(offsets[ok], values[ok, j], height=height * 0.95, color=PALETTE[j % len(PALETTE)],
                        label=_wrap(name, 28))
         handles.append(bars)
+        # Every bar says its value, so a bar at 0 reads "0%", not as a missing bar.
+        ax.bar_label(bars, labels=[number(v, decimals, lang=lang, percent=True) for v in values[ok, j]],
+                     padding=2, fontsize=7, color="#333333", gid="value-label")
         for state in ("suppressed", "missing"):
             for off in offsets[states[:, j] == state]:
                 ax.add_patch(Rectangle((0, off - height / 2), 1, height * 0.95, transform=ax.get_yaxis_transform(),
                                        facecolor="none", edgecolor=HATCH_EDGE, linewidth=0.4, gid=state,
                                        hatch=SUPPRESSED_HATCH if state == "suppressed" else MISSING_HATCH))
+                ax.text(0.005, off, text("common.suppressed" if state == "suppressed" else "common.no_data", lang),
+                        transform=ax.get_yaxis_transform(), ha="left", va="center", fontsize=6.5,
+                        fontstyle="italic", color="#333333", gid=f"{state}-label",
+                        bbox={"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none"})
     for state in ("suppressed", "missing"):
         if (states == state).any():
             handles.append(_gap_handle(state, lang))
@@ -142,7 +149,8 @@ def mentoring_gap_chart(data: pd.DataFrame, *, region_col: str = "region_code", 
     ax.grid(axis="y", visible=False)
     ax.set_xlabel(text("figure.share_received", lang))
     format_axis(ax, "x", lang=lang, percent=True, decimals=0)
-    ax.set_xlim(0, 1.0)
+    ax.set_xticks(np.linspace(0, 1, 6))
+    ax.set_xlim(0, 1.12)  # room for the value written after a full bar
     _legend_outside(ax, handles, title=text("common.mentoring_point", lang))
     return ax
 

@@ -1,0 +1,96 @@
+"""Page layout: the PDF's last page is not near-empty, and tables stay inside a phone-width screen (420 px).
+
+Rendered with WeasyPrint (the default PDF engine, always installed), so these run everywhere.
+"""
+from __future__ import annotations
+
+import pytest
+
+from kkbm_analysis.reports.export import NARROW_CSS, NARROW_MEDIA, PAGE_CSS, PAGE_STYLE
+from kkbm_analysis.reports.markup import STYLE
+
+weasyprint = pytest.importorskip("weasyprint", reason="WeasyPrint (the default PDF engine) is not installed")
+
+
+def _page(body: str, style: str | None = None) -> str:
+    """A page built like :func:`kkbm_analysis.reports.export.notebook_to_html` builds one."""
+    style = PAGE_STYLE if style is None else style
+    return (f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{style}</style></head><body>'
+            f'<main class="kkbm-page"><div class="kkbm-report">{body}</div></main></body></html>')
+
+
+def _notes_page(n_lines: int) -> str:
+    """A report of *n_lines* one-line paragraphs, then a data-notes list of a few lines."""
+    notes = "".join(f"<li>Data note {i}: where the numbers come from and how small cells are withheld.</li>"
+                    for i in range(6))
+    return _page("<h1>Report</h1>" + "".join(f"<p>Finding {i}: one line of ordinary prose.</p>"
+                                            for i in range(n_lines))
+                 + f'<h2>Data notes</h2><ul class="kkbm-notes">{notes}</ul>')
+
+
+def test_a_near_empty_last_page_is_pulled_back(tmp_path):
+    from pypdf import PdfReader
+
+    from kkbm_analysis.reports.markup import _css
+    from kkbm_analysis.reports.pdf import NEAR_EMPTY, open_pdf_engine, last_page_fill
+    plain = [weasyprint.CSS(string=_css("print.css")), weasyprint.CSS(string="@page{size:A4;margin:16mm 13mm 17mm}")]
+    for n in range(20, 90):  # the first length whose plain layout spills a few lines onto a second page
+        document = weasyprint.HTML(string=_notes_page(n)).render(stylesheets=plain)
+        if len(document.pages) == 2:
+            break
+    assert len(document.pages) == 2 and last_page_fill(document) < NEAR_EMPTY
+    html = tmp_path / "report.html"
+    html.write_text(_notes_page(n), encoding="utf-8")
+    with open_pdf_engine("weasyprint") as engine:
+        pdf = engine.print_pdf(html, tmp_path / "report.pdf", footer="Report")
+    assert len(PdfReader(pdf).pages) == 1
+    full = tmp_path / "full.html"  # a last page that is well filled is left alone
+    full.write_text(_notes_page(n + 12), encoding="utf-8")
+    with open_pdf_engine("weasyprint") as engine:
+        pages = PdfReader(engine.print_pdf(full, tmp_path / "full.pdf")).pages
+    assert len(pages) == len(weasyprint.HTML(string=_notes_page(n + 12)).render(stylesheets=plain).pages)
+
+
+def _boxes(box, tag):
+    stack = [box]
+    while stack:
+        b = stack.pop()
+        if getattr(b, "element_tag", None) == tag:
+            yield b
+        stack.extend(getattr(b, "children", None) or [])
+
+
+WIDE_TABLE = ('<table class="kkbm-table wide"><tr><th>Province</th>'
+              + "".join(f'<th class="num">Column heading {i}</th>' for i in range(11)) + "</tr>"
+              + ("<tr><td>Nusa Tenggara Timur</td>" + '<td class="num">1.234,5</td>' * 11 + "</tr>") * 3 + "</table>")
+FIGURE = ('<figure class="kkbm-figure"><img alt="map" style="max-width:100%;width:860px" src="data:image/png;'
+          'base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5E'
+          'rkJggg=="><figcaption>A map</figcaption></figure>')
+
+
+def _phone(narrow_rules: bool):
+    """The page laid out on a 420 px screen. WeasyPrint evaluates no (max-width) query, so the narrow-screen
+    rules the page carries inside one are put in unconditionally, at the same place of the cascade."""
+    style = PAGE_CSS + STYLE + (NARROW_CSS if narrow_rules else "")
+    sheets = [weasyprint.CSS(string="@page{size:420px 2000px !important;margin:0 !important}")]
+    html = _page(f"<h2>Comparison</h2>{WIDE_TABLE}{FIGURE}", style)
+    return weasyprint.HTML(string=html, media_type="screen").render(stylesheets=sheets).pages[0]._page_box
+
+
+def _right(box) -> float:
+    return box.position_x + box.margin_width()
+
+
+def test_wide_tables_and_figures_stay_inside_a_phone_screen():
+    assert PAGE_STYLE.endswith(f"@media {NARROW_MEDIA}{{\n{NARROW_CSS}}}\n") and "max-width:700px" in NARROW_MEDIA
+    page = _phone(narrow_rules=True)
+    assert _right(next(_boxes(page, "table"))) <= 420.5  # the table scrolls inside the screen
+    assert _right(next(_boxes(page, "figure"))) <= 420.5
+    assert next(_boxes(page, "img")).width >= 600  # the figure keeps a readable size (it scrolls) instead of shrinking
+
+
+def test_without_the_narrow_rules_the_wide_table_overflows_a_phone():
+    """The check above can fail: the same page without the narrow-screen rules is wider than the screen."""
+    page = _phone(narrow_rules=False)
+    assert _right(next(_boxes(page, "table"))) > 420.5
+    assert next(_boxes(page, "img")).width < 420
