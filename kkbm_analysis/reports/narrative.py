@@ -136,9 +136,10 @@ class NarrativeSections:
             return self._measure_message(STAFFING)
         apart = float(first["ci_high"]) < float(last["ci_low"]) or float(last["ci_high"]) < float(first["ci_low"])
         key = "narrative.km_trend_clear" if apart else "narrative.km_trend_unclear"
+        where = "" if region == NATIONAL else t("narrative.in_region", lang, name=self.region_label)
+        label = self._label(first)
         return fill(key, lang, {"first": tagged(first, "barriers", lang), "last": tagged(last, "barriers", lang)},
-                    label=self._label(first) + (f" ({self.region_label})" if region != NATIONAL else ""),
-                    y0=years[0], y1=years[-1])
+                    where=where, label=label[:1].lower() + label[1:] if where else label, y0=years[0], y1=years[-1])
 
     def _model_message(self) -> str:
         fit = self._fit("business_model")

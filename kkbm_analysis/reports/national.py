@@ -62,7 +62,7 @@ class NationalBrief(_Report):
             (self.tag("indicators", "members", NATIONAL), t("report.kf_members", lang, period=p), ""),
             (self.tag("barriers", "members_trained", NATIONAL), t("report.kf_trained", lang, period=p), ""),
             (self.tag("barriers", "mentoring_coverage", NATIONAL), t("common.mentoring_coverage", lang), ""),
-            (self.tag("barriers", "no_follow_up_share", NATIONAL), t("common.no_follow_up", lang), ""),
+            (self.tag("barriers", "no_follow_up_share", NATIONAL), t("barrier.no_follow_up_share.label", lang), ""),
             (self.tag("barriers", "members_per_organiser", NATIONAL), t("common.members_per_organiser", lang), ""),
             # the same measure, under the same name, as the comparison table's KUR column
             (self.tag("barriers", "kur_owner_uptake", NATIONAL), t("barrier.kur_owner_uptake.label", lang), ""),

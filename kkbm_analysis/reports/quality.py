@@ -33,6 +33,11 @@ def rule_words(rule: str, lang: str) -> str:
     return t(key, lang) if has_text(key) else rule
 
 
+def _table_words(table: str, lang: str) -> str:
+    key = f"narrative.table.{table}"
+    return t(key, lang) if has_text(key) else table
+
+
 class QualitySection:
     """``data_quality()`` for both reports (mixed into :class:`~.sections._Report`)."""
 
@@ -70,7 +75,7 @@ class QualitySection:
         by_rule = counts.groupby("rule", sort=False).agg(rows=("rows", "sum"), tables=("table", lambda s: sorted(s)))
         by_rule = by_rule.sort_values("rows", ascending=False, kind="stable")
         rows = [("", [escape(rule_words(str(rule), lang)), escape(num(r["rows"], 0, lang)),
-                      escape(", ".join(r["tables"]))]) for rule, r in by_rule.iterrows()]
+                      escape(", ".join(_table_words(x, lang) for x in r["tables"]))]) for rule, r in by_rule.iterrows()]
         table = _table([(t("narrative.col_rule", lang), False), (t("narrative.col_rows", lang), True),
                         (t("narrative.col_tables", lang), False)], rows)
         return _p(t("narrative.quality_rules_intro", lang)) + table

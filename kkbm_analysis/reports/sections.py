@@ -124,8 +124,8 @@ class _Report(NarrativeSections, QualitySection, TrendSection):
             return ""
         spans = cells.dropna(subset=["window_start", "window_end"]).groupby(
             ["window_start", "window_end"], sort=True)["measure_id"].nunique()
-        parts = [t("narrative.window_count", self.lang, window=fmt_range(a, b, self.lang), n=num(n, 0, self.lang))
-                 for (a, b), n in spans.items()]
+        parts = [t("narrative.window_count_one" if n == 1 else "narrative.window_count", self.lang,
+                   window=fmt_range(a, b, self.lang), n=num(n, 0, self.lang)) for (a, b), n in spans.items()]
         return _p(t("narrative.windows_note", self.lang, windows="; ".join(parts)), "kkbm-note") if parts else ""
 
     def data_as_of(self) -> str:
