@@ -194,7 +194,8 @@ def test_no_counterfactual_extrapolation(reports):
 
 def test_no_finding_is_stated_twice(reports):
     for key, sections in reports.items():
-        blocks = [text_of(b) for b in re.findall(r"<li>.*?</li>|<p[^>]*>.*?</p>", whole(sections), flags=re.S)]
+        blocks = [text_of(b) for b in re.findall(r"<li>.*?</li>|<p(?: class=\"(?!kkbm-note)[^\"]*\")?>.*?</p>",
+                                                 whole(sections), flags=re.S)]  # sentences (notes are table keys)
         long = [b for b in blocks if len(b) >= 40]
         repeated = {b for b in long if long.count(b) > 1}
         assert not repeated, (key, repeated)
@@ -208,13 +209,20 @@ def test_did_paragraph_appears_once(reports, products):
 
 
 def test_perdes_small_cell_gets_no_badge_and_no_number(reports, products):
-    min_den = products.thresholds["min_denominator"]
+    """"Perdes in 1 of 7 villages": a share of fewer villages than the small-cell rule allows gets no badge."""
+    from kkbm_analysis.suppression import small_cells
+    judged = 0
     for key, sections in reports.items():
         for m in re.finditer(r'<span class="kkbm-badge [a-z_]+" ([^>]*)>', whole(sections)):
             attrs = dict(_ATTR.findall(m.group(1)))
             cell = products.cell("barriers", attrs["data-barrier"], attrs["data-region"], attrs["data-period"])
-            if bool(cell["suppressed"]) or float(cell["denominator"]) < min_den:
+            if bool(cell["suppressed"]) or small_cells(cell.to_frame().T).any():
                 assert attrs["data-verdict"] in ("too_few", "not_applicable"), (key, attrs)
+            if attrs["data-barrier"] == "perdes_share":
+                judged += 1
+                if float(cell["denominator"] if pd.notna(cell["denominator"]) else 0) < 10:
+                    assert attrs["data-verdict"] == "too_few", (key, attrs)
+    assert judged >= 2
     perdes = products.cell("barriers", "villages_with_perdes", "35", "2018")
     assert bool(perdes["suppressed"])
     models = text_of(section(reports[("province", "35", "2018", "en")], "models"))
