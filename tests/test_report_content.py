@@ -263,3 +263,18 @@ def test_rendered_indonesian_follows_the_glossary(reports):
     assert {"modelling findings", "turnover", "follow-up", "a date", "share"} <= concepts
     words = " ".join(texts.values())
     assert "Temuan pemodelan" in words and "proporsi" in words
+
+
+def test_recommendations_show_their_strength_of_evidence(reports):
+    graded = 0
+    for key, sections in reports.items():
+        recs = re.findall(r"<li>(.*?)</li>", section(sections, "recommendations"), flags=re.S)
+        label = "Strength of evidence:" if key[3] == "en" else "Kekuatan bukti:"
+        for rec in recs:
+            words = text_of(rec)
+            if label in words:
+                graded += 1
+                assert re.search(r"n = [\d.,]+", words) and (("data window" in words) or ("periode data" in words))
+            else:   # the one sentence saying there is none
+                assert "No measure" in words or "Tidak ada ukuran" in words, (key, words)
+    assert graded >= 3

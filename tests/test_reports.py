@@ -207,7 +207,7 @@ def test_language_and_number_format_follow_the_parameter(project, processed, pro
     assert result.ok, result.summary()
     html = result.reports[0].html.read_text(encoding="utf-8")
     assert "Angka kunci" in html and "Key figures" not in html
-    assert "Catatan data" in html and "Data notes" not in html
+    assert "Metode" in html and "Kolofon" in html and "Methods" not in html and "Colophon" not in html
     assert re.search(r"\d+,\d%", html)            # decimal comma
     assert not re.search(r">\d+\.\d+%<", html)               # no English decimal points in percentages
     assert not re.search(r">[1-9]\d{0,2}(,\d{3})+<", html)    # no English thousands separators
@@ -323,8 +323,10 @@ def test_report_renders_in_headless_chromium(batch, tmp_path):
 
 
 HEADINGS = [i18n.text(f"report.{k}", "en") for k in ("key_figures", "indicators", "mentoring", "staffing",
-                                                       "other_barriers", "models", "map", "data_notes",
-                                                       "comparison", "recommendations")]
+                                                       "other_barriers", "models", "map", "comparison",
+                                                       "recommendations")] + \
+    [i18n.text(f"narrative.{k}", "en") for k in ("key_messages", "findings", "trend", "methods", "limitations",
+                                                 "quality", "colophon")]
 
 
 @pytest.mark.slow
