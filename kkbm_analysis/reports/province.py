@@ -226,7 +226,7 @@ class ProvinceReport(_Report):
                 top = _top_province(self.products.fits())
                 intro = t("report.model_gap_best", lang, name=self.name, ref=region_name(ref, lang)) if top == code \
                     else t("report.model_gap_intro", lang, ref=region_name(ref, lang))
-                parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.text(lang))}</div>')
+                parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.text(lang))}</div>{self.model_window(gap)}')
             else:
                 parts.append(_model_error("Oaxaca-Blinder", gap.reason, lang))
         did = self._fit("perdes_did")

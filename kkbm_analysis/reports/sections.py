@@ -15,7 +15,13 @@ Each section returns :class:`~.markup.Html`. Every number comes from the analysi
 nothing, and every table cell and key figure is tagged with the published cell it shows
 (:mod:`.cells`). Words and number formats come from :mod:`kkbm_analysis.i18n`, HTML pieces
 from :mod:`.markup`, figures from :mod:`.figures`, recommendation sentences from
-:mod:`.advice`. The province report is :mod:`.province`, the brief :mod:`.national`.
+:mod:`.advice`. The province report is :mod:`.province`, the brief :mod:`.national`; both
+get key messages, findings, methods, limitations and the colophon from :mod:`.narrative`,
+the data-quality section from :mod:`.quality` and the trend over the years from :mod:`.trend`.
+
+Time: a report covers one period (a year, or ``'all'``, the whole span, written
+"2017–2020"); it shows no cell of a later year, every table states its data windows, and
+"data as of" is the data's own last date from the products manifest.
 """
 from __future__ import annotations
 
