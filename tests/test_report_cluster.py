@@ -265,7 +265,7 @@ def test_a_worker_of_a_separate_cluster_killed_mid_batch(project, provinces, das
     markers.mkdir()
     tdir = _tiny_template(tmp_path / "templates", _kill_cell(markers, {provinces[1]: False}))
     result = build_reports(project.processed, project.reports / "external-killed", provinces=provinces[:3],
-                           langs=("en",), scheduler=dask_cluster, national=False, pdf=False, progress=False,
+                           periods=("2018",), langs=("en",), scheduler=dask_cluster, national=False, pdf=False, progress=False,
                            templates_dir=tdir, templates={"province": TINY})
     assert result.ok and len(result.built) == 3, result.summary()
     assert (markers / f"killed-{provinces[1]}").exists()                      # it was killed, then retried
