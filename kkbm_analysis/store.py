@@ -131,6 +131,22 @@ def read_manifest(folder: str | Path) -> dict[str, Any] | None:
     return manifest
 
 
+def quarantine_counts(folder: str | Path) -> pd.DataFrame:
+    """Quarantined rows of a processed folder by table and rule: counts only, never a value or an identifier.
+
+    Reads just the ``table`` and ``rule`` columns of ``quarantine.parquet``; an empty frame
+    (``table, rule, rows``) when the folder has no quarantine.
+    """
+    path = Path(folder) / "quarantine.parquet"
+    if not path.is_file():
+        return pd.DataFrame({"table": pd.Series(dtype="string"), "rule": pd.Series(dtype="string"),
+                             "rows": pd.Series(dtype="int64")})
+    q = pd.read_parquet(path, columns=["table", "rule"])
+    out = q.groupby(["table", "rule"], observed=True).size().rename("rows").reset_index()
+    return out.sort_values(["rows", "table", "rule"], ascending=[False, True, True], kind="stable"
+                           ).reset_index(drop=True)
+
+
 def is_suite_output(folder: str | Path) -> bool:
     """True when ``folder`` holds a manifest written by this suite's ingest."""
     try:

@@ -445,7 +445,28 @@ def test_cells_carry_intervals_and_windows(cells):
     assert ((shown["ci_low"] <= shown["value"] + 1e-12) & (shown["value"] <= shown["ci_high"] + 1e-12)).all()
     ratio = _cell(cells, "members_per_organiser", "ID", "all")
     assert ratio["kind"] == "ratio" and ratio["ci_low"] < ratio["value"] < ratio["ci_high"]  # Poisson on members
-    cohort = _cell(cells, "no_follow_up_share", "35", "2018")
+    cohort = _cell(cells, "training_to_practice", "35", "2018")
     assert str(cohort["window_start"].date()) == "2018-01-01" and cohort["window_end"] > pd.Timestamp("2019-01-01")
+    mentored = _cell(cells, "no_follow_up_share", "35", "2018")  # a year's mentoring holds no later data
+    assert (str(mentored["window_start"].date()), str(mentored["window_end"].date())) == ("2018-01-01", "2018-12-31")
     stock = _cell(cells, "perdes_share", "35", "2018")
     assert str(stock["window_end"].date()) == "2018-12-31" and stock["window_start"] < pd.Timestamp("2018-01-01")
+
+
+def test_a_years_mentoring_is_counted_up_to_the_years_end(demo_data, cells):
+    """A year's trained cohort: points, coverage and follow-up from sessions up to that year's end only; the
+    whole span ('all') counts them up to the end of the record."""
+    mm = br.member_mentoring(demo_data)
+    points = [c[:-3] for c in mm.columns if c.startswith("mentoring_") and c.endswith("_on")]
+    assert len(points) == 4
+    for year in ("2017", "2018"):
+        end = pd.Timestamp(f"{year}-12-31")
+        cohort = mm.loc[mm["trained"] & (mm["entry_training_on"].dt.year == int(year))]
+        by_end = sum((cohort[f"{p}_on"] <= end).astype(int) for p in points)
+        c = _cell(cells, "mentoring_points_mean", "ID", year)
+        assert c["n"] == len(cohort) and c["value"] == pytest.approx(by_end.mean())
+        assert c["value"] < cohort["points_received"].mean()  # later sessions are left out of the year
+        no_follow = ~(cohort["followed_up_on"] <= end)
+        assert _cell(cells, "no_follow_up_share", "ID", year)["value"] == pytest.approx(no_follow.mean())
+    whole = mm.loc[mm["trained"]]
+    assert _cell(cells, "mentoring_points_mean", "ID", "all")["value"] == pytest.approx(whole["points_received"].mean())

@@ -100,7 +100,7 @@ def test_memory_limit_is_shared_by_the_workers_after_the_reserve():
 
 def test_an_unusable_memory_limit_is_refused_before_anything_runs(project):
     with pytest.raises(ParameterError, match="memory_limit"):
-        build_reports(project.processed, project.reports / "refused", provinces=["36"], langs=("en",), jobs=2,
+        build_reports(project.processed, project.reports / "refused", provinces=["36"], periods=("2018",), langs=("en",), jobs=2,
                       national=False, memory_limit="lots", progress=False)
     assert not (project.reports / "refused" / "index.html").exists()
 
@@ -124,7 +124,7 @@ def test_an_unreachable_scheduler_is_a_usage_error(project):
 SCRIPT = """
 import json, sys
 from kkbm_analysis.reports import build_reports
-result = build_reports({processed!r}, {out!r}, provinces={provinces!r}, langs=("en",), jobs=2, national=False,
+result = build_reports({processed!r}, {out!r}, provinces={provinces!r}, periods=("2018",), langs=("en",), jobs=2, national=False,
                        pdf=False, progress=False, templates_dir={tdir!r}, templates={{"province": {tiny!r}}})
 print(json.dumps([[r.job.stem, r.status, r.worker, r.kernel_pid] for r in result.reports]))
 print(result.summary(), file=sys.stderr)
@@ -166,7 +166,7 @@ def test_a_worker_killed_mid_batch_is_retried_once_and_the_rest_go_on(project, p
     markers.mkdir()
     tdir = _tiny_template(tmp_path / "templates", _kill_cell(markers, {retried: False, doomed: True}))
     out = project.reports / "killed"
-    result = build_reports(project.processed, out, provinces=provinces[:4], langs=("en",), jobs=2, national=False,
+    result = build_reports(project.processed, out, provinces=provinces[:4], periods=("2018",), langs=("en",), jobs=2, national=False,
                            pdf=False, progress=False, templates_dir=tdir, templates={"province": TINY})
     status = {r.job.province: r.status for r in result.reports}
     assert status == {retried: "built", doomed: "failed", provinces[2]: "built", provinces[3]: "built"}, \
@@ -192,7 +192,7 @@ def test_a_kernel_over_the_memory_limit_fails_its_report_only(project, provinces
     print("kernel pid", __import__("os").getpid())
     """
     tdir = _tiny_template(tmp_path / "templates", cell)
-    result = build_reports(project.processed, project.reports / "memory", provinces=provinces[:2], langs=("en",),
+    result = build_reports(project.processed, project.reports / "memory", provinces=provinces[:2], periods=("2018",), langs=("en",),
                            jobs=1, national=False, pdf=False, progress=False, memory_limit="2.5GiB",
                            templates_dir=tdir, templates={"province": TINY})
     status = {r.job.province: r.status for r in result.reports}
@@ -265,7 +265,7 @@ def test_a_worker_of_a_separate_cluster_killed_mid_batch(project, provinces, das
     markers.mkdir()
     tdir = _tiny_template(tmp_path / "templates", _kill_cell(markers, {provinces[1]: False}))
     result = build_reports(project.processed, project.reports / "external-killed", provinces=provinces[:3],
-                           langs=("en",), scheduler=dask_cluster, national=False, pdf=False, progress=False,
+                           periods=("2018",), langs=("en",), scheduler=dask_cluster, national=False, pdf=False, progress=False,
                            templates_dir=tdir, templates={"province": TINY})
     assert result.ok and len(result.built) == 3, result.summary()
     assert (markers / f"killed-{provinces[1]}").exists()                      # it was killed, then retried

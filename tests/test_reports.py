@@ -46,7 +46,7 @@ def batch(demo_project, processed, provinces):
     the brief first, then the provinces in order, all in the same kernel."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KKBM_ROOT", str(demo_project.root))
-        result = build_reports(processed, demo_project.reports / "batch", provinces=provinces[:2], langs=("en",),
+        result = build_reports(processed, demo_project.reports / "batch", provinces=provinces[:2], periods=("2018",), langs=("en",),
                                jobs=1, progress=False, n_boot=50)
     return result
 
@@ -109,7 +109,7 @@ def test_symlink_out_of_the_project_is_rejected(project):
 def test_batch_request_is_validated_before_anything_runs(processed, project):
     with pytest.raises(ParameterError, match="unknown province"):
         plan_reports(processed, provinces=["36", "99"])
-    with pytest.raises(ParameterError, match="years in the data"):
+    with pytest.raises(ParameterError, match="periods in the data"):
         plan_reports(processed, periods=("2031",))
     with pytest.raises(ParameterError, match="strings"):
         plan_reports(processed, provinces=[36])
@@ -119,11 +119,19 @@ def test_batch_request_is_validated_before_anything_runs(processed, project):
 
 
 def test_plan_names_outputs_from_parameters(processed):
-    jobs = plan_reports(processed, provinces=["36"], langs=("id", "en"))
+    jobs = plan_reports(processed, provinces=["36"], periods=("2018",), langs=("id", "en"))
     stems = [j.stem for j in jobs]
     assert stems == ["brief-national-2018-id", "brief-national-2018-en", "province-36-banten-2018-id",
                      "province-36-banten-2018-en"]
     assert all(isinstance(j.parameters["province"], str) for j in jobs if j.template == "province")
+
+
+def test_by_default_every_year_and_the_whole_span_are_built(processed):
+    from kkbm_analysis.products import Products
+    years = Products.open(processed).years
+    jobs = plan_reports(processed, provinces=["36"], langs=("en",))
+    assert [j.period for j in jobs if j.template == "national"] == [*years, "all"]
+    assert "brief-national-all-en" in {j.stem for j in jobs}
 
 
 # =========================================================================== recommendations
@@ -194,12 +202,12 @@ def test_html_is_self_contained_with_code_hidden(batch):
 @pytest.mark.slow
 def test_language_and_number_format_follow_the_parameter(project, processed, provinces):
     out = project.reports / "lang"
-    result = build_reports(processed, out, provinces=provinces[:1], langs=("id",), jobs=1, national=False,
+    result = build_reports(processed, out, provinces=provinces[:1], periods=("2018",), langs=("id",), jobs=1, national=False,
                            pdf=False, progress=False, n_boot=50)
     assert result.ok, result.summary()
     html = result.reports[0].html.read_text(encoding="utf-8")
     assert "Angka kunci" in html and "Key figures" not in html
-    assert "Catatan data" in html and "Data notes" not in html
+    assert "Metode" in html and "Kolofon" in html and "Methods" not in html and "Colophon" not in html
     assert re.search(r"\d+,\d%", html)            # decimal comma
     assert not re.search(r">\d+\.\d+%<", html)               # no English decimal points in percentages
     assert not re.search(r">[1-9]\d{0,2}(,\d{3})+<", html)    # no English thousands separators
@@ -209,14 +217,14 @@ def test_language_and_number_format_follow_the_parameter(project, processed, pro
 @pytest.mark.slow
 def test_incremental_rerun_does_nothing(project, processed, provinces, batch):
     before = {r.job.stem: r.html.stat().st_mtime_ns for r in batch.reports}
-    again = build_reports(processed, batch.out_dir, provinces=provinces[:2], langs=("en",), jobs=2,
+    again = build_reports(processed, batch.out_dir, provinces=provinces[:2], periods=("2018",), langs=("en",), jobs=2,
                           progress=False, n_boot=50)
     assert again.ok
     assert [r.status for r in again.reports] == ["cached"] * 3
     assert again.built == [] and again.workers == 0
     assert {r.job.stem: r.html.stat().st_mtime_ns for r in again.reports} == before
     # a changed parameter is a different key: only that report is rebuilt
-    changed = build_reports(processed, batch.out_dir, provinces=provinces[:1], langs=("en",), jobs=1,
+    changed = build_reports(processed, batch.out_dir, provinces=provinces[:1], periods=("2018",), langs=("en",), jobs=1,
                             national=False, progress=False, n_boot=60)
     assert [r.status for r in changed.reports] == ["built"]
 
@@ -241,7 +249,7 @@ def test_failing_report_is_summarised_and_leaves_no_complete_file(project, proce
     out.mkdir()
     stem = output_stem("province", "2018", "en", bad)
     (out / f"{stem}.html").write_text("<html>an old, complete-looking report</html>")
-    result = build_reports(processed, out, provinces=[bad, good], langs=("en",), jobs=2, national=False,
+    result = build_reports(processed, out, provinces=[bad, good], periods=("2018",), langs=("en",), jobs=2, national=False,
                            pdf=False, templates_dir=tdir, templates={"province": "report_province_failing.ipynb"},
                            progress=False, n_boot=50)
     assert result.exit_code == 1 and not result.ok
@@ -266,7 +274,7 @@ def test_stop_at_first_failure(project, processed, provinces, tmp_path):
     tdir = tmp_path / "templates"
     tdir.mkdir()
     _failing_template(tdir, provinces[0])
-    result = build_reports(processed, project.reports / "stop", provinces=provinces[:3], langs=("en",), jobs=1,
+    result = build_reports(processed, project.reports / "stop", provinces=provinces[:3], periods=("2018",), langs=("en",), jobs=1,
                            national=False, pdf=False, templates_dir=tdir, continue_on_error=False,
                            templates={"province": "report_province_failing.ipynb"}, progress=False, n_boot=50)
     assert [r.status for r in result.reports] == ["failed", "not run", "not run"]
@@ -315,8 +323,10 @@ def test_report_renders_in_headless_chromium(batch, tmp_path):
 
 
 HEADINGS = [i18n.text(f"report.{k}", "en") for k in ("key_figures", "indicators", "mentoring", "staffing",
-                                                       "other_barriers", "models", "map", "data_notes",
-                                                       "comparison", "recommendations")]
+                                                       "other_barriers", "models", "map", "comparison",
+                                                       "recommendations")] + \
+    [i18n.text(f"narrative.{k}", "en") for k in ("key_messages", "findings", "trend", "methods", "limitations",
+                                                 "quality", "colophon")]
 
 
 @pytest.mark.slow

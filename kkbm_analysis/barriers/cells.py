@@ -12,7 +12,10 @@ job: these cells are the analysis view, nothing is withheld yet.
 
 What a period means for each measure is in the package docstring; the window columns say
 it per cell: a cohort (members trained, or identified, in the period, followed to the end of
-the record), a stock (at the period's end) or the period itself.
+the record), a stock (at the period's end) or the period itself. The mentoring of a year's
+trained cohort (points, coverage, follow-up, months to first mentoring, per-point shares) is
+counted up to that year's end, so a year's cells hold no later data; the ``'all'`` column counts
+it up to the end of the record.
 """
 from __future__ import annotations
 
@@ -251,15 +254,44 @@ def _mentoring(cells: _Cells, data: ProgramData, mm: pd.DataFrame, region_of_com
     p = g.period_of(t["entry_training_on"])
     count = g.sum(r, p)
     cells.add(ALL_MEASURES["members_trained"], count, np.nan)
-    pts = t["points_received"].to_numpy(dtype=float)
-    for m, x in ((ALL_MEASURES["mentoring_points_mean"], pts),
-                 (ALL_MEASURES["mentoring_coverage"], pts / len(mp.points))):
-        total, sumsq = g.sum(r, p, x), g.sum(r, p, x * x)
+    end = _period_end(g, p)
+    pts_all = t["points_received"].to_numpy(dtype=float)
+    pts_year = sum(_by(t[f"{point.key}_on"], end) for point in mp.points).astype(float)
+    for m, scale in ((ALL_MEASURES["mentoring_points_mean"], 1.0), (ALL_MEASURES["mentoring_coverage"],
+                                                                    1 / len(mp.points))):
+        total = _years_and_all(g, g.sum(r, p, pts_year * scale), g.sum(r, p, pts_all * scale))
+        sumsq = _years_and_all(g, g.sum(r, p, (pts_year * scale) ** 2), g.sum(r, p, (pts_all * scale) ** 2))
         cells.add(m, total, count, ci=_mean_ci(total, sumsq, count))
-    no_follow = ~t["followed_up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    cells.add(ALL_MEASURES["no_follow_up_share"], g.sum(r, p, no_follow), count)
-    med, lo, hi, n = g.median(r, p, t["months_to_first"].to_numpy(dtype=float, na_value=np.nan))
+    no_follow_all = ~t["followed_up"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    no_follow_year = ~_by(t["followed_up_on"], end)
+    cells.add(ALL_MEASURES["no_follow_up_share"],
+              _years_and_all(g, g.sum(r, p, no_follow_year), g.sum(r, p, no_follow_all)), count)
+    months = t["months_to_first"].to_numpy(dtype=float, na_value=np.nan)
+    seen = _by(t["first_mentoring_on"], end)
+    year = g.median(r, p, np.where(seen, months, np.nan))
+    whole = g.median(r, p, months)
+    med, lo, hi, n = (_years_and_all(g, a, b) for a, b in zip(year, whole))
     cells.add(ALL_MEASURES["months_to_first_mentoring"], np.nan, n, value=med, ci=(lo, hi))
+
+
+def _period_end(grid: BarrierGrid, period: np.ndarray) -> np.ndarray:
+    """The last day of each unit's period (the record's last day for units outside every period)."""
+    ends = grid.windows("period")[1]
+    return np.where(period >= 0, ends[np.clip(period, 0, None)], ends[-1]).astype("datetime64[ms]")
+
+
+def _by(dates: pd.Series, end: np.ndarray) -> np.ndarray:
+    """Whether each date is on or before its unit's period end (False when missing)."""
+    d = pd.Series(dates).to_numpy(dtype="datetime64[ms]", na_value=np.datetime64("NaT"))
+    return ~np.isnat(d) & (d <= end)
+
+
+def _years_and_all(grid: BarrierGrid, years: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """A grid whose period columns come from ``years`` (a cohort counted up to its period's end) and whose
+    ``'all'`` column comes from ``whole`` (counted up to the end of the record)."""
+    out = np.array(whole, dtype=float, copy=True)
+    out[:, :grid.P] = np.asarray(years, dtype=float)[:, :grid.P]
+    return out
 
 
 def mentoring_point_cells(data: ProgramData, *, grid: BarrierGrid | None = None, points: MentoringPoints | None = None,
@@ -284,11 +316,13 @@ def mentoring_point_cells(data: ProgramData, *, grid: BarrierGrid | None = None,
     s_r = region_of_comm[s_comm]
     s_p = grid.period_of(sessions["held_on"])
     kind = sessions["kind"].astype("string").to_numpy(dtype=object, na_value="")
-    share = BarrierMeasure("mentoring_point", "share", True, 0, True, "proportion", "cohort")
+    share = BarrierMeasure("mentoring_point", "share", True, 0, True, "proportion", "period")
+    end = _period_end(grid, p)
     held = BarrierMeasure("mentoring_sessions", "sessions", None, 0, False, "count", "period")
     for point in mp.points:
-        got = t[point.key].to_numpy(dtype=bool)
-        cells.add(share, grid.sum(r, p, got), count, measure_id=f"mentoring_point:{point.key}",
+        got = _years_and_all(grid, grid.sum(r, p, _by(t[f"{point.key}_on"], end)),
+                             grid.sum(r, p, t[point.key].to_numpy(dtype=bool)))
+        cells.add(share, got, count, measure_id=f"mentoring_point:{point.key}",
                   labels=(point.label_id, point.label_en))
         here = kind == point.key
         cells.add(held, grid.sum(s_r[here], s_p[here]), np.nan, measure_id=f"mentoring_sessions:{point.key}",

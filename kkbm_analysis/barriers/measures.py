@@ -18,8 +18,9 @@ from ..i18n import number, text
 
 __all__ = ["BarrierMeasure", "MEASURES", "SUPPORT", "ALL_MEASURES", "measure", "WINDOWS"]
 
-#: What a period's value covers: the period itself (a flow), everything up to the period's end
-#: (a stock), or the members who entered in the period followed up to the end of the data (a cohort).
+#: What a period's value covers: the period itself (a flow, and the mentoring of the members trained in
+#: the period, counted up to the period's end), everything up to the period's end (a stock), or the
+#: members who entered in the period followed up to the end of the data (a cohort).
 WINDOWS: tuple[str, ...] = ("period", "stock", "cohort")
 
 
@@ -85,10 +86,10 @@ _M = BarrierMeasure
 #: The barrier profile's measures. Sentence templates (catalogue): ``{v}`` value, ``{b}`` benchmark,
 #: ``{n}`` number of mandated points, ``{N}`` replacement window in months.
 MEASURES: tuple[BarrierMeasure, ...] = (
-    _M("mentoring_points_mean", "points", True, 1, False, "mean", "cohort"),
-    _M("mentoring_coverage", "share", True, 0, True, "mean", "cohort", "evidence.measure.mentoring_coverage"),
-    _M("no_follow_up_share", "share", False, 0, True, "proportion", "cohort"),
-    _M("months_to_first_mentoring", "months", False, 1, False, "median", "cohort"),
+    _M("mentoring_points_mean", "points", True, 1, False, "mean", "period"),
+    _M("mentoring_coverage", "share", True, 0, True, "mean", "period", "evidence.measure.mentoring_coverage"),
+    _M("no_follow_up_share", "share", False, 0, True, "proportion", "period"),
+    _M("months_to_first_mentoring", "months", False, 1, False, "median", "period"),
     _M("training_to_practice", "share", True, 0, True, "proportion", "cohort"),
     _M("members_per_organiser", "members per FTE", False, 1, False, "ratio", "stock"),
     _M("officers_per_community", "officers (FTE) per community", True, 2, False, "ratio", "stock"),

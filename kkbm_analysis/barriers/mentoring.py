@@ -52,7 +52,9 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
         boolean column per point id, ``points_received`` (0..number of points), ``points``
         (ids received, comma-separated), ``mentoring_sessions``, ``first_mentoring_on``,
         ``months_to_first`` and ``followed_up`` (NA for untrained members). Definitions in
-        the module docstring; models use ``points_received`` as a covariate.
+        the module docstring; models use ``points_received`` as a covariate. ``<point>_on``
+        (first dated session of each point) and ``followed_up_on`` (first dated follow-up
+        session) let a period's cohort be counted up to the period's end only.
 
     Notes
     -----
@@ -88,6 +90,11 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
     flags[m[is_point], k[is_point] - 1] = True
     for j, p in enumerate(ids):
         out[p] = flags[:, j]
+    point_rows = is_point & dated
+    for j, pid in enumerate(ids):
+        rows = point_rows & (k == j + 1)
+        on = _first(m[rows], t[rows], n)
+        out[f"{pid}_on"] = np.where(on != _NONE, on, _NAT.view(np.int64)).view("datetime64[ms]")
     out["points_received"] = flags.sum(axis=1).astype("int64")
     bits = flags @ (1 << np.arange(len(ids)))
     names = [", ".join(p for j, p in enumerate(ids) if c >> j & 1) for c in range(1 << len(ids))]
@@ -99,7 +106,11 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
     out["months_to_first"] = ((out["first_mentoring_on"] - out["entry_training_on"]).dt.days
                               / DAYS_PER_MONTH).astype("Float64")
     follow = np.zeros(n, dtype=bool)
-    follow[m[(is_point | (k == len(ids) + 1)) & after]] = True
+    follow_rows = (is_point | (k == len(ids) + 1)) & after
+    follow[m[follow_rows]] = True
+    follow_on = _first(m[follow_rows & dated], t[follow_rows & dated], n)
+    out["followed_up_on"] = np.where(trained & (follow_on != _NONE), follow_on,
+                                     _NAT.view(np.int64)).view("datetime64[ms]")
     out["followed_up"] = pd.array(np.where(trained, follow, False), dtype="boolean")
     out.loc[~trained, "followed_up"] = pd.NA
     return out

@@ -29,14 +29,14 @@ Adding a language: its code and locale in :mod:`.languages`, a text in it for ev
 catalogue entry.
 """
 from .catalogue import GlossaryTerm, entries, glossary, glossary_problems, has_text, text
-from .formats import date, interval, is_finite, is_missing, number, p_value, percent, rupiah
+from .formats import date, date_range, interval, is_finite, is_missing, number, p_value, percent, rupiah
 from .languages import LANGS, LOCALES, check_lang
 from .names import SHORT_NAMES, region_name
 
 __all__ = [
     "LANGS", "LOCALES", "check_lang",
     "text", "has_text", "entries", "GlossaryTerm", "glossary", "glossary_problems",
-    "number", "percent", "interval", "rupiah", "p_value", "date", "is_missing", "is_finite",
+    "number", "percent", "interval", "rupiah", "p_value", "date", "date_range", "is_missing", "is_finite",
     "region_name", "SHORT_NAMES", "join_names", "ci_label",
 ]
 

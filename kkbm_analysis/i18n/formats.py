@@ -27,7 +27,7 @@ from babel.numbers import format_decimal, format_percent
 from .catalogue import text
 from .languages import LOCALES, check_lang
 
-__all__ = ["is_missing", "is_finite", "number", "percent", "interval", "rupiah", "p_value", "date"]
+__all__ = ["is_missing", "is_finite", "number", "percent", "interval", "rupiah", "p_value", "date", "date_range"]
 
 
 def is_missing(x: Any) -> bool:
@@ -158,3 +158,8 @@ def date(value: Any, lang: str = "en") -> str:
     elif hasattr(value, "date") and callable(value.date):
         value = value.date()
     return _babel_date(value, "d MMMM y", locale=_locale(lang))
+
+
+def date_range(start: Any, end: Any, lang: str = "en") -> str:
+    """A span of dates in words: ``'1 January 2018 – 31 December 2018'`` (``'1 Januari 2018 – 31 Desember 2018'``)."""
+    return f"{date(start, lang)} – {date(end, lang)}"

@@ -43,15 +43,13 @@ def _strength(rec: pd.Series, lang: str) -> str:
     return t("evidence.strength", lang, design=design, n=num(rec["n"], 0, lang), ci=interval, window=window)
 
 
-def _support(rec: pd.Series, products: Any, lang: str) -> str:
+def _support(rec: pd.Series, lang: str) -> str:
+    """A pointer to the model behind a record (its numbers are stated once, in the modelling findings)."""
     design = rec["support_design"]
     if pd.isna(design) or rec["strength"] == "descriptive":
         return ""
-    if design == "association":
-        ci = ci_label(100 * rec["support_ci_low"], 100 * rec["support_ci_high"], 1, lang)
-        return t("evidence.support.association", lang, estimate=num(100 * rec["support_estimate"], 1, lang), ci=ci)
-    fit = products.fits().get(str(rec["support_fit"]))
-    return t("evidence.support.quasi_experimental", lang, interpretation=fit.text(lang) if fit else "")
+    return t("narrative.support_association" if design == "association" else "narrative.support_quasi_experimental",
+             lang)
 
 
 def _sentence(rec: pd.Series, where: str, products: Any, lang: str) -> str:
@@ -65,7 +63,7 @@ def _sentence(rec: pd.Series, where: str, products: Any, lang: str) -> str:
                   months=products.parameters.get("replacement_months", 6))
         if action == "recruit_organisers" and finite(rec["quantity"]):
             words += t("evidence.action.recruit_organisers_needed", lang, needed=num(rec["quantity"], 0, lang))
-    return words + _support(rec, products, lang) + " " + _strength(rec, lang)
+    return words + _support(rec, lang) + " " + _strength(rec, lang)
 
 
 def province_advice(products: Any, province: str, period: str, lang: str) -> list[str]:

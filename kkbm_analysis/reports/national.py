@@ -4,6 +4,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+import pandas as pd
+
 from ..i18n import region_name
 from ..i18n import text as t
 from ..products import NATIONAL
@@ -45,19 +47,15 @@ class NationalBrief(_Report):
         return t("common.suppressed", self.lang) if is_withheld(c) else cell_text(c, product, self.lang, **kw)
 
     def header(self) -> Html:
-        lang, p = self.lang, self.period
-        n = len(self.products.provinces)
-        lead = t("report.national_lead", lang, period=p, members=self._words("indicators", "members"),
-                 communities=self._words("barriers", "communities"), n=n,
-                 points=self._words("barriers", "mentoring_points_mean"), n_points=len(self.products.point_ids),
-                 coverage=self._words("barriers", "mentoring_coverage"),
-                 no_follow=self._words("barriers", "no_follow_up_share"))
+        """Synthetic-data banner, title, subtitle and the data's own date (the key messages follow)."""
+        lang, n = self.lang, len(self.products.provinces)
         return _section(f"<style>{STYLE}</style>", self._banner(),
-                        f'<h1 class="kkbm-title">{escape(t("report.national_title", lang, period=p))}</h1>',
-                        _p(t("report.national_subtitle", lang, n=n), "kkbm-subtitle"), _p(lead, "kkbm-lead"))
+                        f'<h1 class="kkbm-title">{escape(t("report.national_title", lang, period=self.period_text()))}'
+                        "</h1>", _p(t("report.national_subtitle", lang, n=n), "kkbm-subtitle"),
+                        _p(self.data_as_of(), "kkbm-subtitle kkbm-data-date"))
 
     def key_figures(self) -> Html:
-        lang, p = self.lang, self.period
+        lang, p = self.lang, self.period_text()
         villages = self._words("barriers", "villages")
         cards = [
             (escape(str(len(self.products.provinces))), t("report.kf_provinces", lang), ""),
@@ -66,9 +64,10 @@ class NationalBrief(_Report):
             (self.tag("indicators", "members", NATIONAL), t("report.kf_members", lang, period=p), ""),
             (self.tag("barriers", "members_trained", NATIONAL), t("report.kf_trained", lang, period=p), ""),
             (self.tag("barriers", "mentoring_coverage", NATIONAL), t("common.mentoring_coverage", lang), ""),
-            (self.tag("barriers", "no_follow_up_share", NATIONAL), t("common.no_follow_up", lang), ""),
+            (self.tag("barriers", "no_follow_up_share", NATIONAL), t("barrier.no_follow_up_share.label", lang), ""),
             (self.tag("barriers", "members_per_organiser", NATIONAL), t("common.members_per_organiser", lang), ""),
-            (self.tag("indicators", "kur_uptake", NATIONAL), t("common.kur_uptake", lang), ""),
+            # the same measure, under the same name, as the comparison table's KUR column
+            (self.tag("barriers", "kur_owner_uptake", NATIONAL), t("barrier.kur_owner_uptake.label", lang), ""),
         ]
         return _section(_h2("report.key_figures", lang), _cards(cards))
 
@@ -96,8 +95,10 @@ class NationalBrief(_Report):
         header = [(t("report.col_rank", lang), True), (t("common.province", lang), False),
                   *((t(key, lang), True) for _, _, key in COMPARISON)]
         th = self.products.thresholds
-        return _section(_h2("report.comparison", lang), _p(t("report.comparison_intro", lang, period=p)),
-                        _table(header, rows, "wide"),
+        shown = pd.concat([f.loc[f["region_code"] == NATIONAL] for f in frames.values()], ignore_index=True)
+        return _section(_h2("report.comparison", lang),
+                        _p(t("report.comparison_intro", lang, period=self.period_text())),
+                        _table(header, rows, "wide"), self.windows_note(shown),
                         _p(t("report.suppressed_note", lang, min_count=th.get("min_count"),
                              min_den=th.get("min_denominator")), "kkbm-note"))
 
@@ -107,8 +108,8 @@ class NationalBrief(_Report):
     def staffing(self) -> Html:
         lang, p = self.lang, self.period
         fig = _staffing_figure(self, highlight=None)
-        caption = t("report.staffing_figure", lang, period=p)
-        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)),
+        caption = t("report.staffing_figure", lang, period=self.period_text())
+        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=self.period_text())),
                         self._figure(fig, f"members_per_organiser_{NATIONAL}_{p}_{lang}", caption, caption))
 
     def models(self) -> Html:
@@ -120,11 +121,14 @@ class NationalBrief(_Report):
         if fit is None:
             parts.append(sentence)
         else:
-            parts.append(f'<div class="kkbm-model">{sentence}{_p(fit.text(lang))}</div>')
+            # the model's own reading speaks of raising the odds; the brief words it as an association only
+            parts.append(f'<div class="kkbm-model">{sentence}</div>')
             parts.append(self._model_table(fit))
+            parts.append(self.model_window(fit))
         did = self._fit("perdes_did")
         if did is not None and did.ok:
-            parts.append(f'<div class="kkbm-model">{_p(did.text(lang))}</div>')
+            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=did.text(lang)))}'
+                         f'</div>{self.did_window(did)}')
         elif did is not None:
             parts.append(_model_error("Perdes DiD", did.reason, lang))
         return _section(*parts)

@@ -139,8 +139,9 @@ def valid_provinces(products: Any) -> list[str]:
 
 
 def valid_periods(products: Any) -> list[str]:
-    """Years of the data, as the analysis products cover them."""
-    return list(products.years)
+    """Periods a report can cover: every year of the data, then ``'all'`` (the whole span), as the products
+    cover them."""
+    return [*products.years, "all"] if products.years else []
 
 
 def data_summary(processed_dir: str | Path) -> Any:
@@ -216,7 +217,8 @@ def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any,
         data = _products(data_path)
     periods = valid_periods(data)
     if period not in periods:
-        raise ParameterError(f"unknown period {period!r}; years in the data: {', '.join(periods) or '(none)'}")
+        raise ParameterError(f"unknown period {period!r}; periods in the data: {', '.join(periods) or '(none)'} "
+                             "('all' is the whole span)")
     code = None
     if template == "province":
         if province is None:

@@ -57,11 +57,12 @@ def _templates_dir(templates_dir: str | Path | None) -> Path:
 
 
 def plan_reports(processed_dir: str | Path, *, provinces: Iterable[str] | None = None,
-                 periods: Sequence[str] = ("2018",), langs: Sequence[str] = LANGS, national: bool = True,
+                 periods: Sequence[str] | None = None, langs: Sequence[str] = LANGS, national: bool = True,
                  templates_dir: str | Path | None = None, show_models: bool = True, n_boot: int | None = None,
                  templates: dict[str, str] | None = None, root: str | Path | None = None) -> list[ReportJob]:
     """Validate a batch request and list its jobs (nothing runs).
 
+    ``periods`` defaults to every year of the data plus ``'all'`` (the whole span);
     ``templates_dir`` defaults to the package's own templates (:data:`TEMPLATES_DIR`);
     ``root`` is the project root (default: :func:`kkbm_analysis.config.find_root`).
 
@@ -75,10 +76,11 @@ def plan_reports(processed_dir: str | Path, *, provinces: Iterable[str] | None =
     folder = check_path(processed_dir, "processed_dir", root=root, must_exist=True)
     summary = data_summary(folder)
     valid_p, valid_y = valid_provinces(summary), valid_periods(summary)
-    periods = [str(p) for p in periods]
+    periods = list(valid_y) if periods is None else [str(p) for p in periods]
     bad = [p for p in periods if p not in valid_y]
     if bad or not periods:
-        raise ParameterError(f"unknown period(s) {bad or periods}; years in the data: {', '.join(valid_y) or '(none)'}")
+        raise ParameterError(f"unknown period(s) {bad or periods}; periods in the data: {', '.join(valid_y) or '(none)'}"
+                             " ('all' is the whole span)")
     langs = [str(x) for x in langs]
     if not langs or any(x not in LANGS for x in langs):
         raise ParameterError(f"unknown language(s) {[x for x in langs if x not in LANGS] or langs}; "

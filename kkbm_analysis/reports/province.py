@@ -19,6 +19,7 @@ from .cells import badge, cell_ci, cell_text, is_withheld, supp, tagged
 from .field_resilience import resilience_section
 from .field_voices import voices_section
 from .markup import STYLE, Html, _cards, _h2, _p, _section, _table
+from .narrative import fill
 from .params import validate_parameters
 from .sections import REPORT_INDICATORS, _coverage_map, _model_error, _Report, _staffing_figure
 
@@ -52,26 +53,25 @@ class ProvinceReport(_Report):
         return t("common.suppressed", self.lang) if is_withheld(c) else cell_text(c, product, self.lang, **kw)
 
     # ------------------------------------------------------------------ sections
+    @property
+    def region(self) -> str:
+        return self.code
+
+    @property
+    def region_label(self) -> str:
+        return self.name
+
     def header(self) -> Html:
-        """Synthetic-data banner, title, and a lead paragraph with the main numbers."""
-        lang, p, code = self.lang, self.period, self.code
-        lead = t("report.province_lead", lang, period=p, name=self.name,
-                 communities=self._words("barriers", "communities", code),
-                 villages=self._words("barriers", "villages", code),
-                 members=self._words("indicators", "members", code),
-                 points=self._words("barriers", "mentoring_points_mean", code),
-                 points_nat=self._words("barriers", "mentoring_points_mean", NATIONAL),
-                 n_points=len(self.products.point_ids),
-                 mpo=self._words("barriers", "members_per_organiser", code),
-                 mpo_nat=self._words("barriers", "members_per_organiser", NATIONAL))
+        """Synthetic-data banner, title, subtitle and the data's own date (the key messages follow)."""
+        lang, code = self.lang, self.code
         return _section(f"<style>{STYLE}</style>", self._banner(),
                         f'<h1 class="kkbm-title">{escape(t("report.province_title", lang, name=self.name))}</h1>',
-                        _p(t("report.province_subtitle", lang, period=p, code=code), "kkbm-subtitle"),
-                        _p(lead, "kkbm-lead"))
+                        _p(t("report.province_subtitle", lang, period=self.period_text(), code=code), "kkbm-subtitle"),
+                        _p(self.data_as_of(), "kkbm-subtitle kkbm-data-date"))
 
     def key_figures(self) -> Html:
         """Cards: members, communities, trained, mentoring coverage, staffing, businesses, KUR."""
-        lang, p, code = self.lang, self.period, self.code
+        lang, p, code = self.lang, self.period_text(), self.code
 
         def national_note(product: str, measure: str, share: bool) -> str:
             own, nat = self._cell(product, measure, code), self._cell(product, measure, NATIONAL)
@@ -96,7 +96,7 @@ class ProvinceReport(_Report):
              national_note("barriers", "members_per_organiser", False)),
             (self.tag("indicators", "businesses_active", code), t("report.kf_businesses", lang, period=p),
              national_note("indicators", "businesses_active", True)),
-            (self.tag("indicators", "kur_uptake", code), t("common.kur_uptake", lang),
+            (self.tag("indicators", "kur_uptake", code), _measure_label(self.ind("kur_uptake", code), lang),
              national_note("indicators", "kur_uptake", False)),
         ]
         return _section(_h2("report.key_figures", lang), _cards(cards))
@@ -104,6 +104,7 @@ class ProvinceReport(_Report):
     def indicators(self) -> Html:
         """Empowerment indicators with 95% intervals and the national value (withheld cells marked), and a figure."""
         lang, p, code = self.lang, self.period, self.code
+        words = self.period_text()
         cells = self.products.indicators(measure=list(REPORT_INDICATORS), period=p, region=[code, NATIONAL])
         own = cells.loc[cells["region_code"] == code].set_index("measure_id")
         nat = cells.loc[cells["region_code"] == NATIONAL].set_index("measure_id")
@@ -134,20 +135,11 @@ class ProvinceReport(_Report):
                               "label_id": kur["label_id"], "label_en": kur["label_en"], "unit": kur["unit"]})
         fig = fg.province_bars(frame, "value", lang=lang, highlight=code, percent=True, ci=("ci_low", "ci_high"),
                                synthetic=self.synthetic)
-        caption = t("report.indicators_figure", lang, period=p)
-        return _section(_h2("report.indicators", lang), _p(t("report.indicators_intro", lang, name=self.name, period=p)),
-                        table, _p(note, "kkbm-note"),
+        caption = t("report.indicators_figure", lang, period=words)
+        return _section(_h2("report.indicators", lang),
+                        _p(t("report.indicators_intro", lang, name=self.name, period=words)),
+                        table, self.windows_note(own.reset_index()), _p(note, "kkbm-note"),
                         self._figure(fig, f"kur_uptake_{code}_{p}_{lang}", caption, caption))
-
-    def _sentences(self, ids: Sequence[str], badges: bool = True) -> str:
-        lang, items = self.lang, []
-        for bid in ids:
-            c = self.bar(bid, self.code)
-            if c is None:
-                continue
-            b = badge(c, lang) + " " if badges else ""
-            items.append(f"<li>{b}{escape(_sentence(c, lang, self.products))}</li>")
-        return f'<ul class="kkbm-sentences">{"".join(items)}</ul>'
 
     def _profile_table(self, ids: Sequence[str]) -> str:
         lang, rows = self.lang, []
@@ -157,8 +149,9 @@ class ProvinceReport(_Report):
                 continue
             rows.append(("", [escape(str(c["label_" + lang])), tagged(c, "barriers", lang),
                               tagged(n, "barriers", lang), badge(c, lang)]))
-        return _table([(t("report.col_measure", lang), False), (self.name, True), (t("common.national", lang), True),
-                       (t("report.col_verdict", lang), False)], rows)
+        table = _table([(t("report.col_measure", lang), False), (self.name, True), (t("common.national", lang), True),
+                        (t("report.col_verdict", lang), False)], rows)
+        return table + self.windows_note(self.products.barriers(measure=list(ids), region=self.code, period=self.period))
 
     def mentoring(self) -> Html:
         """Mandated vs delivered mentoring for the period's trained cohort, by point, against the nation."""
@@ -181,17 +174,19 @@ class ProvinceReport(_Report):
         mean = self.bar("mentoring_points_mean", code)
         withheld = is_withheld(trained) or is_withheld(mean)
         word = t("common.suppressed", lang)
-        intro = t("report.mentoring_intro", lang, n_points=n_points, name=self.name, period=p,
-                  trained=self._words("barriers", "members_trained", code))
-        mandate = t("report.mentoring_mandate", lang, period=p,
+        intro = t("report.mentoring_intro", lang, n_points=n_points, name=self.name, period=self.period_text(),
+                  trained=self._words("barriers", "members_trained", code),
+                  window=t("narrative.mentoring_window", lang, cohort=self.window(trained),
+                           until=self.window(mean).split(" – ")[-1]))
+        mandate = t("report.mentoring_mandate", lang, period=self.period_text(),
                     mandated=word if withheld else num(float(trained["value"]) * n_points, 0, lang),
                     delivered=word if withheld else num(mean["numerator"], 0, lang),
                     coverage=self._words("barriers", "mentoring_coverage", code),
                     coverage_nat=self._words("barriers", "mentoring_coverage", NATIONAL))
-        caption = t("report.mentoring_figure", lang, period=p, name=self.name)
+        caption = t("report.mentoring_figure", lang, period=self.period_text(), name=self.name)
         fig = fg.point_bars(_point_shares(points, [code, NATIONAL]), lang=lang, synthetic=self.synthetic)
         return _section(_h2("report.mentoring", lang), _p(intro), table, _p(mandate),
-                        self._sentences(["mentoring_points_mean", "no_follow_up_share", "months_to_first_mentoring"]),
+                        self._profile_table(["mentoring_points_mean", "no_follow_up_share", "months_to_first_mentoring"]),
                         self._figure(fig, f"mentoring_points_{code}_{p}_{lang}", caption, caption))
 
     def staffing(self) -> Html:
@@ -200,11 +195,10 @@ class ProvinceReport(_Report):
         ids = ["members_per_organiser", "officers_per_community", "vacancy_months_per_community",
                "organiser_turnover", "cadre_regeneration"]
         fig = _staffing_figure(self, highlight=self.code)
-        caption = t("report.staffing_figure", lang, period=p)
-        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)),
-                        self._profile_table(ids), self._sentences(ids, badges=False),
-                        self._figure(fig, f"members_per_organiser_{self.code}_{p}_{lang}", caption, caption),
-                        _p(t("evidence.verdict_note", lang), "kkbm-note"))
+        caption = t("report.staffing_figure", lang, period=self.period_text())
+        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=self.period_text())),
+                        self._profile_table(ids),
+                        self._figure(fig, f"members_per_organiser_{self.code}_{p}_{lang}", caption, caption))
 
     def other_barriers(self) -> Html:
         """Training into practice, government synergy and access to capital."""
@@ -212,8 +206,7 @@ class ProvinceReport(_Report):
         ids = ["training_to_practice", "perdes_share", "village_gov_involved_share", "disnakertrans_informed_share",
                "kur_approval_rate", "kur_owner_uptake"]
         return _section(_h2("report.other_barriers", lang), _p(t("report.other_intro", lang)),
-                        self._profile_table(ids), self._sentences(ids, badges=False),
-                        _p(t("evidence.verdict_note", lang), "kkbm-note"))
+                        self._profile_table(ids))
 
     def models(self) -> Html:
         """What the outcome models say about this province (national fits, read from the products)."""
@@ -225,11 +218,9 @@ class ProvinceReport(_Report):
         if fit is None:
             parts.append(sentence)
         else:
-            y12 = t("evidence.model_y12", lang, name=self.name,
-                    y12=self._words("barriers", "business_running_12m", code, decimals=0),
-                    y12_nat=self._words("barriers", "business_running_12m", NATIONAL, decimals=0))
-            parts.append(f'<div class="kkbm-model">{sentence}{_p(y12)}</div>')
+            parts.append(f'<div class="kkbm-model">{sentence}</div>')
             parts.append(self._model_table(fit))
+            parts.append(self.model_window(fit))
         gap = self._fit(f"gap_{code}")
         if gap is not None:
             if gap.ok:
@@ -237,17 +228,26 @@ class ProvinceReport(_Report):
                 top = _top_province(self.products.fits())
                 intro = t("report.model_gap_best", lang, name=self.name, ref=region_name(ref, lang)) if top == code \
                     else t("report.model_gap_intro", lang, ref=region_name(ref, lang))
-                parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.text(lang))}</div>')
+                parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.text(lang))}</div>{self.model_window(gap)}')
             else:
                 parts.append(_model_error("Oaxaca-Blinder", gap.reason, lang))
         did = self._fit("perdes_did")
         if did is not None and did.ok:
-            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=did.text(lang), name=self.name, with_perdes=self._words("barriers", "villages_with_perdes", code), villages=self._words("barriers", "villages", code)))}</div>')
+            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=did.text(lang)))}'
+                         f'{self._perdes_villages()}</div>{self.did_window(did)}')
         elif did is not None:
             parts.append(_model_error("Perdes DiD", did.reason, lang))
-        if fit is not None:
-            parts.append(_p(t("report.notes_model_sample", lang, n=num(fit.n_obs, 0, lang)), "kkbm-note"))
         return _section(*parts)
+
+    def _perdes_villages(self) -> str:
+        """How many of the province's community villages have a Perdes (withheld in words when small)."""
+        lang, code = self.lang, self.code
+        with_perdes, villages = self.bar("villages_with_perdes", code), self.bar("villages", code)
+        if is_withheld(with_perdes) or is_withheld(villages):
+            return _p(t("narrative.perdes_withheld", lang, name=self.name))
+        return "<p>" + fill("report.model_perdes_villages", lang, {
+            "with_perdes": tagged(with_perdes, "barriers", lang), "villages": tagged(villages, "barriers", lang)},
+            name=self.name) + "</p>"
 
     def recommendations(self) -> Html:
         """This province's recommendations: the evidence-graded records of the products, in words."""
@@ -271,26 +271,18 @@ class ProvinceReport(_Report):
         return _section(_h2("report.map", self.lang), _coverage_map(self, highlight=self.code))
 
 
+def _measure_label(cell: pd.Series | None, lang: str) -> str:
+    """A published measure's own label (the measure a card shows is named as the tables name it)."""
+    if cell is None:
+        return t("common.no_data", lang)
+    label = str(cell["label_id" if lang == "id" else "label_en"])
+    return label[:1].upper() + label[1:]
+
+
 def _tag_row(cells: pd.DataFrame, region: str, lang: str) -> str:
     if region not in cells.index:
         return escape(t("common.no_data", lang))
     return tagged(cells.loc[region].to_dict() | {"region_code": region}, "mentoring_points", lang)
-
-
-def _sentence(cell: pd.Series, lang: str, products: Any) -> str:
-    """The catalogue sentence of a barrier measure from its published cell and the national value."""
-    from ..i18n import has_text
-    mid = str(cell["measure_id"])
-    key = f"barrier.{mid}" if has_text(f"barrier.{mid}.sentence") else f"evidence.measure.{mid}"
-    label = str(cell["label_" + lang])
-    nat = cell.to_dict() | {"value": cell["national_value"]}
-    b = cell_text(nat, "barriers", lang) if finite(cell["national_value"]) else t("common.no_data", lang)
-    if is_withheld(cell):
-        return f"{label}: {t('common.suppressed', lang)} ({t('common.national', lang).lower()}: {b})"
-    if not finite(cell["value"]):
-        return t("barrier.no_data_sentence", lang, label=label, b=b)
-    months = products.parameters.get("replacement_months", 6)
-    return t(f"{key}.sentence", lang, v=cell_text(cell, "barriers", lang), b=b, n=len(products.point_ids), N=months)
 
 
 def _top_province(fits: dict[str, Any]) -> str | None:

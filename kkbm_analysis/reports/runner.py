@@ -3,7 +3,7 @@
 ::
 
     from kkbm_analysis.reports import build_reports
-    result = build_reports("data/processed/demo")      # all provinces x ("2018",) x ("id", "en")
+    result = build_reports("data/processed/demo")      # all provinces x every year and "all" x ("id", "en")
     print(result.summary()); raise SystemExit(result.exit_code)
 
 What it does
@@ -121,7 +121,7 @@ def _not_run_entry(outcome: ReportOutcome):
 
 
 def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, *,
-                  provinces: Iterable[str] | None = None, periods: Sequence[str] = ("2018",),
+                  provinces: Iterable[str] | None = None, periods: Sequence[str] | None = None,
                   langs: Sequence[str] = ("id", "en"), jobs: int | None = os.cpu_count(),
                   scheduler: Any = None, memory_limit: str | int | None = DEFAULT_MEMORY_LIMIT,
                   continue_on_error: bool = True, force: bool = False, pdf: bool = True,
@@ -139,8 +139,8 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
         Output folder (default ``paths().reports``; inside the project's output folders).
     provinces : iterable of str, optional
         Province codes as strings (default: every province in the data).
-    periods : sequence of str
-        Years (default ``("2018",)``).
+    periods : sequence of str, optional
+        Years and/or ``'all'`` (default: every year of the data plus ``'all'``, the whole span).
     langs : sequence of {'id', 'en'}
     jobs : int
         Worker processes of the local cluster (default: the number of cores; never more than

@@ -15,29 +15,35 @@ Each section returns :class:`~.markup.Html`. Every number comes from the analysi
 nothing, and every table cell and key figure is tagged with the published cell it shows
 (:mod:`.cells`). Words and number formats come from :mod:`kkbm_analysis.i18n`, HTML pieces
 from :mod:`.markup`, figures from :mod:`.figures`, recommendation sentences from
-:mod:`.advice`. The province report is :mod:`.province`, the brief :mod:`.national`.
+:mod:`.advice`. The province report is :mod:`.province`, the brief :mod:`.national`; both
+get key messages, findings, methods, limitations and the colophon from :mod:`.narrative`,
+the data-quality section from :mod:`.quality` and the trend over the years from :mod:`.trend`.
+
+Time: a report covers one period (a year, or ``'all'``, the whole span, written
+"2017–2020"); it shows no cell of a later year, every table states its data windows, and
+"data as of" is the data's own last date from the products manifest.
 """
 from __future__ import annotations
 
 from html import escape
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..config import package_version
-from ..config import paths as project_paths
 from ..i18n import ci_label, has_text, p_value
 from ..i18n import date as fmt_date
+from ..i18n import date_range as fmt_range
 from ..i18n import interval as ci
 from ..i18n import number as num
 from ..i18n import text as t
 from ..products import NATIONAL, ModelFit, Products
-from ..store import read_manifest
 from . import figures as fg
 from .cells import tagged, tagged_fit
 from .markup import Html, _h2, _p, _section, _table
+from .narrative import NarrativeSections
 from .params import ReportParameters
+from .quality import QualitySection
+from .trend import TrendSection
 
 __all__ = ["REPORT_INDICATORS"]
 
@@ -56,7 +62,7 @@ def _model_error(model: str, reason: str, lang: str) -> str:
 
 
 # =========================================================================== shared base
-class _Report:
+class _Report(NarrativeSections, QualitySection, TrendSection):
     template = ""
 
     def __init__(self, params: ReportParameters, products: Products) -> None:
@@ -88,6 +94,50 @@ class _Report:
     def _fit(self, fit_id: str) -> ModelFit | None:
         return self.products.fits().get(fit_id)
 
+    # ------------------------------------------------------------------ time
+    @property
+    def region(self) -> str:
+        """The code of the region the report is about (the nation for the brief)."""
+        return NATIONAL
+
+    @property
+    def region_label(self) -> str:
+        return t("common.national", self.lang)
+
+    def period_text(self, period: str | None = None) -> str:
+        """A period in words: the year, or "the whole period 2017–2020" for ``'all'``."""
+        period = period or self.period
+        if period != "all":
+            return period
+        years = self.products.years
+        return t("narrative.period_all", self.lang, first=years[0], last=years[-1]) if years else period
+
+    @property
+    def trend_years(self) -> list[str]:
+        """The years a report of this period may show: up to its own year (a 2018 report shows no later data)."""
+        years = self.products.years
+        return years if self.period == "all" else [y for y in years if y <= self.period]
+
+    def window(self, cell: Any) -> str:
+        """The dates a published cell covers, in words ("no data" without them)."""
+        if cell is None or pd.isna(cell.get("window_start")) or pd.isna(cell.get("window_end")):
+            return t("common.no_data", self.lang)
+        return fmt_range(cell["window_start"], cell["window_end"], self.lang)
+
+    def windows_note(self, cells: pd.DataFrame) -> str:
+        """A note naming the distinct data windows of a table's cells (each metric states its window)."""
+        if cells.empty or "window_start" not in cells:
+            return ""
+        spans = cells.dropna(subset=["window_start", "window_end"]).groupby(
+            ["window_start", "window_end"], sort=True)["measure_id"].nunique()
+        parts = [t("narrative.window_count_one" if n == 1 else "narrative.window_count", self.lang,
+                   window=fmt_range(a, b, self.lang), n=num(n, 0, self.lang)) for (a, b), n in spans.items()]
+        return _p(t("narrative.windows_note", self.lang, windows="; ".join(parts)), "kkbm-note") if parts else ""
+
+    def data_as_of(self) -> str:
+        """The data's own last date in words (from the products manifest; never today's date)."""
+        return t("narrative.data_as_of", self.lang, date=fmt_date(self.products.data_as_of, self.lang))
+
     # ------------------------------------------------------------------ page pieces
     def _figure(self, fig, name: str, alt: str, caption: str) -> str:
         if self.params.figure_dir is not None:
@@ -97,34 +147,6 @@ class _Report:
     def _banner(self) -> str:
         return f'<div class="kkbm-banner" id="kkbm-synthetic-banner">{escape(t("report.synthetic_banner", self.lang))}</div>' \
             if self.synthetic else ""
-
-    def data_notes(self) -> Html:
-        """Sources, data date, synthetic flag, suppression, definitions, parameters, package version."""
-        lang, p = self.lang, self.products
-        ingest = read_manifest(self.params.data_dir) or {}
-        shown = self.params.as_dict()
-        root = self.params.root or project_paths().root
-        for k in ("data_dir", "figure_dir"):
-            if k in shown and Path(shown[k]).is_relative_to(root):
-                shown[k] = Path(shown[k]).relative_to(root).as_posix()
-        params = ", ".join(f"{k}={v!r}" for k, v in shown.items() if k != "template")
-        as_of = fmt_date(p.data_as_of, lang)
-        if ingest.get("inputs"):
-            items = [t("report.notes_source", lang, inputs=num(len(ingest["inputs"]), 0, lang),
-                       folder=self.params.data_dir.name, version=p.data_version, as_of=as_of)]
-        else:
-            items = [t("report.notes_source_plain", lang, folder=self.params.data_dir.name, version=p.data_version)]
-        if self.synthetic:
-            items.append(t("report.notes_synthetic", lang))
-        supp = p.manifest.get("suppression", {}).get("by_product", {}).get("indicators", {})
-        items += [t("report.notes_suppression", lang, min_count=p.thresholds.get("min_count"),
-                    min_den=p.thresholds.get("min_denominator"), primary=num(supp.get("primary"), 0, lang),
-                    secondary=num(supp.get("secondary"), 0, lang)),
-                  t("evidence.verdict_note", lang),
-                  t("report.notes_definitions", lang), t("report.notes_parameters", lang, params=params),
-                  t("report.notes_software", lang, version=package_version(), template=self.template)]
-        lis = "".join(f"<li>{escape(i)}</li>" for i in items)
-        return _section(_h2("report.data_notes", lang), f'<ul class="kkbm-notes">{lis}</ul>')
 
     # ------------------------------------------------------------------ models
     def _points_effect(self) -> tuple[ModelFit | None, str]:
