@@ -56,7 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=20170)
     p.add_argument("--communities", type=float, default=1.0,
                    help="fraction of each province's communities to keep (1.0: all)")
-    p.add_argument("--periods", default="all", help="comma-separated years, or 'all' (every year in the data)")
+    p.add_argument("--periods", default="all", help="comma-separated periods, or 'all' (every year in the data and the whole span, the batch's default)")
     p.add_argument("--langs", default="id,en", help="comma-separated languages")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes of the local cluster")
     p.add_argument("--scheduler", default=None, help="run the batch on this Dask scheduler instead")

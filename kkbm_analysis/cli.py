@@ -214,7 +214,8 @@ def reports(
     province: Annotated[Optional[list[str]], typer.Option(metavar="CODE|NAME", help="Province(s) by code or name, any case: "
                                                           "--province 35 36, --province \"jawa timur\" banten "
                                                           "(default: every province in the data).")] = None,
-    period: Annotated[list[str], typer.Option(metavar="YEAR", help="Year(s) to report on.")] = ["2018"],
+    period: Annotated[Optional[list[str]], typer.Option(metavar="YEAR|all", help="Year(s) to report on, or all "
+                                                        "(the whole span) (default: every year and all).")] = None,
     lang: Annotated[list[str], typer.Option(metavar="LANG", help="Language(s): id and/or en.")] = ["id", "en"],
     jobs: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster, each with one warm "
                                            "kernel.")] = os.cpu_count() or 1,
@@ -245,7 +246,7 @@ def reports(
             say(f"analysing {folder} first (its analysis products are missing or older than its data)")
             say(run_analyse(folder).summary())
         provinces = _provinces(folder, province)
-        result = build_reports(folder, out, provinces=provinces, periods=tuple(period), langs=tuple(lang),
+        result = build_reports(folder, out, provinces=provinces, periods=tuple(period) if period else None, langs=tuple(lang),
                                jobs=jobs, scheduler=scheduler, memory_limit=memory_limit, force=force, pdf=pdf,
                                pdf_engine=pdf_engine, continue_on_error=continue_on_error, progress=progress)
     except (ParameterError, ClusterError) as exc:
