@@ -207,7 +207,7 @@ def test_processed_tables_round_trip(result, tmp_path: Path):
 def test_failed_write_keeps_previous_output(raw_dir: Path, tmp_path: Path, monkeypatch):
     out = tmp_path / "processed"
     ingest(raw_dir, out, key=KEY, as_of=AS_OF)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
     def boom(*args, **kwargs):
         raise OSError("disk full")
@@ -215,7 +215,7 @@ def test_failed_write_keeps_previous_output(raw_dir: Path, tmp_path: Path, monke
     monkeypatch.setattr(ingest_mod, "write_csv", boom)
     with pytest.raises(OSError):
         ingest(raw_dir, out, key=KEY, as_of=AS_OF)
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     assert not [p for p in tmp_path.iterdir() if "staging" in p.name]
 
 
