@@ -1,7 +1,7 @@
 """Validate the resilience measurement and models on many synthetic datasets.
 
 For each seed: the synthetic programme world and its resilience survey
-(:func:`kkbm_analysis.resilience.demo_data`), then
+(:func:`kkbm_analysis.synth.demo_data`), then
 
 * the CFA of the three capacities: each item's loading against the true observed-scale
   loading (``ground_truth['resilience']['loadings']``), and the fit indices of the true
@@ -36,6 +36,7 @@ if str(ROOT) not in sys.path:
 
 from kkbm_analysis import resilience as rs  # noqa: E402
 from kkbm_analysis.resilience.confirmatory import CUTOFFS, one_factor_structure  # noqa: E402
+from kkbm_analysis.synth import demo_data  # noqa: E402
 
 FIRST_SEED = 1000
 OUT = ROOT / "benchmarks" / "out"
@@ -53,7 +54,7 @@ def _target_rows(seed: int, group: str, est: pd.DataFrame, truth: dict[str, floa
 
 def one_seed(seed: int) -> tuple[list[dict], list[dict]]:
     """Target rows and fit rows of one synthetic dataset."""
-    data = rs.demo_data(seed=seed)
+    data = demo_data(seed=seed)
     truth = data.manifest["ground_truth"]["resilience"]
     frame = rs.analysis_frame(data)
     model = rs.cfa(frame)

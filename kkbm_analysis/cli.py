@@ -37,7 +37,7 @@ console = Console(soft_wrap=True, highlight=False)
 
 
 def _add_voices() -> None:
-    from .qualitative.cli import app as voices_app  # issue 11: coded qualitative data
+    from .cli_voices import app as voices_app  # issue 11: coded qualitative data
     app.add_typer(voices_app, name="voices")
 
 
@@ -164,14 +164,38 @@ def inspect(
 @app.command()
 def analyse(
     processed_dir: Annotated[Path, typer.Argument(help="A processed folder written by `kkbm ingest`.")],
+    voices: Annotated[Optional[Path], typer.Option(help="A processed voices folder (`kkbm voices ingest`); default: "
+                                                        "PROCESSED_DIR-voices beside it, if there is one.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every bootstrap (same data and seed, same products).")] = 0,
 ) -> None:
-    """Write the suppressed indicator table and the barrier profiles beside processed data."""
-    from .data import ProgramData
-    from .outputs import write_analysis_tables
-    from .store import REQUIRED_FOR_ANALYSIS
-    outputs = write_analysis_tables(ProgramData.load(processed_dir, require=REQUIRED_FOR_ANALYSIS), processed_dir)
-    say(outputs.indicators.summary())
-    say("wrote " + ", ".join(p.name for p in outputs.files) + f" to {processed_dir}")
+    """Compute every published number once: the analysis products beside the processed data.
+
+    Indicators, barrier metrics, mentoring points, resilience and voices (one suppression for
+    all), model fits (cached), recommendation records and products.json. Reports read only these.
+    """
+    from .analyse import Parameters, analyse as run_analyse
+    from .store import REQUIRED_FOR_ANALYSIS, check_processed
+    check_processed(processed_dir, require=REQUIRED_FOR_ANALYSIS)
+    if voices is not None and not (voices / "sources.parquet").is_file():
+        raise UsageError(f"--voices {voices} is not a processed voices folder (run `kkbm voices ingest` first)")
+    result = run_analyse(processed_dir, voices_dir=voices, parameters=Parameters(seed=seed))
+    say(result.summary())
+
+
+def _products_current(folder: Path) -> bool:
+    """Whether the folder's analysis products were made from its current data (same data version)."""
+    import json
+
+    from .products import MANIFEST
+    from .store import read_manifest
+    path = folder / MANIFEST
+    if not path.is_file():
+        return False
+    try:
+        made = json.loads(path.read_text(encoding="utf-8")).get("data_version")
+    except ValueError:
+        return False
+    return made == str((read_manifest(folder) or {}).get("data_version", "unknown"))
 
 
 @app.command()
@@ -183,7 +207,13 @@ def reports(
                                                           "(default: every province in the data).")] = None,
     period: Annotated[list[str], typer.Option(help="Year(s) to report on.")] = ["2018"],
     lang: Annotated[list[str], typer.Option(help="Language(s): id and/or en.")] = ["id", "en"],
-    jobs: Annotated[int, typer.Option(help="Parallel workers, each with one warm kernel.")] = os.cpu_count() or 1,
+    jobs: Annotated[int, typer.Option(help="Worker processes of the local Dask cluster, each with one warm "
+                                           "kernel.")] = os.cpu_count() or 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run on an existing Dask cluster: its scheduler's "
+                                                     "address, e.g. tcp://127.0.0.1:8786 (default: a local cluster "
+                                                     "for this batch).")] = None,
+    memory_limit: Annotated[str, typer.Option(help="Memory of the local cluster's whole process tree, e.g. 4GiB; "
+                                                   "a report going over its worker's share fails.")] = "4GiB",
     force: Annotated[bool, typer.Option(help="Rebuild even reports that are up to date.")] = False,
     pdf: Annotated[bool, typer.Option(help="Also print PDFs.")] = True,
     pdf_engine: Annotated[str, typer.Option(help="PDF engine: weasyprint (no browser needed) or chromium.")
@@ -191,16 +221,24 @@ def reports(
     continue_on_error: Annotated[bool, typer.Option(help="Go on after a failing report.")] = True,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
-    """Regenerate every province report and the national brief (HTML + PDF) and index.html."""
+    """Regenerate every province report and the national brief (HTML + PDF) and index.html, on Dask.
+
+    Reports read the analysis products; `kkbm analyse` runs first when they are missing or older than the data.
+    """
     from .reports import ParameterError, build_reports, check_path
+    from .reports.cluster import ClusterError
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     try:
         folder = check_path(processed_dir, "processed_dir")
         check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
+        if not _products_current(folder):
+            from .analyse import analyse as run_analyse
+            say(f"analysing {folder} first (its analysis products are missing or older than its data)")
+            say(run_analyse(folder).summary())
         result = build_reports(folder, out, provinces=province, periods=tuple(period), langs=tuple(lang),
-                               jobs=jobs, force=force, pdf=pdf, pdf_engine=pdf_engine,
-                               continue_on_error=continue_on_error, progress=progress)
-    except ParameterError as exc:
+                               jobs=jobs, scheduler=scheduler, memory_limit=memory_limit, force=force, pdf=pdf,
+                               pdf_engine=pdf_engine, continue_on_error=continue_on_error, progress=progress)
+    except (ParameterError, ClusterError) as exc:
         raise UsageError(str(exc)) from None
     say(result.summary())
     if not result.ok:
@@ -214,11 +252,17 @@ def demo(
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
     reports: Annotated[bool, typer.Option(help="End with every province report, the national brief "
                                                "(id and en, HTML + PDF) and index.html.")] = True,
+    jobs: Annotated[int, typer.Option(help="Report workers of the local Dask cluster.")] = os.cpu_count() or 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Build the reports on an existing Dask cluster "
+                                                     "(scheduler address).")] = None,
 ) -> None:
     """The main job on SYNTHETIC demo data: generate raw files, ingest, validate, analyse, report.
 
-    Exits 0 when every quarantined row is one of the defects the generator planted on
-    purpose (listed in expected_quarantine.csv) and every report was built, 1 otherwise.
+    The voices corpus (coded interviews) is generated and ingested too, into
+    data/raw/demo-voices and data/processed/demo-voices. Exits 0 when every quarantined row
+    or item is one of the defects the generators planted on purpose (expected_quarantine.csv),
+    the ingest notes name exactly the planted malformed NIKs and every report was built, 1
+    otherwise.
     """
     from .demo import run_demo
     paths = config.paths()  # resolved once, handed down
@@ -227,9 +271,13 @@ def demo(
     if not report.ok:
         raise typer.Exit(EXIT_DATA)
     if reports:
-        from .reports import build_reports
-        built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
-                              root=paths.root)
+        from .reports import ParameterError, build_reports
+        from .reports.cluster import ClusterError
+        try:
+            built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
+                                  jobs=jobs, scheduler=scheduler, root=paths.root)
+        except (ParameterError, ClusterError) as exc:
+            raise UsageError(str(exc)) from None
         say(built.summary())
         if not built.ok:
             raise typer.Exit(EXIT_DATA)
@@ -275,7 +323,7 @@ def log_internal_error(exc: BaseException) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"kkbm-error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    from .results import package_version
+    from .config import package_version
     path.write_text(f"kkbm-analysis {package_version()}, python {sys.version.split()[0]}\n"
                     f"command: kkbm {' '.join(sys.argv[1:2])}\n\n{scrub_log(text)}", encoding="utf-8")
     return path

@@ -31,6 +31,15 @@ MIN_PUBLISHED_COUNT = 5
 MIN_PUBLISHED_DENOMINATOR = 10
 
 
+def package_version() -> str:
+    """The installed package's version (``0+unknown`` outside an installation)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("kkbm-analysis")
+    except PackageNotFoundError:  # pragma: no cover
+        return "0+unknown"
+
+
 def find_root() -> Path:
     """Return the project root (see module docstring)."""
     env = os.environ.get("KKBM_ROOT")
@@ -72,6 +81,13 @@ class Paths:
 
     def demo_processed(self) -> Path:
         return self.processed / "demo"
+
+    def demo_voices_raw(self) -> Path:
+        """Where the demo writes its synthetic coded interviews (apart from the tabular raw files)."""
+        return self.raw / "demo-voices"
+
+    def demo_voices_processed(self) -> Path:
+        return self.processed / "demo-voices"
 
 
 def paths(root: str | Path | None = None) -> Paths:

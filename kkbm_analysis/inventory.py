@@ -41,7 +41,8 @@ DEFAULT_EXCLUDES: tuple[tuple[str, str], ...] = (
     ("Thumbs.db", "a Windows system file"),
     ("desktop.ini", "a Windows system file"),
     ("expected_quarantine.csv", "the synthetic demo's list of planted defects, not data"),
-    ("expected_findings.csv", "the synthetic demo's list of planted findings, not data"),
+    ("expected_ingest_notes.csv", "the synthetic demo's list of the ingest notes it expects, not data"),
+    ("expected_findings.csv", "the synthetic demo's list of expected ingest notes (its earlier name), not data"),
     ("ground_truth.json", "the synthetic demo's ground truth, not data"),
     ("SYNTHETIC.json", "the synthetic demo's marker, not data"),
 )

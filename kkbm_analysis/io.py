@@ -1,10 +1,13 @@
 """Atomic, deterministic file output and checksums."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 import json
 import os
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -109,6 +112,52 @@ def write_csv(df: pd.DataFrame, path: str | Path, *, escape: bool = True) -> Non
     frame = escape_formulas(df) if escape else df
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+
+
+#: Creation time and zip entry time of every workbook written: no wall clock, so same content, same bytes.
+FIXED_TIME = dt.datetime(2020, 1, 1)
+
+
+def save_workbook(wb: Any, path: str | Path) -> Path:
+    """Save an openpyxl workbook atomically and byte-reproducibly.
+
+    The workbook's creation and modification times and every zip entry's time are set to
+    :data:`FIXED_TIME`, so the same workbook gives the same bytes on every run.
+    """
+    from openpyxl.writer.excel import ExcelWriter
+
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buf = io.BytesIO()
+    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
+    path = Path(path)
+    with atomic_path(path) as tmp, zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, \
+            zipfile.ZipFile(tmp, "w") as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(item.filename))
+    return path
+
+
+def write_sheets(path: str | Path, sheets: dict[str, pd.DataFrame], *, title: str = "",
+                 creator: str = "kkbm-analysis") -> Path:
+    """Write one sheet per frame (a header row, then the values; missing cells empty).
+
+    Byte-reproducible (:func:`save_workbook`): the same frames give the same bytes.
+    """
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    props = wb.properties
+    props.creator = props.lastModifiedBy = creator
+    props.title = title
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(name)
+        ws.append([str(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            ws.append([None if (v is None or (not isinstance(v, str) and pd.isna(v))) else v for v in row])
+    return save_workbook(wb, path)
 
 
 def sha256(path: str | Path, chunk: int = 1 << 20) -> str:

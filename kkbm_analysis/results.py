@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
+from .config import package_version
 from typing import Any
 
 import numpy as np
@@ -28,14 +28,6 @@ COUNTS = ["rows_read", "rows_accepted", "rows_quarantined", "rows_skipped", "ski
           "skipped_footer", "skipped_other"]
 #: Fates of a file or sheet that mean data may be missing (the run exits 1).
 PROBLEM_FATES = ("unreadable", "not_understood", "refused")
-
-
-def package_version() -> str:
-    """Installed version of kkbm-analysis."""
-    try:
-        return version("kkbm-analysis")
-    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled checkout
-        return "0+unknown"
 
 
 @dataclass

@@ -709,7 +709,7 @@ TABLES: dict[str, TableSpec] = {t.name: t for t in (
 # Everything the resilience survey adds to the data model sits in this block. Its item fields
 # derive from the item bank resources/resilience_items.yaml, the same file the XLSForm is
 # built from (kkbm_analysis.resilience.instrument), so form, table and codebook cannot drift.
-from .resilience.items import load_item_bank  # noqa: E402  (light: yaml and dataclasses only)
+from .item_bank import load_item_bank  # noqa: E402  (light: yaml and dataclasses only)
 
 RESILIENCE_ITEMS = load_item_bank()
 VOCABULARIES.update({name: _vocab(*((k, lid, len_, syn) for k, (lid, len_, syn) in options.items()))

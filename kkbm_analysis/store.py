@@ -37,6 +37,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
+from .products.layout import FILES as PRODUCT_FILES
 from .schema import TABLE_ORDER, TABLES
 
 MANIFEST = "manifest.json"
@@ -46,10 +47,10 @@ REQUIRED_FOR_ANALYSIS = ("communities", "members")
 #: Files the ingest writes besides one Parquet file per table.
 INGEST_FILES = ("quarantine.parquet", "quarantine.csv", "ingest_notes.csv", "accounting.csv", "codebook.csv",
                 "data_quality.md", MANIFEST)
-#: Files written later into a processed folder by ``kkbm analyse`` / the main job.
-ANALYSIS_FILES = ("indicators.parquet", "indicators.csv", "barrier_profiles.parquet", "barrier_profiles.csv")
+#: Files (and the ``models/`` folder) written later into a processed folder by ``kkbm analyse``.
+ANALYSIS_FILES = PRODUCT_FILES
 #: Names of earlier versions of our outputs (still ours when an old folder is replaced).
-LEGACY_FILES = ("findings.csv",)
+LEGACY_FILES = ("findings.csv", "barrier_profiles.parquet", "barrier_profiles.csv")
 _STAGING_MARK = ".kkbm-staging"
 #: Tables written partitioned by province: the large ones (each over 150,000 rows at national
 #: scale) that a province report reads a part of. The others stay one file each: at most a

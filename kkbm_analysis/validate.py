@@ -255,10 +255,12 @@ def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, no
     for c in present:
         frame[c] = _text(frame[c])
     if context is not None and ({"village_code", "district_code"} & set(present)):
-        for c in ("province_code", "regency_code"):  # a member's village is looked for in the community's regency
+        # a member's village is looked for in the community's regency; a member without one keeps no location
+        lookup = frame[[c for c in ("village_code", "district_code") if c in frame]].notna().any(axis=1)
+        for c in ("province_code", "regency_code"):
             if c not in frame:
                 frame[c] = pd.Series(pd.NA, index=raw.index, dtype="object")
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), context[c])
+            frame[c] = frame[c].astype(object).where(frame[c].notna() | ~lookup, context[c])
     given = {REGION_LEVELS[c]: c for c in region_cols if c in frame}
     match = regions.harmonise_regions(frame, **given)
     uids = raw["_uid"]

@@ -2,16 +2,21 @@
 
 ``demo_project`` (session)
     One small SYNTHETIC project, built once per test run: the demo's raw files at a tenth
-    of their size (default seed), ingested into ``data/processed/demo``, with empty
-    ``reports/`` and ``figures/`` folders. It lives in a private temporary folder (not
+    of their size (default seed), ingested into ``data/processed/demo`` and analysed there
+    (``kkbm analyse``: the analysis products reports read), with empty ``reports/`` and
+    ``figures/`` folders. It lives in a private temporary folder (not
     pytest's shared base folder, which concurrent test runs on the same machine may prune)
     and is removed at the end.
 ``demo_data`` (session)
     Its processed tables as a :class:`~kkbm_analysis.data.ProgramData`. Treat it as
     read-only: every test sees the same object.
+``demo_voices`` (session)
+    The SYNTHETIC voices corpus drawn from those tables, generated and ingested into the
+    same project (``data/raw/demo-voices``, ``data/processed/demo-voices``), as ``kkbm demo``
+    does; the :class:`~kkbm_analysis.demo.VoicesDemoReport`.
 ``project``
-    ``demo_project`` with ``KKBM_ROOT`` pointing at it for the test (paths in report
-    parameters must lie inside the project).
+    ``demo_project`` (with its voices) and ``KKBM_ROOT`` pointing at it for the test (paths
+    in report parameters must lie inside the project).
 
 Markers (see README, "Tests")
     ``slow``: runs Jupyter kernels (notebooks, report batches) or generates the demo data
@@ -49,6 +54,10 @@ class DemoProject:
         return self.root / "data" / "processed" / "demo"
 
     @property
+    def voices(self) -> Path:
+        return self.root / "data" / "processed" / "demo-voices"
+
+    @property
     def reports(self) -> Path:
         return self.root / "reports"
 
@@ -60,6 +69,7 @@ class DemoProject:
 @pytest.fixture(scope="session")
 def demo_project() -> DemoProject:
     """The shared small SYNTHETIC project (generated and ingested once per run)."""
+    from kkbm_analysis.analyse import analyse
     from kkbm_analysis.ingest import ingest
     from kkbm_analysis.synth import generate_demo
 
@@ -69,6 +79,7 @@ def demo_project() -> DemoProject:
         warnings.simplefilter("ignore")
         synth = generate_demo(root / "data" / "raw" / "demo", scale=DEMO_SCALE)
         result = ingest(root / "data" / "raw" / "demo", root / "data" / "processed" / "demo")
+        analyse(root / "data" / "processed" / "demo")
     for folder in ("reports", "figures"):
         (root / folder).mkdir()
     yield DemoProject(root, synth, result)
@@ -82,9 +93,20 @@ def demo_data(demo_project):
     return ProgramData.load(demo_project.processed)
 
 
+@pytest.fixture(scope="session")
+def demo_voices(demo_project, demo_data):
+    """The voices corpus of the shared project (generated and ingested once per run)."""
+    from kkbm_analysis.config import Paths
+    from kkbm_analysis.demo import run_voices_demo
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_voices_demo(Paths(demo_project.root), data=demo_data)
+
+
 @pytest.fixture
-def project(demo_project, monkeypatch) -> DemoProject:
-    """The shared project, with ``KKBM_ROOT`` set to it for this test."""
+def project(demo_project, demo_voices, monkeypatch) -> DemoProject:
+    """The shared project (with its voices), with ``KKBM_ROOT`` set to it for this test."""
     monkeypatch.setenv("KKBM_ROOT", str(demo_project.root))
     return demo_project
 

@@ -9,7 +9,8 @@ import warnings
 def demo_world():
     """(ProgramData with the survey, analysis frame, baseline CFA) on the demo seed."""
     from kkbm_analysis.config import DEFAULT_SEED
-    from kkbm_analysis.resilience import analysis_frame, cfa, demo_data
+    from kkbm_analysis.resilience import analysis_frame, cfa
+    from kkbm_analysis.synth import demo_data
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

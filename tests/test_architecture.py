@@ -39,6 +39,23 @@ def test_layer_contract_is_kept():
     assert " 0 broken" in result.stdout.split("Contracts:")[-1]
 
 
+def test_layer_contract_names_every_module_and_has_no_exceptions():
+    """Each package and top-level module of kkbm_analysis sits in exactly one layer, and no contract ignores
+    an import (an exception would hide a layer leaning the wrong way)."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["importlinter"]
+    contracts = config["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    named = [m.strip().removeprefix("kkbm_analysis.") for layer in layers for m in layer.split("|")]
+    actual = {p.stem for p in PACKAGE.glob("*.py") if p.stem != "__init__"}
+    actual |= {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
+    assert sorted(named) == sorted(set(named)), "a module is named in two layers"
+    assert set(named) == actual, f"not in a layer: {sorted(actual - set(named))}; no such module: " \
+                                 f"{sorted(set(named) - actual)}"
+    assert not [c["name"] for c in contracts if c.get("ignore_imports")]
+
+
 def test_lint_passes():
     """ruff check with the rules of pyproject.toml: a lint error fails the suite."""
     result = _run(sys.executable, "-m", "ruff", "check", "--no-cache", ".")

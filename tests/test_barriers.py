@@ -7,11 +7,13 @@ comments beside each assertion.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from kkbm_analysis import barriers as br
 from kkbm_analysis.data import ProgramData
+from kkbm_analysis.verdicts import VERDICTS, verdicts
 
 D = pd.Timestamp
 M = br.DAYS_PER_MONTH  # days per month used for "months to first mentoring"
@@ -292,41 +294,67 @@ def test_barrier_profile_benchmark_verdicts_and_sentences(data):
     nat = br.mentoring_gap(data, level="national").overview.iloc[0]
     assert t.loc["mentoring_points_mean", "benchmark"] == nat["mean_points"] == 1.0
     assert t.loc["mentoring_points_mean", "value"] == pytest.approx(5 / 3)
-    assert t.loc["mentoring_points_mean", "verdict"] == "better"
+    assert t.loc["mentoring_points_mean", "verdict"] == "too_few"        # 3 trained members: no badge
+    assert t.loc["mentoring_points_mean", "n"] == 3
     assert t.loc["mentoring_points_mean", "sentence_id"] == \
         "Rata-rata 1,7 dari 4 poin pendampingan diterima per anggota (nasional: 1,0)."
     assert t.loc["mentoring_points_mean", "sentence_en"] == \
         "Members received on average 1.7 of the 4 mentoring points (national: 1.0)."
-    assert t.loc["no_follow_up_share", "verdict"] == "better"        # 0 % vs 20 %, lower is better
+    assert t.loc["no_follow_up_share", "verdict"] == "too_few"
     assert "0%" in t.loc["no_follow_up_share", "sentence_en"] and "20%" in t.loc["no_follow_up_share", "sentence_id"]
     assert t.loc["members_per_organiser", "benchmark"] == pytest.approx(6 / 4.5)  # 5 organisers, one at 0.5 FTE
     assert "1,3" in t.loc["members_per_organiser", "sentence_id"]
     assert t.loc["training_to_practice", "value"] == pytest.approx(2 / 3)
     assert t.loc["kur_approval_rate", "benchmark"] == 0.75
     assert p.region_name != "" and "Barrier profile" in p.summary() and "Profil hambatan" in p.summary()
-    assert set(t["verdict"]) <= {"better", "worse", "similar", "unknown"}
+    assert set(t["verdict"]) <= set(VERDICTS)
+    assert (t["verdict"] == "too_few").sum() >= 8                      # a toy province: almost nothing to judge
 
 
-def test_barrier_profile_jatim_is_worse_on_mentoring_and_uses_tolerance(data):
+def test_barrier_profile_jatim_values_and_no_badge_without_data(data):
     t = br.barrier_profile(data, "35", lang="id").table.set_index("barrier_id")
-    assert t.loc["mentoring_points_mean", "verdict"] == "worse"
     assert t.loc["mentoring_points_mean", "sentence_id"].startswith("Rata-rata 0,0 dari 4")
-    assert t.loc["no_follow_up_share", "verdict"] == "worse"          # 50 % vs 20 %
-    assert t.loc["months_to_first_mentoring", "verdict"] == "unknown"  # nobody mentored in 35
+    assert t.loc["months_to_first_mentoring", "verdict"] == "not_applicable"  # nobody mentored in 35: no value
     assert t.loc["months_to_first_mentoring", "sentence_en"] == \
         "Median months from entry training to first mentoring: no data (national: 1.0)."
     assert t.loc["members_per_organiser", "value"] == pytest.approx(3 / 2.5)
-    # 1.2 vs 1.33 members per organiser (10 % apart): similar within 50 %, better within 5 %
-    loose = br.barrier_profile(data, "35", tolerance=0.5).table.set_index("barrier_id")
-    strict = br.barrier_profile(data, "35", tolerance=0.05).table.set_index("barrier_id")
-    assert loose.loc["members_per_organiser", "verdict"] == "similar"
-    assert strict.loc["members_per_organiser", "verdict"] == "better"  # fewer members per organiser
+    assert t.loc["members_per_organiser", "verdict"] == "too_few"      # 3 members
+
+
+@pytest.mark.parametrize("value, lo, hi, national, direction, few, expected", [
+    (0.30, 0.25, 0.35, 0.50, "higher_is_better", False, "worse"),           # national above the interval
+    (0.30, 0.25, 0.35, 0.50, "lower_is_better", False, "better"),
+    (0.60, 0.55, 0.65, 0.50, "higher_is_better", False, "better"),
+    (0.45, 0.30, 0.60, 0.50, "higher_is_better", False, "no_clear_difference"),  # 10 points apart, wide interval
+    (0.49, 0.485, 0.495, 0.50, "higher_is_better", False, "worse"),        # 1 point apart, narrow interval
+    (0.30, 0.25, 0.35, 0.50, "higher_is_better", True, "too_few"),         # small cell: no badge at all
+    (0.30, None, None, 0.50, "higher_is_better", False, "not_applicable"),  # no interval (a count)
+    (0.30, 0.25, 0.35, 0.50, "neutral", False, "not_applicable"),
+])
+def test_verdict_is_read_from_the_interval(value, lo, hi, national, direction, few, expected):
+    got = verdicts([value], [lo if lo is not None else np.nan], [hi if hi is not None else np.nan], [national],
+                   [direction], [few])
+    assert got.tolist() == [expected]
+
+
+def test_with_verdicts_judges_against_the_national_cell_of_the_same_period():
+    rows = pd.DataFrame({
+        "measure_id": ["m"] * 4, "level": ["national", "province", "national", "province"],
+        "region_code": ["ID", "11", "ID", "11"], "period": ["2018", "2018", "2019", "2019"], "disaggregation": "all",
+        "value": [0.5, 0.3, 0.2, 0.3], "numerator": [500, 30, 200, 30], "denominator": [1000, 100, 1000, 100],
+        "ci_low": [0.47, 0.22, 0.18, 0.22], "ci_high": [0.53, 0.39, 0.23, 0.39], "kind": "proportion",
+        "direction": "higher_is_better"})
+    out = br.with_verdicts(rows).set_index(["region_code", "period"])
+    assert out.loc[("11", "2018"), "verdict"] == "worse" and out.loc[("11", "2018"), "national_value"] == 0.5
+    assert out.loc[("11", "2019"), "verdict"] == "better"
+    assert out.loc[("ID", "2018"), "verdict"] == "not_applicable"
+    assert (out["verdict_rule"] == "national_outside_ci95").all()
 
 
 def test_barrier_profile_for_one_period(data):
     t = br.barrier_profile(data, "36", period="2018").table.set_index("barrier_id")
     assert t.loc["kur_approval_rate", "value"] == 0.5 and t.loc["kur_approval_rate", "benchmark"] == 0.5
-    assert t.loc["kur_approval_rate", "verdict"] == "similar"
+    assert t.loc["kur_approval_rate", "verdict"] == "too_few"
     assert t.loc["disnakertrans_informed_share", "benchmark"] == pytest.approx(0.5)   # k1 no, k3 yes (k4 NA)
     with pytest.raises(ValueError, match="period"):
         br.barrier_profile(data, "36", period="year")
@@ -368,3 +396,56 @@ def test_demo_jawa_timur_gets_less_mentoring_than_the_nation(demo):
     assert profile.summary().startswith("SYNTHETIC DATA")
     members = gap.members
     assert members["points_received"].between(0, 4).all() and len(members) == len(demo.members)
+
+
+# --------------------------------------------------------------------------- the one-pass cells
+@pytest.fixture(scope="module")
+def cells(demo_data) -> pd.DataFrame:
+    return br.barrier_cells(demo_data)
+
+
+def _cell(cells: pd.DataFrame, measure: str, region: str, period: str) -> pd.Series:
+    hit = cells.loc[(cells["measure_id"] == measure) & (cells["region_code"] == region) & (cells["period"] == period)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+@pytest.mark.parametrize("kind", ["year", None])
+def test_cells_equal_the_barrier_functions(demo_data, cells, kind):
+    """The one-pass cells and the per-barrier analyses are the same numbers (numerators and denominators)."""
+    pairs = {"members_per_organiser": ("members", "organisers_fte"), "cadre_regeneration": ("replaced", None),
+             "vacancy_months_per_community": ("vacancy_months", "communities_observed"),
+             "organiser_turnover": ("organisers_ended", "avg_organisers")}
+    for level in ("province", "national"):
+        st = br.staffing(demo_data, level=level, period=kind).table
+        for _, r in st.loc[st["period"].isin([*cells["period"].unique()])].iterrows():
+            for measure, (num, den) in pairs.items():
+                c = _cell(cells, measure, r["region_code"], r["period"])
+                assert c["numerator"] == pytest.approx(r[num])
+                want = r[den] if den else r["departures"] - r["departures_censored"]
+                assert c["denominator"] == pytest.approx(want)
+        cap = br.capital_access(demo_data, level=level, period=kind).table
+        for _, r in cap.loc[cap["period"].isin([*cells["period"].unique()])].iterrows():
+            c = _cell(cells, "kur_owner_uptake", r["region_code"], r["period"])
+            assert (c["numerator"], c["denominator"]) == (r["owners_applied"], r["owners"])
+    gap = br.mentoring_gap(demo_data)
+    for _, r in gap.overview.iterrows():
+        c = _cell(cells, "mentoring_points_mean", r["region_code"], "all")
+        assert c["value"] == pytest.approx(r["mean_points"]) and c["n"] == r["members_trained"]
+        m = _cell(cells, "months_to_first_mentoring", r["region_code"], "all")
+        if pd.isna(r["months_to_first_median"]):
+            assert pd.isna(m["value"]) and m["n"] == 0        # nobody mentored (Jawa Timur)
+        else:
+            assert m["value"] == pytest.approx(r["months_to_first_median"])
+
+
+def test_cells_carry_intervals_and_windows(cells):
+    shown = cells.loc[cells["ci_low"].notna()]
+    assert len(shown) > 100
+    assert ((shown["ci_low"] <= shown["value"] + 1e-12) & (shown["value"] <= shown["ci_high"] + 1e-12)).all()
+    ratio = _cell(cells, "members_per_organiser", "ID", "all")
+    assert ratio["kind"] == "ratio" and ratio["ci_low"] < ratio["value"] < ratio["ci_high"]  # Poisson on members
+    cohort = _cell(cells, "no_follow_up_share", "35", "2018")
+    assert str(cohort["window_start"].date()) == "2018-01-01" and cohort["window_end"] > pd.Timestamp("2019-01-01")
+    stock = _cell(cells, "perdes_share", "35", "2018")
+    assert str(stock["window_end"].date()) == "2018-12-31" and stock["window_start"] < pd.Timestamp("2018-01-01")

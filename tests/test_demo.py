@@ -1,6 +1,7 @@
 """The main job end to end on small synthetic data: planted defects are exactly what gets
-quarantined, identifiers never reach processed files, and the same seed gives
-byte-identical Parquet."""
+quarantined (registers and voices), the planted malformed NIKs are exactly the ingest's notes
+of that rule, identifiers never reach processed files, and the same seed gives byte-identical
+Parquet and analysis products."""
 from __future__ import annotations
 
 import json
@@ -9,12 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kkbm_analysis.analyse import analyse
 from kkbm_analysis.config import paths
-from kkbm_analysis.data import ProgramData
-from kkbm_analysis.demo import compare_quarantine, run_demo
+from kkbm_analysis.demo import compare_notes, compare_quarantine, run_demo
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.io import read_parquet_metadata, sha256
-from kkbm_analysis.outputs import write_analysis_tables
 from kkbm_analysis.synth import generate_demo
 
 SCALE = 0.1
@@ -36,15 +36,48 @@ def test_demo_quarantine_is_exactly_the_planted_defects(demo_run):
     assert demo_run.result.quarantine[["file", "sheet", "row"]].drop_duplicates().shape[0] == len(expected)
 
 
-def test_demo_planted_nik_findings_reported(demo_run):
-    expected = pd.read_csv(demo_run.raw_dir / "expected_findings.csv", keep_default_na=False)
-    f = demo_run.result.findings
-    got = f[f.rule == "invalid_nik"][["file", "sheet", "row"]].astype({"row": "int64", "sheet": str})
-    # the ingest reports a malformed NIK once per person, in the registers (members, staff)
-    planted = expected[(expected.rule == "invalid_nik") & expected.table.isin(["members", "staff"])]
-    exp = planted[["file", "sheet", "row"]].astype({"row": "int64", "sheet": str})
-    assert len(exp) > 0
+def test_demo_planted_niks_are_exactly_the_ingest_notes(demo_run):
+    expected = pd.read_csv(demo_run.raw_dir / "expected_ingest_notes.csv", keep_default_na=False)
+    notes = pd.read_csv(demo_run.processed_dir / "ingest_notes.csv", keep_default_na=False)
+    got = notes[notes.rule == "invalid_nik"][["file", "sheet", "row"]].astype({"row": "int64", "sheet": str})
+    exp = expected[["file", "sheet", "row"]].astype({"row": "int64", "sheet": str})
+    assert len(exp) > 0 and (expected.rule == "invalid_nik").all()
     assert sorted(map(tuple, got.values.tolist())) == sorted(map(tuple, exp.values.tolist()))
+    assert demo_run.notes_missed.empty and demo_run.notes_unexpected.empty
+
+
+def test_demo_runs_the_voices_corpus_in_folders_of_its_own(demo_run):
+    voices = demo_run.voices
+    assert voices is not None and voices.ok, voices.text
+    assert voices.raw_dir == demo_run.raw_dir.parent / "demo-voices"
+    assert voices.processed_dir == demo_run.processed_dir.parent / "demo-voices"
+    assert (voices.processed_dir / "segments.parquet").exists() and voices.result.manifest["synthetic"]
+    assert len(voices.planted) >= 4 and voices.quarantined.equals(voices.planted)
+    assert not any("voices" in p.name for p in demo_run.raw_dir.iterdir())   # the tabular ingest never sees them
+    assert "SYNTHETIC DEMO DATA (voices)" in demo_run.text
+
+
+def test_demo_does_not_reload_the_tables_it_holds(tmp_path, monkeypatch):
+    """run_demo hands the ingest's tables to the analyses and the voices generator (no read back)."""
+    import kkbm_analysis.data as data_module
+    import kkbm_analysis.store as store
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("run_demo read processed tables back from disk")
+
+    monkeypatch.setattr(store, "load_processed", refuse)
+    monkeypatch.setattr(data_module, "load_processed", refuse)
+    report = run_demo(paths(tmp_path), seed=3, scale=0.03)
+    assert report.ok, report.text
+
+
+def test_compare_notes_detects_misses_and_extras():
+    notes = pd.DataFrame({"file": ["a", "a", "a"], "sheet": ["S", "S", "S"], "row": [2, 3, 9],
+                          "rule": ["invalid_nik", "invalid_nik", "unused_column"]})
+    exp = pd.DataFrame({"file": ["a", "a"], "sheet": ["S", "S"], "row": [2, 4], "table": "members",
+                        "rule": "invalid_nik"})
+    missed, unexpected = compare_notes(notes, exp)
+    assert missed["row"].tolist() == [4] and unexpected["row"].tolist() == [3]
 
 
 def test_compare_quarantine_detects_misses_and_extras():
@@ -88,10 +121,14 @@ def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     generate_demo(raw, seed=11, scale=SCALE)
     out = tmp_path / "processed"
     ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
-    write_analysis_tables(ProgramData.load(out), out)  # indicators and profiles are reproducible too
+    analyse(out)  # the analysis products are reproducible too, model fits included
     first = {p.name: sha256(p) for p in demo_run.processed_dir.glob("*.parquet")}
     second = {p.name: sha256(p) for p in out.glob("*.parquet")}
     assert first and first == second
+    products = json.loads((demo_run.processed_dir / "products.json").read_text())
+    assert any(name.startswith("models/") for name in products["files"])
+    assert products["files"] == json.loads((out / "products.json").read_text())["files"]
+    assert sha256(demo_run.processed_dir / "products.json") == sha256(out / "products.json")
 
 
 def test_other_seed_gives_other_data(demo_run, tmp_path: Path):
@@ -104,7 +141,7 @@ def test_other_seed_gives_other_data(demo_run, tmp_path: Path):
 
 
 def test_program_data_equals_the_ingest_of_the_raw_files(demo_run):
-    from kkbm_analysis.resilience.synth import demo_data  # program_data plus the resilience survey
+    from kkbm_analysis.synth import demo_data  # program_data plus the resilience survey
     direct = demo_data(seed=11, scale=SCALE)
     assert direct.synthetic and {"business_y12", "resilience"} <= set(direct.manifest["ground_truth"])
     for name, df in demo_run.result.tables.items():

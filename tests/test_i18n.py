@@ -93,7 +93,8 @@ def test_glossary_check_can_fail():
     problems = i18n.glossary_problems({"a": "meningkatkan peluang (odds) usaha; IK 95% 1–2",
                                        "b": "keberangkatan non-prosedural"})
     assert len(problems) == 3 and any("nonprosedural" in p for p in problems)
-    assert {t.id.split()[0] for t in i18n.glossary()} >= {"proporsi", "peluang", "odds", "selang", "nonprosedural"}
+    assert {t.id.split()[0] for t in i18n.glossary()} >= {"proporsi", "peluang", "odds", "selang", "nonprosedural",
+                                                            "disembunyikan"}
 
 
 def test_every_catalogue_key_named_in_the_package_exists():
@@ -102,7 +103,7 @@ def test_every_catalogue_key_named_in_the_package_exists():
 
     import kkbm_analysis
     package = Path(kkbm_analysis.__file__).parent
-    pattern = re.compile(r"""["'](?:common|figure|report|model|barrier)\.[a-z0-9_]+(?:\.[a-z0-9_]+)?["']""")
+    pattern = re.compile(r"""["'](?:common|figure|report|model|barrier|resilience|voices)(?:\.[a-z0-9_]+)+["']""")
     missing = set()
     import matplotlib
     not_keys = set(matplotlib.rcParams) | {"report.html", "report.pdf", "report.css"}  # rc settings, file names
@@ -114,3 +115,19 @@ def test_every_catalogue_key_named_in_the_package_exists():
             if not i18n.has_text(key):
                 missing.add(f"{path.relative_to(package)}: {key}")
     assert not missing, sorted(missing)
+
+
+def test_resilience_and_voices_take_their_words_from_the_catalogue():
+    """No module of the resilience or qualitative packages picks its words by language itself: no
+    ``lang == "id"`` branches, no (Indonesian, English) tuples indexed by language, no stop-gap aliases."""
+    from pathlib import Path
+
+    import kkbm_analysis
+    package = Path(kkbm_analysis.__file__).parent
+    choosing = re.compile(r"""lang\s*==\s*["'](?:id|en)["']|\[\s*0 if lang|\[lang\s*==|as fmt(?:_ci)?\b""")
+    offenders = [f"{path.relative_to(package)}:{n}" for folder in ("resilience", "qualitative")
+                 for path in sorted((package / folder).glob("*.py"))
+                 for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if choosing.search(line)]
+    assert offenders == []
+    assert i18n.text("voices.joint.verdict.too_small", "id") == "terlalu sedikit untuk disimpulkan"
+    assert i18n.text("resilience.capacity.absorptive", "id") == "menyerap"

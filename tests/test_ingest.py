@@ -277,3 +277,22 @@ def test_unreadable_file_and_folder_get_a_fate(tmp_path: Path):
     fates = {i["file"]: i["fate"] for i in res.manifest["inputs"]}
     assert fates["anggota.csv"] == "unreadable" and fates["tertutup/"] == "unreadable"
     assert not res.ok and any("anggota.csv" in e for e in res.errors)
+
+
+def test_member_location_only_where_the_sheet_gives_it(tmp_path: Path):
+    """A member's village is looked for in the community's regency; a member whose row names no village or
+    district keeps no location (the community's is not copied in), whatever other rows or files say."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "komunitas.csv").write_text(COMMUNITIES, encoding="utf-8")
+    header = "NIK,Kode KKBM,Status,Jenis Kelamin,Tanggal Bergabung,Kecamatan,Desa\n"
+    rows = [f"{NIK_SITI},K1,PMI Purna,P,01/04/2017,Tirtayasa,Lontar\n",
+            "3604135203850002,K1,PMI Purna,P,01/04/2017,,\n",
+            "3307016704900003,K4,Keluarga,P,01/09/2017,,Tracap\n"]
+    (raw / "anggota.csv").write_text(header + "".join(rows), encoding="utf-8")
+    members = ingest(raw, None, key=KEY, as_of=AS_OF).tables["members"]
+    where = members.set_index("member_id")[["province_code", "regency_code", "district_code", "village_code"]]
+    located = where.dropna(how="all")
+    assert sorted(located["village_code"]) == ["33.07.04.2014", "36.04.13.2007"]
+    assert located.loc[located["village_code"] == "36.04.13.2007", "province_code"].item() == "36"
+    assert len(where) == 3 and where.isna().all(axis=1).sum() == 1   # the member without a village: no location

@@ -68,7 +68,7 @@ def test_prevalence_by_unknown_group_is_refused():
 def test_published_prevalence_hides_small_counts_and_what_reveals_them():
     s1, c1 = _province("35", 12, {"mentoring_gap": 9, "capital_access": 3})
     s2, c2 = _province("36", 12, {"mentoring_gap": 8, "capital_access": 6})
-    pub = published_prevalence(make_voices(s1 + s2, c1 + c2)).frame.set_index(["indicator_id", "region_code"])
+    pub = published_prevalence(make_voices(s1 + s2, c1 + c2)).frame.set_index(["measure_id", "region_code"])
     cell = lambda i, r: pub.loc[(i, r)]  # noqa: E731
     assert cell("voices_sources:mentoring_gap", "35")["value"] == 9
     assert cell("voices_sources:capital_access", "35")["suppressed"]            # 3 sources: primary
@@ -182,7 +182,8 @@ def test_joint_display_verdicts_on_constructed_cases():
         {"region_code": "35", "barrier_id": "mentoring_points_mean", "value": 0.2, "national": 1.5, "verdict": "worse"},
         {"region_code": "36", "barrier_id": "mentoring_points_mean", "value": 0.3, "national": 1.5, "verdict": "worse"},
         {"region_code": "35", "barrier_id": "kur_approval_rate", "value": 0.9, "national": 0.6, "verdict": "better"},
-        {"region_code": "36", "barrier_id": "kur_approval_rate", "value": 0.62, "national": 0.6, "verdict": "similar"},
+        {"region_code": "36", "barrier_id": "kur_approval_rate", "value": 0.62, "national": 0.6,
+         "verdict": "no_clear_difference"},
         {"region_code": "33", "barrier_id": "members_per_organiser", "value": 150, "national": 90, "verdict": "worse"},
         {"region_code": "35", "barrier_id": "no_follow_up_share", "value": 0.7, "national": 0.5, "verdict": "worse",
          "ci_low": 0.4, "ci_high": 0.9},                                          # interval holds national
@@ -196,12 +197,12 @@ def test_joint_display_verdicts_on_constructed_cases():
     assert t.loc[("35", "mentoring_points_mean"), "rule"] == "R1"
     assert t.loc[("36", "mentoring_points_mean"), "convergence"] == "divergent"       # worse + absent
     assert t.loc[("35", "kur_approval_rate"), "convergence"] == "convergent"          # better + absent
-    assert t.loc[("36", "kur_approval_rate"), "convergence"] == "complementary"       # similar + raised
+    assert t.loc[("36", "kur_approval_rate"), "convergence"] == "complementary"       # no clear difference + raised
     assert t.loc[("33", "members_per_organiser"), "convergence"] == "too_small"       # suppressed count
     assert t.loc[("35", "no_follow_up_share"), "convergence"] == "complementary"      # CI holds national
     assert t.loc[("36", "no_follow_up_share"), "convergence"] == "too_small"          # suppressed metric
     assert "interval" not in t.loc[("35", "mentoring_points_mean"), "rule_en"]
-    assert "≥50 %" in t.loc[("35", "mentoring_points_mean"), "rule_en"]
+    assert "≥50%" in t.loc[("35", "mentoring_points_mean"), "rule_en"]
     assert len(t.loc[("35", "mentoring_points_mean"), "excerpts"]) == 1
     assert t.loc[("33", "members_per_organiser"), "excerpts"] == []                   # suppressed count: no quote
 

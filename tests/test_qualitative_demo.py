@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.config import Paths
-from kkbm_analysis.qualitative import (Voices, barrier_metrics, generate_voices_demo, intercoder_agreement,
+from kkbm_analysis.qualitative import (Voices, barrier_metrics, intercoder_agreement,
                                        joint_display, theme_prevalence)
-from kkbm_analysis.qualitative.cli import run_voices_demo
-from kkbm_analysis.qualitative.synth import load_truth
+from kkbm_analysis.demo import run_voices_demo
+from kkbm_analysis.synth.voices import generate_voices_demo, load_truth
 
 
 @pytest.fixture(scope="module")
@@ -27,15 +27,15 @@ def program():
 def demo(tmp_path_factory, program):
     root = tmp_path_factory.mktemp("voices")
     report = run_voices_demo(Paths(root), data=program)
-    return report, Voices.load(report["processed_dir"]), load_truth(report["raw_dir"])
+    return report, Voices.load(report.processed_dir), load_truth(report.raw_dir)
 
 
 def test_demo_quarantine_is_exactly_the_planted_defects(demo):
     report, voices, truth = demo
-    assert report["ok"], report["text"]
-    assert set(report["result"].quarantine["rule"]) == {"invalid_position", "unknown_code", "missing_code",
+    assert report.ok, report.text
+    assert set(report.result.quarantine["rule"]) == {"invalid_position", "unknown_code", "missing_code",
                                                          "unknown_region"}
-    assert voices.synthetic and "SYNTHETIC" in report["text"]
+    assert voices.synthetic and "SYNTHETIC" in report.text
 
 
 def test_both_file_formats_were_read(demo):
@@ -70,7 +70,7 @@ def test_prevalence_follows_the_barriers(demo):
 
 def test_planted_identifiers_never_reach_an_output(demo):
     report, _, truth = demo
-    out = Path(report["processed_dir"])
+    out = Path(report.processed_dir)
     parts = [pd.read_parquet(p).astype(str).to_csv() for p in sorted(out.glob("*.parquet"))]
     parts += [p.read_text(encoding="utf-8-sig") for p in sorted(out.iterdir()) if p.suffix in (".csv", ".json", ".md")]
     blob = "\n".join(parts)

@@ -23,7 +23,6 @@ from kkbm_analysis import i18n
 from kkbm_analysis.reports.chromium import CHROMIUM_FLAGS, ChromiumPrinter, find_chromium
 from kkbm_analysis.reports.planning import TEMPLATES_DIR
 from kkbm_analysis.reports.runner import output_stem
-from kkbm_analysis.recommendations import recommendations
 
 TEMPLATES = TEMPLATES_DIR
 CHROMIUM = find_chromium() or "chromium"  # browser tests are skipped when there is none (conftest)
@@ -128,51 +127,19 @@ def test_plan_names_outputs_from_parameters(processed):
 
 
 # =========================================================================== recommendations
-def _comparison(**national):
-    rows = [
-        {"region_code": "33", "coverage": 0.50, "no_follow_up": 10.0, "members_per_organiser": 80.0,
-         "staff_members": 800.0, "organisers_fte": 10.0, "regeneration": 0.5, "kur_owner_uptake": 0.2,
-         "villages": 7.0, "with_perdes": 7.0},
-        {"region_code": "35", "coverage": 0.05, "no_follow_up": 120.0, "members_per_organiser": 200.0,
-         "staff_members": 1000.0, "organisers_fte": 5.0, "regeneration": 0.1, "kur_owner_uptake": 0.05,
-         "villages": 7.0, "with_perdes": 1.0},
-        {"region_code": "ID", "coverage": 0.30, "no_follow_up": 130.0, "members_per_organiser": 100.0,
-         "staff_members": 1800.0, "organisers_fte": 15.0, "regeneration": 0.3, "kur_owner_uptake": 0.15,
-         "villages": 14.0, "with_perdes": 8.0, **national},
-    ]
-    return pd.DataFrame(rows)
-
-
-def test_recommendations_name_the_largest_gaps_with_numbers():
-    recs = recommendations(_comparison(), lang="en", period="2018")
-    text = " ".join(recs)
-    assert "Jawa Timur" in recs[0]                      # the worst gap comes first
-    assert "Jawa Tengah" not in text.split("Perdes")[0]  # better than national: not named
-    assert "Jawa Timur (5%)" in text and "national: 30%" in text
-    assert "Jawa Timur (200); national: 100" in text and "about 5 more organisers" in text  # 1000/100 - 5
-    assert "6 of 14 community villages" in text
-    id_recs = recommendations(_comparison(), lang="id", period="2018")
-    assert any("Jawa Timur (5%)" in r and "nasional: 30%" in r for r in id_recs)
-
-
-def test_no_recommendation_without_a_gap():
-    table = _comparison()
-    table.loc[table["region_code"] == "35", ["coverage", "members_per_organiser", "regeneration",
-                                             "kur_owner_uptake", "with_perdes"]] = [0.5, 80.0, 0.5, 0.2, 7.0]
-    table.loc[table["region_code"] == "ID", ["coverage", "members_per_organiser", "regeneration",
-                                             "kur_owner_uptake", "with_perdes"]] = [0.5, 80.0, 0.5, 0.2, 14.0]
-    assert recommendations(table, lang="en", period="2018") == [i18n.text("report.rec_none", "en")]
-
-
 # =========================================================================== caches
-def test_load_data_is_cached_per_folder_and_content(processed):
+def test_products_are_opened_once_per_folder_and_manifest(project, processed):
     rcache.clear()
-    a = rcache.load_data(processed)
-    assert rcache.load_data(str(processed)) is a
-    calls = []
-    rcache.memo("test", a, lambda: calls.append(1) or 42)
-    assert rcache.memo("test", a, lambda: calls.append(1) or 43) == 42
-    assert calls == [1]
+    a = rcache.load_products(processed)
+    assert rcache.load_products(str(processed)) is a
+    assert a.years == ["2017", "2018", "2019", "2020"] and a.provinces
+    bare = project.root / "data" / "processed" / "not-analysed"
+    shutil.copytree(processed, bare, ignore=shutil.ignore_patterns("products.json", "models"))
+    try:
+        with pytest.raises(ParameterError, match="kkbm analyse"):   # a folder never analysed: a plain message
+            validate_parameters("national", period="2018", lang="en", data_dir=bare)
+    finally:
+        shutil.rmtree(bare)
 
 
 def test_build_key_changes_with_each_input(tmp_path):
@@ -372,17 +339,6 @@ def test_pdf_pages_have_text_banner_and_no_stranded_heading(batch, template):
     assert len(texts[-1]) > 400, "the last page holds almost nothing"
 
 
-def test_recommendation_policy_is_data_before_words():
-    """The policy (which provinces lag on what, by how much) is a record; the sentence is written from it."""
-    from kkbm_analysis.recommendations import recommend, recommendation_text
-    recs = recommend(_comparison())
-    assert recs[0].measure == "members_per_organiser" and recs[0].provinces == (("35", 200.0),)  # gap 100 %
-    assert all(a.priority >= b.priority for a, b in zip(recs, recs[1:]))
-    staffing = next(r for r in recs if r.measure == "members_per_organiser")
-    assert staffing.details["needed"] == 5 and staffing.national == 100
-    assert recommendation_text(staffing, "en", "2018").startswith("Recruit more COs/penggerak")
-
-
 @pytest.mark.slow
 @pytest.mark.browser
 def test_chromium_is_an_optional_pdf_engine(batch, tmp_path):
@@ -421,3 +377,111 @@ def test_a_report_reads_the_same_on_a_fresh_kernel(batch, demo_project):
         html = re.sub(r'id="cell-id=[0-9a-f-]+"', "", html)           # papermill's random id of its injected cell
         return re.sub(r'<div class="kkbm-footer">.*?</div>', "", html, flags=re.S)
     assert body(fresh) == body(report.html.read_text(encoding="utf-8"))
+
+
+# =========================================================================== one source of truth: the HTML scan
+_TAGGED = re.compile(r'<span class="kkbm-cell" ([^>]*)>((?:<span class="kkbm-supp">[^<]*</span>)|[^<]*)</span>')
+_ATTR = re.compile(r'(data-[a-z]+)="([^"]*)"')
+_PRODUCTS_OF = {"data-indicator": ("indicators", "resilience", "voices"), "data-barrier": ("barriers", "mentoring_points")}
+
+
+def _tagged(html: str) -> list[tuple[dict, str]]:
+    return [(dict(_ATTR.findall(m.group(1))), m.group(2)) for m in _TAGGED.finditer(html)]
+
+
+@pytest.fixture(scope="module")
+def published(processed):
+    from kkbm_analysis.products import Products
+    p = Products.open(processed)
+    cells = {}
+    for tag, names in _PRODUCTS_OF.items():
+        parts = [p.cells(n, disaggregation=None) for n in names if p.has(n)]
+        f = pd.concat(parts, ignore_index=True)
+        cells[tag] = f.set_index(["measure_id", "region_code", "period", "disaggregation"])
+    return p, cells
+
+
+@pytest.mark.slow
+def test_every_tagged_cell_is_a_published_cell(batch, published):
+    products, cells = published
+    for report in batch.reports:
+        html = report.html.read_text(encoding="utf-8")
+        tagged = _tagged(html)
+        assert len(tagged) >= 40, f"{report.job.stem}: only {len(tagged)} tagged numbers"
+        for attrs, shown in tagged:
+            if "data-model" in attrs:
+                fit = products.fit(attrs["data-model"])
+                table = fit.table("marginal_effects" if attrs["data-statistic"] == "ame" else "estimates")
+                value = float(table.set_index("term").at[attrs["data-term"], attrs["data-statistic"]])
+                assert float(attrs["data-value"]) == value
+                continue
+            tag = "data-indicator" if "data-indicator" in attrs else "data-barrier"
+            key = (attrs[tag], attrs["data-region"], attrs["data-period"], attrs["data-disaggregation"])
+            assert key in cells[tag].index, f"{report.job.stem}: {tag} {key} is no published cell"
+            cell = cells[tag].loc[key]
+            if attrs["data-value"] == "":
+                assert bool(cell["suppressed"]) and "kkbm-supp" in shown, (report.job.stem, key)
+            else:
+                assert not bool(cell["suppressed"]), f"{report.job.stem}: withheld cell {key} shown as {shown}"
+                assert float(attrs["data-value"]) == float(cell["value"]), (report.job.stem, key)
+
+
+@pytest.mark.slow
+def test_no_withheld_value_appears_next_to_its_label(batch, published, demo_data):
+    """The unsuppressed numbers (recomputed here with the analysis layer) of every withheld cell of a report's
+    region and period appear nowhere in the rows and sentences that carry the cell's label."""
+    from kkbm_analysis.analyse import cells as cl
+    from kkbm_analysis.analyse.shared import Shared
+    from kkbm_analysis.reports.cells import cell_text
+    products, cells = published
+    shared = Shared(demo_data)
+    raw = pd.concat([cl.indicator_cells(shared), cl.barrier_product_cells(shared), cl.point_cells(shared)],
+                    ignore_index=True).set_index(["measure_id", "region_code", "period", "disaggregation"])
+    checked = 0
+    for report in batch.reports:
+        html = report.html.read_text(encoding="utf-8")
+        lang, period = report.job.lang, report.job.period
+        region = report.job.province or "ID"
+        blocks = re.findall(r"<tr[^>]*>.*?</tr>|<li>.*?</li>|<p[^>]*>.*?</p>", html, flags=re.S)
+        for tag, frame in cells.items():
+            withheld = frame.loc[frame["suppressed"].astype(bool)].reset_index()
+            withheld = withheld.loc[(withheld["region_code"] == region) & (withheld["period"] == period)
+                                    & (withheld["disaggregation"] == "all")]
+            for _, cell in withheld.iterrows():
+                key = (cell["measure_id"], region, period, "all")
+                truth = raw.loc[key]
+                if pd.isna(truth["value"]):
+                    continue
+                product = "indicators" if tag == "data-indicator" else (
+                    "mentoring_points" if str(cell["measure_id"]).startswith("mentoring_") and ":" in
+                    str(cell["measure_id"]) else "barriers")
+                secret = cell_text(truth.to_dict() | {"measure_id": key[0]}, product, lang)
+                label = str(cell["label_" + lang])
+                for block in blocks:
+                    if label not in block:
+                        continue
+                    others = "".join(m.group(0) for m in _TAGGED.finditer(block)
+                                     if 'data-value=""' not in m.group(1))   # published numbers of other cells
+                    rest = re.sub(r"<[^>]+>", " ", block.replace(others, "") if others else block)
+                    assert secret not in rest, f"{report.job.stem}: withheld {key} ({secret}) shown beside '{label}'"
+                    checked += 1
+    assert checked >= 10  # the scan found withheld cells to check
+
+
+@pytest.mark.slow
+def test_no_badge_rests_on_a_small_cell(batch, published):
+    """Every badge names the cell it judges; better/worse only on published cells outside the small-cell rule."""
+    from kkbm_analysis.suppression import small_cells
+    _, cells = published
+    badge = re.compile(r'<span class="kkbm-badge [a-z_]+" ([^>]*)>')
+    seen = {}
+    for report in batch.reports:
+        for m in badge.finditer(report.html.read_text(encoding="utf-8")):
+            attrs = dict(_ATTR.findall(m.group(1)))
+            key = (attrs["data-barrier"], attrs["data-region"], attrs["data-period"], attrs["data-disaggregation"])
+            cell = cells["data-barrier"].loc[key]
+            assert cell["verdict"] == attrs["data-verdict"], key
+            if attrs["data-verdict"] in ("better", "worse"):
+                assert not bool(cell["suppressed"]) and not small_cells(cell.to_frame().T).any(), key
+            seen[attrs["data-verdict"]] = seen.get(attrs["data-verdict"], 0) + 1
+    assert sum(seen.values()) >= 10 and seen.get("too_few", 0) >= 1, seen

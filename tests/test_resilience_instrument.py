@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.resilience import instrument
-from kkbm_analysis.resilience.items import CAPACITIES, load_item_bank
+from kkbm_analysis.item_bank import CAPACITIES, load_item_bank
 from kkbm_analysis.schema import TABLES, VOCABULARIES, codebook
 
 
@@ -121,7 +121,7 @@ def test_item_bank_errors_name_the_problem(tmp_path):
 
 
 def test_schema_rules_on_survey_rows(bank):
-    from kkbm_analysis.resilience.synth import demo_data
+    from kkbm_analysis.synth.survey import demo_data
 
     rows = demo_data(seed=5, scale=0.05).resilience_surveys.head(30).copy()
     schema = TABLES["resilience_surveys"].schema

@@ -10,9 +10,9 @@ import pytest
 from kkbm_analysis.demo import compare_quarantine
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.readers import read_raw
-from kkbm_analysis.resilience import kobo
-from kkbm_analysis.resilience.items import load_item_bank
-from kkbm_analysis.resilience.synth import KOBO_FILE, SECTION, demo_data, observed_loadings
+from kkbm_analysis.synth import survey_kobo as kobo
+from kkbm_analysis.item_bank import load_item_bank
+from kkbm_analysis.synth.survey import KOBO_FILE, SECTION, demo_data, observed_loadings
 from kkbm_analysis.synth import generate_demo
 
 SCALE = 0.1
@@ -102,7 +102,7 @@ def test_latent_structure_is_as_documented(direct):
 
 def test_observed_loadings_match_a_large_simulation():
     """The truth formula l = lambda * sum phi(tau) against the slope of E[answer] on the factor."""
-    from kkbm_analysis.resilience.synth import BASE_THRESHOLDS, ITEM_LAMBDA, ITEM_SHIFT
+    from kkbm_analysis.synth.survey import BASE_THRESHOLDS, ITEM_LAMBDA, ITEM_SHIFT
 
     rng = np.random.default_rng(0)
     f = rng.standard_normal(400_000)

@@ -278,7 +278,7 @@ def test_perdes_lowers_non_procedural_departures(tables):
 def test_raw_file_names_and_synthetic_marks(demo):
     raw = [p for p in demo.files if p.name.startswith("SYNTHETIC_")]
     assert {p.name for p in demo.files} - {p.name for p in raw} == {
-        "ground_truth.json", "expected_quarantine.csv", "expected_findings.csv", "SYNTHETIC.json"}
+        "ground_truth.json", "expected_quarantine.csv", "expected_ingest_notes.csv", "SYNTHETIC.json"}
     assert len([p for p in raw if p.name.startswith("SYNTHETIC_KKBM_")]) == 7
     for path in raw:
         if path.suffix == ".xlsx":
@@ -306,6 +306,18 @@ def _sheet(demo, province: str, table: str) -> tuple[str, list[tuple]]:
 
 def _header_row(rows: list[tuple]) -> int:
     return next(i for i, r in enumerate(rows) if r and r[0] == "No")
+
+
+def test_member_sheets_of_some_provinces_say_where_members_live(demo):
+    """Every other province records its members' Kecamatan and Desa; the others have no such columns."""
+    recording = demo.ground_truth["members"]["location_provinces"]["value"]
+    provinces = sorted({p.name.split("_")[2] for p in demo.files if p.name.startswith("SYNTHETIC_KKBM_")})
+    assert recording == provinces[::2] and 0 < len(recording) < len(provinces)
+    for prov in provinces:
+        _, rows = _sheet(demo, prov, "members")
+        header = [header_key(str(h)) for h in rows[_header_row(rows)] if h is not None]
+        has = bool({"kecamatan", "kec"} & set(header)) and bool({"desa", "desa kelurahan"} & set(header))
+        assert has == (prov in recording), prov
 
 
 def test_member_sheet_holds_identifiers(demo):
@@ -376,7 +388,8 @@ def test_member_sheet_round_trips_except_quarantined_rows(demo):
     assert sorted(nik) == sorted(clean.index)
     assert (joined.values[good].to_numpy() == clean.loc[nik, "joined_on"].to_numpy()).all()
     assert (status.values[good].to_numpy() == clean.loc[nik, "status"].to_numpy()).all()
-    rules = q.loc[q["row"].isin(bad_rows) & (q["sheet"] == sheet)].set_index("row")["rule"]
+    mine = q["file"].str.startswith("SYNTHETIC_KKBM_33_") & (q["sheet"] == sheet)   # other workbooks reuse sheet names
+    rules = q.loc[mine & q["row"].isin(bad_rows)].set_index("row")["rule"]
     for row, rule in rules.items():
         if rule == "invalid_date":
             assert joined.invalid[row]
@@ -420,13 +433,15 @@ def test_kobo_export_conventions(demo):
     assert len({r[ix["_uuid"]] for r in rows[1:]}) == len(rows) - 1
 
 
-def test_expected_quarantine_and_findings(demo):
-    q, f = demo.expected_quarantine, demo.expected_findings
+def test_expected_quarantine_and_ingest_notes(demo):
+    q, f = demo.expected_quarantine, demo.expected_ingest_notes
     assert list(q.columns) == list(f.columns) == ["file", "sheet", "row", "table", "rule"]
     for table, rules in synth.defects.DEFECTS.items():
         assert set(q.loc[q["table"] == table, "rule"]) == set(rules), table
     assert not q.duplicated(["file", "sheet", "row"]).any()
-    assert (f["rule"] == "invalid_nik").all() and {"members", "attendance"} <= set(f["table"])
+    # a malformed NIK is noted where the person is registered, once (not on attendance or KUR rows)
+    assert (f["rule"] == "invalid_nik").all() and "members" in set(f["table"])
+    assert set(f["table"]) <= set(synth.writers.NOTED_REGISTERS)
     on_disk = pd.read_csv(demo.out_dir / "expected_quarantine.csv", keep_default_na=False)
     assert len(on_disk) == len(q)
     rows = q[q["table"] == "communities"]
@@ -437,7 +452,7 @@ def test_expected_quarantine_and_findings(demo):
 @pytest.mark.slow
 def test_no_dirty_rows_when_share_is_zero(tmp_path):
     r = synth.generate_demo(tmp_path, scale=SMALL, dirty_share=0)
-    assert r.expected_quarantine.empty and not r.expected_findings.empty
+    assert r.expected_quarantine.empty and not r.expected_ingest_notes.empty
 
 
 def test_ground_truth_keys(demo):

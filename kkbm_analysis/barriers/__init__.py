@@ -76,38 +76,49 @@ Access to capital (:func:`capital_access`)
     own at least one business individually (``owner_member_id``; group businesses are not
     attributed to persons) that started by the period end; the share who applied counts
     those with an application in the period.
-Barrier profile (:func:`barrier_profile`, :func:`barrier_profiles`)
+Barrier measures (:data:`MEASURES`, :func:`barrier_cells`) and profiles (:func:`barrier_profile`)
     ``period`` is None (the whole record) or one period label (``'2019'``, ``'2019-Q3'``,
-    ``'2019-07'``). For a period, mentoring indicators are for members whose entry training
-    fell in it (a cohort, with all their later mentoring), the funnel for members identified
-    in it, staffing and KUR for the period itself, Perdes adopted by its end and advocacy
-    cases opened in it. The benchmark is the same indicator computed nationally. The verdict
-    is ``'similar'`` when the value is within ``tolerance`` (default 10 %) of the benchmark
-    (relative to the benchmark; with a zero benchmark only zero is similar), otherwise
-    ``'better'``/``'worse'`` by the indicator's direction, and ``'unknown'`` when either
-    number is missing. Sentences are generated from the numbers; Indonesian sentences use
-    comma decimals and dot thousands (``1.234,5``).
+    ``'2019-07'``). For a period, mentoring measures are for members whose entry training
+    fell in it (a cohort, with all their later mentoring up to the end of the record), the
+    funnel for members identified in it, staffing and KUR for the period itself, Perdes
+    adopted by its end and advocacy cases opened in it; each cell's ``window_start`` and
+    ``window_end`` say so. Every cell carries its numerator, denominator, ``n`` and a 95 %
+    interval by kind: proportions Wilson; means t; the median by order statistics; ratios of
+    counts (members per organiser, officers and vacancy months per community) and the
+    turnover rate an exact Poisson interval on the numerator with the denominator as
+    exposure (an approximation: it ignores the denominator's variation and clustering).
+    The benchmark is the same measure computed nationally. The verdict is the interval rule
+    of :mod:`kkbm_analysis.verdicts`: ``'better'``/``'worse'`` only when the national value
+    lies outside the region's interval, ``'no_clear_difference'`` otherwise,
+    ``'too_few'`` under the small-cell rule (:func:`kkbm_analysis.suppression.small_cells`)
+    and ``'not_applicable'`` without an interval. Sentences are generated from the numbers;
+    Indonesian sentences use comma decimals and dot thousands (``1.234,5``).
 
 Modules
 -------
 mentoring (:func:`mentoring_gap`, :func:`member_mentoring`), funnel (:func:`stage_funnel`),
 staffing (:func:`staffing`), synergy (:func:`government_synergy`), capital
-(:func:`capital_access`), profiles (:func:`barrier_profile`, :func:`barrier_profiles`);
+(:func:`capital_access`), measures (:data:`MEASURES`, :data:`SUPPORT`), cells
+(:func:`barrier_cells`, :func:`mentoring_point_cells`: every measure, region and period in
+one pass), profiles (:func:`barrier_profile`, :func:`barrier_profiles`, :func:`with_verdicts`);
 ``_common`` holds what they share. Adding a barrier: a module with its analysis and result
-class, a :class:`BarrierMeasure` in :data:`MEASURES` for the profile, and its label and
-sentence (``barrier.<id>``) in the i18n catalogue.
+class, a :class:`BarrierMeasure` in :data:`MEASURES`, its cells in :mod:`.cells`, and its
+label and sentence (``barrier.<id>``) in the i18n catalogue.
 """
 from ._common import DAYS_PER_MONTH, ORGANISER_ROLES, valid_region_codes
 from .capital import CapitalAccess, capital_access
 from .funnel import StageFunnel, stage_funnel
 from .mentoring import MentoringGap, member_mentoring, mentoring_gap
-from .profiles import DEFAULT_TOLERANCE, MEASURES, BarrierMeasure, BarrierProfile, barrier_profile, barrier_profiles
+from .cells import BarrierGrid, barrier_cells, mentoring_point_cells
+from .measures import ALL_MEASURES, MEASURES, SUPPORT, BarrierMeasure
+from .profiles import BarrierProfile, barrier_profile, barrier_profiles, with_verdicts
 from .staffing import Staffing, staffing
 from .synergy import GovernmentSynergy, government_synergy
 
 __all__ = [
     "BarrierProfile", "CapitalAccess", "GovernmentSynergy", "MentoringGap", "StageFunnel", "Staffing",
-    "BarrierMeasure", "MEASURES", "DEFAULT_TOLERANCE", "barrier_profile", "barrier_profiles", "capital_access",
+    "BarrierMeasure", "MEASURES", "SUPPORT", "ALL_MEASURES", "barrier_profile", "barrier_profiles", "capital_access",
+    "BarrierGrid", "barrier_cells", "mentoring_point_cells", "with_verdicts",
     "government_synergy", "member_mentoring", "mentoring_gap", "stage_funnel", "staffing", "valid_region_codes",
     "DAYS_PER_MONTH", "ORGANISER_ROLES",
 ]

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
-
+from ..codes import positions
 from ..data import NATIONAL_CODE, ProgramData
 from ..i18n import number
 from ..schema import MentoringPoints, load_mentoring_points
@@ -12,7 +13,6 @@ from ._common import (
     DAYS_PER_MONTH,
     _add_region,
     _frame,
-    _lookup,
     _region_codes,
     _Result,
     _share,
@@ -21,16 +21,19 @@ from ._common import (
 )
 
 
-def _attended_sessions(data: ProgramData) -> pd.DataFrame:
-    """Attendance rows with the session's kind, date and community."""
-    sessions = _frame(data, "sessions")[["session_id", "kind", "held_on", "community_id"]]
-    att = data.attendance[["session_id", "member_id"]].drop_duplicates()
-    return att.merge(sessions.rename(columns={"community_id": "session_community_id"}), on="session_id")
+#: Position of each value among keys (-1 if absent): :func:`kkbm_analysis.codes.positions`.
+_positions = positions
 
 
-def _entry_dates(att: pd.DataFrame, mp: MentoringPoints) -> pd.Series:
-    """member_id -> date of the first entry-training session attended."""
-    return att.loc[att["kind"] == mp.entry_training.key].groupby("member_id")["held_on"].min()
+def _first(member: np.ndarray, when: np.ndarray, n: int) -> np.ndarray:
+    """Earliest ``when`` (int64 ms) per member position (``_NONE`` where none)."""
+    out = np.full(n, _NONE, dtype=np.int64)
+    np.minimum.at(out, member, when)
+    return out
+
+
+_NONE = np.iinfo(np.int64).max
+_NAT = np.datetime64("NaT", "ms")
 
 
 def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None) -> pd.DataFrame:
@@ -50,30 +53,55 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
         (ids received, comma-separated), ``mentoring_sessions``, ``first_mentoring_on``,
         ``months_to_first`` and ``followed_up`` (NA for untrained members). Definitions in
         the module docstring; models use ``points_received`` as a covariate.
+
+    Notes
+    -----
+    Columnar: identifiers are turned into positions once (Arrow hashing), then every
+    per-member quantity is a numpy reduction over attendance rows, so a million members
+    with their attendance take seconds.
     """
     mp = points or load_mentoring_points()
     ids = list(mp.point_ids)
-    att = _attended_sessions(data)
-    entry = _entry_dates(att, mp)
-    entry_of = _lookup(att["member_id"], entry)
-    after = (att["held_on"] >= entry_of).fillna(False).astype(bool)
-    ment = att.loc[att["kind"].isin(ids)]
-    out = data.members[["member_id", "community_id"]].astype("string")
-    out["entry_training_on"] = _lookup(out["member_id"], entry).astype("datetime64[ms]")
-    out["trained"] = out["entry_training_on"].notna()
-    for p in ids:
-        out[p] = out["member_id"].isin(ment.loc[ment["kind"] == p, "member_id"])
-    out["points_received"] = out[ids].sum(axis=1).astype("int64")
-    out["points"] = pd.array([", ".join(p for p, got in zip(ids, row) if got)
-                              for row in out[ids].itertuples(index=False)], dtype="string")
-    out["mentoring_sessions"] = out["member_id"].map(ment.groupby("member_id").size()).fillna(0).astype("int64")
-    first = ment.loc[after.loc[ment.index] | entry_of.loc[ment.index].isna()].groupby("member_id")["held_on"].min()
-    out["first_mentoring_on"] = _lookup(out["member_id"], first).astype("datetime64[ms]")
+    sessions = _frame(data, "sessions")
+    members = data.members
+    n = len(members)
+    kinds = [mp.entry_training.key, *ids, "other_training"]  # codes 0, 1..len(ids), len(ids) + 1
+    kind = _positions(sessions["kind"], pd.Series(kinds, dtype="string"))
+    held = sessions["held_on"].to_numpy(dtype="datetime64[ms]").view(np.int64)
+    att = data.attendance
+    pair = np.column_stack([_positions(att["session_id"], sessions["session_id"]),
+                            _positions(att["member_id"], members["member_id"])])
+    pair = pair[(pair >= 0).all(axis=1)]
+    if len(pair):
+        pair = np.unique(pair, axis=0)  # one attendance per member and session
+    s, m = pair[:, 0], pair[:, 1]
+    k, t = kind[s], held[s]
+    dated = t != np.datetime64("NaT", "ms").view(np.int64)
+    entry = _first(m[(k == 0) & dated], t[(k == 0) & dated], n)
+    trained = entry != _NONE
+    after = dated & (t >= entry[m])
+    is_point = (k >= 1) & (k <= len(ids))
+    out = members[["member_id", "community_id"]].astype("string").reset_index(drop=True)
+    out["entry_training_on"] = np.where(trained, entry, _NAT.view(np.int64)).view("datetime64[ms]")
+    out["trained"] = trained
+    flags = np.zeros((n, len(ids)), dtype=bool)
+    flags[m[is_point], k[is_point] - 1] = True
+    for j, p in enumerate(ids):
+        out[p] = flags[:, j]
+    out["points_received"] = flags.sum(axis=1).astype("int64")
+    bits = flags @ (1 << np.arange(len(ids)))
+    names = [", ".join(p for j, p in enumerate(ids) if c >> j & 1) for c in range(1 << len(ids))]
+    out["points"] = pd.array(np.asarray(names, dtype=object)[bits], dtype="string")
+    out["mentoring_sessions"] = np.bincount(m[is_point], minlength=n).astype("int64")
+    first_rows = is_point & dated & (after | ~trained[m])
+    first = _first(m[first_rows], t[first_rows], n)
+    out["first_mentoring_on"] = np.where(first != _NONE, first, _NAT.view(np.int64)).view("datetime64[ms]")
     out["months_to_first"] = ((out["first_mentoring_on"] - out["entry_training_on"]).dt.days
                               / DAYS_PER_MONTH).astype("Float64")
-    follow = att.loc[att["kind"].isin([*ids, "other_training"]) & after, "member_id"]
-    out["followed_up"] = pd.array(out["member_id"].isin(follow), dtype="boolean")
-    out.loc[~out["trained"], "followed_up"] = pd.NA
+    follow = np.zeros(n, dtype=bool)
+    follow[m[(is_point | (k == len(ids) + 1)) & after]] = True
+    out["followed_up"] = pd.array(np.where(trained, follow, False), dtype="boolean")
+    out.loc[~trained, "followed_up"] = pd.NA
     return out
 
 

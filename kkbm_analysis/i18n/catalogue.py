@@ -1,7 +1,7 @@
 """The string catalogue: every user-facing word of the suite, in every language.
 
 The words live in ``catalogue.yaml`` beside this module, grouped by where they appear
-(``common``, ``figure``, ``report``, ``model``, ``barrier``). An entry is a mapping from
+(``common``, ``figure``, ``report``, ``model``, ``resilience``, ``voices``, ``barrier``). An entry is a mapping from
 language to text; ``{fields}`` are filled in by :func:`text`::
 
     from kkbm_analysis.i18n import text

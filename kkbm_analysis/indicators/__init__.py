@@ -103,8 +103,10 @@ Typical use::
     compute_indicators(data, ["kur_uptake", "members"], level="province", period="year", by="status")
 
 Results are the *analysis* view (``suppressed`` is always False). Anything published goes
-through :func:`kkbm_analysis.suppression.suppress` first; its
-:func:`~kkbm_analysis.suppression.write_indicator_table` accepts only that result.
+through :func:`publish` (the cell shape of :func:`cells`, then
+:func:`kkbm_analysis.suppression.suppress` with the indicators' :data:`RELATIONS`); the
+writers accept only its result. ``kkbm analyse`` publishes every indicator that way
+(:mod:`kkbm_analysis.analyse`).
 
 Modules
 -------
@@ -114,6 +116,8 @@ facts
     :class:`FactContext` and the facts function of every indicator; :func:`data_span`.
 engine
     :func:`compute_indicators`, :func:`indicator_table`: aggregation over the facts.
+published
+    :func:`cells` (the published cell shape), :data:`RELATIONS`, :func:`publish`.
 arrays
     Arrow joins and typed numpy arrays (internal).
 
@@ -122,10 +126,12 @@ in :data:`~.registry.REGISTRY`; the engine, the published table and the reports 
 """
 from .engine import RESULT_COLUMNS, compute_indicators, indicator_facts, indicator_table
 from .facts import KUR_ELIGIBLE_STATUS, SEX_KEYS, SPAN_COLUMNS, STATUS_KEYS, FactContext, business_activity_end, data_span
+from .published import DIRECTIONS, RELATIONS, cells, period_windows, publish
 from .registry import DISAGGREGATIONS, DOMAINS, KINDS, REGISTRY, Indicator, list_indicators, with_labels
 
 __all__ = [
     "Indicator", "FactContext", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS", "DOMAINS",
     "list_indicators", "indicator_facts", "compute_indicators", "indicator_table", "data_span", "with_labels",
     "SPAN_COLUMNS", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "business_activity_end",
+    "RELATIONS", "DIRECTIONS", "cells", "publish", "period_windows",
 ]

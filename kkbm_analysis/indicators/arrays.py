@@ -12,32 +12,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..codes import arrow_strings
+
 #: The integer that stands for a missing date (NaT) in day and month codes.
 _NAT = np.iinfo(np.int64).min
 
 
-_NAT = np.iinfo(np.int64).min
-
-
-def _arrow_strings(values: Any, *, combine: bool = True) -> pa.Array | pa.ChunkedArray:
-    """Values as Arrow ``large_string`` (zero-copy for Arrow-backed strings).
-
-    ``combine=False`` keeps chunked columns chunked (lookups accept them; concatenating
-    the 9 million report ids read from Parquet would only copy them).
-    """
-    if isinstance(values, pd.Index):
-        values = pd.Series(values)
-    if isinstance(values, pd.Series) and hasattr(values.array, "_pa_array"):
-        arr = values.array._pa_array  # ArrowStringArray: its chunked array, no conversion
-    else:
-        arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values)
-    if isinstance(arr, pa.ChunkedArray) and combine:
-        arr = arr.combine_chunks()
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.cast(arr.type.value_type)
-    if not pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.large_string())
-    return arr
+#: Values as Arrow ``large_string`` (one implementation: :func:`kkbm_analysis.codes.arrow_strings`).
+_arrow_strings = arrow_strings
 
 
 def _lookup(values: Any, keys: pa.Array) -> np.ndarray:

@@ -500,7 +500,7 @@ def indicator_table(data: ProgramData, *, levels: Sequence[str] = ("national", "
 
     This is the unsuppressed table the main job writes, after
     :func:`kkbm_analysis.suppression.suppress`, to ``data/processed/indicators.parquet``
-    with :func:`write_indicator_table`. Facts are built once and shared by all cuts.
+    with :func:`~.published.publish`. Facts are built once and shared by all cuts.
 
     Parameters
     ----------

@@ -272,19 +272,63 @@ def province_gap_decomposition(data: ProgramData | pd.DataFrame, province_a: str
 
 def _bootstrap(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, in_a: np.ndarray, n_boot: int, seed: int
                ) -> dict[str, np.ndarray]:
-    """Rao-Wu rescaled cluster bootstrap: G_h - 1 communities drawn per province."""
+    """Rao-Wu rescaled cluster bootstrap: G_h - 1 communities drawn per province.
+
+    Every draw's regressions are solved from per-community sufficient statistics (X'X, X'y,
+    column sums, counts) summed with the draw's multiplicities: the same estimates as fitting
+    the resampled rows (the minimum-norm least-squares solution, also when a covariate is
+    constant in a province), without building them. The draws themselves are those of a
+    row resampling with the same seed.
+    """
     rng = np.random.default_rng(seed)
     comm = pd.factorize(df["community_id"].astype("string"))[0]
-    rows_of = {c: np.flatnonzero(comm == c) for c in np.unique(comm)}
+    n_comm = int(comm.max()) + 1 if len(comm) else 0
+    k = X.shape[1]
+    XtX = np.zeros((n_comm, k, k))
+    np.add.at(XtX, comm, X[:, :, None] * X[:, None, :])
+    Xty = np.zeros((n_comm, k))
+    np.add.at(Xty, comm, X * y[:, None])
+    Xs = np.zeros((n_comm, k))
+    np.add.at(Xs, comm, X)
+    ys = np.bincount(comm, weights=y, minlength=n_comm)
+    yy = np.bincount(comm, minlength=n_comm).astype(float)
     strata = [np.unique(comm[in_a]), np.unique(comm[~in_a])]
     out: dict[str, list] = {}
     for _ in range(n_boot):
-        parts = []
+        w = []
         for s in strata:
             pick = rng.choice(s, size=max(len(s) - 1, 1), replace=True)
-            parts.append(np.concatenate([rows_of[c] for c in pick]))
-        ia, ib = parts
-        res = _decompose(X[ia], y[ia], X[ib], y[ib])
-        for k, v in res.items():
-            out.setdefault(k, []).append(v)
-    return {k: np.vstack(v) for k, v in out.items()}
+            w.append(np.bincount(pick, minlength=n_comm).astype(float))
+        res = _decompose_stats(*(_weighted(wt, XtX, Xty, Xs, ys, yy) for wt in w))
+        for key, v in res.items():
+            out.setdefault(key, []).append(v)
+    return {key: np.vstack(v) for key, v in out.items()}
+
+
+def _weighted(w: np.ndarray, XtX: np.ndarray, Xty: np.ndarray, Xs: np.ndarray, ys: np.ndarray,
+              n: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Sufficient statistics of the rows of the communities drawn ``w`` times each."""
+    return (np.tensordot(w, XtX, axes=1), w @ Xty, w @ Xs, float(w @ ys), float(w @ n))
+
+
+def _solve(XtX: np.ndarray, Xty: np.ndarray) -> np.ndarray:
+    return np.linalg.lstsq(XtX, Xty, rcond=None)[0]
+
+
+def _decompose_stats(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
+    """:func:`_decompose` from sufficient statistics (X'X, X'y, sum X, sum y, n) of the two groups."""
+    (AtA, Aty, As, ay, na), (BtB, Bty, Bs, by, nb) = a, b
+    ba, bb = _solve(AtA, Aty), _solve(BtB, Bty)
+    k = len(As)
+    P = np.zeros((k + 1, k + 1))  # pooled design [X, 1 for group A]
+    P[:k, :k] = AtA + BtB
+    P[:k, k] = P[k, :k] = As
+    P[k, k] = na
+    bp = _solve(P, np.r_[Aty + Bty, ay])[:-1]
+    ma, mb = As / na, Bs / nb
+    detail = (ma - mb) * bp
+    gap = ay / na - by / nb
+    return {"gap": np.array([gap]), "explained": np.array([detail[1:].sum()]),
+            "unexplained": np.array([gap - detail[1:].sum()]), "detail": detail[1:],
+            "endowments": np.array([(ma - mb) @ bb]), "coefficients": np.array([mb @ (ba - bb)]),
+            "interaction": np.array([(ma - mb) @ (ba - bb)]), "pooled": bp[1:]}

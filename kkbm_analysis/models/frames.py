@@ -114,8 +114,8 @@ def community_staffing(data: ProgramData) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[str] | None = None
-                           ) -> pd.DataFrame:
+def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[str] | None = None,
+                           mentoring: pd.DataFrame | None = None) -> pd.DataFrame:
     """The member-level frame of the Y12 model (definitions in the module docstring).
 
     Parameters
@@ -125,6 +125,9 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
         Observation end (default :func:`observation_end`).
     notes : list, optional
         Receives the exclusions and warnings, for a model summary.
+    mentoring : DataFrame, optional
+        :func:`kkbm_analysis.barriers.member_mentoring` of ``data``, when already computed
+        (``kkbm analyse`` builds it once for every analysis).
 
     Returns
     -------
@@ -137,7 +140,7 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
 
     notes = [] if notes is None else notes
     end = observation_end(data, as_of)
-    mm = member_mentoring(data)
+    mm = member_mentoring(data) if mentoring is None else mentoring
     mem = data.members[["member_id", "community_id", "sex", "departed_on", "returned_on"]].copy()
     mem["member_id"] = mem["member_id"].astype("string")
     mem["community_id"] = mem["community_id"].astype("string")

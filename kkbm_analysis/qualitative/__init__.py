@@ -14,7 +14,6 @@ it as REFI-QDA projects (``.qdpx``) or coded-segments spreadsheets. This package
   :func:`published_prevalence`), co-occurrence, saturation, inter-coder agreement;
 * sets each province's barrier indicators beside the matching themes and publishable
   excerpts, with a convergence verdict (:func:`joint_display`);
-* generates a SYNTHETIC corpus with known prevalence (:func:`generate_voices_demo`).
 
 ::
 
@@ -33,11 +32,10 @@ from .model import QualProject
 from .redact import Redactor
 from .refi import QdpxError, read_qdpx, write_qdpx
 from .spreadsheet import read_segments_file
-from .synth import generate_voices_demo
 from .voices import Voices
 
 __all__ = ["Agreement", "Codebook", "CodebookError", "Cooccurrence", "JointDisplay", "QdpxError", "QualProject",
            "Redactor", "Saturation", "ThemePrevalence", "Voices", "VoicesIngest", "barrier_metrics", "cooccurrence",
-           "generate_voices_demo", "ingest_voices", "intercoder_agreement", "joint_display", "load_codebook",
+           "ingest_voices", "intercoder_agreement", "joint_display", "load_codebook",
            "map_codes", "published_prevalence", "read_qdpx", "read_segments_file", "saturation", "theme_prevalence",
            "write_qdpx"]

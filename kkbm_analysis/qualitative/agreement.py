@@ -29,37 +29,35 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_lang, number
+from ..i18n import check_lang, number, text
 from .analysis import QualResult
 from .voices import Voices
 
 __all__ = ["Agreement", "intercoder_agreement", "kappa_band", "alpha_band", "agreement_statistics"]
 
-KAPPA_BANDS = ((0.0, "poor", "buruk"), (0.20, "slight", "sangat lemah"), (0.40, "fair", "lemah"),
-               (0.60, "moderate", "sedang"), (0.80, "substantial", "kuat"), (1.01, "almost perfect", "hampir sempurna"))
+#: Landis & Koch bands of κ: (upper bound, band); their words: ``voices.agreement.kappa.<band>``.
+KAPPA_BANDS = ((0.0, "poor"), (0.20, "slight"), (0.40, "fair"), (0.60, "moderate"), (0.80, "substantial"),
+               (1.01, "almost_perfect"))
+#: Krippendorff's bands of α: (lower bound, band); their words: ``voices.agreement.alpha.<band>``.
+ALPHA_BANDS = ((0.8, "reliable"), (0.667, "tentative"), (-float("inf"), "unreliable"))
 
 
 def kappa_band(kappa: float, lang: str = "en") -> str:
     """Landis & Koch reading of a κ."""
     if kappa is None or pd.isna(kappa):
-        return "tidak terdefinisi" if lang == "id" else "undefined"
+        return text("voices.agreement.undefined", lang)
     if kappa < 0:
-        return "buruk" if lang == "id" else "poor"
-    for upper, en, id_ in KAPPA_BANDS[1:]:
-        if kappa <= upper:
-            return id_ if lang == "id" else en
-    return "hampir sempurna" if lang == "id" else "almost perfect"
+        return text("voices.agreement.kappa.poor", lang)
+    band = next((b for upper, b in KAPPA_BANDS[1:] if kappa <= upper), "almost_perfect")
+    return text(f"voices.agreement.kappa.{band}", lang)
 
 
 def alpha_band(alpha: float, lang: str = "en") -> str:
     """Krippendorff's reading of an α."""
     if alpha is None or pd.isna(alpha):
-        return "tidak terdefinisi" if lang == "id" else "undefined"
-    if alpha >= 0.8:
-        return "andal" if lang == "id" else "reliable"
-    if alpha >= 0.667:
-        return "hanya untuk kesimpulan sementara" if lang == "id" else "tentative conclusions only"
-    return "tidak andal" if lang == "id" else "not reliable"
+        return text("voices.agreement.undefined", lang)
+    band = next(b for lower, b in ALPHA_BANDS if alpha >= lower)
+    return text(f"voices.agreement.alpha.{band}", lang)
 
 
 def agreement_statistics(matrix: np.ndarray) -> dict[str, float]:
@@ -118,19 +116,13 @@ class Agreement(QualResult):
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
         if self.table.empty:
-            return ("Tidak ada sumber yang dikode oleh dua pengode atau lebih." if lang == "id"
-                    else "No source was coded by two or more coders.")
+            return text("voices.agreement.none", lang)
         pooled = self.table.iloc[-1]
-        weak = self.table[(self.table["key"] != "(all)") & (self.table["krippendorff_alpha"] < 0.667)]
-        a = number(pooled["krippendorff_alpha"], 2, lang)
-        names = ", ".join(weak["label"].astype(str).head(5))
-        if lang == "id":
-            text = (f"Secara keseluruhan alfa Krippendorff {a} ({alpha_band(pooled['krippendorff_alpha'], 'id')}) "
-                    f"atas {int(pooled['n_units'])} unit.")
-            return text + (f" Kode yang belum andal: {names}." if len(weak) else " Semua kode cukup andal.")
-        text = (f"Overall Krippendorff's alpha is {a} ({alpha_band(pooled['krippendorff_alpha'])}) over "
-                f"{int(pooled['n_units'])} units.")
-        return text + (f" Codes not yet reliable: {names}." if len(weak) else " Every code is reliable enough.")
+        weak = self.table[(self.table["key"] != "(all)") & (self.table["krippendorff_alpha"] < ALPHA_BANDS[1][0])]
+        out = text("voices.agreement.overall", lang, alpha=number(pooled["krippendorff_alpha"], 2, lang),
+                   reading=alpha_band(pooled["krippendorff_alpha"], lang), n=number(pooled["n_units"], 0, lang))
+        return out + (text("voices.agreement.weak", lang, codes=", ".join(weak["label"].astype(str).head(5)))
+                      if len(weak) else text("voices.agreement.all_reliable", lang))
 
 
 def _units(voices: Voices, unit: str) -> pd.DataFrame:

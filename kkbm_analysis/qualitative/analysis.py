@@ -15,7 +15,8 @@ Prevalence
     interval is given.
 Published prevalence
     :func:`published_prevalence` puts source counts (``count``), shares (``proportion``)
-    and segment counts (``total`` over contributing sources) through
+    and segment counts (``total`` over contributing sources), built by
+    :func:`prevalence_cells` in the published cell shape, through
     :func:`kkbm_analysis.suppression.suppress`, like every published number: 1 to 4
     sources never show, nor cells from which they could be subtracted.
 Co-occurrence
@@ -40,11 +41,12 @@ import numpy as np
 import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
-from ..i18n import check_lang, number
+from ..i18n import check_lang, number, text
 from ..models._base import table_text
 from .voices import Voices
 
 __all__ = ["ThemePrevalence", "Cooccurrence", "Saturation", "theme_prevalence", "published_prevalence",
+           "prevalence_cells",
            "cooccurrence", "saturation", "GROUPS"]
 
 #: Grouping variables of prevalence: name -> column of the sources table.
@@ -125,14 +127,10 @@ class ThemePrevalence(QualResult):
             int(self.table["sources_total"].max() if len(self.table) else 0)
         top = overall.sort_values("sources", ascending=False).head(3)
         if top.empty or total == 0:
-            return "Tidak ada sumber yang dikodekan." if lang == "id" else "No coded sources."
+            return text("voices.prevalence.none", lang)
         items = "; ".join(f"{r[f'label_{lang}']} ({number(r['sources'] / total, 0, lang, percent=True)})"
                           for _, r in top.iterrows())
-        if lang == "id":
-            return (f"Dari {total} sumber, tema yang paling sering muncul: {items}. Proporsi menggambarkan "
-                    "bahan yang dikumpulkan (sampel purposif), bukan populasi.")
-        return (f"Of {total} sources, the themes raised most often are: {items}. Shares describe the material "
-                "collected (a purposive sample), not a population.")
+        return text("voices.prevalence.text", lang, total=number(total, 0, lang), items=items)
 
 
 def _raised(voices: Voices, level: str = "theme") -> pd.DataFrame:
@@ -191,37 +189,24 @@ def theme_prevalence(voices: Voices, *, by: str | Sequence[str] | None = "provin
 
 
 # =========================================================================== published prevalence
-@dataclass(frozen=True)
-class _Cell:
-    """A registry entry for :func:`kkbm_analysis.suppression.suppress`."""
-
-    kind: str
-    time_additive: bool = False
-
-
-def published_prevalence(voices: Voices, *, by: str | None = None, min_count: int = MIN_PUBLISHED_COUNT,
-                         min_denominator: int = MIN_PUBLISHED_DENOMINATOR) -> Any:
-    """Prevalence by province and nationally, after small-cell suppression.
+def prevalence_cells(voices: Voices, *, by: str | None = None) -> pd.DataFrame:
+    """Prevalence by province and nationally in the published cell shape, before suppression.
 
     Parameters
     ----------
     voices : Voices
     by : {'role', 'source_type', 'sex'}, optional
-        A disaggregation published beside ``'all'`` (``'role=member'``...).
-    min_count, min_denominator : int
-        Thresholds (defaults from :mod:`kkbm_analysis.config`).
+        A disaggregation beside ``'all'`` (``'role=member'``...).
 
     Returns
     -------
-    kkbm_analysis.suppression.PublishedTable
-        Indicator ids ``voices_sources:all`` (sources in the region),
-        ``voices_sources:<theme>`` (count of sources raising the theme),
-        ``voices_share:<theme>`` (proportion of sources) and ``voices_segments:<theme>``
-        (segments, a total over the sources that contribute); levels ``national`` and
-        ``province``; period ``'all'``.
+    DataFrame
+        Cells (:mod:`kkbm_analysis.suppression`): measures ``voices_sources:all`` (sources in
+        the region, ``count``), ``voices_sources:<theme>`` (sources raising the theme,
+        ``count``), ``voices_share:<theme>`` (their proportion of the region's sources) and
+        ``voices_segments:<theme>`` (segments coded with it, a ``total`` over the sources that
+        contribute); levels ``national`` and ``province``; period ``'all'``.
     """
-    from ..suppression import suppress
-
     if by is not None and by not in ("role", "source_type", "sex"):
         raise ValueError("by must be None, 'role', 'source_type' or 'sex'")
     parts = []
@@ -237,26 +222,51 @@ def published_prevalence(voices: Voices, *, by: str | None = None, min_count: in
             parts.append(prev)
     long = pd.concat(parts, ignore_index=True)
     rows = []
-    for kind, prefix, num, den in (("count", "voices_sources", "sources", None),
-                                   ("proportion", "voices_share", "sources", "sources_total"),
-                                   ("total", "voices_segments", "segments", "sources")):
+    for kind, prefix, num, den, n in (("count", "voices_sources", "sources", None, "sources"),
+                                      ("proportion", "voices_share", "sources", "sources_total", "sources_total"),
+                                      ("total", "voices_segments", "segments", "sources", "sources")):
         part = pd.DataFrame({
-            "indicator_id": prefix + ":" + long["theme_id"], "level": long["level"],
+            "measure_id": prefix + ":" + long["theme_id"], "level": long["level"],
             "region_code": long["region_code"], "period": "all", "disaggregation": long["disaggregation"],
-            "numerator": long[num].astype(float), "denominator": long[den].astype(float) if den else np.nan})
+            "numerator": long[num].astype(float), "denominator": long[den].astype(float) if den else np.nan,
+            "n": long[n].astype(float)})
         part["value"] = part["numerator"] / part["denominator"].where(part["denominator"] > 0) \
             if kind == "proportion" else part["numerator"]
-        rows.append(part.assign(ci_low=np.nan, ci_high=np.nan, _kind=kind))
+        rows.append(part.assign(ci_low=np.nan, ci_high=np.nan, kind=kind))
     totals = long.drop_duplicates(["level", "region_code", "disaggregation"])
     rows.append(pd.DataFrame({
-        "indicator_id": "voices_sources:all", "level": totals["level"], "region_code": totals["region_code"],
+        "measure_id": "voices_sources:all", "level": totals["level"], "region_code": totals["region_code"],
         "period": "all", "disaggregation": totals["disaggregation"], "numerator": totals["sources_total"].astype(float),
-        "denominator": np.nan, "value": totals["sources_total"].astype(float), "ci_low": np.nan, "ci_high": np.nan,
-        "_kind": "count"}))
+        "denominator": np.nan, "n": totals["sources_total"].astype(float),
+        "value": totals["sources_total"].astype(float), "ci_low": np.nan, "ci_high": np.nan, "kind": "count"}))
     table = pd.concat(rows, ignore_index=True)
-    registry = {i: _Cell(k) for i, k in zip(table["indicator_id"], table.pop("_kind"))}
-    return suppress(table, min_count=min_count, min_denominator=min_denominator, synthetic=voices.synthetic,
-                    registry=registry)
+    table.attrs["synthetic"] = voices.synthetic
+    return table
+
+
+def published_prevalence(voices: Voices, *, by: str | None = None, min_count: int = MIN_PUBLISHED_COUNT,
+                         min_denominator: int = MIN_PUBLISHED_DENOMINATOR) -> Any:
+    """Prevalence by province and nationally (:func:`prevalence_cells`), after small-cell suppression.
+
+    Parameters
+    ----------
+    voices : Voices
+    by : {'role', 'source_type', 'sex'}, optional
+        A disaggregation published beside ``'all'`` (``'role=member'``...).
+    min_count, min_denominator : int
+        Thresholds (defaults from :mod:`kkbm_analysis.config`).
+
+    Returns
+    -------
+    kkbm_analysis.suppression.PublishedTable
+        The cells of :func:`prevalence_cells` through
+        :func:`kkbm_analysis.suppression.suppress` (``kkbm analyse`` publishes them with every
+        other product in one suppression).
+    """
+    from ..suppression import suppress
+
+    return suppress(prevalence_cells(voices, by=by), min_count=min_count, min_denominator=min_denominator,
+                    synthetic=voices.synthetic)
 
 
 # =========================================================================== co-occurrence
@@ -283,16 +293,12 @@ class Cooccurrence(QualResult):
 
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
-        unit = {"segment": ("segmen", "segments"), "source": ("sumber", "sources")}[self.unit][lang == "en"]
+        unit = text(f"voices.unit.{self.unit}", lang)
         if self.table.empty:
-            return f"Tidak ada pasangan yang muncul bersama dalam {unit}." if lang == "id" else \
-                f"No pair occurs together in the same {unit}."
+            return text("voices.cooccurrence.none", lang, unit=unit)
         top = self.table.iloc[0]
-        j = number(top["jaccard"], 2, lang)
-        if lang == "id":
-            return (f"Pasangan paling sering: {top['a']} dan {top['b']}, bersama dalam {int(top['both'])} {unit} "
-                    f"(indeks Jaccard {j}).")
-        return f"The most frequent pair is {top['a']} and {top['b']}, together in {int(top['both'])} {unit} (Jaccard {j})."
+        return text("voices.cooccurrence.top", lang, a=top["a"], b=top["b"], n=number(top["both"], 0, lang), unit=unit,
+                    jaccard=number(top["jaccard"], 2, lang))
 
 
 def cooccurrence(voices: Voices, *, unit: str = "segment", level: str = "theme") -> Cooccurrence:
@@ -355,15 +361,10 @@ class Saturation(QualResult):
         check_lang(lang)
         n = len(self.table)
         if self.saturated_at is None:
-            return (f"Belum jenuh: {self.run_length} sumber terakhir dari {n} masih menambah tema baru."
-                    if lang == "id" else
-                    f"Not saturated: within the last {self.run_length} of {n} sources new themes still appeared.")
+            return text("voices.saturation.not_reached", lang, run=self.run_length, n=n)
         seen = int(self.table["cumulative"].iloc[self.saturated_at - 1])
-        if lang == "id":
-            return (f"Jenuh setelah {self.saturated_at} dari {n} sumber: {seen} dari {self.total} tema sudah muncul, "
-                    f"dan {self.run_length} sumber berikutnya tidak menambah tema baru.")
-        return (f"Saturated after {self.saturated_at} of {n} sources: {seen} of the {self.total} themes had appeared, "
-                f"and the next {self.run_length} sources added none.")
+        return text("voices.saturation.reached", lang, k=self.saturated_at, n=n, seen=seen, total=self.total,
+                    run=self.run_length)
 
 
 def saturation(voices: Voices, *, level: str = "theme", run_length: int = 3, permutations: int = 200,

@@ -28,39 +28,37 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .. import parsing, regions
+from ..i18n import LANGS, text
 from .mapping import IDENTIFIER_FIELDS, VoicesMapping
 
-__all__ = ["ROLES", "SEXES", "SOURCE_TYPES", "SourceFields", "read_source_fields", "vocabulary_label"]
+__all__ = ["ROLES", "SEXES", "SOURCE_TYPES", "SourceFields", "read_source_fields", "vocabulary_label",
+           "vocabulary"]
 
-#: key -> (label_id, label_en, synonyms...)
+#: key -> synonyms people write; the labels (``voices.role.<key>`` ... in the string catalogue) are read too.
 ROLES: dict[str, tuple[str, ...]] = {
-    "member": ("Anggota (PMI purna, calon PMI, keluarga)", "Member (returned or prospective PMI, family)",
-               "anggota", "anggota kkbm", "pmi purna", "purna pmi", "mantan pmi", "calon pmi", "keluarga pmi",
+    "member": ("anggota", "anggota kkbm", "pmi purna", "purna pmi", "mantan pmi", "calon pmi", "keluarga pmi",
                "keluarga", "member", "returned migrant", "pmi", "anggota pmi purna"),
-    "penggerak": ("Penggerak", "Penggerak (mover)", "penggerak komunitas", "relawan", "kawan pmi", "volunteer",
-                  "mover"),
-    "co": ("Community organizer (CO)", "Community organizer (CO)", "community organizer", "community organiser",
-           "pendamping komunitas", "organizer", "community organizer co"),
-    "village_official": ("Perangkat desa", "Village official", "perangkat desa", "kepala desa", "kades", "sekdes",
-                         "sekretaris desa", "aparat desa", "pemerintah desa", "lurah", "kadus", "village head"),
-    "agency_officer": ("Petugas instansi (UPT BP2MI, Disnakertrans)", "Agency officer (UPT BP2MI, Disnakertrans)",
-                       "petugas lp3tki", "petugas bp3tki", "lp3tki", "bp3tki", "upt bp2mi", "bp2mi", "bnp2tki",
+    "penggerak": ("penggerak komunitas", "relawan", "kawan pmi", "volunteer", "mover"),
+    "co": ("community organizer", "community organiser", "pendamping komunitas", "organizer",
+           "community organizer co"),
+    "village_official": ("perangkat desa", "kepala desa", "kades", "sekdes", "sekretaris desa", "aparat desa",
+                         "pemerintah desa", "lurah", "kadus", "village head"),
+    "agency_officer": ("petugas lp3tki", "petugas bp3tki", "lp3tki", "bp3tki", "upt bp2mi", "bp2mi", "bnp2tki",
                        "disnaker", "disnakertrans", "dinas tenaga kerja", "petugas dinas", "officer", "petugas",
                        "petugas upt bp2mi"),
-    "mixed": ("Campuran", "Mixed", "campuran", "beragam"),
-    "other": ("Lainnya", "Other", "lainnya", "lain lain"),
+    "mixed": ("campuran", "beragam"),
+    "other": ("lainnya", "lain lain"),
 }
 SEXES: dict[str, tuple[str, ...]] = {
-    "female": ("Perempuan", "Female", "perempuan", "p", "wanita", "f", "female", "woman"),
-    "male": ("Laki-laki", "Male", "laki laki", "l", "pria", "m", "male", "man"),
-    "mixed": ("Campuran", "Mixed", "campuran"),
+    "female": ("perempuan", "p", "wanita", "f", "female", "woman"),
+    "male": ("laki laki", "l", "pria", "m", "male", "man"),
+    "mixed": ("campuran",),
 }
 SOURCE_TYPES: dict[str, tuple[str, ...]] = {
-    "interview": ("Wawancara", "Interview", "wawancara", "wawancara mendalam", "in depth interview", "interview"),
-    "fgd": ("Diskusi kelompok terfokus (FGD)", "Focus-group discussion (FGD)", "fgd", "focus group",
-            "focus group discussion", "diskusi kelompok terfokus", "diskusi kelompok"),
-    "document": ("Dokumen", "Document", "dokumen", "dokumentasi", "document", "notulen", "laporan", "arsip"),
-    "observation": ("Observasi", "Observation", "observasi", "observation", "catatan lapangan", "field notes"),
+    "interview": ("wawancara", "wawancara mendalam", "in depth interview", "interview"),
+    "fgd": ("fgd", "focus group", "focus group discussion", "diskusi kelompok terfokus", "diskusi kelompok"),
+    "document": ("dokumen", "dokumentasi", "document", "notulen", "laporan", "arsip"),
+    "observation": ("observasi", "observation", "catatan lapangan", "field notes"),
 }
 _VOCABS = {"role": ROLES, "sex": SEXES, "source_type": SOURCE_TYPES}
 FIELD_COLUMNS = ["province_code", "regency_code", "community", "role", "sex", "source_type", "collected_on",
@@ -68,9 +66,14 @@ FIELD_COLUMNS = ["province_code", "regency_code", "community", "role", "sex", "s
 
 
 def vocabulary_label(vocab: str, key: str, lang: str = "en") -> str:
-    """Label of a role, sex or source type in ``'id'`` or ``'en'``."""
-    entry = _VOCABS[vocab].get(key)
-    return str(key) if entry is None else entry[0 if lang == "id" else 1]
+    """Label of a role, sex or source type in ``'id'`` or ``'en'`` (the key itself when it has none)."""
+    return text(f"voices.{vocab}.{key}", lang) if key in _VOCABS[vocab] else str(key)
+
+
+def vocabulary(vocab: str) -> dict[str, tuple[str, ...]]:
+    """What a ``role``, ``sex`` or ``source_type`` value may be written as: its labels, then its synonyms."""
+    return {key: (*(vocabulary_label(vocab, key, lang) for lang in LANGS), *synonyms)
+            for key, synonyms in _VOCABS[vocab].items()}
 
 
 @dataclass
@@ -117,8 +120,8 @@ def read_source_fields(attrs: pd.DataFrame, source_guids: list[str], mapping: Vo
     known = attrs[attrs["field"].notna() & ~attrs["field"].isin(IDENTIFIER_FIELDS)]
     values = _one_value(known, out)
     _regions(values, out)
-    for name, vocab in _VOCABS.items():
-        _category(values, name, vocab, out)
+    for name in _VOCABS:
+        _category(values, name, vocabulary(name), out)
     _date(values, out)
     _flag(values, "consent", mapping.consent_default, out)
     _flag(values, "publishable", False, out)

@@ -42,7 +42,7 @@ from ..io import sha256, write_csv, write_json, write_parquet, write_text
 from ..privacy import PseudonymKey, pseudonymise
 from ..readers import RawFileError
 from .attributes import read_source_fields
-from ..results import package_version
+from ..config import package_version
 from .codebook import Codebook, load_codebook, load_theme_mapping, map_codes
 from .files import QDPX_SUFFIXES, SHEET_SUFFIXES, discover
 from .mapping import DEFAULT_NAME, VoicesMapping, load_voices_mapping

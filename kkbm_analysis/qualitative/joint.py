@@ -15,17 +15,20 @@ One row per region and barrier indicator, columns:
 ``ci_low, ci_high``  its 95 % interval (NA when none is computed)
 ``n``            its denominator (NA when unknown)
 ``national``     the national value
-``verdict``      ``'worse'``, ``'better'``, ``'similar'`` or ``'unknown'`` against national
-``suppressed``   True when the value must not be shown (small cells)
+``verdict``      the interval verdict against national (:mod:`kkbm_analysis.verdicts`):
+                 ``'better'``, ``'worse'``, ``'no_clear_difference'``, ``'too_few'`` or
+                 ``'not_applicable'``
+``suppressed``   True when the value must not be shown (withheld or under the small-cell rule)
 
 :func:`barrier_metrics` builds it from :func:`kkbm_analysis.barriers.barrier_profiles`
-(which gives no intervals or denominators yet: those columns are NA).
+(intervals, ``n`` and verdicts included); the published barrier metrics of
+``kkbm analyse`` (:meth:`kkbm_analysis.products.Products.barriers`) have the same numbers.
 
 Convergence rule
 ----------------
-*Numbers* (quantitative signal): ``too small`` when the value is missing, suppressed or its
-verdict unknown; ``no clear difference`` when the interval holds the national value or the
-verdict is ``similar``; otherwise ``problem`` (worse) or ``no problem`` (better).
+*Numbers* (quantitative signal): ``too small`` when the value is missing or suppressed, or
+its verdict is ``too_few`` or ``not_applicable``; ``no clear difference`` when the interval
+holds the national value; otherwise ``problem`` (worse) or ``no problem`` (better).
 *Voices* (qualitative signal, from the **suppressed** published prevalence, so the verdict
 never reveals a hidden count): ``too small`` when the province's source count
 (``voices_sources:all``) or the theme's count is suppressed, or the province has fewer
@@ -51,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT
-from ..i18n import check_lang
+from ..i18n import check_lang, has_text, number, text
 from .analysis import QualResult, published_prevalence
 from .voices import Voices
 
@@ -59,18 +62,8 @@ __all__ = ["JointDisplay", "joint_display", "barrier_metrics", "METRIC_COLUMNS",
 
 METRIC_COLUMNS = ["region_code", "barrier_id", "value", "ci_low", "ci_high", "n", "national", "verdict",
                   "suppressed"]
-VERDICTS = {"convergent": ("konvergen", "convergent"), "complementary": ("saling melengkapi", "complementary"),
-            "divergent": ("divergen", "divergent"),
-            "too_small": ("terlalu sedikit untuk disimpulkan", "too small to say")}
-_QUANT = {"problem": ("lebih buruk dari nasional", "worse than national"),
-          "no_problem": ("lebih baik dari nasional", "better than national"),
-          "neutral": ("tidak jelas berbeda dari nasional", "no clear difference from national"),
-          "too_small": ("tidak ada angka yang dapat dipakai", "no usable number")}
-_QUAL = {"raised": ("diangkat oleh ≥{r} sumber", "raised by ≥{r} of sources"),
-         "absent": ("diangkat oleh ≤{a} sumber", "raised by ≤{a} of sources"),
-         "some": ("diangkat oleh sebagian sumber", "raised by some sources"),
-         "too_small": ("terlalu sedikit sumber (<{m}) atau jumlah disamarkan",
-                       "too few sources (<{m}) or a suppressed count")}
+#: The convergence verdicts (their words: ``voices.joint.verdict.<verdict>`` in the string catalogue).
+VERDICTS = ("convergent", "complementary", "divergent", "too_small")
 
 
 def barrier_metrics(data: Any, *, period: str | None = None) -> pd.DataFrame:
@@ -86,17 +79,18 @@ def barrier_metrics(data: Any, *, period: str | None = None) -> pd.DataFrame:
 
     prof = barrier_profiles(data, level="province", period=period)
     out = prof.rename(columns={"benchmark": "national"})
-    out["ci_low"] = out["ci_high"] = pd.NA
-    out["n"] = pd.array([pd.NA] * len(out), dtype="Int64")
-    out["suppressed"] = False
+    out["n"] = out["n"].round().astype("Int64")
+    out["suppressed"] = out["verdict"] == "too_few"
     return out[METRIC_COLUMNS + ["label_id", "label_en"]].astype({"ci_low": "Float64", "ci_high": "Float64"})
 
 
 def _quant(row: pd.Series) -> str:
-    if bool(row.get("suppressed", False)) or pd.isna(row["value"]) or row["verdict"] not in ("worse", "better", "similar"):
+    if bool(row.get("suppressed", False)) or pd.isna(row["value"]) or row["verdict"] not in (
+            "worse", "better", "no_clear_difference"):
         return "too_small"
     lo, hi, nat = row.get("ci_low"), row.get("ci_high"), row["national"]
-    if row["verdict"] == "similar" or (pd.notna(lo) and pd.notna(hi) and pd.notna(nat) and lo <= nat <= hi):
+    if row["verdict"] == "no_clear_difference" or (pd.notna(lo) and pd.notna(hi) and pd.notna(nat)
+                                                   and lo <= nat <= hi):
         return "neutral"
     return "problem" if row["verdict"] == "worse" else "no_problem"
 
@@ -121,16 +115,14 @@ def _verdict(quant: str, qual: str, polarity: str) -> tuple[str, str]:
 
 
 def _rule_text(rule: str, verdict: str, quant: str, qual: str, polarity: str, params: dict, lang: str) -> str:
-    """The rule in words, e.g. 'R1: indicator worse than national; barrier theme raised by ≥50 % of
+    """The rule in words, e.g. 'R1: indicator worse than national; barrier theme raised by ≥50% of
     sources → convergent'."""
-    i = 0 if lang == "id" else 1
-    pct = lambda x: f"{round(100 * x)} %"  # noqa: E731
-    voices = _QUAL[qual][i].format(r=pct(params["raised_share"]), a=pct(params["absent_share"]),
-                                   m=params["min_sources"])
-    pol = {"barrier": ("tema hambatan", "barrier theme"), "support": ("faktor pendukung", "supporting factor"),
-           "capacity": ("tema kapasitas", "capacity theme")}[polarity][i]
-    indicator = ("indikator", "indicator")[i]
-    return f"{rule}: {indicator} {_QUANT[quant][i]}; {pol} {voices} → {VERDICTS[verdict][i]}"
+    share = {"raised": params["raised_share"], "absent": params["absent_share"]}.get(qual)
+    voices = text(f"voices.joint.voices.{qual}", lang, minimum=params["min_sources"],
+                  share=None if share is None else number(share, 0, lang, percent=True))
+    return text("voices.joint.rule", lang, rule=rule, numbers=text(f"voices.joint.numbers.{quant}", lang),
+                polarity=text(f"voices.joint.polarity.{polarity}", lang), voices=voices,
+                verdict=text(f"voices.joint.verdict.{verdict}", lang))
 
 
 def _excerpts(voices: Voices, province: str, theme: str, k: int) -> list[str]:
@@ -172,10 +164,8 @@ class JointDisplay(QualResult):
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
         counts = self.table["convergence"].value_counts()
-        parts = [f"{int(counts.get(v, 0))} {VERDICTS[v][0 if lang == 'id' else 1]}" for v in VERDICTS]
-        if lang == "id":
-            return f"Dari {len(self.table)} pasangan indikator dan tema: " + ", ".join(parts) + "."
-        return f"Of {len(self.table)} indicator-theme pairs: " + ", ".join(parts) + "."
+        parts = [f"{int(counts.get(v, 0))} {text(f'voices.joint.verdict.{v}', lang)}" for v in VERDICTS]
+        return text("voices.joint.summary", lang, n=number(len(self.table), 0, lang), counts=", ".join(parts))
 
     def region(self, region_code: str) -> pd.DataFrame:
         return self.table[self.table["region_code"] == str(region_code)].reset_index(drop=True)
@@ -220,10 +210,10 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
     links = _links(voices)
     pub = (published or published_prevalence(voices)).frame
     pub = pub[(pub["level"] == "province") & (pub["disaggregation"] == "all")]
-    count = pub[pub["indicator_id"].str.startswith("voices_sources:")].assign(
-        theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
-    share = pub[pub["indicator_id"].str.startswith("voices_share:")].assign(
-        theme_id=lambda d: d["indicator_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    count = pub[pub["measure_id"].str.startswith("voices_sources:")].assign(
+        theme_id=lambda d: d["measure_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
+    share = pub[pub["measure_id"].str.startswith("voices_share:")].assign(
+        theme_id=lambda d: d["measure_id"].str.split(":").str[1]).set_index(["region_code", "theme_id"])
     province_total = count.xs("all", level="theme_id")["value"]
     m = metrics[metrics["region_code"].astype(str) != "ID"].merge(links, on="barrier_id", how="inner")
     params = {"min_sources": min_sources, "raised_share": raised_share, "absent_share": absent_share}
@@ -256,46 +246,50 @@ def _links(voices: Voices) -> pd.DataFrame:
 
 
 # =========================================================================== rendering
-_HEAD = {"id": ["Indikator", "Nilai [SK 95%]", "Nasional", "Penilaian", "Tema", "Sumber yang mengangkat",
-                "Kesimpulan", "Aturan", "Kutipan"],
-         "en": ["Indicator", "Value [95% CI]", "National", "Verdict", "Theme", "Sources raising it",
-                "Convergence", "Rule", "Excerpts"]}
-_VERDICT_WORDS = {"id": {"better": "lebih baik", "worse": "lebih buruk", "similar": "serupa",
-                         "unknown": "tidak diketahui"},
-                  "en": {"better": "better", "worse": "worse", "similar": "similar", "unknown": "unknown"}}
+def _head(lang: str) -> list[str]:
+    """Column headings of the rendered table."""
+    words = [text(f"voices.joint.head.{key}", lang)
+             for key in ("indicator", "verdict", "theme", "sources", "convergence", "rule", "excerpts")]
+    value = f"{text('common.value', lang)} [{text('common.ci95', lang)}]"
+    return [words[0], value, text("common.national", lang), *words[1:]]
+
+
+def _verdict_word(verdict: str, lang: str) -> str:
+    for key in (f"evidence.verdict.{verdict}", f"common.verdict_{verdict}"):
+        if has_text(key):
+            return text(key, lang)
+    return str(verdict)
 
 
 def _number(row: pd.Series, column: str, lang: str) -> str:
     from ..barriers import MEASURES
-    from ..i18n import number
     ind = next((i for i in MEASURES if i.id == row["barrier_id"]), None)
     decimals, percent = (ind.decimals, ind.percent) if ind else (2, False)
     if bool(row.get("suppressed", False)):
-        return "disamarkan" if lang == "id" else "suppressed"
+        return text("common.suppressed", lang)
     return number(row[column], decimals, lang, percent=percent)
 
 
 def _cells(row: pd.Series, lang: str) -> list[str]:
-    i = 0 if lang == "id" else 1
     value = _number(row, "value", lang)
     if pd.notna(row.get("ci_low")) and pd.notna(row.get("ci_high")) and not row.get("suppressed", False):
         value += f" [{_number(row, 'ci_low', lang)}–{_number(row, 'ci_high', lang)}]"
     if pd.isna(row["sources"]):
-        src = "<5" if pd.notna(row["sources_total"]) else ("tidak ada data" if lang == "id" else "no data")
+        src = "<5" if pd.notna(row["sources_total"]) else text("common.no_data", lang)
     else:
         src = f"{int(row['sources'])} / {int(row['sources_total'])}"
     label = row.get(f"label_{lang}", row["barrier_id"])
     return [str(label if pd.notna(label) else row["barrier_id"]), value, _number(row, "national", lang),
-            _VERDICT_WORDS[lang].get(row["verdict"], str(row["verdict"])), str(row[f"theme_label_{lang}"]), src,
-            VERDICTS[row["convergence"]][i], str(row[f"rule_{lang}"]),
+            _verdict_word(str(row["verdict"]), lang), str(row[f"theme_label_{lang}"]), src,
+            text(f"voices.joint.verdict.{row['convergence']}", lang), str(row[f"rule_{lang}"]),
             " | ".join(f"“{e}”" for e in row["excerpts"])]
 
 
 def _render(rows: pd.DataFrame, lang: str, fmt_: str, synthetic: bool) -> str:
     check_lang(lang)
-    head = _HEAD[lang]
+    head = _head(lang)
     body = [_cells(r, lang) for _, r in rows.iterrows()]
-    stamp = ("DATA SINTETIS" if lang == "id" else "SYNTHETIC DATA") if synthetic else ""
+    stamp = text("voices.synthetic", lang) if synthetic else ""
     if fmt_ == "md":
         esc = lambda s: s.replace("|", "\\|").replace("\n", " ")  # noqa: E731
         lines = ([f"**{stamp}**", ""] if stamp else []) + ["| " + " | ".join(head) + " |",

@@ -1,12 +1,12 @@
-"""Caches of the report machinery: data and analyses in memory, build keys on disk.
+"""Caches of the report machinery: the analysis products in memory, build keys on disk.
 
 In memory (per process)
-    :func:`load_data` keeps one :class:`~kkbm_analysis.data.ProgramData` per processed
-    folder and data version, and :func:`memo` keeps the result of an analysis call per
-    data and arguments. A batch worker reuses one kernel for many notebooks, so the data
-    are read once per worker and, e.g., the barrier profiles of every province are computed
-    once and serve every province report and language. A changed manifest (another data
-    version, or a rewritten folder) is a new key, so stale results are never served.
+    :func:`load_products` keeps one :class:`~kkbm_analysis.products.Products` per processed
+    folder and products manifest: a batch worker reuses one kernel for many notebooks, so
+    the products are read once per worker. Reports compute nothing (``kkbm analyse`` did),
+    so there is nothing else to keep. A rewritten ``products.json`` is a new key, so stale
+    products are never served. :func:`load_data` keeps one
+    :class:`~kkbm_analysis.data.ProgramData` per processed folder for exploratory notebooks.
 
 On disk (per output)
     :func:`build_key` hashes what decides a report: the template file, its parameters,
@@ -22,17 +22,43 @@ import os
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-__all__ = ["load_data", "data_key", "memo", "clear", "data_fingerprint", "package_fingerprint",
-           "build_key", "file_sha256"]
+__all__ = ["load_products", "load_data", "clear", "data_fingerprint", "package_fingerprint", "build_key",
+           "file_sha256"]
 
 _LOCK = threading.RLock()
 _DATA: "OrderedDict[tuple, Any]" = OrderedDict()
-_RESULTS: "OrderedDict[tuple, Any]" = OrderedDict()
-#: Processed folders kept in memory at once (national data take ~2 GB each).
+_PRODUCTS: "OrderedDict[tuple, Any]" = OrderedDict()
+#: Processed folders kept in memory at once (national data take ~2 GB each; products a few MB).
 MAX_DATASETS = 2
-MAX_RESULTS = 256
+MAX_PRODUCTS = 4
+
+
+def load_products(processed_dir: str | os.PathLike) -> Any:
+    """:meth:`Products.open` once per folder and products manifest (cached in this process).
+
+    Raises
+    ------
+    kkbm_analysis.products.ProductsMissing
+        The folder has no analysis products (the message says to run ``kkbm analyse``).
+    """
+    from ..products import MANIFEST, Products
+    folder = Path(processed_dir).resolve()
+    path = folder / MANIFEST
+    stamp = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    key = (str(folder), stamp)
+    with _LOCK:
+        if key in _PRODUCTS:
+            _PRODUCTS.move_to_end(key)
+            return _PRODUCTS[key]
+        products = Products.open(folder)
+        for old in [k for k in _PRODUCTS if k[0] == str(folder)]:
+            _PRODUCTS.pop(old, None)
+        _PRODUCTS[key] = products
+        while len(_PRODUCTS) > MAX_PRODUCTS:
+            _PRODUCTS.popitem(last=False)
+        return products
 
 
 def _manifest_stamp(folder: Path) -> tuple:
@@ -41,12 +67,6 @@ def _manifest_stamp(folder: Path) -> tuple:
     raw = manifest.read_bytes() if manifest.exists() else b""
     files = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.parquet")))
     return hashlib.sha256(raw).hexdigest(), files
-
-
-def data_key(data: Any) -> tuple:
-    """The memo key of a loaded dataset (its folder and stamp, or its identity)."""
-    key = getattr(data, "_kkbm_cache_key", None)
-    return key if key is not None else ("object", id(data), getattr(data, "data_version", None))
 
 
 def load_data(processed_dir: str | os.PathLike) -> Any:
@@ -84,56 +104,13 @@ def load_data(processed_dir: str | os.PathLike) -> Any:
 
 def _forget(key: tuple) -> None:
     _DATA.pop(key, None)
-    for k in [k for k in _RESULTS if k[1] == key]:
-        _RESULTS.pop(k, None)
-
-
-def _view(value: Any) -> Any:
-    """What a caller gets of a cached value: its own view of a DataFrame or Series.
-
-    Under pandas' copy-on-write (the default from pandas 3) a shallow copy costs nothing and a caller that changes it
-    (adds a column, sets a cell) changes only its own copy, never the cached value that the
-    next report reads.
-    """
-    import pandas as pd
-    return value.copy(deep=False) if isinstance(value, (pd.DataFrame, pd.Series)) else value
-
-
-def memo(name: str, data: Any, fn: Callable[[], Any], *args: Any) -> Any:
-    """``fn()`` computed once per (``name``, data, ``args``) in this process.
-
-    The result depends on nothing but the data's content and the arguments, so a cache
-    hit returns exactly what a fresh computation would (DataFrames and Series as the
-    caller's own view, see :func:`_view`). Exceptions are cached too (and raised again), so
-    an analysis that cannot run on these data is not retried for every report.
-    """
-    key = (name, data_key(data), args)
-    with _LOCK:
-        if key in _RESULTS:
-            _RESULTS.move_to_end(key)
-            ok, value = _RESULTS[key]
-            if ok:
-                return _view(value)
-            raise value
-    try:
-        value = fn()
-        entry = (True, value)
-    except Exception as exc:  # noqa: BLE001 - re-raised below and on every later call
-        entry = (False, exc)
-    with _LOCK:
-        _RESULTS[key] = entry
-        while len(_RESULTS) > MAX_RESULTS:
-            _RESULTS.popitem(last=False)
-    if not entry[0]:
-        raise entry[1]
-    return _view(entry[1])
 
 
 def clear() -> None:
-    """Forget every cached dataset and result of this process."""
+    """Forget every cached dataset and products of this process."""
     with _LOCK:
         _DATA.clear()
-        _RESULTS.clear()
+        _PRODUCTS.clear()
 
 
 # --------------------------------------------------------------------------- build keys
@@ -182,7 +159,7 @@ _PACKAGE_FP: dict[str, str] = {}
 
 def package_fingerprint() -> dict:
     """The package's version and a hash of its source and resource files."""
-    from .. import __version__
+    from ..config import package_version
     if not _PACKAGE_FP:
         pkg = Path(__file__).resolve().parent.parent
         h = hashlib.sha256()
@@ -190,7 +167,7 @@ def package_fingerprint() -> dict:
             if p.is_file() and p.suffix in (".py", ".yaml", ".json", ".csv") and "__pycache__" not in p.parts:
                 h.update(p.relative_to(pkg).as_posix().encode())
                 h.update(p.read_bytes())
-        _PACKAGE_FP["version"] = __version__
+        _PACKAGE_FP["version"] = package_version()
         _PACKAGE_FP["sources_sha256"] = h.hexdigest()
     return dict(_PACKAGE_FP)
 

@@ -1,9 +1,11 @@
-"""Helpers of the exploratory notebooks (``notebooks/01_*`` to ``04_*``): small, displayable views.
+"""Helpers of the exploratory notebooks (``notebooks/01_*`` to ``06_*``): small, displayable views.
 
-Each function takes a processed folder or a :class:`~kkbm_analysis.data.ProgramData` and
-returns a DataFrame, a figure or :class:`~kkbm_analysis.reports.markup.Html`, so a
-notebook cell is one call. Models that cannot run on the data (too few rows...) come back as
-a readable message instead of a traceback (:func:`try_model`).
+Each function takes a processed folder, a :class:`~kkbm_analysis.data.ProgramData`, the
+analysis products or a result, and returns a DataFrame, a figure or
+:class:`~kkbm_analysis.reports.markup.Html`, so a notebook cell is one call. Models that
+cannot run on the data (too few rows...) come back as a readable message instead of a
+traceback (:func:`try_model`). Like every module of the reports, this one imports no
+analysis: notebooks call the analyses themselves and hand the results in.
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import pandas as pd
 from .params import check_path
 from .markup import STYLE, Html
 
-__all__ = ["resolve_data_dir", "banner", "processed_overview", "quarantine_by_rule", "quality_markdown",
-           "try_model", "indicator_wide", "quiet"]
+__all__ = ["resolve_data_dir", "banner", "processed_overview", "quarantine_by_rule", "notes_by_rule",
+           "quality_markdown", "try_model", "indicator_wide", "quiet"]
 
 
 def resolve_data_dir(data_dir: str) -> Path:
@@ -63,6 +65,20 @@ def quarantine_by_rule(data_dir: str | Path) -> pd.DataFrame:
     return out.reset_index().sort_values(["table", "problems"], ascending=[True, False], ignore_index=True)
 
 
+def notes_by_rule(data_dir: str | Path) -> pd.DataFrame:
+    """Notes on kept rows and sheets per table and rule (from ``ingest_notes.csv``; empty if none).
+
+    A note does not remove anything: a malformed NIK kept under its pseudonym, totals that do
+    not add up, a column not used, rows skipped as blank, totals or footers.
+    """
+    path = Path(data_dir) / "ingest_notes.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["table", "rule", "notes"])
+    notes = pd.read_csv(path, keep_default_na=False, usecols=["table", "rule"], encoding="utf-8-sig")
+    out = notes.groupby(["table", "rule"]).size().rename("notes").reset_index()
+    return out.sort_values(["table", "notes"], ascending=[True, False], ignore_index=True)
+
+
 def quality_markdown(data_dir: str | Path):
     """``data_quality.md`` of the folder, for display (IPython Markdown)."""
     from IPython.display import Markdown
@@ -71,31 +87,30 @@ def quality_markdown(data_dir: str | Path):
 
 
 def try_model(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """``fn(*args, **kwargs)``, or a short message when the data cannot support the model."""
-    from ..models import ModelInputError
+    """``fn(*args, **kwargs)``, or a short message when the data cannot support the model
+    (a :class:`~kkbm_analysis.models.ModelInputError` is a ``ValueError``)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return fn(*args, **kwargs)
-    except (ModelInputError, ValueError) as exc:
+    except ValueError as exc:
         from html import escape
         return Html(f'<p class="kkbm-note"><b>{escape(getattr(fn, "__name__", "model"))}</b> cannot run on these '
                     f"data: {escape(str(exc))}</p>")
 
 
-def indicator_wide(published: Any, indicators: list[str], period: str, *, lang: str = "en") -> pd.DataFrame:
-    """Provinces x indicators of a published table (suppressed cells shown as 'suppressed')."""
-    from ..indicators import REGISTRY
+def indicator_wide(products: Any, indicators: list[str], period: str, *, lang: str = "en") -> pd.DataFrame:
+    """Provinces x indicators of the published indicators (withheld cells shown as 'suppressed')."""
     from ..i18n import region_name
     from ..i18n import text as t
-    from .markup import value_text
-    f = published.frame
-    f = f.loc[(f["period"] == period) & (f["disaggregation"] == "all") & f["indicator_id"].isin(indicators)]
-    f = f.assign(shown=[t("common.suppressed", lang) if s else value_text(v, REGISTRY[i].unit, lang)
-                        for i, v, s in zip(f["indicator_id"], f["value"], f["suppressed"])])
-    wide = f.pivot(index="region_code", columns="indicator_id", values="shown")[indicators]
+    from .cells import cell_text
+    f = products.indicators(measure=indicators, period=period)
+    f = f.assign(shown=[t("common.suppressed", lang) if bool(r["suppressed"]) else cell_text(r, "indicators", lang)
+                        for _, r in f.iterrows()])
+    labels = dict(zip(f["measure_id"], f[f"label_{lang}"]))
+    wide = f.pivot(index="region_code", columns="measure_id", values="shown")[indicators]
     wide.index = [region_name(c, lang) if c != "ID" else t("common.national", lang) for c in wide.index]
-    wide.columns = [getattr(REGISTRY[c], f"label_{lang}") for c in wide.columns]
+    wide.columns = [labels[c] for c in wide.columns]
     return wide
 
 
@@ -108,19 +123,18 @@ def read_json(path: str | Path) -> dict:
     return json.loads(Path(path).read_text())
 
 
-def survival_figure(data: Any) -> Any:
-    """Kaplan-Meier curves of business survival by mentoring points received, as a Figure (or a message)."""
+def survival_figure(curves: Any) -> Any:
+    """Kaplan-Meier curves (a :class:`~kkbm_analysis.models.SurvivalCurves`, or the message of
+    :func:`try_model`) as a Figure in the house style."""
     from matplotlib.figure import Figure
 
-    from ..models import survival_curves
     from ..viz import theme
-    curves = try_model(survival_curves, data)
     if isinstance(curves, Html):
         return curves
     with theme.house_style():
         fig = Figure(figsize=(7.2, 4.2))
         ax = fig.add_subplot()
         curves.plot(ax=ax)
-        if data.synthetic:
+        if curves.synthetic:
             theme.synthetic_banner(fig)
     return fig

@@ -11,17 +11,20 @@ of the same name in the user's home or elsewhere on the machine is never picked 
 Warm engine
 -----------
 Starting a kernel and importing pandas, matplotlib and the package costs seconds per
-notebook. :class:`WarmKernel` starts the kernel once per worker process, imports the
-heavy modules, and before each notebook resets it: the user namespace is cleared
-(``%reset -f``), figures closed, matplotlib's rc and the warning filters restored, the
-working directory and execution counter reset. Module state survives: the caches of
-:mod:`kkbm_analysis.reports.cache` keep loaded data and analyses there, to save time only.
-Every cached result is a pure function of the data's content and the call's arguments,
-and callers get their own view of cached frames, so a report reads the same whether its
-kernel is warm or fresh (tested: a notebook run alone on a fresh kernel gives the same
-HTML as in the batch). :class:`WarmEngine` is a papermill engine (registered as
-``"kkbm-warm"``) that runs the notebook on that kernel through public papermill and
-nbclient interfaces (see :func:`warm_engine_class`), so parameters, error handling and
+notebook. :class:`WarmKernel` starts the kernel once (the batch keeps one per Dask worker,
+:mod:`.worker`), imports the heavy modules, and before each notebook resets it: the user
+namespace is cleared (``%reset -f``), figures closed, matplotlib's rc and the warning
+filters restored, the working directory and execution counter reset. Module state
+survives: the caches of :mod:`kkbm_analysis.reports.cache` keep loaded data there, so a
+worker reads its shared inputs once, to save time only. Every cached result is a pure
+function of the data's content and the call's arguments, and callers get their own view
+of cached frames, so a report reads the same whether its kernel is warm or fresh (tested:
+a notebook run alone on a fresh kernel gives the same HTML as in the batch).
+
+:class:`WarmEngine` is a papermill engine (registered as ``"kkbm-warm"``) that runs the
+notebook on the :class:`WarmKernel` handed to :func:`papermill.execute_notebook` as the
+engine keyword ``session``, through public papermill and nbclient interfaces only (see
+:func:`warm_engine_class`), so parameters, error handling and
 :class:`papermill.exceptions.PapermillExecutionError` are papermill's own. There is no
 execution time-out (``execution_timeout=None``) and a long start-up time-out.
 """
@@ -46,8 +49,7 @@ WARM_CODE = """
 import warnings as _w
 import numpy, pandas, matplotlib, matplotlib.pyplot
 import kkbm_analysis, kkbm_analysis.reports, kkbm_analysis.reports.province, kkbm_analysis.reports.national
-import kkbm_analysis.indicators, kkbm_analysis.barriers, kkbm_analysis.models, kkbm_analysis.suppression
-import statsmodels.api, scipy.stats
+import kkbm_analysis.products, kkbm_analysis.viz
 get_ipython().run_line_magic("matplotlib", "inline")
 import matplotlib as _m
 _KKBM_RC = dict(_m.rcParams)
@@ -129,9 +131,11 @@ class WarmKernel:
     """One long-lived kernel, reset between notebooks (see the module docstring)."""
 
     def __init__(self, name: str = KERNEL_NAME, *, cwd: str | os.PathLike | None = None,
-                 start_timeout: float = START_TIMEOUT, log_file: str | os.PathLike | None = None) -> None:
+                 start_timeout: float = START_TIMEOUT, log_file: str | os.PathLike | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.log_file = log_file
+        self.env = env
         self.cwd = str(Path(cwd or os.getcwd()).resolve())
         self.start_timeout = start_timeout
         self.km: Any = None
@@ -151,6 +155,8 @@ class WarmKernel:
             Path(self.log_file).parent.mkdir(parents=True, exist_ok=True)
             self._log = open(self.log_file, "ab")  # noqa: SIM115 - closed in shutdown()
             extra = {"stdout": self._log, "stderr": self._log}
+        if self.env is not None:
+            extra["env"] = self.env
         run_sync(self.km.start_kernel)(cwd=self.cwd, extra_arguments=["--HistoryManager.hist_file=:memory:"],
                                        **extra)
         self.kc = self.km.client()
@@ -158,6 +164,11 @@ class WarmKernel:
         run_sync(self.kc.wait_for_ready)(timeout=self.start_timeout)
         self.kc.allow_stdin = False
         self.run(WARM_CODE)
+
+    @property
+    def pid(self) -> int | None:
+        """The kernel's process id (None when it is not running)."""
+        return getattr(getattr(self.km, "provisioner", None), "pid", None)
 
     def alive(self) -> bool:
         from jupyter_core.utils import run_sync
@@ -216,23 +227,6 @@ class WarmKernel:
         self.run(RESET_CODE.format(cwd=self.cwd))
 
 
-_SESSION: WarmKernel | None = None
-
-
-def set_session(session: WarmKernel | None) -> None:
-    """The warm kernel :class:`WarmEngine` runs notebooks on in this process."""
-    global _SESSION
-    _SESSION = session
-    if session is not None:
-        register_engine()
-
-
-def current_session() -> WarmKernel:
-    if _SESSION is None:
-        raise RuntimeError("no warm kernel in this process: call kkbm_analysis.reports.kernel.set_session() first")
-    return _SESSION
-
-
 _ENGINE: Any = None
 
 
@@ -245,7 +239,12 @@ def register_engine() -> Any:
 
 
 def warm_engine_class() -> Any:
-    """The papermill engine class running notebooks on this process's :class:`WarmKernel`.
+    """The papermill engine class running notebooks on a :class:`WarmKernel`.
+
+    The kernel comes as the engine keyword ``session``::
+
+        pm.execute_notebook(path, None, parameters=..., engine_name=ENGINE_NAME, kernel_name=session.name,
+                            session=session)
 
     Built on first use so that importing this module does not import papermill. It uses
     public interfaces only: papermill's :class:`papermill.engines.Engine` base class and the
@@ -264,13 +263,15 @@ def warm_engine_class() -> Any:
     from papermill.engines import Engine
 
     class WarmEngine(Engine):
-        """papermill engine running notebooks on this process's :class:`WarmKernel`."""
+        """papermill engine running notebooks on the :class:`WarmKernel` given as ``session``."""
 
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
                                      stderr_file=None, start_timeout=START_TIMEOUT, execution_timeout=None,
-                                     **kwargs):
-            session = current_session()
+                                     session: WarmKernel | None = None, **kwargs):
+            if session is None:
+                raise ValueError(f"the {ENGINE_NAME!r} engine needs the warm kernel: execute_notebook(..., "
+                                 "session=WarmKernel(...))")
             session.last_nb = nb_man.nb
             if kernel_name and kernel_name != session.name:
                 raise ValueError(f"the warm kernel is {session.name!r}, not {kernel_name!r}")

@@ -1,5 +1,5 @@
 """HTML building blocks of the report sections: the page style (a package resource), headings, tables,
-cards, badges, and how an indicator value is written in its unit."""
+cards, and how an indicator value is written in its unit (published cells: :mod:`.cells`)."""
 from __future__ import annotations
 
 import functools
@@ -7,10 +7,7 @@ from html import escape
 from importlib import resources
 from typing import Any, Iterable, Sequence
 
-from ..config import MIN_PUBLISHED_COUNT
-from ..i18n import is_finite as finite
 from ..i18n import number, percent, rupiah
-from ..i18n import number as num
 from ..i18n import text as t
 
 
@@ -43,15 +40,6 @@ def _p(text: str, cls: str = "") -> str:
     return f'<p class="{cls}">{escape(text)}</p>' if cls else f"<p>{escape(text)}</p>"
 
 
-def _supp(lang: str) -> str:
-    return f'<span class="kkbm-supp">{escape(t("common.suppressed", lang))}</span>'
-
-
-def _badge(verdict: str, lang: str) -> str:
-    verdict = verdict if verdict in ("better", "worse", "similar") else "unknown"
-    return f'<span class="kkbm-badge {verdict}">{escape(t("common.verdict_" + verdict, lang))}</span>'
-
-
 def _table(header: Sequence[tuple[str, bool]], rows: Iterable[tuple[str, Sequence[str]]], cls: str = "") -> str:
     """``header``: (label, numeric); ``rows``: (css class, already-escaped cells)."""
     head = "".join(f'<th class="num">{escape(h)}</th>' if isnum else f"<th>{escape(h)}</th>" for h, isnum in header)
@@ -70,19 +58,6 @@ def _cards(cards: Sequence[tuple[str, str, str]]) -> str:
                    f'<div class="kkbm-card-label">{escape(label)}</div>'
                    + (f'<div class="kkbm-card-note">{escape(note)}</div>' if note else "") + "</div>")
     return '<div class="kkbm-cards">' + "".join(out) + "</div>"
-
-
-def _count(x: Any, lang: str) -> str:
-    """A count of people: withheld between 1 and MIN_PUBLISHED_COUNT - 1."""
-    if not finite(x):
-        return t("common.no_data", lang)
-    return _supp(lang) if 0 < float(x) < MIN_PUBLISHED_COUNT else escape(num(x, 0, lang))
-
-
-def _plain_count(x: Any, lang: str) -> str:
-    if not finite(x):
-        return t("common.no_data", lang)
-    return t("common.suppressed", lang) if 0 < float(x) < MIN_PUBLISHED_COUNT else num(x, 0, lang)
 
 
 def value_text(x: Any, unit: str, lang: str) -> str:

@@ -1,106 +1,103 @@
-"""The national policy brief (template ``brief_national.ipynb``), section by section."""
+"""The national policy brief (template ``brief_national.ipynb``), section by section, from the products."""
 from __future__ import annotations
 
 from html import escape
 from typing import Any
 
-import pandas as pd
-
-from ..data import NATIONAL_CODE
-from ..i18n import is_finite as finite
-from ..i18n import number as num
-from ..i18n import percent as pct
 from ..i18n import region_name
 from ..i18n import text as t
-from ..recommendations import recommendations
-from . import analysis as an
-from .cache import load_data
-from .markup import STYLE, Html, _cards, _count, _h2, _p, _section, _supp, _table
+from ..products import NATIONAL
+from .advice import national_advice
+from .cache import load_products
+from .cells import cell_text, is_withheld, tagged
+from .markup import STYLE, Html, _cards, _h2, _p, _section, _table
 from .params import validate_parameters
 from .sections import _coverage_map, _model_error, _Report, _staffing_figure
 
+#: The comparison table's columns: (product, measure, header key).
+COMPARISON = (("indicators", "members", "report.col_members"), ("barriers", "members_trained", "report.col_trained"),
+              ("barriers", "mentoring_coverage", "common.mentoring_coverage"),
+              ("barriers", "no_follow_up_share", "common.no_follow_up"),
+              ("barriers", "members_per_organiser", "common.members_per_organiser"),
+              ("barriers", "vacancy_months_per_community", "report.col_vacancy"),
+              ("barriers", "cadre_regeneration", "report.col_regeneration"),
+              ("barriers", "kur_owner_uptake", "barrier.kur_owner_uptake.label"),
+              ("barriers", "business_running_12m", "report.col_y12"))
+
 
 class NationalBrief(_Report):
-    """The national policy brief (template ``notebooks/brief_national.ipynb``)."""
+    """The national policy brief (template ``brief_national.ipynb``)."""
 
     template = "brief_national"
 
     @classmethod
     def from_parameters(cls, *, period: Any, lang: Any, data_dir: Any, **options: Any) -> "NationalBrief":
-        """Validate the parameters (:func:`validate_parameters`) and load the data (cached)."""
+        """Validate the parameters (:func:`validate_parameters`) and open the products (cached)."""
         params = validate_parameters("national", period=period, lang=lang, data_dir=data_dir, **options)
-        return cls(params, load_data(params.data_dir))
+        return cls(params, load_products(params.data_dir))
 
-    def _table(self) -> pd.DataFrame:
-        return an.province_table(self.data, self.period)
+    def _words(self, product: str, measure: str, **kw: Any) -> str:
+        c = self._cell(product, measure, NATIONAL)
+        if c is None:
+            return t("common.no_data", self.lang)
+        return t("common.suppressed", self.lang) if is_withheld(c) else cell_text(c, product, self.lang, **kw)
 
     def header(self) -> Html:
         lang, p = self.lang, self.period
-        table = self._table()
-        nat = table.set_index("region_code").loc[NATIONAL_CODE]
-        n_com, _ = an.communities_count(self.data, NATIONAL_CODE)
-        from ..schema import load_mentoring_points
-        n_points = len(load_mentoring_points().points)
-        lead = t("report.national_lead", lang, period=p, members=num(nat["members"], 0, lang), communities=num(n_com, 0, lang),
-                 n=len(table) - 1, points=num(nat["mean_points"], 1, lang), n_points=n_points,
-                 coverage=pct(nat["coverage"], 0, lang), no_follow=pct(nat["no_follow_up_share"], 0, lang))
+        n = len(self.products.provinces)
+        lead = t("report.national_lead", lang, period=p, members=self._words("indicators", "members"),
+                 communities=self._words("barriers", "communities"), n=n,
+                 points=self._words("barriers", "mentoring_points_mean"), n_points=len(self.products.point_ids),
+                 coverage=self._words("barriers", "mentoring_coverage"),
+                 no_follow=self._words("barriers", "no_follow_up_share"))
         return _section(f"<style>{STYLE}</style>", self._banner(),
                         f'<h1 class="kkbm-title">{escape(t("report.national_title", lang, period=p))}</h1>',
-                        _p(t("report.national_subtitle", lang, n=len(table) - 1), "kkbm-subtitle"), _p(lead, "kkbm-lead"))
+                        _p(t("report.national_subtitle", lang, n=n), "kkbm-subtitle"), _p(lead, "kkbm-lead"))
 
     def key_figures(self) -> Html:
         lang, p = self.lang, self.period
-        table = self._table().set_index("region_code")
-        nat = table.loc[NATIONAL_CODE]
-        n_com, n_vil = an.communities_count(self.data, NATIONAL_CODE)
-        ind = an.indicator_rows(self.data, p, NATIONAL_CODE).set_index("indicator_id")
+        villages = self._words("barriers", "villages")
         cards = [
-            (escape(num(len(table) - 1, 0, lang)), t("report.kf_provinces", lang), ""),
-            (escape(num(n_com, 0, lang)), t("report.kf_communities", lang),
-             t("report.villages_count", lang, n=num(n_vil, 0, lang))),
-            (_supp(lang) if ind.at["members", "suppressed"] else escape(num(ind.at["members", "value"], 0, lang)),
-             t("report.kf_members", lang, period=p), ""),
-            (_count(nat["trained"], lang), t("report.kf_trained", lang, period=p), ""),
-            (escape(pct(nat["coverage"], 0, lang)), t("common.mentoring_coverage", lang), ""),
-            (escape(pct(nat["no_follow_up_share"], 0, lang)), t("common.no_follow_up", lang), ""),
-            (escape(num(nat["members_per_organiser"], 0, lang)), t("common.members_per_organiser", lang), ""),
-            (_supp(lang) if ind.at["kur_uptake", "suppressed"] else escape(pct(ind.at["kur_uptake", "value"], 1, lang)),
-             t("common.kur_uptake", lang), ""),
+            (escape(str(len(self.products.provinces))), t("report.kf_provinces", lang), ""),
+            (self.tag("barriers", "communities", NATIONAL), t("report.kf_communities", lang),
+             t("report.villages_count", lang, n=villages)),
+            (self.tag("indicators", "members", NATIONAL), t("report.kf_members", lang, period=p), ""),
+            (self.tag("barriers", "members_trained", NATIONAL), t("report.kf_trained", lang, period=p), ""),
+            (self.tag("barriers", "mentoring_coverage", NATIONAL), t("common.mentoring_coverage", lang), ""),
+            (self.tag("barriers", "no_follow_up_share", NATIONAL), t("common.no_follow_up", lang), ""),
+            (self.tag("barriers", "members_per_organiser", NATIONAL), t("common.members_per_organiser", lang), ""),
+            (self.tag("indicators", "kur_uptake", NATIONAL), t("common.kur_uptake", lang), ""),
         ]
         return _section(_h2("report.key_figures", lang), _cards(cards))
 
     def comparison(self) -> Html:
         """All provinces ranked by mentoring coverage, with staffing, KUR and outcome measures."""
         lang, p = self.lang, self.period
-        table = self._table()
-        prov = table.loc[table["region_code"] != NATIONAL_CODE].copy()
-        prov["_missing"] = prov["coverage"].isna()
-        prov = prov.sort_values(["_missing", "coverage", "region_code"])
-        nat = table.loc[table["region_code"] == NATIONAL_CODE]
-        rows = []
+        frames = {prod: self.products.cells(prod, measure=[m for pr, m, _ in COMPARISON if pr == prod], period=p)
+                  for prod in ("indicators", "barriers")}
+        cov = frames["barriers"].loc[frames["barriers"]["measure_id"] == "mentoring_coverage"]
+        order = cov.loc[cov["level"] == "province"].assign(
+            _missing=lambda d: d["value"].isna(), _v=lambda d: d["value"].astype(float)).sort_values(
+            ["_missing", "_v", "region_code"])["region_code"].astype(str).tolist()
+        order += [c for c in self.products.provinces if c not in order]
 
-        def cells(r: Any, rank: str) -> list[str]:
-            def share(x: Any) -> str:
-                return _supp(lang) if r.suppressed and not finite(x) else escape(pct(x, 0, lang))
-            return [rank, escape(region_name(r.region_code, lang) if r.region_code != NATIONAL_CODE
-                                 else t("common.national", lang)),
-                    _supp(lang) if r.members_suppressed else escape(num(r.members, 0, lang)), _count(r.trained, lang),
-                    share(r.coverage), share(r.no_follow_up_share), escape(num(r.members_per_organiser, 0, lang)),
-                    escape(num(r.vacancy_months_per_community, 1, lang)), escape(pct(r.regeneration, 0, lang)),
-                    escape(pct(r.kur_owner_uptake, 0, lang)), escape(pct(r.y12, 0, lang))]
-        for i, r in enumerate(prov.itertuples(), start=1):
-            rows.append(("", cells(r, str(i))))
-        for r in nat.itertuples():
-            rows.append(("kkbm-national", cells(r, "")))
-        header = [(t("report.col_rank", lang), True), (t("common.province", lang), False), (t("report.col_members", lang), True),
-                  (t("report.col_trained", lang), True), (t("common.mentoring_coverage", lang), True), (t("common.no_follow_up", lang), True),
-                  (t("common.members_per_organiser", lang), True), (t("report.col_vacancy", lang), True), (t("report.col_regeneration", lang), True),
-                  (t("common.kur_uptake", lang), True), (t("report.col_y12", lang), True)]
-        pub = an.published_indicators(self.data)
+        def cells(code: str, rank: str) -> list[str]:
+            name = t("common.national", lang) if code == NATIONAL else region_name(code, lang)
+            out = [rank, escape(name)]
+            for prod, measure, _ in COMPARISON:
+                f = frames[prod]
+                hit = f.loc[(f["measure_id"] == measure) & (f["region_code"] == code)]
+                out.append(tagged(hit.iloc[0] if len(hit) else None, prod, lang))
+            return out
+        rows = [("", cells(code, str(i))) for i, code in enumerate(order, start=1)]
+        rows.append(("kkbm-national", cells(NATIONAL, "")))
+        header = [(t("report.col_rank", lang), True), (t("common.province", lang), False),
+                  *((t(key, lang), True) for _, _, key in COMPARISON)]
+        th = self.products.thresholds
         return _section(_h2("report.comparison", lang), _p(t("report.comparison_intro", lang, period=p)),
                         _table(header, rows, "wide"),
-                        _p(t("report.suppressed_note", lang, min_count=pub.thresholds.min_count,
-                             min_den=pub.thresholds.min_denominator), "kkbm-note"))
+                        _p(t("report.suppressed_note", lang, min_count=th.get("min_count"),
+                             min_den=th.get("min_denominator")), "kkbm-note"))
 
     def map(self) -> Html:
         return _section(_h2("report.map", self.lang), _coverage_map(self, highlight=None))
@@ -110,40 +107,31 @@ class NationalBrief(_Report):
         fig = _staffing_figure(self, highlight=None)
         caption = t("report.staffing_figure", lang, period=p)
         return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)),
-                        self._figure(fig, f"members_per_organiser_ID_{p}_{lang}", caption, caption))
+                        self._figure(fig, f"members_per_organiser_{NATIONAL}_{p}_{lang}", caption, caption))
 
     def models(self) -> Html:
         lang = self.lang
         if not self.params.options.get("show_models", True):
             return _section(_h2("report.models", lang), _p(t("report.models_skipped", lang), "kkbm-note"))
         parts = [_h2("report.models", lang)]
-        model, sentence = self._points_effect()
-        if isinstance(model, Exception):
+        fit, sentence = self._points_effect()
+        if fit is None:
             parts.append(sentence)
         else:
-            parts.append(f'<div class="kkbm-model">{_p(sentence)}{_p(model.interpretation(lang))}</div>')
-            parts.append(self._model_table(model))
-        try:
-            perdes = an.perdes_model(self.data)
-            parts.append(f'<div class="kkbm-model">{_p(perdes.interpretation(lang))}</div>')
-        except Exception as exc:  # noqa: BLE001
-            parts.append(_model_error("Perdes DiD", exc, lang))
+            parts.append(f'<div class="kkbm-model">{sentence}{_p(fit.text(lang))}</div>')
+            parts.append(self._model_table(fit))
+        did = self._fit("perdes_did")
+        if did is not None and did.ok:
+            parts.append(f'<div class="kkbm-model">{_p(did.text(lang))}</div>')
+        elif did is not None:
+            parts.append(_model_error("Perdes DiD", did.reason, lang))
         return _section(*parts)
 
     def recommendations(self) -> Html:
-        """Recommendations generated from the province comparison and the models."""
+        """The evidence-graded recommendation records of the period, in words."""
         lang = self.lang
-        model = perdes = None
-        if self.params.options.get("show_models", True):
-            try:
-                model = an.business_model(self.data)
-            except Exception:  # noqa: BLE001 - the recommendation just leaves the model out
-                model = None
-            try:
-                perdes = an.perdes_model(self.data)
-            except Exception:  # noqa: BLE001
-                perdes = None
-        recs = recommendations(self._table(), lang=lang, period=self.period, model=model, perdes=perdes)
-        items = "".join(f"<li>{escape(r)}</li>" for r in recs)
-        return _section(_h2("report.recommendations", lang), _p(t("report.recommendations_intro", lang)),
-                        f'<ol class="kkbm-recs">{items}</ol>')
+        items = national_advice(self.products, self.period, lang)
+        body = "".join(f"<li>{i}</li>" for i in items) or f"<li>{escape(t('evidence.rec_none', lang))}</li>"
+        return _section(_h2("report.recommendations", lang), _p(t("evidence.recommendations_intro", lang)),
+                        f'<ol class="kkbm-recs">{body}</ol>')
+

@@ -27,7 +27,11 @@ class ReportError:
 
 @dataclass
 class ReportOutcome:
-    """What happened to one report: ``built``, ``cached`` (up to date), ``failed`` or ``not run``."""
+    """What happened to one report: ``built``, ``cached`` (up to date), ``failed`` or ``not run``.
+
+    ``worker`` (the Dask worker's address) and ``kernel_pid`` say where a report ran, for
+    reading the cluster's logs.
+    """
 
     job: ReportJob
     status: str
@@ -37,6 +41,8 @@ class ReportOutcome:
     error: ReportError | None = None
     log: Path | None = None
     pdf_error: str = ""
+    worker: str = ""
+    kernel_pid: int | None = None
 
 
 @dataclass

@@ -36,6 +36,9 @@ from ..config import paths as project_paths
 from ..i18n import LANGS, region_name
 
 TEMPLATES: tuple[str, ...] = ("province", "national")
+#: Report option ``n_boot``: accepted for compatibility; the gap decompositions' bootstrap draws are set
+#: when ``kkbm analyse`` fits them (products manifest, ``parameters.gap_n_boot``).
+DEFAULT_N_BOOT = 199
 
 
 class ParameterError(ValueError):
@@ -130,51 +133,32 @@ def _check_str(value: Any, name: str, example: str) -> str:
     return value.strip()
 
 
-def valid_provinces(data: Any) -> list[str]:
-    """Province codes with at least one community in ``data``."""
-    codes = data.communities["province_code"].dropna().astype(str).unique().tolist()
-    return sorted(codes)
+def valid_provinces(products: Any) -> list[str]:
+    """Province codes with published cells (:class:`~kkbm_analysis.products.Products`)."""
+    return list(products.provinces)
 
 
-def valid_periods(data: Any) -> list[str]:
-    """Years of the data's record (from the first to the last activity date)."""
-    from ..indicators import data_span
-    start, end = data_span(data)
-    if start is None or end is None or str(start) == "NaT" or str(end) == "NaT":
-        return []
-    return [str(y) for y in range(int(start.year), int(end.year) + 1)]
-
-
-_SUMMARIES: dict[tuple, Any] = {}
+def valid_periods(products: Any) -> list[str]:
+    """Years of the data, as the analysis products cover them."""
+    return list(products.years)
 
 
 def data_summary(processed_dir: str | Path) -> Any:
-    """A light :class:`~kkbm_analysis.data.ProgramData` for validation: communities and dated columns only.
+    """The products of a processed folder (:func:`.cache.load_products`): what parameters are checked against.
 
-    Enough for :func:`valid_provinces` and :func:`valid_periods` without reading whole tables
-    (the batch runner validates national data this way in a fraction of a second).
+    Reading the small products manifest is enough to validate a batch; no processed table is read.
     """
-    import pandas as pd
+    return _products(Path(processed_dir).resolve())
 
-    from ..data import ProgramData
-    from ..indicators import SPAN_COLUMNS
-    from .cache import _manifest_stamp
-    folder = Path(processed_dir).resolve()
-    key = (str(folder), _manifest_stamp(folder))
-    if key not in _SUMMARIES:
-        tables = {}
-        com = folder / "communities.parquet"
-        if com.exists():
-            tables["communities"] = pd.read_parquet(com)
-        for table, cols in SPAN_COLUMNS.items():
-            path = folder / f"{table}.parquet"
-            if path.exists() and table != "communities":
-                tables[table] = pd.read_parquet(path, columns=list(cols))
-        manifest = folder / "manifest.json"
-        import json
-        _SUMMARIES.clear()
-        _SUMMARIES[key] = ProgramData(tables, json.loads(manifest.read_text()) if manifest.exists() else {})
-    return _SUMMARIES[key]
+
+def _products(folder: Path) -> Any:
+    """The folder's products, or a parameter error saying to run ``kkbm analyse``."""
+    from ..products import ProductsMissing
+    from .cache import load_products
+    try:
+        return load_products(folder)
+    except ProductsMissing as exc:
+        raise ParameterError(str(exc)) from None
 
 
 def _listing(codes: list[str]) -> str:
@@ -201,9 +185,9 @@ def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any,
         or ``reports/`` where figures are also saved.
     root : path, optional
         Project root (default: :func:`kkbm_analysis.config.find_root`).
-    data : ProgramData, optional
-        Already-loaded data, or :func:`data_summary` (default: loaded through
-        :func:`kkbm_analysis.reports.cache.load_data`).
+    data : Products, optional
+        The folder's analysis products (default: opened through
+        :func:`kkbm_analysis.reports.cache.load_products`).
     **options
         Other template options, passed through unchanged after a type check
         (``show_models: bool``, ``n_boot: int``).
@@ -229,8 +213,7 @@ def validate_parameters(template: str, *, period: Any, lang: Any, data_dir: Any,
         if key == "n_boot" and (isinstance(value, bool) or not isinstance(value, int) or value < 50):
             raise ParameterError(f"n_boot must be an integer of at least 50, not {value!r}")
     if data is None:
-        from .cache import load_data
-        data = load_data(data_path)
+        data = _products(data_path)
     periods = valid_periods(data)
     if period not in periods:
         raise ParameterError(f"unknown period {period!r}; years in the data: {', '.join(periods) or '(none)'}")

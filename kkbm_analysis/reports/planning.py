@@ -71,7 +71,7 @@ def plan_reports(processed_dir: str | Path, *, provinces: Iterable[str] | None =
         Unknown province, period or language (the message lists the valid ones), a path
         outside the project's data and output folders, or a missing template.
     """
-    from .analysis import DEFAULT_N_BOOT
+    from .params import DEFAULT_N_BOOT
     folder = check_path(processed_dir, "processed_dir", root=root, must_exist=True)
     summary = data_summary(folder)
     valid_p, valid_y = valid_provinces(summary), valid_periods(summary)

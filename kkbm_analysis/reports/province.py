@@ -1,39 +1,38 @@
-"""The province evaluation report (template ``report_province.ipynb``), section by section."""
+"""The province evaluation report (template ``report_province.ipynb``), section by section, from the products."""
 from __future__ import annotations
 
 from html import escape
 from typing import Any, Sequence
 
-import numpy as np
 import pandas as pd
 
-from ..data import NATIONAL_CODE
-from ..i18n import interval as ci
 from ..i18n import is_finite as finite
 from ..i18n import number as num
 from ..i18n import percent as pct
 from ..i18n import region_name
 from ..i18n import text as t
-from . import analysis as an
+from ..products import NATIONAL
 from . import figures as fg
-from .cache import load_data
-from .markup import STYLE, Html, _badge, _cards, _count, _h2, _p, _plain_count, _section, _supp, _table, value_text
+from .advice import province_advice
+from .cache import load_products
+from .cells import badge, cell_ci, cell_text, is_withheld, supp, tagged
+from .markup import STYLE, Html, _cards, _h2, _p, _section, _table
 from .params import validate_parameters
-from .sections import TOLERANCE, _coverage_map, _model_error, _Report, _staffing_figure
+from .sections import REPORT_INDICATORS, _coverage_map, _model_error, _Report, _staffing_figure
 
 
 class ProvinceReport(_Report):
-    """The province evaluation report (template ``notebooks/report_province.ipynb``)."""
+    """The province evaluation report (template ``report_province.ipynb``)."""
 
     template = "report_province"
 
     @classmethod
     def from_parameters(cls, *, province: Any, period: Any, lang: Any, data_dir: Any, **options: Any
                         ) -> "ProvinceReport":
-        """Validate the parameters (:func:`validate_parameters`) and load the data (cached)."""
+        """Validate the parameters (:func:`validate_parameters`) and open the products (cached)."""
         params = validate_parameters("province", province=province, period=period, lang=lang, data_dir=data_dir,
                                      **options)
-        return cls(params, load_data(params.data_dir))
+        return cls(params, load_products(params.data_dir))
 
     @property
     def code(self) -> str:
@@ -43,164 +42,155 @@ class ProvinceReport(_Report):
     def name(self) -> str:
         return region_name(self.code, self.lang)
 
-    # ------------------------------------------------------------------ numbers
-    def _cohort(self, region: str) -> pd.Series:
-        coh = an.mentoring_cohorts(self.data, self.period).set_index("region_code")
-        return coh.loc[region] if region in coh.index else pd.Series(dtype=object)
-
-    def _profile(self) -> pd.DataFrame:
-        return an.profile(self.data, self.period, self.code).set_index("barrier_id")
+    def _words(self, product: str, measure: str, region: str, **kw: Any) -> str:
+        """A cell's value as plain words for a sentence ("suppressed" when withheld)."""
+        c = self._cell(product, measure, region)
+        if c is None:
+            return t("common.no_data", self.lang)
+        return t("common.suppressed", self.lang) if is_withheld(c) else cell_text(c, product, self.lang, **kw)
 
     # ------------------------------------------------------------------ sections
     def header(self) -> Html:
         """Synthetic-data banner, title, and a lead paragraph with the main numbers."""
-        lang, p = self.lang, self.period
-        ind = an.indicator_rows(self.data, p, self.code).set_index("indicator_id")
-        n_com, n_vil = an.communities_count(self.data, self.code)
-        own, nat = self._cohort(self.code), self._cohort(NATIONAL_CODE)
-        st, st_nat = an.staffing_row(self.data, p, self.code), an.staffing_row(self.data, p, NATIONAL_CODE)
-        from ..schema import load_mentoring_points
-        n_points = len(load_mentoring_points().points)
-        members = ind.at["members", "value"]
-        lead = t("report.province_lead", lang, period=p, name=self.name, communities=num(n_com, 0, lang),
-                 villages=num(n_vil, 0, lang),
-                 members=t("common.suppressed", lang) if ind.at["members", "suppressed"] else num(members, 0, lang),
-                 points=num(own.get("mean_points"), 1, lang), points_nat=num(nat.get("mean_points"), 1, lang),
-                 n_points=n_points, mpo=num(None if st is None else st["members_per_organiser"], 0, lang),
-                 mpo_nat=num(None if st_nat is None else st_nat["members_per_organiser"], 0, lang))
+        lang, p, code = self.lang, self.period, self.code
+        lead = t("report.province_lead", lang, period=p, name=self.name,
+                 communities=self._words("barriers", "communities", code),
+                 villages=self._words("barriers", "villages", code),
+                 members=self._words("indicators", "members", code),
+                 points=self._words("barriers", "mentoring_points_mean", code),
+                 points_nat=self._words("barriers", "mentoring_points_mean", NATIONAL),
+                 n_points=len(self.products.point_ids),
+                 mpo=self._words("barriers", "members_per_organiser", code),
+                 mpo_nat=self._words("barriers", "members_per_organiser", NATIONAL))
         return _section(f"<style>{STYLE}</style>", self._banner(),
                         f'<h1 class="kkbm-title">{escape(t("report.province_title", lang, name=self.name))}</h1>',
-                        _p(t("report.province_subtitle", lang, period=p, code=self.code), "kkbm-subtitle"),
+                        _p(t("report.province_subtitle", lang, period=p, code=code), "kkbm-subtitle"),
                         _p(lead, "kkbm-lead"))
 
     def key_figures(self) -> Html:
         """Cards: members, communities, trained, mentoring coverage, staffing, businesses, KUR."""
-        lang, p = self.lang, self.period
-        ind = an.indicator_rows(self.data, p, self.code).set_index("indicator_id")
-        n_com, n_vil = an.communities_count(self.data, self.code)
-        own, nat = self._cohort(self.code), self._cohort(NATIONAL_CODE)
-        st, st_nat = an.staffing_row(self.data, p, self.code), an.staffing_row(self.data, p, NATIONAL_CODE)
+        lang, p, code = self.lang, self.period, self.code
 
-        def indicator_card(ind_id: str, label_key: str, share_of_national: bool) -> tuple[str, str, str]:
-            r = ind.loc[ind_id]
-            if r["suppressed"]:
-                return _supp(lang), t(label_key, lang, period=p), ""
-            value = escape(value_text(r["value"], r["unit"], lang))
-            if share_of_national and finite(r["national"]) and float(r["national"]) > 0:
-                note = t("report.share_of_national", lang, share=pct(float(r["value"]) / float(r["national"]), 1, lang))
-            else:
-                note = t("report.national_is", lang, value=value_text(r["national"], r["unit"], lang))
-            return value, t(label_key, lang, period=p), note
+        def national_note(product: str, measure: str, share: bool) -> str:
+            own, nat = self._cell(product, measure, code), self._cell(product, measure, NATIONAL)
+            if is_withheld(nat):
+                return ""
+            if share and not is_withheld(own) and finite(own["value"]) and float(nat["value"]) > 0:
+                return t("report.share_of_national", lang, share=pct(float(own["value"]) / float(nat["value"]), 1,
+                                                                      lang))
+            return t("report.national_is", lang, value=cell_text(nat, product, lang))
 
-        from ..schema import load_mentoring_points
-        n_points = len(load_mentoring_points().points)
-        coverage = own.get("coverage")
+        villages = self._words("barriers", "villages", code)
         cards = [
-            indicator_card("members", "report.kf_members", True),
-            (escape(num(n_com, 0, lang)), t("report.kf_communities", lang), t("report.villages_count", lang, n=num(n_vil, 0, lang))),
-            (_count(own.get("trained"), lang), t("report.kf_trained", lang, period=p), ""),
-            (_supp(lang) if not finite(coverage) and bool(own.get("suppressed", False)) else escape(pct(coverage, 0, lang)),
-             t("common.mentoring_coverage", lang),
-             t("report.of_mandate", lang, points=num(own.get("mean_points"), 1, lang), n=n_points) + " · "
-             + t("report.national_is", lang, value=pct(nat.get("coverage"), 0, lang))),
-            (escape(num(None if st is None else st["members_per_organiser"], 0, lang)), t("common.members_per_organiser", lang),
-             t("report.national_is", lang, value=num(None if st_nat is None else st_nat["members_per_organiser"], 0, lang))),
-            indicator_card("businesses_active", "report.kf_businesses", True),
-            indicator_card("kur_uptake", "common.kur_uptake", False),
+            (self.tag("indicators", "members", code), t("report.kf_members", lang, period=p),
+             national_note("indicators", "members", True)),
+            (self.tag("barriers", "communities", code), t("report.kf_communities", lang),
+             t("report.villages_count", lang, n=villages)),
+            (self.tag("barriers", "members_trained", code), t("report.kf_trained", lang, period=p), ""),
+            (self.tag("barriers", "mentoring_coverage", code), t("common.mentoring_coverage", lang),
+             t("report.of_mandate", lang, points=self._words("barriers", "mentoring_points_mean", code),
+               n=len(self.products.point_ids)) + " · " + national_note("barriers", "mentoring_coverage", False)),
+            (self.tag("barriers", "members_per_organiser", code), t("common.members_per_organiser", lang),
+             national_note("barriers", "members_per_organiser", False)),
+            (self.tag("indicators", "businesses_active", code), t("report.kf_businesses", lang, period=p),
+             national_note("indicators", "businesses_active", True)),
+            (self.tag("indicators", "kur_uptake", code), t("common.kur_uptake", lang),
+             national_note("indicators", "kur_uptake", False)),
         ]
         return _section(_h2("report.key_figures", lang), _cards(cards))
 
     def indicators(self) -> Html:
-        """Empowerment indicators with 95% CIs and the national benchmark (suppressed), and a figure."""
-        lang, p = self.lang, self.period
-        rows_df = an.indicator_rows(self.data, p, self.code)
+        """Empowerment indicators with 95% intervals and the national value (withheld cells marked), and a figure."""
+        lang, p, code = self.lang, self.period, self.code
+        cells = self.products.indicators(measure=list(REPORT_INDICATORS), period=p, region=[code, NATIONAL])
+        own = cells.loc[cells["region_code"] == code].set_index("measure_id")
+        nat = cells.loc[cells["region_code"] == NATIONAL].set_index("measure_id")
+        domains = {r["measure_id"]: r for _, r in cells.iterrows()}
         rows, domain = [], None
-        for r in rows_df.itertuples():
-            if r.domain != domain:
-                domain = r.domain
-                rows.append(("kkbm-group", [escape(t("report.domain_" + domain, lang)), "", "", ""]))
-            label = r.label_id if lang == "id" else r.label_en
-            if r.suppressed:
-                value, interval = _supp(lang), _supp(lang)
-            else:
-                value = escape(value_text(r.value, r.unit, lang))
-                interval = escape(ci(r.ci_low, r.ci_high, 1 if r.unit == "proportion" else 0, lang,
-                                     percent=r.unit == "proportion")) if r.kind in ("proportion", "mean") \
-                    else escape(t("common.not_applicable", lang))
-            national = _supp(lang) if r.national_suppressed else escape(value_text(r.national, r.unit, lang))
-            rows.append(("", [escape(label), value, interval, national]))
-        table = _table([(t("report.col_indicator", lang), False), (f"{self.name}", True), (t("common.ci95", lang), True),
-                        (t("common.national", lang), True)], rows)
-        pub = an.published_indicators(self.data)
-        note = t("report.suppressed_note", lang, min_count=pub.thresholds.min_count, min_den=pub.thresholds.min_denominator)
-        kur = an.indicator_by_province(self.data, "kur_uptake", p).assign(indicator_id="kur_uptake")
-        fig = fg.province_bars(kur, "value", lang=lang, highlight=self.code, percent=True, ci=("ci_low", "ci_high"),
+        for ind_id in REPORT_INDICATORS:
+            if ind_id not in domains:
+                continue
+            dom = str(domains[ind_id]["domain"])
+            if dom != domain:
+                domain = dom
+                rows.append(("kkbm-group", [escape(t("report.domain_" + dom, lang)), "", "", ""]))
+            r = own.loc[ind_id] if ind_id in own.index else None
+            label = domains[ind_id]["label_id" if lang == "id" else "label_en"]
+            own_cell = None if r is None else r.to_dict() | {"measure_id": ind_id}
+            interval = supp(lang) if is_withheld(own_cell) else escape(cell_ci(own_cell, "indicators", lang))
+            nat_cell = nat.loc[ind_id].to_dict() | {"measure_id": ind_id} if ind_id in nat.index else None
+            rows.append(("", [escape(str(label)), tagged(own_cell, "indicators", lang), interval,
+                              tagged(nat_cell, "indicators", lang)]))
+        table = _table([(t("report.col_indicator", lang), False), (f"{self.name}", True),
+                        (t("common.ci95", lang), True), (t("common.national", lang), True)], rows)
+        th = self.products.thresholds
+        note = t("report.suppressed_note", lang, min_count=th.get("min_count"), min_den=th.get("min_denominator"))
+        kur = self.products.indicators(measure="kur_uptake", period=p)
+        frame = pd.DataFrame({"region_code": kur["region_code"].astype(str), "value": kur["value"].astype(float),
+                              "ci_low": kur["ci_low"].astype(float), "ci_high": kur["ci_high"].astype(float),
+                              "suppressed": kur["suppressed"], "indicator_id": "kur_uptake",
+                              "label_id": kur["label_id"], "label_en": kur["label_en"], "unit": kur["unit"]})
+        fig = fg.province_bars(frame, "value", lang=lang, highlight=code, percent=True, ci=("ci_low", "ci_high"),
                                synthetic=self.synthetic)
         caption = t("report.indicators_figure", lang, period=p)
-        return _section(_h2("report.indicators", lang), _p(t("report.indicators_intro", lang, name=self.name, period=p)), table,
-                        _p(note, "kkbm-note"),
-                        self._figure(fig, f"kur_uptake_{self.code}_{p}_{lang}", caption, caption))
+        return _section(_h2("report.indicators", lang), _p(t("report.indicators_intro", lang, name=self.name, period=p)),
+                        table, _p(note, "kkbm-note"),
+                        self._figure(fig, f"kur_uptake_{code}_{p}_{lang}", caption, caption))
 
     def _sentences(self, ids: Sequence[str], badges: bool = True) -> str:
-        prof = self._profile()
-        lang = self.lang
-        items = []
+        lang, items = self.lang, []
         for bid in ids:
-            if bid not in prof.index:
+            c = self.bar(bid, self.code)
+            if c is None:
                 continue
-            r = prof.loc[bid]
-            badge = _badge(str(r["verdict"]), lang) + " " if badges else ""
-            items.append(f"<li>{badge}{escape(str(r['sentence_' + lang]))}</li>")
+            b = badge(c, lang) + " " if badges else ""
+            items.append(f"<li>{b}{escape(_sentence(c, lang, self.products))}</li>")
         return f'<ul class="kkbm-sentences">{"".join(items)}</ul>'
 
     def _profile_table(self, ids: Sequence[str]) -> str:
-        prof = self._profile()
-        lang = self.lang
-        rows = []
+        lang, rows = self.lang, []
         for bid in ids:
-            if bid not in prof.index:
+            c, n = self.bar(bid, self.code), self.bar(bid, NATIONAL)
+            if c is None:
                 continue
-            r = prof.loc[bid]
-            percent = str(r["unit"]) in ("share", "share of average staff")
-            small = finite(r["benchmark"]) and abs(float(r["benchmark"])) < 0.1
-            decimals = 0 if percent else (3 if small else 2 if bid == "officers_per_community" else 1)
-
-            def fmt(x: Any) -> str:
-                return pct(x, decimals, lang) if percent else num(x, decimals, lang)
-            rows.append(("", [escape(str(r["label_" + lang])), escape(fmt(r["value"])), escape(fmt(r["benchmark"])),
-                              _badge(str(r["verdict"]), lang)]))
+            rows.append(("", [escape(str(c["label_" + lang])), tagged(c, "barriers", lang),
+                              tagged(n, "barriers", lang), badge(c, lang)]))
         return _table([(t("report.col_measure", lang), False), (self.name, True), (t("common.national", lang), True),
                        (t("report.col_verdict", lang), False)], rows)
 
     def mentoring(self) -> Html:
         """Mandated vs delivered mentoring for the period's trained cohort, by point, against the nation."""
-        lang, p = self.lang, self.period
-        from ..schema import load_mentoring_points
-        mp = load_mentoring_points()
-        own, nat = self._cohort(self.code), self._cohort(NATIONAL_CODE)
-        sessions = an.sessions_by_point(self.data, p)
+        lang, p, code = self.lang, self.period, self.code
+        points = self.products.mentoring_points(period=p, region=[code, NATIONAL])
         rows = []
-        for point in mp.points:
-            label = point.label_id if lang == "id" else point.label_en
-            share, share_nat = own.get(f"share_{point.key}"), nat.get(f"share_{point.key}")
-            held = sessions.at[self.code, point.key] if self.code in sessions.index and point.key in sessions.columns \
-                else 0
-            rows.append(("", [escape(label), _supp(lang) if not finite(share) and own.get("trained", 0) else
-                              escape(pct(share, 0, lang)), escape(pct(share_nat, 0, lang)),
-                              escape(num(held, 0, lang))]))
-        table = _table([(t("common.mentoring_point", lang), False), (t("report.col_received_prov", lang, name=self.name), True),
+        for pid in self.products.point_ids:
+            share = points.loc[points["measure_id"] == f"mentoring_point:{pid}"].set_index("region_code")
+            held = points.loc[points["measure_id"] == f"mentoring_sessions:{pid}"].set_index("region_code")
+            if share.empty:
+                continue
+            label = share.iloc[0]["label_id" if lang == "id" else "label_en"]
+            rows.append(("", [escape(str(label)), _tag_row(share, code, lang), _tag_row(share, NATIONAL, lang),
+                              _tag_row(held, code, lang)]))
+        table = _table([(t("common.mentoring_point", lang), False),
+                        (t("report.col_received_prov", lang, name=self.name), True),
                         (t("report.col_received_nat", lang), True), (t("report.col_sessions", lang), True)], rows)
-        intro = t("report.mentoring_intro", lang, n_points=len(mp.points), name=self.name, period=p,
-                  trained=_plain_count(own.get("trained"), lang))
-        mandate = t("report.mentoring_mandate", lang, period=p, mandated=num(own.get("points_mandated"), 0, lang),
-                    delivered=num(own.get("points_delivered"), 0, lang), coverage=pct(own.get("coverage"), 0, lang),
-                    coverage_nat=pct(nat.get("coverage"), 0, lang))
+        n_points = len(self.products.point_ids)
+        trained = self.bar("members_trained", code)
+        mean = self.bar("mentoring_points_mean", code)
+        withheld = is_withheld(trained) or is_withheld(mean)
+        word = t("common.suppressed", lang)
+        intro = t("report.mentoring_intro", lang, n_points=n_points, name=self.name, period=p,
+                  trained=self._words("barriers", "members_trained", code))
+        mandate = t("report.mentoring_mandate", lang, period=p,
+                    mandated=word if withheld else num(float(trained["value"]) * n_points, 0, lang),
+                    delivered=word if withheld else num(mean["numerator"], 0, lang),
+                    coverage=self._words("barriers", "mentoring_coverage", code),
+                    coverage_nat=self._words("barriers", "mentoring_coverage", NATIONAL))
         caption = t("report.mentoring_figure", lang, period=p, name=self.name)
-        fig = fg.point_bars(_point_shares(self.data, p, [self.code, NATIONAL_CODE]), lang=lang,
-                            synthetic=self.synthetic)
+        fig = fg.point_bars(_point_shares(points, [code, NATIONAL]), lang=lang, synthetic=self.synthetic)
         return _section(_h2("report.mentoring", lang), _p(intro), table, _p(mandate),
                         self._sentences(["mentoring_points_mean", "no_follow_up_share", "months_to_first_mentoring"]),
-                        self._figure(fig, f"mentoring_points_{self.code}_{p}_{lang}", caption, caption))
+                        self._figure(fig, f"mentoring_points_{code}_{p}_{lang}", caption, caption))
 
     def staffing(self) -> Html:
         """Members per organiser, officers, vacancies, turnover and cadre regeneration."""
@@ -209,85 +199,99 @@ class ProvinceReport(_Report):
                "organiser_turnover", "cadre_regeneration"]
         fig = _staffing_figure(self, highlight=self.code)
         caption = t("report.staffing_figure", lang, period=p)
-        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)), self._profile_table(ids),
-                        self._sentences(ids, badges=False),
+        return _section(_h2("report.staffing", lang), _p(t("report.staffing_intro", lang, period=p)),
+                        self._profile_table(ids), self._sentences(ids, badges=False),
                         self._figure(fig, f"members_per_organiser_{self.code}_{p}_{lang}", caption, caption),
-                        _p(t("report.verdict_note", lang, tol=pct(TOLERANCE, 0, lang)), "kkbm-note"))
+                        _p(t("evidence.verdict_note", lang), "kkbm-note"))
 
     def other_barriers(self) -> Html:
         """Training into practice, government synergy and access to capital."""
         lang = self.lang
         ids = ["training_to_practice", "perdes_share", "village_gov_involved_share", "disnakertrans_informed_share",
                "kur_approval_rate", "kur_owner_uptake"]
-        return _section(_h2("report.other_barriers", lang), _p(t("report.other_intro", lang)), self._profile_table(ids),
-                        self._sentences(ids, badges=False),
-                        _p(t("report.verdict_note", lang, tol=pct(TOLERANCE, 0, lang)), "kkbm-note"))
+        return _section(_h2("report.other_barriers", lang), _p(t("report.other_intro", lang)),
+                        self._profile_table(ids), self._sentences(ids, badges=False),
+                        _p(t("evidence.verdict_note", lang), "kkbm-note"))
 
     def models(self) -> Html:
-        """What the outcome models say about this province (national fits, province-specific reading)."""
-        lang, p = self.lang, self.period
+        """What the outcome models say about this province (national fits, read from the products)."""
+        lang, code = self.lang, self.code
         if not self.params.options.get("show_models", True):
             return _section(_h2("report.models", lang), _p(t("report.models_skipped", lang), "kkbm-note"))
         parts = [_h2("report.models", lang), _p(t("report.models_intro", lang, name=self.name))]
-        model, sentence = self._points_effect()
-        if isinstance(model, Exception):
+        fit, sentence = self._points_effect()
+        if fit is None:
             parts.append(sentence)
         else:
-            rates = an.y12_rates(self.data).set_index("region_code")
-            own_points = an.outcome_frame(self.data)
-            own_points = own_points.loc[own_points["province_code"].astype(str) == self.code, "points"].mean()
-            from ..schema import load_mentoring_points
-            n_points = len(load_mentoring_points().points)
-            me = model.marginal_effects.set_index("term")
-            gain = me.at["points", "ame"] * (n_points - own_points) if "points" in me.index and finite(own_points) \
-                else np.nan
-            whatif = t("report.model_whatif", lang, name=self.name,
-                       y12=pct(rates.at[self.code, "y12"] if self.code in rates.index else None, 0, lang),
-                       y12_nat=pct(rates.at[NATIONAL_CODE, "y12"], 0, lang), points=num(own_points, 1, lang),
-                       n_points=n_points, gain=num(100 * gain, 1, lang))
-            parts.append(f'<div class="kkbm-model">{_p(sentence)}{_p(whatif)}</div>')
-            parts.append(self._model_table(model))
-        ref = an.gap_reference(self.data, self.code)
-        if ref is not None:
-            try:
-                gap = an.gap_decomposition(self.data, self.code, ref,
-                                           int(self.params.options.get("n_boot", an.DEFAULT_N_BOOT)))
-                rates = an.y12_rates(self.data).set_index("region_code")
-                top = rates.drop(index=NATIONAL_CODE, errors="ignore")["y12"].idxmax() \
-                    if rates["y12"].notna().any() else None
-                intro = t("report.model_gap_best", lang, name=self.name, ref=region_name(ref, lang)) if top == self.code \
+            y12 = t("evidence.model_y12", lang, name=self.name,
+                    y12=self._words("barriers", "business_running_12m", code, decimals=0),
+                    y12_nat=self._words("barriers", "business_running_12m", NATIONAL, decimals=0))
+            parts.append(f'<div class="kkbm-model">{sentence}{_p(y12)}</div>')
+            parts.append(self._model_table(fit))
+        gap = self._fit(f"gap_{code}")
+        if gap is not None:
+            if gap.ok:
+                ref = str(gap.parameters.get("province_a"))
+                top = _top_province(self.products.fits())
+                intro = t("report.model_gap_best", lang, name=self.name, ref=region_name(ref, lang)) if top == code \
                     else t("report.model_gap_intro", lang, ref=region_name(ref, lang))
-                parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.interpretation(lang))}</div>')
-            except Exception as exc:  # noqa: BLE001
-                parts.append(_model_error("Oaxaca-Blinder", exc, lang))
-        try:
-            perdes = an.perdes_model(self.data)
-            vil = an.villages_with_perdes(self.data, p).set_index("region_code")
-            villages = vil.at[self.code, "villages"] if self.code in vil.index else 0
-            with_perdes = vil.at[self.code, "with_perdes"] if self.code in vil.index else 0
-            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=perdes.interpretation(lang), name=self.name, with_perdes=num(with_perdes, 0, lang), villages=num(villages, 0, lang)))}</div>')
-        except Exception as exc:  # noqa: BLE001
-            parts.append(_model_error("Perdes DiD", exc, lang))
-        n = len(an.outcome_frame(self.data).dropna(subset=["y12"]))
-        parts.append(_p(t("report.notes_model_sample", lang, n=num(n, 0, lang)), "kkbm-note"))
+                parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.text(lang))}</div>')
+            else:
+                parts.append(_model_error("Oaxaca-Blinder", gap.reason, lang))
+        did = self._fit("perdes_did")
+        if did is not None and did.ok:
+            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=did.text(lang), name=self.name, with_perdes=self._words("barriers", "villages_with_perdes", code), villages=self._words("barriers", "villages", code)))}</div>')
+        elif did is not None:
+            parts.append(_model_error("Perdes DiD", did.reason, lang))
+        if fit is not None:
+            parts.append(_p(t("report.notes_model_sample", lang, n=num(fit.n_obs, 0, lang)), "kkbm-note"))
         return _section(*parts)
+
+    def recommendations(self) -> Html:
+        """This province's recommendations: the evidence-graded records of the products, in words."""
+        lang = self.lang
+        items = province_advice(self.products, self.code, self.period, lang)
+        body = "".join(f"<li>{i}</li>" for i in items) or f"<li>{escape(t('evidence.rec_none', lang))}</li>"
+        return _section(_h2("report.recommendations", lang), _p(t("evidence.recommendations_intro", lang)),
+                        f'<ol class="kkbm-recs">{body}</ol>')
 
     def map(self) -> Html:
         """Tile-grid map of mentoring coverage by province, this province outlined."""
         return _section(_h2("report.map", self.lang), _coverage_map(self, highlight=self.code))
 
 
-def _point_shares(data: Any, period: str, regions: Sequence[str]) -> pd.DataFrame:
+def _tag_row(cells: pd.DataFrame, region: str, lang: str) -> str:
+    if region not in cells.index:
+        return escape(t("common.no_data", lang))
+    return tagged(cells.loc[region].to_dict() | {"region_code": region}, "mentoring_points", lang)
+
+
+def _sentence(cell: pd.Series, lang: str, products: Any) -> str:
+    """The catalogue sentence of a barrier measure from its published cell and the national value."""
+    from ..i18n import has_text
+    mid = str(cell["measure_id"])
+    key = f"barrier.{mid}" if has_text(f"barrier.{mid}.sentence") else f"evidence.measure.{mid}"
+    label = str(cell["label_" + lang])
+    nat = cell.to_dict() | {"value": cell["national_value"]}
+    b = cell_text(nat, "barriers", lang) if finite(cell["national_value"]) else t("common.no_data", lang)
+    if is_withheld(cell):
+        return f"{label}: {t('common.suppressed', lang)} ({t('common.national', lang).lower()}: {b})"
+    if not finite(cell["value"]):
+        return t("barrier.no_data_sentence", lang, label=label, b=b)
+    months = products.parameters.get("replacement_months", 6)
+    return t(f"{key}.sentence", lang, v=cell_text(cell, "barriers", lang), b=b, n=len(products.point_ids), N=months)
+
+
+def _top_province(fits: dict[str, Any]) -> str | None:
+    """The province every other one is compared with (the highest published 12-month business share)."""
+    refs = [str(f.parameters.get("province_a")) for f in fits.values() if f.fit_id.startswith("gap_")]
+    return max(set(refs), key=refs.count) if refs else None
+
+
+def _point_shares(points: pd.DataFrame, regions: Sequence[str]) -> pd.DataFrame:
     """Long (region, point) shares of the period's trained cohort, for the mentoring chart."""
-    from ..schema import load_mentoring_points
-    coh = an.mentoring_cohorts(data, period).set_index("region_code")
-    rows = []
-    for code in regions:
-        r = coh.loc[code] if code in coh.index else pd.Series(dtype=object)
-        for point in load_mentoring_points().points:
-            rows.append({"region_code": code, "point_id": point.key, "share": r.get(f"share_{point.key}"),
-                         "label_id": point.label_id, "label_en": point.label_en,
-                         "suppressed": bool(r.get("suppressed", False))})
-    out = pd.DataFrame(rows)
-    out["share"] = pd.to_numeric(out["share"], errors="coerce")
-    return out
+    share = points.loc[points["measure_id"].str.startswith("mentoring_point:") & points["region_code"].isin(regions)]
+    return pd.DataFrame({"region_code": share["region_code"].astype(str), "point_id": share["point_id"].astype(str),
+                         "share": share["value"].astype(float), "label_id": share["label_id"],
+                         "label_en": share["label_en"], "suppressed": share["suppressed"].astype(bool)}
+                        ).reset_index(drop=True)

@@ -17,56 +17,47 @@ What it does
 2. Skips every job whose cache key is unchanged (template, parameters, package version and
    sources, input data: manifest ``data_version`` and the SHA-256 of every processed file;
    see :func:`kkbm_analysis.reports.cache.build_key`); the key is stored in
-   ``<out_dir>/.cache/<name>.json`` beside the outputs. ``force=True`` rebuilds all.
-3. Runs the rest in ``jobs`` worker processes (:mod:`.pool`). Each worker holds one warm kernel
-   (:class:`~kkbm_analysis.reports.kernel.WarmKernel`, the pinned ``kkbm-analysis`` kernel of
-   this environment) reused for all its notebooks through papermill (engine ``kkbm-warm``),
-   with no execution time-out, and exports HTML in-process. The languages of one report go
-   to the same worker, so they share its data and analysis caches.
-4. Prints each report's PDF from the main process as it is built, with one PDF engine for
-   the whole batch (:mod:`.pdf`: WeasyPrint by default, Chromium optionally; skipped with a
-   warning and a note in the summary when the engine cannot run).
-5. Writes ``index.html`` linking every report in the output folder, and returns a
+   ``<out_dir>/.cache/<name>.json`` beside the outputs. ``force=True`` rebuilds all. When
+   nothing is left to do, no cluster is started and Dask is not even imported.
+3. Runs the rest on ``dask.distributed`` (:mod:`.cluster`): a local cluster of ``jobs``
+   worker processes by default, or the cluster at ``scheduler``. One task is one report
+   (:func:`.worker.render_report`: notebook -> HTML -> PDF), run on the worker's warm kernel
+   (:class:`.worker.WarmKernelPlugin`: the pinned ``kkbm-analysis`` kernel, started once per
+   worker and reused through papermill's ``kkbm-warm`` engine, with no execution time-out).
+   Tasks are queued in plan order (national briefs first); results arrive as they finish
+   (``distributed.as_completed``), with a progress bar.
+4. Writes ``index.html`` linking every report in the output folder, and returns a
    :class:`BuildResult` whose :meth:`~BuildResult.summary` lists each failure with its
    cell index, exception name and message (from papermill's ``PapermillExecutionError``).
 
 Failures never leave a complete-looking file: outputs are written atomically, and a failed
 report's old HTML/PDF/key are removed and replaced by ``<name>.failed.log`` (and the executed
-notebook ``<name>.failed.ipynb`` showing the failing cell).
+notebook ``<name>.failed.ipynb`` showing the failing cell). A report's key is written last,
+by this process, once its HTML (and PDF) are in place. A report whose worker dies is run
+again once on another worker; if that worker dies too it fails with ``KilledWorker``.
 """
 from __future__ import annotations
 
-import logging
 import os
 import time
+import uuid
 import warnings
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 from ..config import paths as project_paths
 from ..i18n import region_name
 from . import kernel as kn
-from .params import ParameterError, check_path
+from .cluster import DEFAULT_MEMORY_LIMIT
 from .outcomes import BuildResult, ReportError, ReportOutcome
+from .params import ParameterError, check_path
+from .pdf import DEFAULT_PDF_ENGINE, PDF_ENGINES
 from .planning import CACHE_DIR, TEMPLATE_FILES, ReportJob, _paths, _read_key, _remove, output_stem, plan_reports
-from .pdf import DEFAULT_PDF_ENGINE, PDF_ENGINES, PdfEngineUnavailable, open_pdf_engine
-from .pool import _run_pool
 
 __all__ = ["build_reports", "plan_reports", "BuildResult", "ReportJob", "ReportOutcome", "ReportError",
            "TEMPLATE_FILES", "output_stem"]
 
-log = logging.getLogger(__name__)
-
-
-# =========================================================================== records
-
-
-# =========================================================================== planning
-
-
-# =========================================================================== outputs and cache
-
-
+# =========================================================================== keys and progress
 def _job_key(job: ReportJob, data_fp: dict, package_fp: dict) -> dict:
     from .cache import build_key
     params = dict(job.parameters)
@@ -75,10 +66,6 @@ def _job_key(job: ReportJob, data_fp: dict, package_fp: dict) -> dict:
                      extra={"template": job.template, "kernel": kn.KERNEL_NAME})
 
 
-# =========================================================================== worker
-
-
-# =========================================================================== main process
 def _progress(enabled: bool, total: int):
     if not enabled:
         return None
@@ -126,6 +113,7 @@ def _index_entries(out_dir: Path) -> tuple[list, bool]:
 def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, *,
                   provinces: Iterable[str] | None = None, periods: Sequence[str] = ("2018",),
                   langs: Sequence[str] = ("id", "en"), jobs: int | None = os.cpu_count(),
+                  scheduler: Any = None, memory_limit: str | int | None = DEFAULT_MEMORY_LIMIT,
                   continue_on_error: bool = True, force: bool = False, pdf: bool = True,
                   pdf_engine: str = DEFAULT_PDF_ENGINE, progress: bool = True, national: bool = True,
                   templates_dir: str | Path | None = None, templates: dict[str, str] | None = None,
@@ -145,10 +133,20 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
         Years (default ``("2018",)``).
     langs : sequence of {'id', 'en'}
     jobs : int
-        Worker processes (default: the number of cores), each with one warm kernel.
+        Worker processes of the local cluster (default: the number of cores; never more than
+        there are reports to build), each with one warm kernel. Not used with ``scheduler``.
+    scheduler : str or distributed.Client, optional
+        Run on an existing Dask cluster: its scheduler's address (``"tcp://127.0.0.1:8786"``)
+        or a client of it. Default: a local cluster started for the batch
+        (:mod:`kkbm_analysis.reports.cluster`; a script calling this at its top level needs
+        no ``if __name__ == "__main__":`` guard).
+    memory_limit : str, int or None
+        The local cluster's whole process tree (default ``"4GiB"``; None: no limit); a report
+        whose kernel goes over its worker's share fails with ``MemoryLimitExceeded``. With
+        ``scheduler``, the cluster's own worker limits apply.
     continue_on_error : bool
-        Go on after a failing report (default); otherwise stop at the first failure and
-        mark the rest ``not run``.
+        Go on after a failing report (default); otherwise no report starts after the first
+        failure, and those left are marked ``not run``.
     force : bool
         Rebuild even up-to-date reports.
     pdf : bool
@@ -180,9 +178,12 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     Raises
     ------
     ParameterError
-        Invalid request (before anything runs).
+        Invalid request (before anything runs), including an unusable ``memory_limit`` (checked when
+        there is something to build).
     KernelNotFoundError
         The pinned kernel is missing and cannot be registered.
+    ClusterError
+        The scheduler cannot be reached or no worker joins it.
     """
     from .cache import data_fingerprint, package_fingerprint
     from .export import write_index
@@ -196,34 +197,44 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
                         root=paths.root)
     out = check_path(out_dir if out_dir is not None else paths.reports, "out_dir", root=paths.root)
     (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-    kn.ensure_kernel(kernel_name)
     data_fp = data_fingerprint(plan[0].parameters["data_dir"], memo_file=out / CACHE_DIR / "data-hashes.json")
     package_fp = package_fingerprint()
     keys = {job.stem: _job_key(job, data_fp, package_fp) for job in plan}
     outcomes, todo = _up_to_date(plan, keys, out, force)
-    missing_pdf = [j for j in plan if outcomes.get(j.stem) and outcomes[j.stem].pdf is None]
-    printer = _PdfStep(out, pdf_engine if pdf and (todo or missing_pdf) else None,
-                       header="SYNTHETIC DATA / DATA SINTETIS" if data_fp.get("synthetic") else "")
-    n_workers = max(0, min(int(jobs or 1), len({(j.template, j.province, j.period) for j in todo})))
-    pdf_only = missing_pdf if printer.engine else []
-    bar = _progress(progress, len(plan)) if todo or pdf_only else None
-    if bar:
-        bar.update(bar.task_ids[0], completed=len(plan) - len(todo))
-    try:
-        for job in pdf_only:
-            printer(outcomes[job.stem])
-        if todo:
-            _run_pool(todo, n_workers, out, outcomes, keys, continue_on_error, kernel_name, start_timeout,
-                      lambda job: printer(outcomes[job.stem]), bar, data_fp, package_fp, paths.root)
-    finally:
-        printer.close()
-        if bar:
-            bar.stop()
+    missing_pdf = [j for j in plan if pdf and j.stem in outcomes and outcomes[j.stem].pdf is None]
+    engine, pdf_notes = _pdf_engine_here(pdf_engine if pdf and (todo or missing_pdf) else None)
+    tasks = [(job, "report") for job in todo] + [(job, "pdf") for job in (missing_pdf if engine else [])]
+    n_workers = 0
+    if tasks:
+        n_local = max(1, min(int(jobs or 1), len(tasks)))
+        if scheduler is None:  # checked only when there is work: Dask is not imported for a no-change re-run
+            _check_memory_limit(memory_limit, n_local)
+            kn.ensure_kernel(kernel_name)
+        plugin = f"kkbm-warm-kernel-{uuid.uuid4().hex[:12]}"
+        settings = _settings(plugin, kernel_name, paths.root, out, start_timeout, engine, data_fp, package_fp,
+                             continue_on_error)
+        bar = _progress(progress, len(plan))
+        try:
+            if bar:
+                bar.update(bar.task_ids[0], completed=len(plan) - len(todo))
+            n_workers = _run_on_dask(tasks, settings, scheduler, n_local, memory_limit, bar,
+                                     lambda job, kind, payload: _record(outcomes, job, kind, payload, out, keys,
+                                                                        pdf_notes))
+        finally:
+            if bar:
+                bar.stop()
     entries, synthetic = _index_entries(out)
     index = write_index(out, entries, synthetic=synthetic)
-    pdf_note = "" if not pdf else printer.note
-    return BuildResult([outcomes[j.stem] for j in plan], out, index, pdf, pdf_note, time.perf_counter() - t0,
-                       n_workers)
+    return BuildResult([outcomes[j.stem] for j in plan], out, index, pdf, "; ".join(sorted(pdf_notes)) if pdf else "",
+                       time.perf_counter() - t0, n_workers)
+
+
+def _check_memory_limit(memory_limit: str | int | None, jobs: int) -> None:
+    from .cluster import worker_memory_limit
+    try:
+        worker_memory_limit(memory_limit, jobs)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(f"memory_limit {memory_limit!r}: {exc}") from None
 
 
 def _up_to_date(plan: list[ReportJob], keys: dict[str, dict], out: Path,
@@ -242,33 +253,109 @@ def _up_to_date(plan: list[ReportJob], keys: dict[str, dict], out: Path,
     return outcomes, todo
 
 
-class _PdfStep:
-    """Prints each finished report's PDF with one engine for the batch, or says why there is none."""
+def _pdf_engine_here(name: str | None) -> tuple[str | None, set[str]]:
+    """``name`` if the PDF engine can run on this machine, else None and the reason (warned once)."""
+    if name is None:
+        return None, set()
+    from .pdf import PdfEngineUnavailable, open_pdf_engine
+    try:
+        open_pdf_engine(name).close()
+    except PdfEngineUnavailable as exc:
+        warnings.warn(f"PDF skipped: {exc}", RuntimeWarning, stacklevel=3)
+        return None, {f"skipped: {exc}"}
+    return name, set()
 
-    def __init__(self, out: Path, engine_name: str | None, *, header: str) -> None:
-        self.out, self.header, self.engine, self.note = out, header, None, ""
-        if engine_name is None:
-            return
+
+def _settings(plugin: str, kernel_name: str, root: Path, out: Path, start_timeout: float, engine: str | None,
+              data_fp: dict, package_fp: dict, continue_on_error: bool):
+    from .worker import BatchSettings
+    return BatchSettings(
+        plugin=plugin, kernel_name=kernel_name, root=str(root), out_dir=str(out), start_timeout=start_timeout,
+        footer=f"kkbm-analysis {package_fp['version']} · data {data_fp['data_version']} · {{template}}",
+        pdf_engine=engine, pdf_header="SYNTHETIC DATA / DATA SINTETIS" if data_fp.get("synthetic") else "",
+        stop_event=None if continue_on_error else f"{plugin}-stop")
+
+
+def _run_on_dask(tasks: list[tuple[ReportJob, str]], settings, scheduler: Any, n_local: int,
+                 memory_limit: str | int | None, bar, record) -> int:
+    """Submit one task per report (plan order first), hand each result to ``record``; the number of workers."""
+    from distributed import as_completed
+
+    from .cluster import batch_client
+    from .worker import WarmKernelPlugin, render_report
+    with batch_client(scheduler, n_workers=n_local, memory_limit=memory_limit) as (client, n_workers):
+        client.register_plugin(WarmKernelPlugin(settings, eager=any(kind == "report" for _, kind in tasks)))
         try:
-            self.engine = open_pdf_engine(engine_name)
-        except PdfEngineUnavailable as exc:
-            self.note = f"skipped: {exc}"
-            warnings.warn(f"PDF skipped: {exc}", RuntimeWarning, stacklevel=3)
+            futures = {client.submit(render_report, job, settings, kind, key=f"{kind}-{job.stem}-{settings.plugin}",
+                                     priority=len(tasks) - i, pure=False): (job, kind)
+                       for i, (job, kind) in enumerate(tasks)}
+            for future in as_completed(futures, loop=client.loop):
+                job, kind = futures.pop(future)
+                record(job, kind, _payload(future, job))
+                if bar:
+                    bar.update(bar.task_ids[0], advance=1 if kind == "report" else 0, description=job.stem)
+        finally:
+            _release(client, settings)
+    return n_workers
 
-    def __call__(self, outcome: ReportOutcome) -> None:
-        p = _paths(self.out, outcome.job.stem)
-        if self.engine is None:
-            if outcome.status == "built":
-                _remove(p["pdf"])  # an older PDF would not match the new HTML
-            return
-        if outcome.status not in ("built", "cached"):
-            return
-        try:
-            outcome.pdf = self.engine.print_pdf(p["html"], p["pdf"], header=self.header, footer=outcome.job.title)
-        except Exception as exc:  # noqa: BLE001 - the HTML stands; the summary says what failed
-            outcome.pdf_error = f"{type(exc).__name__}: {exc}"
-            _remove(p["pdf"])
 
-    def close(self) -> None:
-        if self.engine is not None:
-            self.engine.close()
+def _release(client: Any, settings) -> None:
+    """Shut the batch's kernels down on every worker (the plugin's teardown) and forget its stop event."""
+    from distributed import Event
+    try:
+        client.unregister_worker_plugin(settings.plugin)
+        if settings.stop_event:
+            Event(settings.stop_event, client=client).clear()
+    except Exception as exc:  # noqa: BLE001 - the batch's own outcome (or error) matters more
+        warnings.warn(f"could not release the report workers' kernels: {type(exc).__name__}: {exc}",
+                      RuntimeWarning, stacklevel=2)
+
+
+def _payload(future: Any, job: ReportJob) -> dict:
+    """The task's result, or a failure saying why the task itself failed (e.g. its worker died)."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a summary line
+        name = type(exc).__name__
+        if name == "KilledWorker":
+            attempts = getattr(exc, "allowed_failures", 0) + 1
+            text = (f"the worker process running this report died ({attempts} attempt{'s' if attempts > 1 else ''}, "
+                    f"last on {getattr(exc.last_worker, 'address', '?')}): a crash, or killed for memory")
+        else:
+            text = str(exc) or name
+        return {"stem": job.stem, "status": "failed", "seconds": 0.0,
+                "error": {"ename": name, "evalue": text, "cell_index": None}}
+
+
+def _record(outcomes: dict, job: ReportJob, kind: str, payload: dict, out: Path, keys: dict,
+            pdf_notes: set[str]) -> None:
+    """Turn a task's result into the report's outcome; a built report's key is written last."""
+    from ..io import write_json, write_text
+    p = _paths(out, job.stem)
+    if payload.get("pdf_note"):
+        pdf_notes.add(payload["pdf_note"])
+    if kind == "pdf":  # a report that was up to date, now with its PDF
+        outcomes[job.stem].pdf = p["pdf"] if payload.get("pdf") else None
+        outcomes[job.stem].pdf_error = payload.get("pdf_error", "")
+        return
+    status = payload["status"]
+    if status == "not run":
+        outcomes[job.stem] = ReportOutcome(job, "not run")
+        return
+    if status == "built":
+        _remove(out / CACHE_DIR / f"{job.stem}.failed.json")
+        outcomes[job.stem] = ReportOutcome(job, "built", html=p["html"], pdf=p["pdf"] if payload.get("pdf") else None,
+                                           seconds=payload["seconds"], pdf_error=payload.get("pdf_error", ""),
+                                           worker=payload.get("worker", ""), kernel_pid=payload.get("kernel_pid"))
+        write_json(keys[job.stem], p["key"])  # last: the key marks a complete report
+        return
+    e = payload.get("error") or {}
+    err = ReportError(str(e.get("ename", "Error")), str(e.get("evalue", "")), e.get("cell_index"),
+                      str(e.get("source", "")), str(e.get("traceback", "")))
+    _remove(p["html"], p["pdf"], p["key"])
+    if not p["log"].exists():  # the worker died before it could write one
+        write_text(f"REPORT FAILED: {job.stem}\n{err.line()}\n{err.traceback}\n", p["log"])
+    write_json({"template": job.template, "parameters": job.parameters, "error": err.line()},
+               out / CACHE_DIR / f"{job.stem}.failed.json")
+    outcomes[job.stem] = ReportOutcome(job, "failed", seconds=payload.get("seconds", 0.0), error=err, log=p["log"],
+                                       worker=payload.get("worker", ""))

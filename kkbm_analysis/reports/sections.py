@@ -10,57 +10,85 @@ parameters cell, then one call per section::
     report.key_figures()
     ...
 
-Each section returns :class:`~.markup.Html` (shown by Jupyter, kept as a ``text/html`` output
-and exported as is). Numbers come from :mod:`.analysis` (memoised), words and number
-formats from :mod:`kkbm_analysis.i18n`, HTML pieces from :mod:`.markup`, figures from
-:mod:`.figures` (embedded PNG). The province report is :mod:`.province`, the brief
-:mod:`.national`; recommendations come from :mod:`kkbm_analysis.recommendations`.
+Each section returns :class:`~.markup.Html`. Every number comes from the analysis products
+(:class:`kkbm_analysis.products.Products`, written by ``kkbm analyse``): the reports compute
+nothing, and every table cell and key figure is tagged with the published cell it shows
+(:mod:`.cells`). Words and number formats come from :mod:`kkbm_analysis.i18n`, HTML pieces
+from :mod:`.markup`, figures from :mod:`.figures`, recommendation sentences from
+:mod:`.advice`. The province report is :mod:`.province`, the brief :mod:`.national`.
 """
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 
-from pathlib import Path
-
-from ..barriers import DEFAULT_TOLERANCE
+from ..config import package_version
 from ..config import paths as project_paths
-from ..data import NATIONAL_CODE
-from ..i18n import text as t
-from ..i18n import number as num
 from ..i18n import ci_label, has_text, p_value
+from ..i18n import date as fmt_date
 from ..i18n import interval as ci
+from ..i18n import number as num
+from ..i18n import text as t
+from ..products import NATIONAL, ModelFit, Products
+from ..store import read_manifest
 from . import figures as fg
-from . import analysis as an
+from .cells import tagged, tagged_fit
 from .markup import Html, _h2, _p, _section, _table
 from .params import ReportParameters
-# Short names: the sections format a number or fetch a word on nearly every line.
 
-__all__ = ["TOLERANCE"]
+__all__ = ["REPORT_INDICATORS"]
 
-#: Relative distance from the national value still called similar (the barrier profiles' verdict rule).
-TOLERANCE = DEFAULT_TOLERANCE
+#: Indicators shown in the reports, in display order (ids of the published indicators).
+REPORT_INDICATORS: tuple[str, ...] = (
+    "members", "members_joined",
+    "businesses_formed", "businesses_active", "business_volume_median", "groups_formed", "kur_applications",
+    "kur_approval_rate", "kur_uptake", "business_consultations",
+    "dissemination_reach", "information_services", "placements_facilitated",
+    "advocacy_cases", "advocacy_resolution_rate", "prevention_reach", "people_dissuaded",
+)
 
 
-def _model_error(model: str, exc: Exception, lang: str) -> str:
-    return _p(t("report.model_failed", lang, model=model, reason=str(exc)), "kkbm-note")
+def _model_error(model: str, reason: str, lang: str) -> str:
+    return _p(t("report.model_failed", lang, model=model, reason=reason), "kkbm-note")
 
 
 # =========================================================================== shared base
 class _Report:
     template = ""
 
-    def __init__(self, params: ReportParameters, data: Any) -> None:
+    def __init__(self, params: ReportParameters, products: Products) -> None:
         self.params = params
-        self.data = data
+        self.products = products
         self.lang = params.lang
         self.period = params.period
 
     @property
     def synthetic(self) -> bool:
-        return bool(self.data.synthetic)
+        return self.products.synthetic
 
+    # ------------------------------------------------------------------ cells
+    def _cell(self, product: str, measure: str, region: str, period: str | None = None) -> pd.Series | None:
+        """One published cell of this report's period (or ``period``); None when there is none."""
+        f = self.products.cells(product, measure=measure, region=region, period=period or self.period)
+        return f.iloc[0] if len(f) else None
+
+    def ind(self, measure: str, region: str, period: str | None = None) -> pd.Series | None:
+        return self._cell("indicators", measure, region, period)
+
+    def bar(self, measure: str, region: str, period: str | None = None) -> pd.Series | None:
+        return self._cell("barriers", measure, region, period)
+
+    def tag(self, product: str, measure: str, region: str, period: str | None = None, **kw: Any) -> str:
+        """The tagged HTML of one published cell."""
+        return tagged(self._cell(product, measure, region, period), product, self.lang, **kw)
+
+    def _fit(self, fit_id: str) -> ModelFit | None:
+        return self.products.fits().get(fit_id)
+
+    # ------------------------------------------------------------------ page pieces
     def _figure(self, fig, name: str, alt: str, caption: str) -> str:
         if self.params.figure_dir is not None:
             fg.save(fig, name, self.params.figure_dir)
@@ -71,84 +99,85 @@ class _Report:
             if self.synthetic else ""
 
     def data_notes(self) -> Html:
-        """Sources, synthetic flag, suppression, definitions, parameters, package version."""
-        from .. import __version__
-        lang, m = self.lang, self.data.manifest
-        pub = an.published_indicators(self.data)
-        meta = pub.metadata
+        """Sources, data date, synthetic flag, suppression, definitions, parameters, package version."""
+        lang, p = self.lang, self.products
+        ingest = read_manifest(self.params.data_dir) or {}
         shown = self.params.as_dict()
         root = self.params.root or project_paths().root
         for k in ("data_dir", "figure_dir"):
             if k in shown and Path(shown[k]).is_relative_to(root):
                 shown[k] = Path(shown[k]).relative_to(root).as_posix()
         params = ", ".join(f"{k}={v!r}" for k, v in shown.items() if k != "template")
-        if m.get("inputs") and m.get("as_of"):
-            items = [t("report.notes_source", lang, inputs=num(len(m["inputs"]), 0, lang), folder=self.params.data_dir.name,
-                       version=self.data.data_version, as_of=m["as_of"])]
+        as_of = fmt_date(p.data_as_of, lang)
+        if ingest.get("inputs"):
+            items = [t("report.notes_source", lang, inputs=num(len(ingest["inputs"]), 0, lang),
+                       folder=self.params.data_dir.name, version=p.data_version, as_of=as_of)]
         else:
-            items = [t("report.notes_source_plain", lang, folder=self.params.data_dir.name, version=self.data.data_version)]
+            items = [t("report.notes_source_plain", lang, folder=self.params.data_dir.name, version=p.data_version)]
         if self.synthetic:
             items.append(t("report.notes_synthetic", lang))
-        items += [t("report.notes_suppression", lang, min_count=pub.thresholds.min_count,
-                    min_den=pub.thresholds.min_denominator, primary=num(meta["primary"], 0, lang),
-                    secondary=num(meta["secondary"], 0, lang)),
+        supp = p.manifest.get("suppression", {}).get("by_product", {}).get("indicators", {})
+        items += [t("report.notes_suppression", lang, min_count=p.thresholds.get("min_count"),
+                    min_den=p.thresholds.get("min_denominator"), primary=num(supp.get("primary"), 0, lang),
+                    secondary=num(supp.get("secondary"), 0, lang)),
+                  t("evidence.verdict_note", lang),
                   t("report.notes_definitions", lang), t("report.notes_parameters", lang, params=params),
-                  t("report.notes_software", lang, version=__version__, template=self.template)]
+                  t("report.notes_software", lang, version=package_version(), template=self.template)]
         lis = "".join(f"<li>{escape(i)}</li>" for i in items)
         return _section(_h2("report.data_notes", lang), f'<ul class="kkbm-notes">{lis}</ul>')
 
-    def _points_effect(self) -> tuple[Any, str]:
-        """(business model result or exception, sentence on the effect of one more point)."""
+    # ------------------------------------------------------------------ models
+    def _points_effect(self) -> tuple[ModelFit | None, str]:
+        """(business model fit or None, sentence on the association of one more point)."""
         lang = self.lang
-        try:
-            model = an.business_model(self.data)
-        except Exception as exc:  # noqa: BLE001 - shown in the report, not hidden
-            return exc, _model_error("logit", exc, lang)
-        me = model.marginal_effects.set_index("term")
+        fit = self._fit("business_model")
+        if fit is None or not fit.ok:
+            return None, _model_error("logit", fit.reason if fit else t("common.no_data", lang), lang)
+        me = fit.table("marginal_effects").set_index("term")
         if "points" not in me.index:
-            return model, ""
+            return fit, ""
         r = me.loc["points"]
-        sentence = t("report.model_points_effect", lang, ame=num(100 * r["ame"], 1, lang),
-                     ci=ci_label(100 * r["ci_low"], 100 * r["ci_high"], 1, lang), p=p_value(r["p_value"], lang))
-        return model, sentence
+        ame = tagged_fit(fit.fit_id, "points", "ame", r["ame"], num(100 * r["ame"], 1, lang))
+        rest = escape(t("report.model_points_effect", lang, ame="\x00", ci=ci_label(100 * r["ci_low"],
+                                                                                  100 * r["ci_high"], 1, lang),
+                        p=p_value(r["p_value"], lang)))
+        return fit, f"<p>{rest.replace(chr(0), ame)}</p>"
 
-    def _model_table(self, model: Any) -> str:
+    def _model_table(self, fit: ModelFit) -> str:
         lang = self.lang
         rows = []
-        for rec in model.estimates.itertuples():
+        for rec in fit.table("estimates").itertuples():
             if rec.term == "const":
                 continue
             key = f"model.covariate.{rec.term}"
             label = t(key, lang) if has_text(key) else rec.term
             label = label[:1].upper() + label[1:]
-            rows.append(("", [escape(label), escape(num(rec.odds_ratio, 2, lang)),
+            p_text = num(rec.p_value, 3, lang) if rec.p_value >= 0.001 else "< " + num(0.001, 3, lang)
+            rows.append(("", [escape(label),
+                              tagged_fit(fit.fit_id, rec.term, "odds_ratio", rec.odds_ratio,
+                                         num(rec.odds_ratio, 2, lang)),
                               escape(ci(rec.odds_ratio_ci_low, rec.odds_ratio_ci_high, 2, lang)),
-                              escape(num(rec.p_value, 3, lang) if rec.p_value >= 0.001 else "< " + num(0.001, 3, lang))]))
-        return _table([(t("common.term", lang), False), (t("common.odds_ratio", lang), True), (t("common.ci95", lang), True),
-                       (t("report.col_p", lang), True)], rows) + _p(t("report.models_table_caption", lang), "kkbm-note")
+                              tagged_fit(fit.fit_id, rec.term, "p_value", rec.p_value, p_text)]))
+        return _table([(t("common.term", lang), False), (t("common.odds_ratio", lang), True),
+                       (t("common.ci95", lang), True), (t("report.col_p", lang), True)], rows) \
+            + _p(t("report.models_table_caption", lang), "kkbm-note")
 
 
-# =========================================================================== province report
-
-
+# =========================================================================== figures both reports use
 def _coverage_map(report: _Report, highlight: str | None) -> str:
     lang, p = report.lang, report.period
-    coh = an.mentoring_cohorts(report.data, p)
-    coh = coh.loc[coh["region_code"] != NATIONAL_CODE, ["region_code", "coverage", "suppressed"]]
+    cov = report.products.cells("barriers", measure="mentoring_coverage", period=p, level="province")
+    frame = pd.DataFrame({"region_code": cov["region_code"].astype(str), "coverage": cov["value"].astype(float),
+                          "suppressed": cov["suppressed"].astype(bool)})
     caption = t("report.map_caption", lang, period=p)
-    fig = fg.tile_map(coh, value="coverage", lang=lang, highlight=highlight, percent=True,
+    fig = fg.tile_map(frame, value="coverage", lang=lang, highlight=highlight, percent=True,
                       legend_title=t("common.mentoring_coverage", lang), synthetic=report.synthetic)
-    return report._figure(fig, f"coverage_map_{highlight or 'ID'}_{p}_{lang}", caption, caption)
+    return report._figure(fig, f"coverage_map_{highlight or NATIONAL}_{p}_{lang}", caption, caption)
 
 
 def _staffing_figure(report: _Report, highlight: str | None):
-    st = an.staffing_table(report.data)
-    st = st.loc[st["period"] == report.period, ["region_code", "members_per_organiser"]]
-    return fg.province_bars(st, "members_per_organiser", lang=report.lang, highlight=highlight, decimals=0,
+    st = report.products.cells("barriers", measure="members_per_organiser", period=report.period)
+    frame = pd.DataFrame({"region_code": st["region_code"].astype(str),
+                          "members_per_organiser": st["value"].astype(float), "suppressed": st["suppressed"]})
+    return fg.province_bars(frame, "members_per_organiser", lang=report.lang, highlight=highlight, decimals=0,
                             label=t("figure.members_per_staff", report.lang), synthetic=report.synthetic)
-
-
-# =========================================================================== national brief
-
-
-# =========================================================================== recommendations

@@ -11,7 +11,7 @@ Pieces (each result has ``summary()``, tidy DataFrames and ``interpretation(lang
 
     import kkbm_analysis as kk
     from kkbm_analysis import resilience as rs
-    data = kk.ProgramData.load("data/processed/demo")     # or rs.demo_data(seed=...)
+    data = kk.ProgramData.load("data/processed/demo")     # or kkbm_analysis.synth.demo_data(seed=...)
     frame = rs.analysis_frame(data)          # one row per interview + programme covariates
     rs.item_analysis(frame)                  # alpha, omega, item-rest r, floor/ceiling
     rs.efa(frame)                            # factor_analyzer, parallel analysis, KMO
@@ -33,7 +33,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .items import CAPACITIES, ItemBank, load_item_bank
+from ..item_bank import CAPACITIES, ItemBank, load_item_bank
 
 #: Public name -> submodule that defines it (imported on first use).
 _EXPORTS: dict[str, str] = {
@@ -50,7 +50,6 @@ _EXPORTS: dict[str, str] = {
     "empowerment_map": "empowerment", "EmpowermentResult": "empowerment", "coverage": "empowerment",
     "resilience_indicators": "indicators", "RESILIENCE_INDICATORS": "indicators", "registry": "indicators",
     "resilience_section": "report", "ResilienceSection": "report",
-    "simulate_survey": "synth", "demo_data": "synth",
     "write_xlsform": "instrument", "check_xlsform": "instrument", "convert_xlsform": "instrument",
     "form_path": "instrument",
 }

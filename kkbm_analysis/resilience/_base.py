@@ -1,4 +1,8 @@
-"""Shared pieces of the resilience results: the result base, labels, engine quirks, guards."""
+"""Shared pieces of the resilience results: the result base, labels, engine quirks, guards.
+
+Every word a user reads comes from the ``resilience`` block of the string catalogue
+(:func:`kkbm_analysis.i18n.text`), every number from :mod:`kkbm_analysis.i18n`.
+"""
 from __future__ import annotations
 
 import contextlib
@@ -9,13 +13,11 @@ from typing import Iterator
 
 import pandas as pd
 
-from ..i18n import check_lang
-from ..i18n import ci_label as fmt_ci  # the language module's formats (strings move to its catalogue next)
-from ..i18n import number as fmt
+from ..i18n import check_lang, has_text, text
+from ..item_bank import load_item_bank
 from ..models._base import ModelInputError, ModelResult, table_text
-from .items import load_item_bank
 
-__all__ = ["ResilienceResult", "ModelInputError", "check_lang", "fmt", "fmt_ci", "table_text", "label",
+__all__ = ["ResilienceResult", "ModelInputError", "check_lang", "table_text", "label", "capacity_label",
            "quiet_engines", "MIN_SCALE_N"]
 
 #: Fewest complete answers for any scale statistic or factor model.
@@ -42,25 +44,22 @@ class ResilienceResult(ModelResult):
 
 
 def label(key: str, lang: str = "en") -> str:
-    """A scale, capacity or item label in Indonesian or English."""
+    """A scale, capacity or item label in Indonesian or English (the item bank's, or the catalogue's for the RCI)."""
+    check_lang(lang)
     bank = load_item_bank()
-    if key in bank.scales:
-        s = bank.scales[key]
-        return s.label_id if lang == "id" else s.label_en
     if key == "rci":
-        return "Indeks Kapasitas Ketahanan (RCI)" if lang == "id" else "Resilience Capacity Index (RCI)"
+        return text("resilience.rci", lang)
     try:
-        item = bank.item(key)
+        entry = bank.scales[key] if key in bank.scales else bank.item(key)
     except KeyError:
         return key
-    return item.label_id if lang == "id" else item.label_en
+    return getattr(entry, f"label_{lang}")
 
 
 def capacity_label(key: str, lang: str = "en") -> str:
-    """Short capacity names for sentences ('absorptive' / 'menyerap')."""
-    short = {"absorptive": ("menyerap", "absorptive"), "adaptive": ("adaptif", "adaptive"),
-             "transformative": ("transformatif", "transformative"), "rci": ("RCI", "RCI")}
-    return short.get(key, (key, key))[0 if lang == "id" else 1]
+    """Short capacity names for sentences ('absorptive' / 'menyerap'); other keys as they are."""
+    name = f"resilience.capacity.{key}"
+    return text(name, lang) if has_text(name) else key
 
 
 @contextlib.contextmanager

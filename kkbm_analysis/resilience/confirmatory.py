@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ._base import ResilienceResult, check_lang, complete_items, fmt, quiet_engines
+from ..i18n import number, text
+from ._base import ResilienceResult, check_lang, complete_items, quiet_engines
 from .frames import item_fields, item_matrix
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -162,15 +163,10 @@ class CFAResult(ResilienceResult):
         check_lang(lang)
         f = self.fit_indices
         weakest = self.estimates.sort_values("standardized").iloc[0]
-        if lang == "id":
-            verdict = "baik" if self.good_fit else "belum memadai"
-            return (f"Model tiga kapasitas diuji pada {f['n']:,} wawancara: kecocokan {verdict} (CFI "
-                    f"{fmt(f['cfi'], 3, 'id')}, RMSEA {fmt(f['rmsea'], 3, 'id')}, SRMR {fmt(f['srmr'], 3, 'id')}). "
-                    f"Muatan terbakukan terendah: {weakest['item']} ({fmt(weakest['standardized'], 2, 'id')}).")
-        verdict = "good" if self.good_fit else "not adequate"
-        return (f"The three-capacity model was tested on {f['n']:,} interviews: fit is {verdict} (CFI "
-                f"{fmt(f['cfi'], 3)}, RMSEA {fmt(f['rmsea'], 3)}, SRMR {fmt(f['srmr'], 3)}). "
-                f"Weakest standardized loading: {weakest['item']} ({fmt(weakest['standardized'], 2)}).")
+        verdict = text("resilience.cfa.fit_good" if self.good_fit else "resilience.cfa.fit_poor", lang)
+        return text("resilience.cfa.text", lang, n=number(f["n"], 0, lang), verdict=verdict,
+                    cfi=number(f["cfi"], 3, lang), rmsea=number(f["rmsea"], 3, lang), srmr=number(f["srmr"], 3, lang),
+                    item=weakest["item"], loading=number(weakest["standardized"], 2, lang))
 
 
 def cfa(frame: pd.DataFrame, structure: dict[str, list[str]] | None = None, *, round: str | None = "baseline",

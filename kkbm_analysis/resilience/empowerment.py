@@ -32,20 +32,25 @@ import pandas as pd
 
 from ..data import NATIONAL_CODE
 from ..models._base import check_clusters, check_min_rows
-from ._base import ResilienceResult, capacity_label, check_lang, fmt, fmt_ci
+from ..i18n import ci_label, number, text
+from ._base import ResilienceResult, capacity_label, check_lang
 from ._cluster import cluster_table
 from .confirmatory import CFAResult, cfa
 from .frames import ROUNDS
 
 WINDOW_DAYS = 365
-DIMENSIONS: dict[str, tuple[str, str, tuple[str, str]]] = {
-    "enabling": ("pemungkinan (enabling)", "enabling", ("training", "information")),
-    "empowering": ("penguatan (empowering)", "empowering", ("mentoring", "business")),
-    "protecting": ("perlindungan (protecting)", "protecting", ("advocacy", "prevention")),
+#: The three sides of empowerment and the activities that make each (labels: ``resilience.dimension.*``).
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "enabling": ("training", "information"),
+    "empowering": ("mentoring", "business"),
+    "protecting": ("advocacy", "prevention"),
 }
-ACTIVITY_LABELS = {"training": ("pelatihan", "training"), "information": ("layanan informasi", "information"),
-                   "mentoring": ("pendampingan", "mentoring"), "business": ("usaha", "business"),
-                   "advocacy": ("advokasi", "advocacy"), "prevention": ("pencegahan", "prevention")}
+ACTIVITIES: tuple[str, ...] = tuple(a for acts in DIMENSIONS.values() for a in acts)
+
+
+def dimension_label(dimension: str, lang: str = "en") -> str:
+    """'enabling' / 'pemungkinan (enabling)'."""
+    return text(f"resilience.dimension.{dimension}", lang)
 
 
 def _dates(s: pd.Series) -> pd.Series:
@@ -87,7 +92,7 @@ def coverage(data, frame: pd.DataFrame) -> pd.DataFrame:
     out["business"] = _owns_business(data, key)
     out["advocacy"] = _community_events(data.advocacy_cases, "opened_on", frame)
     out["prevention"] = _community_events(data.prevention_events, "held_on", frame)
-    for dim, (_, _, acts) in DIMENSIONS.items():
+    for dim, acts in DIMENSIONS.items():
         out[dim] = out[list(acts)].mean(axis=1)
     return out
 
@@ -131,26 +136,17 @@ class EmpowermentResult(ResilienceResult):
         cov = nat.iloc[0] if len(nat) else None
         t = (self.estimates["estimate"] / self.estimates["std_error"]).abs()
         strongest = self.estimates.loc[t.idxmax()]  # the most clearly estimated association
-        ci = fmt_ci(strongest["ci_low"], strongest["ci_high"], 2, lang)
-        dim_id, dim_en, _ = DIMENSIONS[strongest["term"]]
-        if lang == "id":
-            text = ""
-            if cov is not None:
-                text = ("Cakupan rata-rata: " + ", ".join(f"{DIMENSIONS[d][0]} {fmt(cov[d], 0, 'id', percent=True)}"
-                                                         for d in DIMENSIONS) + ". ")
-            return text + (f"Asosiasi paling jelas: {dim_id} dengan kapasitas {capacity_label(strongest['capacity'], 'id')} "
-                           f"({fmt(strongest['estimate'], 2, 'id', signed=True)} SD, {ci}); ini asosiasi, bukan "
-                           "bukti sebab-akibat.")
-        text = ""
-        if cov is not None:
-            text = "Mean coverage: " + ", ".join(f"{d} {fmt(cov[d], 0, percent=True)}" for d in DIMENSIONS) + ". "
-        return text + (f"Clearest association: {dim_en} with the {capacity_label(strongest['capacity'])} capacity "
-                       f"({fmt(strongest['estimate'], 2, signed=True)} SD, {ci}); an association, not proof of cause.")
+        coverage = "" if cov is None else text("resilience.empowerment.coverage", lang, items=", ".join(
+            f"{dimension_label(d, lang)} {number(cov[d], 0, lang, percent=True)}" for d in DIMENSIONS))
+        return coverage + text("resilience.empowerment.clearest", lang, dimension=dimension_label(strongest["term"], lang),
+                               capacity=capacity_label(strongest["capacity"], lang),
+                               estimate=number(strongest["estimate"], 2, lang, signed=True),
+                               ci=ci_label(strongest["ci_low"], strongest["ci_high"], 2, lang))
 
 
 def coverage_summary(frame: pd.DataFrame, cov: pd.DataFrame) -> pd.DataFrame:
     """Mean coverage per province and nationally, per round and over all rounds."""
-    cols = [*ACTIVITY_LABELS, *DIMENSIONS]
+    cols = [*ACTIVITIES, *DIMENSIONS]
     df = pd.concat([frame[["province_code", "round"]], cov[cols]], axis=1)
     parts = []
     for region, sub in [(NATIONAL_CODE, df), *((str(p), g) for p, g in df.groupby("province_code"))]:

@@ -33,20 +33,13 @@ import pandas as pd
 
 from ..data import ProgramData
 from ..schema import load_mentoring_points
-from .items import CAPACITIES, load_item_bank
+from ..item_bank import CAPACITIES, load_item_bank
 
 ROUNDS: tuple[str, ...] = ("baseline", "followup_1", "followup_2")
 DAYS_PER_YEAR = 365.25
-#: Programme covariates of the driver models, with labels (en, id).
-DRIVERS: dict[str, tuple[str, str]] = {
-    "points": ("mentoring points received (0-4)", "poin pendampingan yang diterima (0-4)"),
-    "membership_years": ("years of membership", "lama menjadi anggota (tahun)"),
-    "kur_approved": ("KUR loan approved", "KUR disetujui"),
-    "village_gov_involved": ("village government involved", "pemerintah desa terlibat"),
-    "perdes_in_force": ("Perdes on PMI protection in force", "Perdes perlindungan PMI berlaku"),
-    "members_per_staff_10": ("members per CO/penggerak (per 10)", "anggota per CO/penggerak (per 10)"),
-    "female": ("female", "perempuan"),
-}
+#: Programme covariates of the driver models (their labels: ``resilience.driver.*`` in the string catalogue).
+DRIVERS: tuple[str, ...] = ("points", "membership_years", "kur_approved", "village_gov_involved", "perdes_in_force",
+                            "members_per_staff_10", "female")
 
 
 def _dates(s: pd.Series) -> pd.Series:

@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, complete_items, fmt, quiet_engines
+from ..i18n import number, text
+from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, complete_items, quiet_engines
 from .confirmatory import Z95, CFAResult, cfa, fit_indices, fit_semopy
 from .frames import item_matrix
-from .items import load_item_bank
+from ..item_bank import load_item_bank
 
 MIN_WEIGHT_ANSWERED = 0.5
 RESILIENT_THRESHOLD = 50.0
@@ -102,13 +103,9 @@ class ResilienceIndex(ResilienceResult):
         item = items.iloc[0]
         mean = base["rci"].mean()
         share = base["resilient"].mean()
-        if lang == "id":
-            return (f"Rata-rata RCI {fmt(mean, 1, 'id')} dari 100; proporsi anggota yang tangguh (ketiga kapasitas "
-                    f"≥ 50) {fmt(share, 1, 'id', percent=True)}. Kapasitas {capacity_label(top['capacity'], 'id')} "
-                    f"paling menentukan RCI (bobot {fmt(top['rci_weight'], 2, 'id')}); butir terkuat: {item['name']}.")
-        return (f"Mean RCI {fmt(mean, 1)} out of 100; share of members resilient (all three capacities ≥ 50) "
-                f"{fmt(share, 1, percent=True)}. The {capacity_label(top['capacity'])} capacity drives the RCI most "
-                f"(weight {fmt(top['rci_weight'], 2)}); strongest item: {item['name']}.")
+        return text("resilience.index", lang, mean=number(mean, 1, lang), share=number(share, 1, lang, percent=True),
+                    capacity=capacity_label(top["capacity"], lang), weight=number(top["rci_weight"], 2, lang),
+                    item=item["name"])
 
 
 def resilience_index(frame: pd.DataFrame, model: CFAResult | None = None, *, round: str = "baseline",

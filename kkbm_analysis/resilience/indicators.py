@@ -35,7 +35,7 @@ from ..data import NATIONAL_CODE, ProgramData
 from ..indicators import REGISTRY, RESULT_COLUMNS, Indicator
 from .frames import ROUNDS, analysis_frame
 from .index import ResilienceIndex, resilience_index
-from .items import CAPACITIES
+from ..item_bank import CAPACITIES
 
 
 def _not_from_facts(ctx: Any) -> pd.DataFrame:

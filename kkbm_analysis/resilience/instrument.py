@@ -22,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..config import RESOURCES_DIR
-from ._xlsx import write_sheets
-from .items import ItemBank, load_item_bank
+from ..io import write_sheets
+from ..item_bank import ItemBank, load_item_bank
 
 FORM_FILE = "resilience_survey.xlsx"
 LANGUAGES = {"id": "Indonesian (id)", "en": "English (en)"}

@@ -34,13 +34,12 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..i18n import has_text, number, text
 from ._base import ResilienceResult, check_lang
 from .confirmatory import rmsea_interval
 from .frames import item_fields, item_matrix
 
 LEVELS = ("configural", "metric", "scalar")
-GROUP_NAMES = {"sex": ("jenis kelamin", "sex"), "province_code": ("provinsi", "province"),
-               "status": ("status migrasi", "migration status")}
 DELTA_CFI = -0.01
 DELTA_RMSEA = 0.015
 
@@ -217,31 +216,20 @@ class InvarianceResult(ResilienceResult):
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
         small = self.groups.loc[~self.groups["used"], "group"].tolist()
-        by = GROUP_NAMES.get(self.by, (self.by, self.by))[0 if lang == "id" else 1]
+        group = f"resilience.group.{self.by}"
+        by = text(group, lang) if has_text(group) else self.by
         if not self.supported:
-            need = self.groups.attrs.get("minimum", "")
-            if lang == "id":
-                return (f"Sampel tidak cukup untuk menguji invariansi menurut {by}: kurang dari dua kelompok "
-                        f"dengan minimal {need} wawancara lengkap. Perbandingan skor antar kelompok ini belum dapat "
-                        "dipastikan setara.")
-            return (f"The sample cannot support an invariance test by {by}: fewer than two groups have at "
-                    f"least {need} complete interviews. Comparisons of scores between these groups rest on an "
-                    "untested assumption.")
+            need = self.groups.attrs.get("minimum")
+            return text("resilience.invariance.unsupported", lang, by=by,
+                        need="" if need is None else number(need, 0, lang))
         top = self.highest_level
-        names_id = {"configural": "konfigural", "metric": "metrik", "scalar": "skalar", None: "tidak ada"}
-        if lang == "id":
-            text = f"Invariansi menurut {by}: tingkat tertinggi yang terpenuhi {names_id[top]}."
-            text += (" Rata-rata kapasitas dapat dibandingkan antarkelompok." if top == "scalar" else
-                     " Rata-rata kapasitas belum dapat dibandingkan antarkelompok.")
-            if small:
-                text += f" Kelompok terlalu kecil dan tidak diikutkan: {', '.join(map(str, small))}."
-            return text
-        text = f"Invariance by {by}: the strictest level that holds is {top or 'none'}."
-        text += (" Capacity means can be compared between the groups." if top == "scalar" else
-                 " Capacity means cannot yet be compared between the groups.")
+        out = text("resilience.invariance.highest", lang, by=by,
+                   level=text(f"resilience.invariance_level.{top or 'none'}", lang))
+        out += text("resilience.invariance.comparable" if top == "scalar" else "resilience.invariance.not_comparable",
+                    lang)
         if small:
-            text += f" Groups too small and left out: {', '.join(map(str, small))}."
-        return text
+            out += text("resilience.invariance.left_out", lang, groups=", ".join(map(str, small)))
+        return out
 
 
 def measurement_invariance(frame: pd.DataFrame, by: str, structure: dict[str, list[str]] | None = None, *,

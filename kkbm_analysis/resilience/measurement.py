@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ._base import (MIN_SCALE_N, ModelInputError, ResilienceResult, check_lang, complete_items, fmt, label,
-                    quiet_engines)
+from ..i18n import number, text
+from ._base import MIN_SCALE_N, ModelInputError, ResilienceResult, check_lang, complete_items, label, quiet_engines
 from .confirmatory import fit_semopy, model_description
 from .frames import item_fields, item_matrix
-from .items import CAPACITIES, load_item_bank
+from ..item_bank import CAPACITIES, load_item_bank
 
 FLOOR_CEILING_WARNING = 0.15
 ALPHA_ACCEPTABLE = 0.70
@@ -95,22 +95,17 @@ class ItemAnalysis(ResilienceResult):
         weak = est[est["alpha"] < ALPHA_ACCEPTABLE]
         fc = self.items[(self.items["floor_share"] > FLOOR_CEILING_WARNING)
                         | (self.items["ceiling_share"] > FLOOR_CEILING_WARNING)]
-        rng_ = (fmt(est["alpha"].min(), 2, lang), fmt(est["alpha"].max(), 2, lang))
-        om = (fmt(est["omega"].min(), 2, lang), fmt(est["omega"].max(), 2, lang))
-        if lang == "id":
-            text = (f"Reliabilitas {len(est)} skala: alfa Cronbach {rng_[0]}–{rng_[1]}, omega McDonald "
-                    f"{om[0]}–{om[1]}.")
-            text += (" Semua skala mencapai batas 0,70." if weak.empty else
-                     f" Di bawah 0,70: {', '.join(label(s, 'id') for s in weak['scale'])}.")
-            if len(fc):
-                text += f" {len(fc)} butir punya lebih dari 15% jawaban di titik terendah atau tertinggi."
-            return text
-        text = f"Reliability of {len(est)} scales: Cronbach's alpha {rng_[0]}–{rng_[1]}, McDonald's omega {om[0]}–{om[1]}."
-        text += (" Every scale reaches 0.70." if weak.empty else
-                 f" Below 0.70: {', '.join(label(s, 'en') for s in weak['scale'])}.")
+        out = text("resilience.items.reliability", lang, n=len(est), alpha_min=number(est["alpha"].min(), 2, lang),
+                   alpha_max=number(est["alpha"].max(), 2, lang), omega_min=number(est["omega"].min(), 2, lang),
+                   omega_max=number(est["omega"].max(), 2, lang))
+        threshold = number(ALPHA_ACCEPTABLE, 2, lang)
+        out += (text("resilience.items.all_acceptable", lang, threshold=threshold) if weak.empty else
+                text("resilience.items.below", lang, threshold=threshold,
+                     scales=", ".join(label(s, lang) for s in weak["scale"])))
         if len(fc):
-            text += f" {len(fc)} item(s) have more than 15% of answers at the lowest or highest point."
-        return text
+            out += text("resilience.items.floor_ceiling", lang, n=len(fc),
+                        share=number(FLOOR_CEILING_WARNING, 0, lang, percent=True))
+        return out
 
 
 def item_analysis(frame: pd.DataFrame, scales: tuple[str, ...] = DEFAULT_SCALES, *,
@@ -218,13 +213,8 @@ class EFAResult(ResilienceResult):
     def interpretation(self, lang: str = "en") -> str:
         check_lang(lang)
         share = self.matches_scales()
-        if lang == "id":
-            return (f"Analisis paralel menyarankan {self.suggested_factors} faktor (KMO {fmt(self.kmo, 2, 'id')}). "
-                    f"Dengan {self.n_factors} faktor, {fmt(share, 0, 'id', percent=True)} butir bermuatan terbesar "
-                    "pada faktor skalanya sendiri.")
-        return (f"Parallel analysis suggests {self.suggested_factors} factor(s) (KMO {fmt(self.kmo, 2)}). With "
-                f"{self.n_factors} factors, {fmt(share, 0, percent=True)} of the items load most on their own "
-                "scale's factor.")
+        return text("resilience.efa", lang, suggested=self.suggested_factors, kmo=number(self.kmo, 2, lang),
+                    n=self.n_factors, share=number(share, 0, lang, percent=True))
 
 
 def efa(frame: pd.DataFrame, scales: tuple[str, ...] = CAPACITIES, *, n_factors: int | None = None,

@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 
 from ..models._base import check_clusters, check_min_rows, check_variation, wald_table
-from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, fmt, fmt_ci
+from ..i18n import ci_label, has_text, number, text
+from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang
 from ._cluster import cluster_table
 from .confirmatory import CFAResult, cfa
 from .frames import DRIVERS, ROUNDS
@@ -66,21 +67,16 @@ class DriversResult(ResilienceResult):
 
     def interpretation(self, lang: str = "en", term: str = "points") -> str:
         check_lang(lang)
-        label_en, label_id = DRIVERS.get(term, (term, term))
+        driver = f"resilience.driver.{term}"
         parts = []
         for cap in dict.fromkeys(self.estimates["capacity"]):
             r = self.effect(cap, term)
-            ci = fmt_ci(r["ci_low"], r["ci_high"], 2, lang)
-            sig = r["p_value"] < 0.05
-            parts.append(f"{capacity_label(cap, lang)} {fmt(r['estimate'], 2, lang, signed=True)} SD ({ci})"
-                         + ("" if sig else (" – tidak signifikan" if lang == "id" else " – not significant")))
-        if lang == "id":
-            return (f"Per satuan {label_id}, kapasitas berubah: " + "; ".join(parts)
-                    + f". Galat baku diklaster per komunitas ({self.n_clusters} komunitas); ini asosiasi, "
-                      "bukan bukti sebab-akibat, kecuali pada data sintetis.")
-        return (f"Per unit of {label_en}, the capacities change by: " + "; ".join(parts)
-                + f". Standard errors clustered by community ({self.n_clusters} communities); these are "
-                  "associations, not proof of cause, except on synthetic data.")
+            part = text("resilience.drivers.effect", lang, capacity=capacity_label(cap, lang),
+                        estimate=number(r["estimate"], 2, lang, signed=True),
+                        ci=ci_label(r["ci_low"], r["ci_high"], 2, lang))
+            parts.append(part + ("" if r["p_value"] < 0.05 else text("resilience.drivers.not_significant", lang)))
+        return text("resilience.drivers.text", lang, driver=text(driver, lang) if has_text(driver) else term,
+                    effects="; ".join(parts), k=number(self.n_clusters, 0, lang))
 
 
 def _scores(frame: pd.DataFrame, model: CFAResult | None, method: str) -> tuple[pd.DataFrame, CFAResult]:
@@ -202,7 +198,7 @@ class RecoveryResult(ResilienceResult):
 
     def _body(self) -> str:
         return (f"Shocks: {len(self.episodes):,}   recovered by the interview: "
-                f"{fmt(self.recovered_share, 1, percent=True)}   person-months: {self.n_obs:,}   "
+                f"{number(self.recovered_share, 1, 'en', percent=True)}   person-months: {self.n_obs:,}   "
                 f"communities: {self.n_clusters}\n\n" + super()._body())
 
     def interpretation(self, lang: str = "en") -> str:
@@ -210,13 +206,10 @@ class RecoveryResult(ResilienceResult):
         caps = self.estimates[~self.estimates["term"].str.startswith("month")]
         parts = []
         for r in caps.itertuples():
-            ci = fmt_ci(r.hazard_ratio_ci_low, r.hazard_ratio_ci_high, 2, lang)
-            parts.append(f"{capacity_label(r.term, lang)} HR {fmt(r.hazard_ratio, 2, lang)} ({ci})")
-        if lang == "id":
-            return ("Peluang pulih per bulan setelah guncangan, per 1 SD kapasitas sebelum guncangan (rasio hazard): "
-                    + "; ".join(parts) + ". HR > 1 berarti pulih lebih cepat.")
-        return ("Monthly chance of recovering after a shock, per SD of capacity before the shock (hazard ratio): "
-                + "; ".join(parts) + ". HR > 1 means faster recovery.")
+            parts.append(text("resilience.recovery.effect", lang, capacity=capacity_label(r.term, lang),
+                              hr=number(r.hazard_ratio, 2, lang),
+                              ci=ci_label(r.hazard_ratio_ci_low, r.hazard_ratio_ci_high, 2, lang)))
+        return text("resilience.recovery.text", lang, effects="; ".join(parts))
 
 
 def recovery_model(frame: pd.DataFrame, model: CFAResult | None = None) -> RecoveryResult:

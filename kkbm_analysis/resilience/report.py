@@ -26,14 +26,15 @@ import pandas as pd
 
 from ..config import MIN_PUBLISHED_COUNT, MIN_PUBLISHED_DENOMINATOR
 from ..data import NATIONAL_CODE, ProgramData
+from ..i18n import ci_label, number, text
 from ..suppression import suppress
-from ._base import capacity_label, check_lang, fmt, fmt_ci, label
+from ._base import capacity_label, check_lang, label
 from .confirmatory import cfa
-from .empowerment import DIMENSIONS, EmpowermentResult, empowerment_map
+from .empowerment import DIMENSIONS, EmpowermentResult, dimension_label, empowerment_map
 from .frames import ROUNDS, analysis_frame
 from .index import ResilienceIndex, resilience_index
 from .indicators import RESILIENCE_INDICATORS, registry, resilience_indicators
-from .items import load_item_bank
+from ..item_bank import load_item_bank
 
 TOP_RISKS = 5
 
@@ -57,29 +58,25 @@ class ResilienceSection:
         rci = self.index.set_index("indicator_id").loc["resilience_rci"]
         parts = []
         if pd.notna(rci["value"]):
-            ci = fmt_ci(rci["ci_low"], rci["ci_high"], 1, lang)
-            nat = fmt(rci["national_value"], 1, lang)
-            versus = "" if self.region_code == NATIONAL_CODE else (f"; nasional {nat}" if lang == "id"
-                                                                   else f"; national {nat}")
-            parts.append(f"RCI {fmt(rci['value'], 1, lang)} ({ci}){versus}.")
+            numbers = {"value": number(rci["value"], 1, lang), "ci": ci_label(rci["ci_low"], rci["ci_high"], 1, lang),
+                       "national": number(rci["national_value"], 1, lang)}
+            parts.append(text("resilience.section.rci" if self.region_code == NATIONAL_CODE
+                           else "resilience.section.rci_versus_national", lang, **numbers))
         else:
-            parts.append("RCI disembunyikan (sel kecil)." if lang == "id" else "RCI suppressed (small cell).")
+            parts.append(text("resilience.section.rci_suppressed", lang))
         top = self.risks.dropna(subset=["share"]).head(3)
         if len(top):
-            names = ", ".join(f"{label(r.risk, lang).lower()} ({fmt(r.share, 0, lang, percent=True)})"
+            names = ", ".join(f"{label(r.risk, lang).lower()} ({number(r.share, 0, lang, percent=True)})"
                               for r in top.itertuples())
-            parts.append(("Risiko paling sering: " if lang == "id" else "Most frequent risks: ") + names + ".")
+            parts.append(text("resilience.section.risks", lang, risks=names))
         if len(self.associations):
             t = (self.associations["estimate"] / self.associations["std_error"]).abs()
             a = self.associations.loc[t.idxmax()]
-            ci = fmt_ci(a["ci_low"], a["ci_high"], 2, lang)
-            dim = DIMENSIONS[a["term"]][0 if lang == "id" else 1]
-            if lang == "id":
-                parts.append(f"Cakupan {dim} berasosiasi dengan kapasitas {capacity_label(a['capacity'], 'id')} "
-                             f"({fmt(a['estimate'], 2, 'id', signed=True)} SD, {ci}; asosiasi, bukan sebab-akibat).")
-            else:
-                parts.append(f"{dim.capitalize()} coverage is associated with the {capacity_label(a['capacity'])} "
-                             f"capacity ({fmt(a['estimate'], 2, signed=True)} SD, {ci}; an association, not a cause).")
+            dim = dimension_label(a["term"], lang)
+            parts.append(text("resilience.section.association", lang, dimension=dim, Dimension=dim.capitalize(),
+                           capacity=capacity_label(a["capacity"], lang),
+                           estimate=number(a["estimate"], 2, lang, signed=True),
+                           ci=ci_label(a["ci_low"], a["ci_high"], 2, lang)))
         return " ".join(parts)
 
 
@@ -157,10 +154,11 @@ def _risk_table(frame: pd.DataFrame, province: str | None, round: str) -> pd.Dat
 def _activity_table(emp: EmpowermentResult, region: str) -> pd.DataFrame:
     cov = emp.coverage_table[emp.coverage_table["round"] == "all"].set_index("region_code")
     rows = []
-    for dim, (lid, len_, acts) in DIMENSIONS.items():
+    for dim, acts in DIMENSIONS.items():
         n = cov.at[region, "n"] if region in cov.index else 0
         small = n < MIN_PUBLISHED_DENOMINATOR
-        rows.append({"dimension": dim, "label_id": lid, "label_en": len_, "activities": " + ".join(acts),
+        rows.append({"dimension": dim, "label_id": dimension_label(dim, "id"), "label_en": dimension_label(dim, "en"),
+                     "activities": " + ".join(acts),
                      "coverage": np.nan if small else cov.at[region, dim], "n": n,
                      "national_coverage": cov.at[NATIONAL_CODE, dim]})
     return pd.DataFrame(rows)

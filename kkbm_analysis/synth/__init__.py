@@ -1,4 +1,10 @@
-"""Calibrated synthetic KKBM programme data with effects known by construction.
+"""Calibrated synthetic KKBM programme data with effects known by construction: the registers,
+the resilience survey and the coded voices corpus.
+
+This package sits above the analyses (docs/ARCHITECTURE.md): the generators draw from the
+analyses' own definitions (the covariates of :mod:`kkbm_analysis.resilience.frames`,
+:func:`kkbm_analysis.barriers.barrier_profiles`, the theme codebook), and no analysis imports
+it. It writes raw files and never runs the ingest (:mod:`kkbm_analysis.demo` does).
 
 The demo dataset stands in for the microdata that no one may publish. It is written as
 RAW files, the way users bring them (CO workbooks per province, a semicolon CSV of
@@ -19,7 +25,8 @@ Calibration
 Members
     Status 45 % PMI purna, 25 % PMI aktif, 15 % calon PMI, 15 % keluarga; PMI 70 % women;
     departure/return dates consistent with status; synthetic NIK (region + DDMMYY with
-    day + 40 for women + serial), names, phones, passports and addresses.
+    day + 40 for women + serial), names, phones, passports and addresses. Every other
+    province (by code) records where members live (Kecamatan, Desa: the community's village).
 Entry training and mentoring
     Members attend the 6-day entry training in quarterly cohorts after joining (t0).
     Member i in community c receives mandated mentoring point p with
@@ -70,7 +77,15 @@ Defective rows
 Each table gets ``max(#defect types, round(dirty_share * rows))`` EXTRA rows (see
 :data:`DEFECTS`), each with exactly one defect and a key of its own that nothing refers
 to, so quarantining them leaves the clean tables exactly. A few members carry a 15-digit
-NIK on otherwise clean rows: accepted, listed in ``expected_findings.csv``.
+NIK on otherwise clean rows: accepted, and noted in the ingest notes (``expected_ingest_notes.csv``).
+
+Resilience survey and voices
+----------------------------
+:mod:`.survey` interviews a sample of members in three rounds with a latent structure known
+by construction (``ground_truth.json``, section ``resilience``); :mod:`.survey_kobo` writes
+it as a KoboToolbox export with planted defects, beside the registers' files.
+:func:`demo_data` is :func:`program_data` plus the survey. :mod:`.voices` writes the coded
+interviews and focus groups (:func:`generate_voices_demo`) to a folder of their own.
 
 Modules
 -------
@@ -78,12 +93,16 @@ calibration (published aggregates, generative parameters), world (scale, random 
 ground truth, villages and communities), people, training, business, activities (one per
 group of tables), simulate (:func:`generate_tables`), rendering (raw layouts and cell
 formats), defects (planted defects), writers (:func:`generate_demo`), processed
-(:func:`program_data`).
+(:func:`program_data`), survey and survey_kobo (the resilience survey, :func:`demo_data`),
+voices (the voices corpus).
 """
 from ..config import DEFAULT_SEED
 from .calibration import NOTICE
 from .processed import program_data
 from .simulate import _simulate, generate_tables  # noqa: F401  (_simulate: benchmarks/validate_models.py)
+from .survey import demo_data, simulate_survey
+from .voices import generate_voices_demo
 from .writers import SynthResult, generate_demo
 
-__all__ = ["DEFAULT_SEED", "NOTICE", "SynthResult", "generate_demo", "generate_tables", "program_data"]
+__all__ = ["DEFAULT_SEED", "NOTICE", "SynthResult", "demo_data", "generate_demo", "generate_tables",
+           "generate_voices_demo", "program_data", "simulate_survey"]

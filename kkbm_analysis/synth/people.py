@@ -86,6 +86,7 @@ def _members(w: _World, comm: pd.DataFrame) -> pd.DataFrame:
                            rng.integers(1_000_000, 10_000_000, n).astype(str))
     has_passport = (status <= 1) | ((status == 2) & (rng.random(n) < 0.3))
     _record_members(w)
+    located = _where_members_live(w, comm, ci)
     return pd.DataFrame({
         "member_id": nik, "community_id": comm["community_id"].to_numpy()[ci],
         "status": np.array(STATUS_KEYS)[status], "sex": np.where(female, "P", "L"),
@@ -94,8 +95,20 @@ def _members(w: _World, comm: pd.DataFrame) -> pd.DataFrame:
         "departed_on": _ns(departed), "returned_on": _ns(returned), "joined_on": _ns(joined),
         "nik": nik, "name": _names(rng, female), "phone": _phones(rng, n),
         "passport_no": pd.array(np.where(has_passport, passport, None), dtype="str"),
-        "address": _addresses(rng, n), "birth_date": _ns(birth),
+        "address": _addresses(rng, n), "birth_date": _ns(birth), **located,
     })
+
+
+def _where_members_live(w: _World, comm: pd.DataFrame, ci: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """Member location: every other province (by code) records it, as the community's village and district."""
+    provinces = sorted(comm["province_code"].unique())
+    recording = provinces[::2]
+    here = np.isin(comm["province_code"].to_numpy()[ci], recording)
+    w.record("members", "location_provinces", [str(p) for p in recording],
+             "Provinces whose member sheets record where members live (Desa and Kecamatan columns): the "
+             "village and district of the member's community; elsewhere the member's location is left empty.")
+    return {c: pd.array(np.where(here, comm[c].to_numpy()[ci], None), dtype="str")
+            for c in ("province_code", "regency_code", "district_code", "village_code")}
 
 
 def _migration(rng: np.random.Generator, status: np.ndarray, birth: np.ndarray, joined: np.ndarray
@@ -125,15 +138,15 @@ def _countries(rng: np.random.Generator, female: np.ndarray) -> np.ndarray:
 
 
 def _malform_some_niks(w: _World, rng: np.random.Generator, nik: np.ndarray) -> np.ndarray:
-    """A few members get a 15-digit NIK (a typing slip): accepted, reported as a finding."""
+    """A few members get a 15-digit NIK (a typing slip): accepted, noted by the ingest."""
     k = max(3, int(round(len(nik) * 0.0008)))
     idx = np.sort(rng.choice(len(nik), k, replace=False))
     nik = nik.astype("<U16")
     nik[idx] = nik[idx].astype("<U15")  # drop the last digit
     w.lat["malformed_nik"] = set(nik[idx].tolist())
     w.record("identifiers", "malformed_nik_members", k,
-             "Members whose NIK was typed with 15 digits; their rows are accepted and every row "
-             "carrying such a NIK is listed in expected_findings.csv (rule invalid_nik).")
+             "Members whose NIK was typed with 15 digits; their rows are accepted, and their register rows "
+             "are listed in expected_ingest_notes.csv (rule invalid_nik), as the ingest notes them.")
     return nik
 
 

@@ -99,6 +99,7 @@ class _SheetSpec:
     title: str
     columns: tuple[_Col, ...]
     csv_name: str              # national / CSV file stem
+    optional: tuple[str, ...] = ()  # columns a sheet has only when some of its rows have a value
 
 
 def _c(source: str, kind: str, *headers: str) -> _Col:
@@ -121,13 +122,16 @@ SHEETS: tuple[_SheetSpec, ...] = (
         _CID, _c("member_id", "nik", "NIK", "No KTP", "NIK Anggota"),
         _c("name", "text", "Nama", "Nama Lengkap", "Nama Anggota"),
         _c("sex", "cat:sex", "Jenis Kelamin", "JK", "L/P"), _c("birth_date", "date", "Tanggal Lahir", "Tgl Lahir"),
-        _c("address", "text", "Alamat", "Alamat Lengkap"), _c("phone", "text", "No HP", "Nomor HP", "No WA"),
+        _c("address", "text", "Alamat", "Alamat Lengkap"),
+        _c("district_code", "dist", "Kecamatan", "Kec"), _c("village_code", "vill", "Desa", "Desa/Kelurahan"),
+        _c("phone", "text", "No HP", "Nomor HP", "No WA"),
         _c("status", "cat:member_status", "Status", "Status Anggota", "Kategori Anggota"),
         _c("destination_country", "text", "Negara Tujuan", "Negara Penempatan"),
         _c("passport_no", "text", "No Paspor", "Nomor Paspor"),
         _c("departed_on", "date", "Tanggal Berangkat", "Tgl Berangkat"),
         _c("returned_on", "date", "Tanggal Pulang", "Tgl Pulang", "Tanggal Kepulangan"),
-        _c("joined_on", "date", "Tanggal Bergabung", "Tgl Bergabung", "Tanggal Masuk")), "anggota"),
+        _c("joined_on", "date", "Tanggal Bergabung", "Tgl Bergabung", "Tanggal Masuk")), "anggota",
+        optional=("district_code", "village_code")),
     _SheetSpec("staff", ("Pengurus", "Data Pengurus", "SDM"), "DATA PENGURUS, CO DAN PETUGAS", (
         _c("staff_id", "nik", "NIK", "NIK Petugas", "No KTP"), _c("name", "text", "Nama", "Nama Petugas"),
         _c("phone", "text", "No HP", "Nomor Telepon"), _c("role", "cat:staff_role", "Peran", "Jabatan", "Posisi"),

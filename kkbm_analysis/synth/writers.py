@@ -3,15 +3,13 @@
 :func:`generate_demo` simulates the tables (:mod:`.simulate`), renders them as the raw
 cells users bring (:mod:`.rendering`), adds the planted defects (:mod:`.defects`) and
 writes the files, ``ground_truth.json``, ``expected_quarantine.csv`` and
-``expected_findings.csv``.
+``expected_ingest_notes.csv``.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -21,8 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import DEFAULT_SEED
-from ..io import sha256
-from ..resilience.synth import add_survey_to_demo
+from ..io import save_workbook, sha256
 from .calibration import GENERATOR, NOTICE
 from .defects import _make_dirty, _per_province
 from .rendering import (
@@ -35,10 +32,12 @@ from .rendering import (
     SHEETS,
     _choose_styles,
     _format,
+    _Col,
     _SheetSpec,
     _write_frames,
 )
 from .simulate import _simulate
+from .survey import add_survey_to_demo
 from .world import _World
 
 __all__ = ["SynthResult", "generate_demo"]
@@ -54,7 +53,7 @@ class SynthResult:
         The output folder.
     files : list of Path
         Raw files written (all named ``SYNTHETIC_*``), plus ``ground_truth.json``,
-        ``expected_quarantine.csv``, ``expected_findings.csv`` and ``SYNTHETIC.json``.
+        ``expected_quarantine.csv``, ``expected_ingest_notes.csv`` and ``SYNTHETIC.json``.
     ground_truth : dict
         Every generative parameter with a plain description, and the true effects
         (also ``out_dir / 'ground_truth.json'``).
@@ -62,21 +61,20 @@ class SynthResult:
         Defective rows the ingest must quarantine: ``file`` (relative to ``out_dir``),
         ``sheet`` ('' for CSV), ``row`` (Excel row or CSV line number as a person sees
         it, header and title lines counted), ``table`` and ``rule``.
-    expected_findings : pandas.DataFrame
-        Same columns; accepted rows with a malformed NIK (rule ``invalid_nik``).
+    expected_ingest_notes : pandas.DataFrame
+        Same columns; the notes the ingest must write to ``ingest_notes.csv`` about
+        accepted rows: a malformed NIK (rule ``invalid_nik``) in the registers
+        (:data:`NOTED_REGISTERS`), where the ingest notes it once per person.
     """
 
     out_dir: Path
     files: list[Path]
     ground_truth: dict
     expected_quarantine: pd.DataFrame
-    expected_findings: pd.DataFrame
+    expected_ingest_notes: pd.DataFrame
 
 
 # ----------------------------------------------------------------------------- layout and rendering
-FIXED_TIME = dt.datetime(2020, 1, 1)  # workbook metadata and zip timestamps: no wall clock
-
-
 @dataclass
 class _Block:
     """One sheet or CSV file of one table, ready to render."""
@@ -84,6 +82,7 @@ class _Block:
     spec: _SheetSpec
     file: str
     sheet: str
+    columns: list[_Col]
     headers: list[str]
     frame: pd.DataFrame
     dirty: pd.DataFrame
@@ -118,7 +117,7 @@ def _cells(block: _Block, rows: pd.DataFrame, rng: np.random.Generator) -> dict[
     cells: dict[str, np.ndarray] = {}
     if block.number_col:
         cells["No"] = (rows.index.to_numpy() + 1).astype(object)
-    for col, header in zip(block.spec.columns, block.headers):
+    for col, header in zip(block.columns, block.headers):
         values = rows[col.source] if col.source in rows else pd.Series([None] * len(rows), dtype=object)
         out = _format(values, col, block.styles.get(col.source), rng, block.excel)
         raw = rows.get(f"__raw__{col.source}")
@@ -172,7 +171,9 @@ def _block(spec: _SheetSpec, file: str, sheet: str, frames: dict, dirty: dict, r
     if prov is not None:
         f, d = f[f["_blk"].to_numpy() == prov], d[d["_blk"].to_numpy() == prov]
     workbook = spec in SHEETS
-    return _Block(spec, file, sheet, [c.headers[rng.integers(len(c.headers))] for c in spec.columns],
+    headers = [c.headers[rng.integers(len(c.headers))] for c in spec.columns]
+    kept = [i for i, c in enumerate(spec.columns) if c.source not in spec.optional or f[c.source].notna().any()]
+    return _Block(spec, file, sheet, [spec.columns[i] for i in kept], [headers[i] for i in kept],
                   f, d, excel, title, _choose_styles(spec, rng, excel), number_col=workbook and excel,
                   blank_tail=bool(rng.random() < 0.4) and (workbook or spec is REPORT_SPEC))
 
@@ -184,8 +185,13 @@ _CSV_FORMATS = {"business_reports": (";", "cp1252", "\r\n"), "departures": ("\t"
                 "info_services": (",", "utf-8-sig", "\n"), "village_regulations": (",", "utf-8-sig", "\n")}
 
 
+#: Tables whose rows get an ingest note for a malformed NIK (the registers; other rows carrying
+#: the same NIK are not noted again).
+NOTED_REGISTERS = ("members", "staff")
+
+
 def _write_file(path: Path, blocks: list[_Block], w: _World) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
-    """Write one raw file; return its expected quarantine and findings rows."""
+    """Write one raw file; return its expected quarantine and ingest-note rows."""
     rng = w.rng(f"render:{path.name}")
     assembled = [(b, *_assemble(b)) for b in blocks]
     if path.suffix == ".xlsx":
@@ -194,14 +200,14 @@ def _write_file(path: Path, blocks: list[_Block], w: _World) -> tuple[list[pd.Da
         b, rows, _ = assembled[0]
         sep, enc, eol = _CSV_FORMATS.get(b.spec.table, (";", "utf-8-sig", "\r\n"))
         _write_csv(path, b, rows, rng, sep, enc, eol)
-    quarantine, findings = [], []
+    quarantine, notes = [], []
     for b, _, info in assembled:
         base = {"file": path.name, "sheet": b.sheet, "table": b.spec.table}
         dirty = info[info["dirty"]]
         quarantine.append(pd.DataFrame({**base, "row": dirty["row"].to_numpy(), "rule": dirty["rule"].to_numpy()}))
-        bad = info[~info["dirty"] & info["bad_nik"]]
-        findings.append(pd.DataFrame({**base, "row": bad["row"].to_numpy(), "rule": "invalid_nik"}))
-    return quarantine, findings
+        bad = info[~info["dirty"] & info["bad_nik"]] if b.spec.table in NOTED_REGISTERS else info.iloc[:0]
+        notes.append(pd.DataFrame({**base, "row": bad["row"].to_numpy(), "rule": "invalid_nik"}))
+    return quarantine, notes
 
 
 def _write_csv(path: Path, block: _Block, rows: pd.DataFrame, rng: np.random.Generator, sep: str,
@@ -231,7 +237,6 @@ def _write_xlsx(path: Path, rendered: list) -> None:
     props.creator = props.lastModifiedBy = GENERATOR
     props.title = "SYNTHETIC DATA — KKBM (not real people)"
     props.description = NOTICE
-    props.created = props.modified = FIXED_TIME
     bold = Font(bold=True)
     for block, cells in rendered:
         ws = wb.create_sheet(block.sheet)
@@ -254,7 +259,7 @@ def _write_xlsx(path: Path, rendered: list) -> None:
             cell = WriteOnlyCell(ws, value=None)
             cell.border = Border(top=Side(style="thin"))
             ws.append([cell])
-    _save_deterministic(wb, path)
+    save_workbook(wb, path)
 
 
 def _date_cells(ws: Any, values: np.ndarray, cell_type: Any) -> list:
@@ -266,20 +271,6 @@ def _date_cells(ws: Any, values: np.ndarray, cell_type: Any) -> list:
             cell.number_format = "DD/MM/YYYY"
             out[i] = cell
     return out
-
-
-def _save_deterministic(wb: Any, path: Path) -> None:
-    """Save an openpyxl workbook with fixed metadata and zip timestamps (byte-identical reruns)."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=FIXED_TIME.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(item.filename))
 
 
 # ----------------------------------------------------------------------------- generate_demo
@@ -306,7 +297,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
     Returns
     -------
     SynthResult
-        Paths, the ground truth and the expected quarantine and findings.
+        Paths, the ground truth and the expected quarantine and ingest notes.
 
     Notes
     -----
@@ -317,7 +308,7 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
     ``SYNTHETIC_kobo_advokasi.csv`` and ``SYNTHETIC_kobo_layanan_informasi.xlsx``
     (KoboToolbox exports), ``SYNTHETIC_perdes.csv``, ``SYNTHETIC_keberangkatan_desa.csv``
     (tab-separated), ``SYNTHETIC_penempatan_bp2mi.csv``, and ``ground_truth.json``,
-    ``expected_quarantine.csv``, ``expected_findings.csv``, ``SYNTHETIC.json``.
+    ``expected_quarantine.csv``, ``expected_ingest_notes.csv``, ``SYNTHETIC.json``.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -330,18 +321,18 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
         f["_blk"] = f["_prov"] if _per_province(w, t) else ""
         f["_r"] = f.groupby("_blk", sort=False).cumcount().to_numpy()
     dirty = {t: _make_dirty(t, frames[t], w, float(dirty_share)) for t in frames}
-    files, quarantine, findings = [], [], []
+    files, quarantine, notes = [], [], []
     for blocks in _blocks(w, frames, dirty):
         path = out / blocks[0].file
         q, f = _write_file(path, blocks, w)
         files.append(path)
         quarantine += q
-        findings += f
+        notes += f
     add_survey_to_demo(out, tables, seed=w.seed, dirty_share=float(dirty_share), files=files,
                        quarantine=quarantine, truth=w.truth)
     columns = ["file", "sheet", "row", "table", "rule"]
     q = pd.concat(quarantine, ignore_index=True)[columns]
-    f = pd.concat(findings, ignore_index=True)[columns]
+    f = pd.concat(notes, ignore_index=True)[columns]
     truth = _ground_truth(w, dirty_share, q, files)
     files += _write_meta(out, w, truth, q, f, dirty_share)
     return SynthResult(out, files, truth, q, f)
@@ -367,7 +358,7 @@ def _write_meta(out: Path, w: _World, truth: dict, q: pd.DataFrame, f: pd.DataFr
     stamp = {"generator": GENERATOR, "package_version": version, "seed": w.seed, "scale": w.scale.label,
              "start_year": w.start_year, "end_year": w.end_year, "dirty_share": share, "notice": NOTICE,
              "sha256": {name: sha256(out / name) for name in truth["files"]}}  # proves the folder is the demo
-    paths = [out / "ground_truth.json", out / "expected_quarantine.csv", out / "expected_findings.csv",
+    paths = [out / "ground_truth.json", out / "expected_quarantine.csv", out / "expected_ingest_notes.csv",
              out / "SYNTHETIC.json"]
     paths[0].write_text(json.dumps(truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     q.to_csv(paths[1], index=False, lineterminator="\n")

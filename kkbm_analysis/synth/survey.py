@@ -53,9 +53,9 @@ from scipy import stats
 
 from ..config import DEFAULT_SEED
 from ..data import ProgramData
-from .frames import DRIVERS, ROUNDS, covariates
-from .items import CAPACITIES, load_item_bank
-from .kobo import uuids
+from ..resilience.frames import DRIVERS, ROUNDS, covariates
+from ..item_bank import CAPACITIES, load_item_bank
+from .survey_kobo import uuids
 
 SECTION = "resilience"
 KOBO_FILE = "SYNTHETIC_kobo_survei_ketahanan.xlsx"
@@ -367,7 +367,7 @@ def demo_data(*, seed: int = DEFAULT_SEED, scale: str | float = "demo", per_prov
     Equal to the ingest of :func:`kkbm_analysis.synth.generate_demo`'s files minus planted
     defects (a test checks it). The truth is in ``manifest['ground_truth']['resilience']``.
     """
-    from ..synth import program_data
+    from .processed import program_data
 
     data = program_data(seed=seed, scale=scale, start_year=start_year, end_year=end_year)
     demo = simulate_survey(data, seed=seed, per_province=per_province, start_year=start_year)
@@ -384,7 +384,7 @@ def add_survey_to_demo(out_dir: str | Path, tables: Mapping[str, pd.DataFrame], 
     planted defects (``file, sheet, row, table, rule``) to ``quarantine`` and the truth to
     ``truth['resilience']``.
     """
-    from .kobo import write_kobo_export
+    from .survey_kobo import write_kobo_export
 
     data, nik_of = _processed_view(tables)
     demo = simulate_survey(data, seed=seed)

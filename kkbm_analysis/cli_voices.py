@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Optional
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .. import config
+from . import config
 
 app = typer.Typer(help="Voices beside numbers: coded interviews and focus groups (REFI-QDA .qdpx, coded-segments "
                        "spreadsheets), themes, joint display.", no_args_is_help=True, add_completion=False)
@@ -24,8 +23,8 @@ EXIT_DATA, EXIT_USAGE = 1, 2
 
 
 def _usage_errors():
-    from ..privacy import MissingKeyError
-    from .codebook import CodebookError
+    from .privacy import MissingKeyError
+    from .qualitative.codebook import CodebookError
     return (CodebookError, MissingKeyError, FileNotFoundError)
 
 
@@ -43,7 +42,7 @@ def ingest(
     mapping: Annotated[Optional[Path], typer.Option(help="kkbm-voices.yaml (default: the one in RAW_DIR).")] = None,
 ) -> None:
     """Read coded segments, redact and pseudonymise them, map codes to barrier themes, write Parquet."""
-    from .ingest import ingest_voices
+    from .qualitative.ingest import ingest_voices
     target = out or config.paths().processed / raw_dir.resolve().name
     try:
         result = ingest_voices(raw_dir, target, mapping=mapping)
@@ -62,8 +61,8 @@ def codebook(
     out: Annotated[Optional[Path], typer.Option("--out", help="Write CSV here instead of printing.")] = None,
 ) -> None:
     """The barrier-theme codebook: themes, polarity, labels, the barrier indicators each explains."""
-    from ..io import write_csv
-    from .codebook import load_codebook
+    from .io import write_csv
+    from .qualitative.codebook import load_codebook
     if lang not in ("id", "en"):
         _fail(ValueError(f"--lang must be id or en, not {lang!r}"))
     try:
@@ -85,29 +84,13 @@ def codebook(
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = config.DEFAULT_SEED,
 ) -> None:
-    """Generate the SYNTHETIC corpus (data/raw/demo-voices), ingest it (data/processed/demo-voices), check it."""
-    report = run_voices_demo(config.paths(), seed=seed)
-    console.print(report["text"])
-    if not report["ok"]:
-        raise typer.Exit(EXIT_DATA)
+    """Generate the SYNTHETIC corpus (data/raw/demo-voices), ingest it (data/processed/demo-voices), check it.
 
-
-def run_voices_demo(paths: config.Paths, *, seed: int = config.DEFAULT_SEED, data=None) -> dict:
-    """Generate, ingest and compare the quarantine with the planted defects.
-
-    Returns ``{'ok', 'text', 'result', 'raw_dir', 'processed_dir'}``.
+    ``kkbm demo`` runs it too, drawn from the demo's processed registers; here the registers
+    of the same seed are simulated without the file round trip.
     """
-    from .ingest import ingest_voices
-    from .synth import generate_voices_demo
-    raw_dir, processed_dir = paths.raw / "demo-voices", paths.processed / "demo-voices"
-    generate_voices_demo(raw_dir, seed=seed, data=data)
-    result = ingest_voices(raw_dir, processed_dir)
-    expected = pd.read_csv(raw_dir / "expected_quarantine.csv", encoding="utf-8-sig")
-    got = result.quarantine.groupby(["file", "rule"]).size().rename("count").reset_index()
-    same = got.sort_values(["file", "rule"]).reset_index(drop=True).equals(
-        expected.sort_values(["file", "rule"]).reset_index(drop=True).astype({"count": got["count"].dtype}))
-    text = "\n".join(["SYNTHETIC DEMO DATA (voices)", result.summary(),
-                      "every quarantined item is a planted defect" if same else
-                      f"quarantine differs from the planted defects:\n{got}\nexpected:\n{expected}",
-                      f"raw: {raw_dir}\nprocessed: {processed_dir} (see notes.md)"])
-    return {"ok": same, "text": text, "result": result, "raw_dir": raw_dir, "processed_dir": processed_dir}
+    from .demo import run_voices_demo
+    report = run_voices_demo(config.paths(), seed=seed)
+    console.print(report.text)
+    if not report.ok:
+        raise typer.Exit(EXIT_DATA)

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._xlsx import write_sheets
-from .items import ItemBank, load_item_bank
+from ..io import write_sheets
+from ..item_bank import ItemBank, load_item_bank
 
 #: Defects planted in the export (rule names as the ingest reports them).
 DEFECTS: tuple[str, ...] = ("invalid_category", "invalid_date", "invalid_boolean", "out_of_range",
@@ -88,7 +88,7 @@ def write_kobo_export(path: str | Path, surveys: pd.DataFrame, data, nik_of: pd.
     frame = _with_meta(rows, rng)
     sheet = sheet_name(bank)
     write_sheets(path, {sheet: frame}, title="SYNTHETIC DATA — resilience survey (not real people)",
-                 creator="kkbm_analysis.resilience")
+                 creator="kkbm_analysis.synth")
     bad = rows["_rule"].notna().to_numpy()
     return pd.DataFrame({"file": Path(path).name, "sheet": sheet, "row": np.flatnonzero(bad) + 2,
                          "table": TABLE, "rule": rows.loc[bad, "_rule"].to_numpy()})
@@ -124,7 +124,7 @@ def _defects(clean: pd.DataFrame, surveys: pd.DataFrame, data, nik_of: pd.Series
 
 def _free_keys(surveys: pd.DataFrame, data, rng: np.random.Generator) -> pd.DataFrame:
     """(member, round) pairs of the register that the clean survey does not use, shuffled."""
-    from .frames import ROUNDS
+    from ..resilience.frames import ROUNDS
 
     mem = data.members[["member_id", "community_id"]].astype(str)
     pairs = mem.merge(pd.DataFrame({"round": list(ROUNDS)}), how="cross")

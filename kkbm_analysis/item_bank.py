@@ -1,10 +1,10 @@
 """The resilience survey's item bank: one YAML file, read into small typed objects.
 
 ``resources/resilience_items.yaml`` is the single source of truth of the survey. From it
-derive the XLSForm (:mod:`.instrument`), the processed table ``resilience_surveys`` with
-its codebook entries (:mod:`kkbm_analysis.schema`), and the scales the measurement models
-use (:mod:`.measurement`). This module only reads the file (no pandas, no estimation), so
-the schema can import it cheaply.
+derive the XLSForm (:mod:`kkbm_analysis.resilience.instrument`), the processed table
+``resilience_surveys`` with its codebook entries (:mod:`kkbm_analysis.schema`), and the
+scales the measurement models use (:mod:`kkbm_analysis.resilience.measurement`). It sits
+with the data model, below the schema: it only reads the file (no pandas, no estimation).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from ..config import RESOURCES_DIR
+from .config import RESOURCES_DIR
 
 ITEM_BANK = "resilience_items.yaml"
 CAPACITIES: tuple[str, ...] = ("absorptive", "adaptive", "transformative")

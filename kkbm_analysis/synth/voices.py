@@ -8,8 +8,9 @@ that the voices are correlated with the numbers by construction:
   village official, agency officer), focus-group discussions (members) and documents
   (meeting notes by the CO);
 * a source raises a barrier theme with probability ``0.15 + 0.6 x s``, where ``s`` is the
-  share of the theme's barrier indicators (:meth:`Codebook.barrier_links`) on which the
-  province is *worse* than national (:func:`kkbm_analysis.barriers.barrier_profiles`); a
+  share of the theme's barrier indicators
+  (:meth:`~kkbm_analysis.qualitative.Codebook.barrier_links`) on which the province is
+  *worse* than national (:func:`kkbm_analysis.barriers.barrier_profiles`); a
   supporting factor with ``0.10 + 0.6 x`` the share on which it is *better*; themes without
   indicators with 0.3. The probabilities and the realised counts are in ``ground_truth.json``;
 * each raised theme gives one passage, coded with the study's own code for it (some need
@@ -20,8 +21,8 @@ that the voices are correlated with the numbers by construction:
   community's real village and district names, phone numbers, NIKs and e-mail addresses.
   Each is listed in ``ground_truth.json`` (``planted``) so that tests can check that none
   reaches an output. A bare village or district name is planted only where the gazetteer
-  rule of :mod:`.redact` applies (not a generic place word, not a province or regency name);
-  otherwise it is written after ``Desa`` or ``Kecamatan``;
+  rule of :mod:`kkbm_analysis.qualitative.redact` applies (not a generic place word, not a
+  province or regency name); otherwise it is written after ``Desa`` or ``Kecamatan``;
 * about 10 % of sources have no consent, 60 % of the rest are publishable; a quarter of the
   sources are coded by a second coder who omits each coding with probability 0.15 (the
   agreement data are in the ground truth);
@@ -47,11 +48,11 @@ import pandas as pd
 import yaml
 
 from ..config import DEFAULT_SEED, RESOURCES_DIR
-from ..io import sha256, write_csv, write_json, write_text
-from .codebook import load_codebook
-from .model import QualProject
-from .redact import _places
-from .refi import write_qdpx
+from ..io import save_workbook, sha256, write_csv, write_json, write_text
+from ..qualitative.codebook import load_codebook
+from ..qualitative.model import QualProject
+from ..qualitative.redact import _places
+from ..qualitative.refi import write_qdpx
 
 __all__ = ["generate_voices_demo", "VoicesDemo", "NOTICE"]
 
@@ -122,7 +123,7 @@ def generate_voices_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, sourc
         How many provinces (lowest codes first) go into the ``.qdpx``; the rest into the workbook.
     """
     from ..barriers import barrier_profiles
-    from ..synth import program_data
+    from .processed import program_data
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -252,7 +253,7 @@ class _Generator:
         counts = raised.groupby(["province_code", "themes"]).size()
         totals = corpus.groupby("province_code").size()
         planted = pd.DataFrame(self.planted).drop_duplicates()
-        return {"notice": NOTICE, "seed": seed, "generator": "kkbm_analysis.qualitative.synth",
+        return {"notice": NOTICE, "seed": seed, "generator": GENERATOR,
                 "rule": "p(theme) = 0.15 + 0.6 x share of its indicators worse than national (barriers); 0.10 + 0.6 x "
                         "share better (supporting factors); 0.3 without indicators",
                 "qdpx_provinces": sorted(in_qdpx),
@@ -378,50 +379,10 @@ def _write_xlsx(gen: _Generator, corpus: pd.DataFrame, path: Path) -> Path:
                "Jenis sumber", "Persetujuan", "Boleh dikutip", "Nama informan"])
     for d in docs:
         dv.append(d)
-    _save_deterministic(wb, path)
+    save_workbook(wb, path)
     return path
-
-
-def _save_deterministic(wb: Any, path: Path) -> None:
-    """Save a workbook with fixed metadata and zip timestamps (same corpus, same bytes)."""
-    import io
-    import zipfile
-    from datetime import datetime
-
-    from openpyxl.writer.excel import ExcelWriter
-
-    fixed = datetime(2020, 1, 1)
-    wb.properties.created = wb.properties.modified = fixed
-    buf = io.BytesIO()
-    ExcelWriter(wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED)).save()
-    with zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src, zipfile.ZipFile(path, "w") as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=fixed.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(item.filename))
 
 
 def load_truth(folder: str | Path) -> dict:
     """The ``ground_truth.json`` of a generated corpus."""
     return json.loads((Path(folder) / "ground_truth.json").read_text(encoding="utf-8"))
-
-
-def demo_voices(processed_dir: str | Path, *, data: Any = None, seed: int = DEFAULT_SEED) -> Any:
-    """The processed voices in ``processed_dir``; for the demo folder (``.../processed/demo-voices``)
-    the SYNTHETIC corpus is generated and ingested first when it is not there yet.
-
-    Raises
-    ------
-    FileNotFoundError
-        Another folder that does not hold processed voices (run ``kkbm voices ingest``).
-    """
-    from ..config import Paths
-    from .cli import run_voices_demo
-    from .voices import Voices
-
-    folder = Path(processed_dir)
-    if not (folder / "segments.parquet").exists() and folder.name == "demo-voices" \
-            and folder.parent.name == "processed":
-        run_voices_demo(Paths(folder.parent.parent.parent), seed=seed, data=data)
-    return Voices.load(folder)
