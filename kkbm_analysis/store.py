@@ -198,6 +198,11 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
         raise ProcessedDataError(f"{folder} is incomplete: the manifest lists {', '.join(missing)} but "
                                  f"{'that file is' if len(missing) == 1 else 'those files are'} missing; "
                                  "run `kkbm ingest` again")
+    for table in listed:  # a province gone from a partitioned table is a loss, never silent
+        gone = sorted(set(manifest["tables"][table].get("partitions") or ()) - set(partitions(folder, table)))
+        if gone:
+            raise ProcessedDataError(f"{folder} is incomplete: {table} has no file for province(s) "
+                                     f"{', '.join(gone)}, which the manifest lists; run `kkbm ingest` again")
     rows: dict[str, int] = {}
     for table in sorted(present):
         rows[table] = 0

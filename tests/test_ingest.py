@@ -165,8 +165,10 @@ def test_invalid_nik_is_a_finding_not_a_rejection(result):
 
 def test_identifiers_never_reach_processed_files(result, tmp_path: Path):
     out = tmp_path / "processed"
-    blob = b"".join(p.read_bytes() for p in out.iterdir() if p.suffix in (".parquet", ".csv", ".json", ".md"))
-    text = "".join(pd.read_parquet(p).astype(str).to_csv() for p in out.glob("*.parquet"))
+    files = [p for p in out.rglob("*") if p.is_file()]  # tables partitioned by province too
+    assert any(p.parent != out for p in files)
+    blob = b"".join(p.read_bytes() for p in files)
+    text = "".join(pd.read_parquet(p).astype(str).to_csv() for p in files if p.suffix == ".parquet")
     for secret in (NIK_SITI, NIK_SHORT, "3604130101800002", "Siti Aminah", "Budi", "081234567890"):
         assert secret.encode() not in blob
         assert secret not in text
