@@ -20,6 +20,8 @@ into another's:
    calamine engine (the engine the ingest uses) for every sheet of every workbook;
 3. ``read_parquet``: every processed table (either layout: one file, or one per province).
 
+``benchmarks/scale_curve.py`` runs the same steps (and ``analyse``) at several scales.
+
 The ratio ingest / bare read is the figure issue 12 targets (at most 2.5 at national scale).
 """
 from __future__ import annotations
@@ -62,6 +64,10 @@ elif step == "bare_read":
             enc = sniff_encoding(head)
             rows += len(pd.read_csv(e.path, sep=sniff_delimiter(head.decode(enc, "replace")), encoding=enc,
                                     header=None, dtype=str, on_bad_lines="skip"))
+elif step == "analyse":
+    from kkbm_analysis.analyse import analyse
+    t0 = time.perf_counter()
+    analyse(processed)  # cold: the ingest just replaced the folder, so no model fit is cached
 elif step == "read_parquet":
     from kkbm_analysis import store
     from kkbm_analysis.schema import TABLE_ORDER
