@@ -40,7 +40,7 @@ from .checks import duplicate_keys, reference_problems, table_rules
 from .finalise import finalise
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
-from .mapping import DEFAULT_MAPPING_NAME, Mapping, load_mapping
+from .mapping import DEFAULT_MAPPING_NAME, load_mapping
 from .matching import detect_table, is_known_header
 from .privacy import PseudonymKey
 from .quality import quality_report

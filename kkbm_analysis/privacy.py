@@ -15,7 +15,6 @@ of the key) is ever written anywhere.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 from dataclasses import dataclass

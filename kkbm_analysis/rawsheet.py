@@ -275,7 +275,7 @@ class RowStream:
         missing = data.isna()
         if track:
             self.has_data |= ~missing.all(axis=0).to_numpy()
-        if (data.dtypes == object).any():
+        if any(pd.api.types.is_object_dtype(d) for d in data.dtypes):
             data = data.astype(object).where(~missing, None)
         data.index = pd.Index(rows, name="row")
         blank = missing.all(axis=1).to_numpy()

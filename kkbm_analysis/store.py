@@ -8,15 +8,13 @@ an output of this suite). This module is the one place that knows the layout:
 * a large table that readers take one province at a time (:data:`PARTITIONED`) is a
   hive-style folder, ``<table>/province=<code>/part-0.parquet``, one file per province
   (the province of the row's community; of the village for departures), each sorted by
-  the table's key. DuckDB (``read_parquet('<table>/*/*.parquet', hive_partitioning=true,
-  hive_types={'province': VARCHAR})``), Dask and Polars then read only the provinces they
-  need. :func:`table_files` lists the files of a table, :func:`read_table` reads one
-  (whole and key-sorted, or some provinces or columns), :func:`load_processed` all.
+  the table's key, so that DuckDB, Dask and Polars (hive partitioning) read only the
+  provinces they need. :func:`table_files` lists a table's files, :func:`read_table` reads
+  one (whole and key-sorted, or some provinces or columns), :func:`load_processed` all.
 
-Both layouts are read wherever a table is read (a folder written before partitioning, or
-by :func:`kkbm_analysis.synth.program_data`, holds single files). This module sits below
-the ingest, so that loading data (:mod:`.data`), the analyses and :mod:`.synth` never
-import it:
+Both layouts are read wherever a table is read (older folders, and
+:func:`kkbm_analysis.synth.program_data`, hold single files). This module sits below the
+ingest, so that loading data (:mod:`.data`), the analyses and :mod:`.synth` never import it:
 
 * :func:`conform` gives a table exactly the schema's columns, types and order;
 * :func:`load_processed` and :func:`check_processed` read a folder, and say in plain
@@ -52,12 +50,8 @@ ANALYSIS_FILES = PRODUCT_FILES
 #: Names of earlier versions of our outputs (still ours when an old folder is replaced).
 LEGACY_FILES = ("findings.csv", "barrier_profiles.parquet", "barrier_profiles.csv")
 _STAGING_MARK = ".kkbm-staging"
-#: Tables written partitioned by province: the large ones (each over 150,000 rows at national
-#: scale) that a province report reads a part of. The others stay one file each: at most a
-#: few tens of thousands of rows nationally (a few MB), read whole in milliseconds, where 38
-#: files would cost more than they save (communities, staff, groups, consultations,
-#: info_services, advocacy_cases, prevention_events, village_regulations, placements) -- or,
-#: like the resilience survey, a sample a report reads whole.
+#: Tables written partitioned by province: each over 150,000 rows nationally. The others (a few
+#: MB at most, read whole in milliseconds) stay one file, where 38 files would cost more than they save.
 PARTITIONED = ("members", "sessions", "attendance", "stages", "businesses", "business_reports", "kur_loans",
                "departures")
 #: The hive partition key: the province code of the row's community (of the village, for departures).
@@ -247,21 +241,15 @@ def load_processed(folder: str | Path, *, require: Iterable[str] = (),
 
 def table_location(folder: str | Path, table: str) -> Path | None:
     """The table's file (``<table>.parquet``) or partition folder (``<table>/``), or None."""
-    folder = Path(folder)
-    whole, parts = folder / f"{table}.parquet", folder / table
-    if whole.exists():
-        return whole
-    if parts.is_dir():
-        return parts
-    return None
+    whole, parts = Path(folder) / f"{table}.parquet", Path(folder) / table
+    return whole if whole.exists() else parts if parts.is_dir() else None
 
 
 def partitions(folder: str | Path, table: str) -> list[str]:
     """The province codes of a partitioned table (``[]`` for a table in one file)."""
-    where = table_location(folder, table)
+    where, prefix = table_location(folder, table), f"{PARTITION_COLUMN}="
     if where is None or not where.is_dir():
         return []
-    prefix = f"{PARTITION_COLUMN}="
     return sorted(p.name[len(prefix):] for p in where.iterdir() if p.is_dir() and p.name.startswith(prefix))
 
 
