@@ -16,7 +16,8 @@ into another's:
    manifest);
 2. ``bare_read``: the same input files the ingest reads (its own inventory: every CSV and
    TSV, every workbook sheet), each read once with no parsing of values and no checks:
-   ``pandas.read_csv`` told the delimiter and encoding, and ``pandas.read_excel`` with the
+   ``pandas.read_csv`` told the delimiter, encoding and width (title lines are narrower than
+   the records), and ``pandas.read_excel`` with the
    calamine engine (the engine the ingest uses) for every sheet of every workbook;
 3. ``read_parquet``: every processed table (either layout: one file, or one per province).
 
@@ -36,7 +37,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 
 CHILD = r"""
-import json, resource, sys, time
+import csv, io, json, resource, sys, time
 from pathlib import Path
 step, raw, processed = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 import pandas as pd
@@ -62,8 +63,10 @@ elif step == "bare_read":
         else:
             head = e.path.open("rb").read(65536)
             enc = sniff_encoding(head)
-            rows += len(pd.read_csv(e.path, sep=sniff_delimiter(head.decode(enc, "replace")), encoding=enc,
-                                    header=None, dtype=str, on_bad_lines="skip"))
+            text = head.decode(enc, "replace")
+            sep = sniff_delimiter(text)
+            width = max(len(r) for r in csv.reader(io.StringIO(text), delimiter=sep))  # title lines are narrower
+            rows += len(pd.read_csv(e.path, sep=sep, encoding=enc, header=None, names=range(width), dtype=str))
 elif step == "analyse":
     from kkbm_analysis.analyse import analyse
     t0 = time.perf_counter()
