@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--scale", default="demo", help="synth scale: demo, national or national:<fraction>")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--steps", default="ingest,bare_read,read_parquet",
+                        help="steps to run (ingest and bare_read first; the ratio needs both)")
     args = parser.parse_args()
 
     raw = OUT / f"raw_{args.scale.replace(':', '_')}_{args.seed}"
@@ -116,7 +118,7 @@ def main() -> None:
     size = sum(f.stat().st_size for f in raw.rglob("*") if f.is_file()) / 2**20
     print(f"raw data: {size:,.0f} MiB in {len(list(raw.glob('*')))} files; load average {load_average()}")
 
-    results = [run_step(s, raw, processed) for s in ("ingest", "bare_read", "read_parquet")]
+    results = [run_step(s, raw, processed) for s in args.steps.split(",")]
     print(f"\n{'step':<14}{'rows':>12}{'seconds':>10}{'rows/s':>14}{'peak MiB':>11}")
     for r in results:
         print(f"{r['step']:<14}{r['rows']:>12,}{r['seconds']:>10.2f}{r['rows'] / max(r['seconds'], 1e-9):>14,.0f}"

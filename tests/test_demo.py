@@ -125,7 +125,7 @@ def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     generate_demo(raw, seed=11, scale=SCALE)
     out = tmp_path / "processed"
     ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
-    analyse(out, voices_dir=demo_run.voices.processed_dir)  # the products are reproducible too, fits included
+    analyse(out)  # the analysis products are reproducible too, model fits included
     first = {str(p.relative_to(demo_run.processed_dir)): sha256(p) for p in demo_run.processed_dir.rglob("*.parquet")}
     second = {str(p.relative_to(out)): sha256(p) for p in out.rglob("*.parquet")}
     assert first and first == second
