@@ -13,10 +13,12 @@ import pytest
 from kkbm_analysis import store
 from kkbm_analysis.analyse import analyse
 from kkbm_analysis.config import paths
+from kkbm_analysis.data import ProgramData
 from kkbm_analysis.demo import compare_notes, compare_quarantine, run_demo
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.io import read_parquet_metadata, sha256
-from kkbm_analysis.synth import generate_demo
+from kkbm_analysis.qualitative import ingest_voices
+from kkbm_analysis.synth import generate_demo, generate_voices_demo
 
 SCALE = 0.1
 
@@ -124,8 +126,10 @@ def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     raw = tmp_path / "raw"
     generate_demo(raw, seed=11, scale=SCALE)
     out = tmp_path / "processed"
-    ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
-    analyse(out)  # the analysis products are reproducible too, model fits included
+    result = ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
+    generate_voices_demo(tmp_path / "raw-voices", seed=11, data=ProgramData(dict(result.tables), dict(result.manifest)))
+    ingest_voices(tmp_path / "raw-voices", tmp_path / "processed-voices")  # found beside `out` by analyse
+    analyse(out)  # the analysis products are reproducible too, model fits and voices included
     first = {str(p.relative_to(demo_run.processed_dir)): sha256(p) for p in demo_run.processed_dir.rglob("*.parquet")}
     second = {str(p.relative_to(out)): sha256(p) for p in out.rglob("*.parquet")}
     assert first and first == second
