@@ -125,10 +125,10 @@ def test_processed_files_marked_synthetic(demo_run):
 def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     raw = tmp_path / "raw"
     generate_demo(raw, seed=11, scale=SCALE)
-    out = tmp_path / "processed"
+    out = tmp_path / "processed" / "demo"  # the demo's folder names: products.json names the voices folder
     result = ingest(raw, out, as_of=pd.Timestamp(demo_run.result.manifest["as_of"]).date())
     generate_voices_demo(tmp_path / "raw-voices", seed=11, data=ProgramData(dict(result.tables), dict(result.manifest)))
-    ingest_voices(tmp_path / "raw-voices", tmp_path / "processed-voices")  # found beside `out` by analyse
+    ingest_voices(tmp_path / "raw-voices", tmp_path / "processed" / "demo-voices")  # found beside `out` by analyse
     analyse(out)  # the analysis products are reproducible too, model fits and voices included
     first = {str(p.relative_to(demo_run.processed_dir)): sha256(p) for p in demo_run.processed_dir.rglob("*.parquet")}
     second = {str(p.relative_to(out)): sha256(p) for p in out.rglob("*.parquet")}
