@@ -7,8 +7,9 @@ Not a test. Run it from the project's environment::
     .venv/bin/python benchmarks/bench_ingest.py --scale national     # the full national geography
 
 Each measured step runs in a fresh child process, which imports what it needs first and
-then reports the wall time of the work alone (imports excluded) and its own peak resident
-memory (``ru_maxrss``, which does include the imports), so one step's memory does not leak
+then reports the wall time and CPU time of the work alone (imports excluded) and its own
+peak resident memory (``VmHWM``, which does include the imports; not ``ru_maxrss``, which a
+child inherits from its parent across fork and exec), so one step's memory does not leak
 into another's:
 
 1. ``ingest``: :func:`kkbm_analysis.ingest.ingest` of the raw folder (read, map, parse,
@@ -79,8 +80,12 @@ elif step == "read_parquet":
         if store.table_location(processed, table) is not None:
             rows += len(store.read_table(processed, table))
 seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
-print(json.dumps({"step": step, "seconds": seconds, "cpu_seconds": cpu, "rows": rows,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+try:  # this process's own high-water mark (ru_maxrss keeps the parent's across fork and exec)
+    status = Path("/proc/self/status").read_text()
+    peak = int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) / 1024
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"step": step, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "peak_mib": peak}))
 """
 
 
