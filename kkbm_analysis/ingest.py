@@ -46,8 +46,8 @@ from .privacy import PseudonymKey
 from .quality import quality_report
 from .readers import RawFileError, read_file
 from .redaction import Echo
-from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, accounting_frame, data_version,
-                      manifest, notes_frame, package_version, quarantine_frame)
+from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
+                      data_version, manifest, notes_frame, package_version, quarantine_frame)
 from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, codebook
 from .sheetflow import UID_BITS, Context, SheetJob
 from .spool import RAW_PREFIX, TableSpool
@@ -135,7 +135,7 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
         result.errors.append(f"no rows were read from {raw_dir}; the output folder {out_dir} was left as it was")
         return result
     result = made[0]
-    result.tables = store.ProcessedTables(out, result.manifest["tables"])
+    result.tables = ProcessedTables(out, result.manifest["tables"])
     return result
 
 

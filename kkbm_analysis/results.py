@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from .config import package_version
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
+from .config import package_version
 from .redaction import Echo
 from .schema import SCHEMA_VERSION
 from .shaping import Shaped
+from .store import read_table
 
 PROBLEM_COLUMNS = ["table", "file", "sheet", "row", "cell", "column", "field", "rule", "message"]
 ACCOUNTING_COLUMNS = ["file", "sheet", "table", "fate", "rows_read", "rows_accepted", "rows_quarantined",
@@ -297,3 +300,25 @@ def manifest(*, inputs: list[dict], tables: dict[str, Any], accounting: pd.DataF
         "rows": {k: int(v) for k, v in accounting[COUNTS].sum().items()},
         "errors": errors,
     }
+
+
+class ProcessedTables(Mapping):
+    """The tables of a processed folder as a read-only dict, each read when first asked for."""
+
+    def __init__(self, folder: str | Path, names: Iterable[str]) -> None:
+        self.folder = Path(folder)
+        self.names = [n for n in names]
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if table not in self.names:
+            raise KeyError(table)
+        if table not in self._cache:
+            self._cache[table] = read_table(self.folder, table)
+        return self._cache[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

@@ -29,9 +29,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
 import pandas as pd
 
@@ -316,28 +315,6 @@ def _read_file(path: Path, columns: list[str] | None) -> pd.DataFrame:
         raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); run `kkbm ingest` again") from None
 
 
-class ProcessedTables(Mapping):
-    """The tables of a processed folder as a read-only dict, each read when first asked for."""
-
-    def __init__(self, folder: str | Path, names: Iterable[str]) -> None:
-        self.folder = Path(folder)
-        self.names = [n for n in names]
-        self._cache: dict[str, pd.DataFrame] = {}
-
-    def __getitem__(self, table: str) -> pd.DataFrame:
-        if table not in self.names:
-            raise KeyError(table)
-        if table not in self._cache:
-            self._cache[table] = read_table(self.folder, table)
-        return self._cache[table]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
 # --------------------------------------------------------------------------- writing tables
 def write_table(folder: Path, table: str, frame: pd.DataFrame, meta: dict[str, str]) -> dict[str, Any]:
     """Write a conformed table as one file; return its manifest entry."""
@@ -397,6 +374,14 @@ def ours(name: str) -> bool:
             or name.endswith(".parquet") and name[:-8] in TABLES)
 
 
+def _only_partitions(path: Path) -> bool:
+    """Whether a table's partition folder holds nothing but our ``province=<code>/part-0.parquet`` files."""
+    if path.name not in PARTITIONED or not path.is_dir():
+        return True
+    return all(p.is_dir() and p.name.startswith(f"{PARTITION_COLUMN}=") and [c.name for c in p.iterdir()] == [_PART_FILE]
+               for p in path.iterdir())
+
+
 def check_output_folder(out_dir: str | Path, raw_dir: str | Path | None = None) -> Path:
     """Refuse an output folder that could destroy anything; return it resolved.
 
@@ -423,7 +408,7 @@ def check_output_folder(out_dir: str | Path, raw_dir: str | Path | None = None) 
             raise OutputFolderError(f"refusing --out {given}: it is not empty ({shown}) and is not an output of "
                                     "kkbm ingest, so replacing it would delete those files. Give a new or "
                                     "empty folder")
-        foreign = [n for n in entries if not ours(n)]
+        foreign = [n for n in entries if not ours(n) or not _only_partitions(out / n)]
         if foreign:
             raise OutputFolderError(f"refusing --out {given}: besides an earlier ingest output it holds "
                                     f"{', '.join(foreign[:5])}, which replacing it would delete. Move "

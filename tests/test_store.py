@@ -188,3 +188,17 @@ def test_quality_does_not_import_the_ingest_or_results_at_run_time():
     tree = ast.parse((PACKAGE / "quality.py").read_text(encoding="utf-8"))
     top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert not [n for n in top if isinstance(n, ast.ImportFrom) and n.module in ("ingest", "results")]
+
+
+def test_a_file_of_someone_else_in_a_partition_folder_is_never_replaced(processed: Path):
+    """A partition folder is ours only while it holds nothing but our province files."""
+    store.check_output_folder(processed)  # an earlier output: replacing it is fine
+    assert (processed / "members").is_dir()
+    (processed / "members" / "catatan.txt").write_text("my own notes")
+    with pytest.raises(OutputFolderError, match="members"):
+        store.check_output_folder(processed)
+    (processed / "members" / "catatan.txt").unlink()
+    (processed / "members" / "province=99").mkdir()
+    (processed / "members" / "province=99" / "draft.xlsx").write_bytes(b"x")
+    with pytest.raises(OutputFolderError, match="members"):
+        store.check_output_folder(processed)
