@@ -94,7 +94,8 @@ def synth(
     out_dir: Annotated[Path, typer.Argument(help="Folder for the raw synthetic files.")],
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same files).")] = config.DEFAULT_SEED,
     scale: Annotated[str, typer.Option(help="'demo' (calibrated: 7 provinces, 7,935 members), 'national' "
-                                            "(38 provinces, ~1 million members) or a multiplier like 0.1.")] = "demo",
+                                            "(38 provinces, ~1 million members), a fraction of it like "
+                                            "'national:0.1', or a multiplier of the demo like 0.1.")] = "demo",
     start_year: Annotated[int, typer.Option(help="First programme year.")] = config.DEFAULT_YEARS[0],
     end_year: Annotated[int, typer.Option(help="Last year of follow-up.")] = 2020,
 ) -> None:
@@ -107,12 +108,17 @@ def synth(
 
 
 def _scale(value: str) -> str | float:
+    from .synth.world import NATIONAL_PREFIX, _resolve_scale
     if value in ("demo", "national"):
         return value
     try:
+        if value.startswith(NATIONAL_PREFIX):
+            _resolve_scale(value)
+            return value
         return float(value)
     except ValueError:
-        raise UsageError(f"--scale must be 'demo', 'national' or a number, got {value!r}") from None
+        raise UsageError(f"--scale must be 'demo', 'national', 'national:<fraction>' or a number, "
+                         f"got {value!r}") from None
 
 
 @app.command()

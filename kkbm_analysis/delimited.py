@@ -20,8 +20,12 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from .layout import MAX_SCAN, HeaderNotFound, combine_header, detect_header_row as _detect, sub_header, title_of
-from .rawsheet import Known, RawFile, fail as _fail, finish as _finish, no_header as _no_header, numbers_row as _numbers_row
+from .kobo import looks_like_kobo
+from .layout import MAX_SCAN, HeaderNotFound, cell_text, combine_header, detect_header_row as _detect, sub_header, \
+    title_of
+from .rawsheet import Known, RawFile, fail as _fail, finish as _finish, no_header as _no_header, \
+    numbers_row as _numbers_row, stream as _stream
+from .textrows import TextReadError, TextRows, whole_file_encoding
 
 __all__ = ["sniff_encoding", "sniff_delimiter", "read_text_file"]
 
@@ -149,27 +153,39 @@ def _open_text(path: Path, encoding: str) -> IO[str]:
                                                                                           newline="")
 
 
-def read_text_file(path: Path, header: list[int] | None, known: Known | None) -> RawFile:
+def read_text_file(path: Path, header: list[int] | None, known: Known | None,
+                   chunk_rows: int | None = None) -> RawFile:
+    """Read a delimited text file: whole (``chunk_rows`` None) or, for a large file, in chunks.
+
+    With ``chunk_rows``, the sheet's rows come from :func:`~kkbm_analysis.rawsheet.chunks_of`
+    (a KoboToolbox export is still read whole: folding its select-multiple columns needs all
+    rows). The encoding is the first of the sniffed one, ``cp1252`` and ``latin-1`` that
+    decodes the whole file.
+    """
     try:
         with _open_binary(path) as fh:
             sample = fh.read(_ENCODING_SAMPLE_BYTES)
     except (OSError, EOFError, zlib.error) as exc:
         raise _fail(path, f"it is not a valid gzip file ({type(exc).__name__})" if _gz(path)
                     else f"the file cannot be read ({type(exc).__name__})") from None
-    first = sniff_encoding(sample)
-    tried: list[str] = []
-    for encoding in dict.fromkeys([first, "cp1252", "latin-1"]):
-        try:
-            return _read_delimited_as(path, header, encoding, known)
-        except UnicodeError:  # the sample decoded, something later did not
-            tried.append(encoding)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            raise _fail(path, f"the compressed data is damaged ({type(exc).__name__})") from None
-    raise _fail(path, "the text encoding could not be recognised (tried " + ", ".join(tried) + ")")
+    candidates = list(dict.fromkeys([sniff_encoding(sample), "cp1252", "latin-1"]))
+    try:
+        encoding = whole_file_encoding(path, candidates)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise _fail(path, f"the compressed data is damaged ({type(exc).__name__})") from None
+    if encoding is None:
+        raise _fail(path, "the text encoding could not be recognised (tried " + ", ".join(candidates) + ")")
+    try:
+        return _read_delimited_as(path, header, encoding, known, chunk_rows)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise _fail(path, f"the compressed data is damaged ({type(exc).__name__})") from None
+    except TextReadError as exc:
+        raise _fail(path, exc.reason) from None
 
 
-def _read_delimited_as(path: Path, header: list[int] | None, encoding: str, known: Known | None) -> RawFile:
-    """Read delimited text with a known encoding (UnicodeError propagates)."""
+def _read_delimited_as(path: Path, header: list[int] | None, encoding: str, known: Known | None,
+                       chunk_rows: int | None) -> RawFile:
+    """Read delimited text with a known encoding."""
     with _open_text(path, encoding) as fh:
         sample = fh.read(_SNIFF_SAMPLE_CHARS)
     if not sample.strip():
@@ -199,14 +215,30 @@ def _read_delimited_as(path: Path, header: list[int] | None, encoding: str, know
         names, first_data = combine_header(records[pos], records[pos + 1]), pos + 2
         notes.append(f"header joined from lines {starts[pos]} and {starts[pos + 1]} (merged group cells)")
     width = max(len(r) for r in records[pos:]) if records[pos:] else len(names)
-    data = _pandas_csv(path, encoding, delimiter, skip=first_data, width=width)
-    rows = _csv_line_numbers(path, encoding, data, ends[first_data - 1])
-    skipped = _numbers_row(data, rows, len(names))
-    sheet = _finish(path, None, names, data, rows, starts[first_data - 1], title_of(records[:pos]), known,
-                    skipped=skipped, encoding=encoding, delimiter=delimiter)
+    # every line above the data is one record: the fast reader may skip them as lines
+    one_line_each = all(s == e for s, e in zip(starts[:first_data], ends[:first_data]))
+    rows_reader = TextRows(path, encoding, delimiter, skip=first_data, width=width,
+                           first_line=ends[first_data - 1] + 1, fast=one_line_each and not split)
+    title, header_line = title_of(records[:pos]), starts[first_data - 1]
+    if chunk_rows is None or looks_like_kobo([cell_text(v) for v in names]):
+        data, rows = rows_reader.read_all() if chunk_rows is not None else _whole(path, encoding, delimiter,
+                                                                                   first_data, width, ends)
+        skipped = _numbers_row(data, rows, len(names))
+        sheet = _finish(path, None, names, data, rows, header_line, title, known, skipped=skipped,
+                        encoding=encoding, delimiter=delimiter)
+    else:
+        sheet = _stream(path, None, names, lambda: rows_reader.chunks(chunk_rows), header_line, title, known,
+                        numbers_width=len(names), width=width, encoding=encoding, delimiter=delimiter)
     sheet.notes += notes
     sheet.header_rows = first_data - pos
     return RawFile(path, [sheet], [])
+
+
+def _whole(path: Path, encoding: str, delimiter: str, first_data: int, width: int,
+           ends: list[int]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The records after the header, read whole by pandas' C parser (a whole-file read)."""
+    data = _pandas_csv(path, encoding, delimiter, skip=first_data, width=width)
+    return data, _csv_line_numbers(path, encoding, data, ends[first_data - 1])
 
 
 def _split_odd_delimiters(records: list[list[str]], delimiter: str) -> dict[int, str]:

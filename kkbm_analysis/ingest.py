@@ -4,17 +4,21 @@ The pipeline, for a raw folder that is only ever read:
 
 1. give every file a fate (:mod:`.inventory`): read, excluded by a named rule,
    unsupported, refused (a link out of the folder) or unreadable;
-2. read each file's sheets as raw cells with row numbers (:mod:`.readers`), each sheet
-   that holds no table with its own fate;
-3. decide which table a sheet holds and which header is which field, then apply the
-   mapping: rows to skip, totals and footers (with a sum check), constants, recodes,
-   wide-to-long (:mod:`.matching`, :mod:`.mapping`, :mod:`.shaping`);
-4. parse, pseudonymise, harmonise regions and check every row, then references between
-   tables (:mod:`.validate`);
-5. write accepted rows as Parquet, every other row to the quarantine with a pointer to
-   its raw cell and a plain message, and the accounting, where for every file and sheet
-   ``rows read = accepted + quarantined + skipped`` (:mod:`.results`, :mod:`.store`).
+2. open each file's sheets (:mod:`.readers`): workbooks whole, text files as a header and
+   a stream of rows read in chunks, each sheet that holds no table with its own fate; decide
+   which table a sheet holds (:mod:`.matching`, :mod:`.mapping`);
+3. table by table, sheet by sheet and chunk by chunk (:mod:`.sheetflow`): apply the
+   mapping (rows to skip, totals and footers with a sum check, constants, recodes,
+   wide-to-long: :mod:`.shaping`), parse, pseudonymise, harmonise regions and check every
+   row (:mod:`.validate`); rows that pass wait in the table's spool (:mod:`.spool`);
+4. the checks that need a whole table, or two: duplicate keys, references between tables
+   (:mod:`.checks`);
+5. write the accepted rows as Parquet, by province for the large tables (:mod:`.finalise`,
+   :mod:`.store`), every other row to the quarantine with a pointer to its raw cell and a
+   plain message, and the accounting, where for every file and sheet ``rows read =
+   accepted + quarantined + skipped`` (:mod:`.results`).
 
+Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input.
 The output folder is checked before anything is read (never the raw folder, never around
 it, never a folder that is not ours) and replaced in one swap; an ingest that reads no
 rows keeps the previous output. :func:`ingest` returns an :class:`IngestResult`;
@@ -22,6 +26,8 @@ rows keeps the previous output. :func:`ingest` returns an :class:`IngestResult`;
 """
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -30,27 +36,38 @@ import numpy as np
 import pandas as pd
 
 from . import store
+from .checks import duplicate_keys, reference_problems, table_rules
+from .finalise import finalise
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
-from .mapping import DEFAULT_MAPPING_NAME, Mapping, load_mapping
-from .matching import detect_table, guess_columns, is_known_header
+from .mapping import DEFAULT_MAPPING_NAME, load_mapping
+from .matching import detect_table, is_known_header
 from .privacy import PseudonymKey
 from .quality import quality_report
 from .readers import RawFileError, read_file
-from .redaction import Echo, name_tokens
-from .results import (PROBLEM_FATES, IngestResult, Locator, accounting_frame, manifest, notes_frame,
-                      quarantine_frame)
-from .schema import TABLE_ORDER, TABLES, codebook
-from .shaping import Shaped, shape_sheet
-from .validate import Problems, build_table, cross_table, missing_fields
+from .redaction import Echo
+from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
+                      data_version, manifest, notes_frame, package_version, quarantine_frame)
+from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, codebook
+from .sheetflow import UID_BITS, Context, SheetJob
+from .spool import RAW_PREFIX, TableSpool
+from .validate import Problems, field_kind
 
-__all__ = ["ingest", "IngestResult", "write_outputs"]
-_NAME_KINDS = ("name", "address", "birth_place", "signature")
+__all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
+#: Rows of a text file read at a time (memory follows this, not the file's size).
+CHUNK_ROWS = 250_000
+#: Table rules between a row and its parent, and the field each one is about.
+_RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
+
+
+class _NothingRead(Exception):
+    """No row was read: the previous output is kept."""
 
 
 def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: str | Path | None = None,
            key: PseudonymKey | None = None, as_of: date | None = None,
-           progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None) -> IngestResult:
+           progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
+           chunk_rows: int | None = None) -> IngestResult:
     """Ingest every data file under ``raw_dir``.
 
     Parameters
@@ -62,7 +79,7 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
         is the raw folder, contains it, lies inside it, is a file, or is a non-empty folder
         that is not an earlier output (:class:`~kkbm_analysis.store.OutputFolderError`).
         Replaced as a whole and atomically; kept as it was when nothing could be read.
-        ``None`` writes nothing.
+        ``None`` writes nothing (the tables are then kept in memory).
     mapping : path, optional
         Mapping YAML (default ``raw_dir/kkbm-mapping.yaml`` if present); see :mod:`.mapping`.
     key : PseudonymKey, optional
@@ -72,10 +89,14 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
         Dates after this are quarantined as ``future_date`` (default: today).
     progress : callable, optional
         ``progress(iterable, description)`` wrapper for a progress bar.
+    chunk_rows : int, optional
+        Rows of a text file read at a time (default :data:`CHUNK_ROWS`). The outputs do
+        not depend on it; memory does.
 
     Returns
     -------
     IngestResult
+        With ``out_dir``, its ``tables`` are read from the output when first asked for.
     """
     raw_dir = Path(raw_dir)
     if not raw_dir.is_dir():
@@ -89,44 +110,32 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     checksums, unreadable = _checksums(entries)
     synthetic = is_embedded_demo(raw_dir, entries, checksums)
     key = key or PseudonymKey.for_data(synthetic)
-    as_of = as_of or date.today()
-    wrap = progress or (lambda it, _desc: it)
+    ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))
+    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it))
+    if out_dir is None:
+        with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
+            return run.result(None, Path(work))
+    made: list[IngestResult] = []
 
-    parts, others, notes, errors = _read_all(entries, unreadable, rules, wrap)
-    problems = Problems()
-    echoes = {i: _echo(p) for i, p in enumerate([p for p in parts if len(p.uids)])}
-    locator = Locator(parts)
-    tables: dict[str, pd.DataFrame] = {}
-    for table in wrap(TABLE_ORDER, "checking tables"):
-        members = [p for p in parts if p.table == table and len(p.uids)]
-        if not members:
-            continue
-        for p in members:
-            _missing_columns(p, rules, problems)
-        echo = Echo(lambda ms=members: frozenset().union(*(_names(p) for p in ms)))
-        communities = _accepted(tables.get("communities"), problems)
-        tables[table] = build_table(table, members, key, pd.Timestamp(as_of), problems, notes, echo,
-                                    locator.describe, communities)
-    _unrecognised(parts, problems)
-    cross_table(tables, problems, notes, Echo(lambda: frozenset().union(*(_names(p) for p in parts))))
+    def fill(staging: Path) -> None:
+        work = staging / ".spool"
+        try:
+            result = run.result(staging, work)
+            made.append(result)
+            if result.rows_read == 0:
+                raise _NothingRead()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        _write_reports(result, staging)
 
-    prob = problems.frame()
-    bad = set(prob["uid"].tolist())
-    final = {t: store.conform(t, df[~df["_uid"].isin(bad)]) for t, df in tables.items()}
-    quarantine = quarantine_frame(prob, locator, echoes)
-    notes_df = notes_frame(notes, locator, echoes)
-    accounting = accounting_frame(parts, bad, others)
-    inputs = _inputs(entries, checksums, accounting)
-    info = manifest(inputs=inputs, tables=final, accounting=accounting, key_id=key.key_id,
-                    key_note="demo key: the suite's synthetic demo only" if key.is_demo
-                    else "keyed HMAC-SHA256 pseudonyms", synthetic=synthetic, as_of=as_of,
-                    mapping_file=rules.source.name if rules.source else None, errors=errors)
-    result = IngestResult(final, quarantine, notes_df, accounting, info, errors)
-    if out_dir is not None:
-        if result.rows_read == 0:
-            result.errors.append(f"no rows were read from {raw_dir}; the output folder {out_dir} was left as it was")
-        else:
-            write_outputs(result, Path(out_dir), raw_dir=raw_dir)
+    try:
+        out = store.write_atomically(out_dir, fill, raw_dir=raw_dir)
+    except _NothingRead:
+        result = made[0]
+        result.errors.append(f"no rows were read from {raw_dir}; the output folder {out_dir} was left as it was")
+        return result
+    result = made[0]
+    result.tables = ProcessedTables(out, result.manifest["tables"])
     return result
 
 
@@ -142,172 +151,217 @@ def _checksums(entries: list[FileEntry]) -> tuple[dict[str, str], dict[str, str]
     return sums, unreadable
 
 
-def _read_all(entries: list[FileEntry], unreadable: dict[str, str], rules: Mapping,
-              wrap: Callable) -> tuple[list[Shaped], list[dict], list[dict], list[str]]:
-    parts: list[Shaped] = []
-    others: list[dict] = []
-    notes: list[dict] = []
-    errors: list[str] = []
-    next_uid = 0
-    for e in wrap(entries, "reading files"):
-        if not e.read or e.relpath in unreadable:
-            fate, reason = (e.fate, e.reason) if not e.read else ("unreadable", unreadable[e.relpath])
-            others.append({"file": e.relpath, "fate": fate, "reason": reason})
-            if fate in PROBLEM_FATES:
-                errors.append(f"{e.relpath}: {fate}: {reason}")
-            continue
-        raw = _read_one(e, rules, others, errors)
-        if raw is None:
-            continue
-        for fate in raw.fates:
-            others.append({"file": e.relpath, "sheet": fate.sheet or "", "fate": fate.fate, "reason": fate.reason})
-            if fate.fate in PROBLEM_FATES:
-                errors.append(f"{e.relpath}{_sheet(fate.sheet)}: {fate.fate.replace('_', ' ')}: {fate.reason}")
-        for sheet in raw.sheets:
-            rule = rules.rule_for(e.relpath, sheet.sheet)
-            if rule and rule.skip:
-                others.append({"file": e.relpath, "sheet": sheet.sheet or "", "fate": "excluded",
-                               "reason": f"skip: true in the mapping (files entry at line {rule.line})"})
+class _Run:
+    """One ingest: the sheets found, the tables built, the checks between them, the outputs."""
+
+    def __init__(self, ctx: Context, entries: list[FileEntry], checksums: dict[str, str],
+                 unreadable: dict[str, str], synthetic: bool, wrap: Callable) -> None:
+        self.ctx, self.entries, self.checksums, self.synthetic, self.wrap = ctx, entries, checksums, synthetic, wrap
+        self.unreadable = unreadable
+        self.jobs: list[SheetJob] = []
+        self.others: list[dict] = []
+        self.errors: list[str] = []
+        self.spools: dict[str, TableSpool] = {}
+        self.late: dict[str, Problems] = {}
+        self.bad: dict[str, np.ndarray] = {}
+        self.present: list[str] = []
+        self.committed: list[pd.DataFrame] = []
+        self.table_notes: list[dict] = []
+
+    def result(self, out: Path | None, work: Path) -> IngestResult:
+        self._open_all()
+        for table in self.wrap(TABLE_ORDER, "checking tables"):
+            self._build(table, work)
+        for job in self.jobs:
+            if job.table is None:
+                job.run(self.ctx, None, Echo(), [])
+        self._cross_table()
+        quarantine = self._quarantine()
+        notes = self._notes()
+        accounting = accounting_frame([j.accounting() for j in self.jobs], self.others)
+        inputs = _inputs(self.entries, self.checksums, accounting)
+        meta = {"synthetic": str(self.synthetic).lower(), "data_version": data_version(inputs),
+                "schema_version": SCHEMA_VERSION, "package_version": package_version()}
+        tables, info = finalise(self.present, self.spools, self.bad, out, meta, work)
+        rules, key = self.ctx.rules, self.ctx.key
+        info = manifest(inputs=inputs, tables=info, accounting=accounting, key_id=key.key_id,
+                        key_note="demo key: the suite's synthetic demo only" if key.is_demo
+                        else "keyed HMAC-SHA256 pseudonyms", synthetic=self.synthetic, as_of=self.ctx.as_of.date(),
+                        mapping_file=rules.source.name if rules.source else None, errors=self.errors)
+        for spool in self.spools.values():
+            spool.remove()
+        return IngestResult(tables, quarantine, notes, accounting, info, self.errors)
+
+    # ------------------------------------------------------------------ files and sheets
+    def _open_all(self) -> None:
+        for e in self.wrap(self.entries, "reading files"):
+            if not e.read or e.relpath in self.unreadable:
+                fate, reason = (e.fate, e.reason) if not e.read else ("unreadable", self.unreadable[e.relpath])
+                self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
+                if fate in PROBLEM_FATES:
+                    self.errors.append(f"{e.relpath}: {fate}: {reason}")
                 continue
-            headers = [str(c) for c in sheet.frame.columns]
-            overrides = rules.columns_for(rule)
-            table = rule.table if rule and rule.table else detect_table(headers, sheet.sheet, e.relpath, overrides)[0]
-            shaped = shape_sheet(sheet, e.relpath, table, rule, rules, next_uid)
-            next_uid += len(sheet.frame)
-            _staff_names(shaped, notes)
-            notes += _sheet_notes(shaped)
-            parts.append(shaped)
-    return parts, others, notes, errors
+            raw = self._read_one(e)
+            if raw is None:
+                continue
+            for fate in raw.fates:
+                self.others.append({"file": e.relpath, "sheet": fate.sheet or "", "fate": fate.fate,
+                                    "reason": fate.reason})
+                if fate.fate in PROBLEM_FATES:
+                    self.errors.append(f"{e.relpath}{_sheet(fate.sheet)}: {fate.fate.replace('_', ' ')}: {fate.reason}")
+            for sheet in raw.sheets:
+                rule = self.ctx.rules.rule_for(e.relpath, sheet.sheet)
+                if rule and rule.skip:
+                    self.others.append({"file": e.relpath, "sheet": sheet.sheet or "", "fate": "excluded",
+                                        "reason": f"skip: true in the mapping (files entry at line {rule.line})"})
+                    continue
+                headers = [str(c) for c in sheet.frame.columns]
+                overrides = self.ctx.rules.columns_for(rule)
+                table = (rule.table if rule and rule.table
+                         else detect_table(headers, sheet.sheet, e.relpath, overrides)[0])
+                self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
+
+    def _read_one(self, e: FileEntry):
+        rules = self.ctx.rules
+
+        def header(sheet: str | None):
+            rule = rules.rule_for(e.relpath, sheet)
+            return list(rule.header_row) if rule and rule.header_row else None
+
+        try:
+            return read_file(e.path, header_row=header, known=is_known_header, chunk_rows=self.ctx.chunk_rows)
+        except RawFileError as exc:
+            fate = "empty" if exc.reason == "the file is empty" else "unreadable"
+            reason = exc.reason
+        except (OSError, ValueError, MemoryError) as exc:  # a reader library failing on an odd file
+            fate, reason = "unreadable", f"the file could not be read ({type(exc).__name__})"
+        self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
+        if fate == "unreadable":
+            self.errors.append(f"{e.relpath}: unreadable: {reason}")
+        return None
+
+    # ------------------------------------------------------------------ tables
+    def _build(self, table: str, work: Path) -> None:
+        jobs = [j for j in self.jobs if j.table == table]
+        if not jobs:
+            return
+        spool = self.spools[table] = TableSpool(work, table, _late_fields(table))
+        echo = Echo(lambda: frozenset().union(*(j.names() for j in jobs)))
+        communities = self._communities() if table == "members" else None
+        pending: list[pd.DataFrame] = []
+        for job in jobs:
+            job.run(self.ctx, spool, echo, pending, communities)
+        spool.close()
+        if not any(j.kept for j in jobs):
+            spool.remove()
+            del self.spools[table]
+            return
+        self.present.append(table)
+        late = self.late[table] = Problems()
+        duplicate_keys(table, spool, late, echo, self._describe)
+        duplicates = np.fromiter(late.uids(), dtype=np.int64)
+        kept = [q[~q["uid"].isin(duplicates)] for q in pending]
+        self.committed += kept
+        later = np.unique(np.concatenate([q["uid"].to_numpy(dtype=np.int64) for q in kept] or [np.zeros(0, np.int64)]))
+        self.bad[table] = np.union1d(duplicates, later)
+
+    def _communities(self) -> pd.DataFrame | None:
+        """Accepted communities (their province and regency place members' villages)."""
+        spool = self.spools.get("communities")
+        if spool is None:
+            return None
+        rows = spool.frame(spool.read(["_uid", "community_id", "province_code", "regency_code"]))
+        return rows[~rows["_uid"].isin(self.bad.get("communities", []))].drop(columns="_uid")
+
+    def _describe(self, uid: int, row: int) -> str:
+        job = self.jobs[uid >> UID_BITS]
+        sheet = f", sheet '{job.sheet}'" if job.sheet else ""
+        return f"row {row} of {job.relpath}{sheet}"
+
+    def _cross_table(self) -> None:
+        """References between tables in dependency order, against accepted rows; then the table rules."""
+        echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
+        for table in TABLES:
+            if table not in self.present:
+                continue
+            late = self.late[table]
+            for ref in TABLES[table].references:
+                if ref.table not in self.present:
+                    self.table_notes.append({"table": table, "field": ",".join(ref.columns),
+                                             "rule": "reference_not_checked",
+                                             "message": f"no {ref.table} data was given, so "
+                                                        f"{', '.join(ref.columns)} could not be checked against it"})
+                    continue
+                reference_problems(table, self.spools[table], self.bad[table], ref, self.spools[ref.table],
+                                   self.bad[ref.table], late, echo)
+                self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+            table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+            self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+
+    # ------------------------------------------------------------------ quarantine and notes
+    def _quarantine(self) -> pd.DataFrame:
+        frames = [q for j in self.jobs for q in j.quarantine]
+        frames += [q.drop(columns="uid") for q in self.committed if len(q)]
+        for table, late in self.late.items():
+            if len(late.columns["uid"]):
+                frames.append(self._late_quarantine(table, late.frame()))
+        for job in self.jobs:  # rows refused by a whole-table check or a deferred schema check
+            job.late_bad = 0
+        for table in self.present:
+            uids = self.bad[table]
+            if len(uids):
+                counts = np.bincount((uids >> UID_BITS).astype(np.int64), minlength=len(self.jobs))
+                for no in np.flatnonzero(counts):
+                    self.jobs[no].late_bad += int(counts[no])
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
+        q = pd.concat(frames, ignore_index=True)
+        q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")
+        return q[PROBLEM_COLUMNS + ["values"]].reset_index(drop=True).astype({"row": "Int64"})
+
+    def _late_quarantine(self, table: str, problems: pd.DataFrame) -> pd.DataFrame:
+        """Quarantine rows for problems found by whole-table checks (their raw cells come from the spool)."""
+        uids = pd.unique(problems["uid"])
+        spool = self.spools[table]
+        found = spool.frame(spool.read(["_uid", "_row", *[RAW_PREFIX + f for f in spool.raw_fields]],
+                                       uids=np.asarray(uids, dtype=np.int64)))
+        found = found.drop_duplicates("_uid").sort_values("_uid")
+        parts = []
+        for no, rows in found.groupby(found["_uid"].to_numpy() >> UID_BITS, sort=True):
+            job = self.jobs[int(no)]
+            if job.streamed:
+                cells = pd.DataFrame({h: rows[RAW_PREFIX + f].to_numpy(dtype=object)
+                                      for h, f in job.plan.mapped.items() if RAW_PREFIX + f in rows
+                                      and h not in job.plan.identifiers}, index=rows["_row"].to_numpy())
+                frame = cells.reindex(columns=job.raw.frame.columns).where(lambda d: d.notna(), None)
+            else:
+                frame = job.raw.frame
+            parts.append(job.head(frame, rows["_uid"].to_numpy(), rows["_row"].to_numpy()))
+        echoes = {i: self.jobs[int(p.uids[0]) >> UID_BITS].echo() for i, p in enumerate(parts)}
+        return quarantine_frame(problems, Locator(parts), echoes)
+
+    def _notes(self) -> pd.DataFrame:
+        frames = [notes_frame(self.ctx.notes, Locator([]), {})] if self.ctx.notes else []
+        frames += [n for j in self.jobs for n in j.notes]
+        if self.table_notes:
+            frames.append(notes_frame(self.table_notes, Locator([]), {}))
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return notes_frame([], Locator([]), {})
+        notes = pd.concat(frames, ignore_index=True)
+        return notes.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable").reset_index(drop=True)
 
 
-def _read_one(e: FileEntry, rules: Mapping, others: list[dict], errors: list[str]):
-    def header(sheet: str | None):
-        rule = rules.rule_for(e.relpath, sheet)
-        return list(rule.header_row) if rule and rule.header_row else None
-
-    try:
-        return read_file(e.path, header_row=header, known=is_known_header)
-    except RawFileError as exc:
-        fate = "empty" if exc.reason == "the file is empty" else "unreadable"
-        reason = exc.reason
-    except (OSError, ValueError, MemoryError) as exc:  # a reader library failing on an odd file
-        fate, reason = "unreadable", f"the file could not be read ({type(exc).__name__})"
-    others.append({"file": e.relpath, "fate": fate, "reason": reason})
-    if fate == "unreadable":
-        errors.append(f"{e.relpath}: unreadable: {reason}")
-    return None
+def _late_fields(table: str) -> list[str]:
+    """Fields a whole-table check may quote: keys, references and table rules (never pseudonyms)."""
+    spec = TABLES[table]
+    fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *_RULE_FIELDS.get(table, ())]
+    return [f for f in dict.fromkeys(fields) if field_kind(table, f) != "pseudonym"]
 
 
 def _sheet(name: str | None) -> str:
     return f", sheet '{name}'" if name else ""
-
-
-def _names(part: Shaped) -> frozenset[str]:
-    """Words of the person names in a sheet (computed once per sheet, when first needed)."""
-    if part.name_words is None:
-        cols = [h for h, kind in part.identifiers.items() if kind in _NAME_KINDS]
-        part.name_words = name_tokens(v for h in cols for v in part.raw.frame[h].dropna().unique())
-    return part.name_words
-
-
-def _echo(part: Shaped) -> Echo:
-    return Echo(lambda: _names(part))
-
-
-def _sheet_notes(p: Shaped) -> list[dict]:
-    """Notes a person should see about a sheet: what was left out or done, and why."""
-    echo = _echo(p)
-    base = {"table": p.table or "", "file": p.relpath, "sheet": p.sheet, "row": None, "cell": "", "field": ""}
-
-    def note(rule: str, message: str, column: str = "", row: Any = None, cell: str = "") -> dict:
-        shown = echo.header(column, confirmed=p.raw.header_confirmed) if column else ""
-        return {**base, "rule": rule, "message": message, "column": shown, "row": row, "cell": cell}
-
-    out = [note(n["rule"], n["message"], n.get("column", ""), n.get("row")) for n in p.notes]
-    out += [note("row_skipped", reason, row=row) for row, reason in sorted(p.skipped.items())]
-    out += [note("reader_note", text) for text in p.raw.notes]
-    if p.raw.formula_cells:
-        shown = ", ".join(p.raw.formula_cells[:10]) + (" ..." if len(p.raw.formula_cells) > 10 else "")
-        out.append(note("formula_without_value", f"{len(p.raw.formula_cells)} formula cell(s) have no saved result "
-                                                 f"and were read as empty ({shown}); open the file in Excel or "
-                                                 "LibreOffice and save it again"))
-    if p.raw.stray_cells:
-        shown = ", ".join(p.raw.stray_cells[:10])
-        out.append(note("stray_cells_ignored", f"{len(p.raw.stray_cells)} cell(s) far from the table were not "
-                                               f"read ({shown}); delete them if they are not data"))
-    for header, kind in p.identifiers.items():
-        if header not in p.mapped:
-            out.append(note("identifier_dropped", f"a direct identifier ({kind.replace('_', ' ')}): not read, "
-                                                  "never written", header))
-    for header in p.dropped:
-        out.append(note("column_dropped", "left out on purpose by the mapping", header))
-    for header in p.unused if p.table else []:
-        out.append(note("column_not_used", f"no field of {p.table} matches this header; it is not read (map it "
-                                           "in kkbm-mapping.yaml if it should be)", header))
-    return out
-
-
-def _staff_names(p: Shaped, notes: list[dict]) -> None:
-    """Staff sheets without NIK: pseudonymise the name instead (said in the notes)."""
-    if p.table != "staff" or "staff_id" in p.frame:
-        return
-    name = next((h for h, k in p.identifiers.items() if k == "name"), None)
-    if name is None:
-        return
-    values = p.raw.frame.loc[p.rows, name].to_numpy(dtype=object) if len(p.rows) else np.array([], dtype=object)
-    p.frame["staff_id"] = values
-    p.mapped[name] = "staff_id"
-    notes.append({"table": "staff", "file": p.relpath, "sheet": p.sheet, "row": None, "cell": "", "field": "staff_id",
-                  "column": "", "rule": "pseudonym_from_name",
-                  "message": "no NIK column: staff pseudonyms are keyed hashes of the names"})
-
-
-# --------------------------------------------------------------------------- sheet problems
-def _missing_columns(p: Shaped, rules: Mapping, problems: Problems) -> None:
-    """Quarantine every row of a sheet lacking a required field, saying which mapping lines fix it."""
-    spec = TABLES[p.table]
-    echo = _echo(p)
-    present = set(p.frame.columns)
-    free = [h for h in p.unused]
-    guesses = {g.field: g.header for g in guess_columns(free, p.table, threshold=0.6) if g.field}
-    for column in missing_fields(p.table, present):
-        c = spec.schema.columns[column]
-        seen = ", ".join(echo.header(h, confirmed=p.raw.header_confirmed) for h in p.raw.frame.columns)
-        problems.add(p.uids, column, "missing_column",
-                     f"required column {column} ({c.title}) was not found; headers seen: {seen}. "
-                     + _fix_hint(p, column, guesses.get(column), rules, echo), headers="")
-
-
-def _fix_hint(p: Shaped, column: str, guess: str | None, rules: Mapping, echo: Echo) -> str:
-    header = echo.header(guess, confirmed=p.raw.header_confirmed) if guess else "<header in your file>"
-    line = f'"{header}": {column}'
-    where = rules.source.name if rules.source else DEFAULT_MAPPING_NAME
-    years = [h for h in p.unused if h.strip().isdigit() and len(h.strip()) == 4]
-    extra = (f" The headers {', '.join(years[:3])} look like years: a reshape turns them into rows, e.g. "
-             f"reshape: {{columns: [\"{years[0][:2]}??\"], to: year, value: <count field>}}." if len(years) >= 2
-             else "")
-    if p.rule is not None:
-        return (f"To fix it, add  {line}  under columns: of the files entry at {where} line {p.rule.line}, "
-                f"or set it for the whole sheet under constants:.{extra}")
-    sheet = f", sheet: \"{p.sheet}\"" if p.sheet else ""
-    return (f"To fix it, add to {where}:  files: [{{file: \"{p.relpath}\"{sheet}, columns: {{{line}}}}}]  "
-            f"(or run `kkbm inspect` for a draft).{extra}")
-
-
-def _unrecognised(parts: list[Shaped], problems: Problems) -> None:
-    for p in parts:
-        if p.table is None and len(p.uids):
-            _, ranked = detect_table([str(c) for c in p.raw.frame.columns], p.raw.sheet, p.relpath)
-            hint = ", ".join(f"{t} ({sc:.0%})" for t, sc in ranked[:3]) or "none"
-            sheet = f", sheet: \"{p.sheet}\"" if p.sheet else ""
-            problems.add(p.uids, "", "unrecognised_sheet",
-                         f"could not tell which table this sheet holds (closest: {hint}); name it in "
-                         f"kkbm-mapping.yaml, e.g. files: [{{file: \"{p.relpath}\"{sheet}, table: <table>}}], or "
-                         "run `kkbm inspect` for a draft", headers="")
-
-
-def _accepted(df: pd.DataFrame | None, problems: Problems) -> pd.DataFrame | None:
-    return None if df is None else df[~df["_uid"].isin(problems.uids())]
 
 
 def _inputs(entries: list[FileEntry], checksums: dict[str, str], accounting: pd.DataFrame) -> list[dict]:
@@ -331,8 +385,24 @@ def _inputs(entries: list[FileEntry], checksums: dict[str, str], accounting: pd.
 
 
 # --------------------------------------------------------------------------- writing
+def _write_reports(result: IngestResult, staging: Path) -> None:
+    """Everything beside the tables: quarantine, notes, accounting, codebook, quality report, manifest."""
+    meta = {"synthetic": str(result.manifest["synthetic"]).lower(), "data_version": result.manifest["data_version"],
+            "schema_version": result.manifest["schema_version"],
+            "package_version": result.manifest["package_version"]}
+    write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
+    write_csv(result.quarantine, staging / "quarantine.csv")
+    write_csv(result.notes, staging / "ingest_notes.csv")
+    write_csv(result.accounting, staging / "accounting.csv")
+    write_csv(codebook(), staging / "codebook.csv")
+    write_text(quality_report(result), staging / "data_quality.md")
+    write_json({**result.manifest, "outputs": sorted(p.name for p in staging.iterdir() if not
+                                                     p.name.startswith(".")) + [store.MANIFEST]},
+               staging / store.MANIFEST)
+
+
 def write_outputs(result: IngestResult, out_dir: Path, *, raw_dir: Path | None = None) -> Path:
-    """Write everything into a fresh folder, then swap it in place of ``out_dir`` (see :mod:`.store`)."""
+    """Write an in-memory result into a fresh folder, then swap it in place of ``out_dir`` (see :mod:`.store`)."""
     meta = {"synthetic": str(result.manifest["synthetic"]).lower(), "data_version": result.manifest["data_version"],
             "schema_version": result.manifest["schema_version"],
             "package_version": result.manifest["package_version"]}
@@ -340,14 +410,6 @@ def write_outputs(result: IngestResult, out_dir: Path, *, raw_dir: Path | None =
     def fill(staging: Path) -> None:
         for table, df in result.tables.items():
             write_parquet(df, staging / f"{table}.parquet", {**meta, "table": table})
-        write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
-        write_csv(result.quarantine, staging / "quarantine.csv")
-        write_csv(result.notes, staging / "ingest_notes.csv")
-        write_csv(result.accounting, staging / "accounting.csv")
-        write_csv(codebook(), staging / "codebook.csv")
-        write_text(quality_report(result), staging / "data_quality.md")
-        write_json({**result.manifest, "outputs": sorted(p.name for p in staging.iterdir() if not
-                                                         p.name.startswith(".")) + [store.MANIFEST]},
-                   staging / store.MANIFEST)
+        _write_reports(result, staging)
 
     return store.write_atomically(out_dir, fill, raw_dir=raw_dir)

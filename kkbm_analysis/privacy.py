@@ -15,7 +15,6 @@ of the key) is ever written anywhere.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import os
 import re
 from dataclasses import dataclass
@@ -119,6 +118,9 @@ def normalise_identifier(raw: pd.Series) -> pd.Series:
 def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str) -> pd.Series:
     """Keyed pseudonyms for a Series of identifiers (blank stays <NA>).
 
+    Each distinct cell is normalised and hashed once (the HMAC's key schedule is done once
+    per call, not per value), then the pseudonyms are mapped back to the rows.
+
     Parameters
     ----------
     raw : Series
@@ -127,12 +129,33 @@ def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str) -> pd.Series:
     entity : str
         ``'member'`` or ``'staff'``: the same NIK gives different pseudonyms per entity.
     """
-    canon = normalise_identifier(raw)
-    uniques = canon.dropna().unique()
-    prefix = entity[0].upper()
-    table = {u: prefix + hmac.new(key.secret, f"{entity}:{u}".encode(), hashlib.sha256).hexdigest()[:16]
-             for u in uniques}
-    return canon.map(table).astype("string")
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    canon = normalise_identifier(pd.Series(uniques, dtype=object) if not isinstance(uniques, pd.Index) or
+                                 uniques.dtype == object else pd.Series(uniques.astype(object)))
+    hashed = _keyed_hashes(canon, key, f"{entity}:", entity[0].upper())
+    out = pd.array(hashed, dtype="string").take(codes, allow_fill=True)
+    return pd.Series(out, index=raw.index, dtype="string")
+
+
+def _keyed_hashes(canon: pd.Series, key: PseudonymKey, prefix: str, mark: str) -> list:
+    """``mark`` + the first 16 hex digits of HMAC-SHA256(key, prefix + value) for each value (None stays None)."""
+    block = hashlib.sha256().block_size
+    secret = key.secret if len(key.secret) <= block else hashlib.sha256(key.secret).digest()
+    secret = secret.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret))
+    inner.update(prefix.encode())
+    out: list = []
+    for value in canon.tolist():
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            out.append(None)
+            continue
+        h = inner.copy()
+        h.update(value.encode())
+        o = outer.copy()
+        o.update(h.digest())
+        out.append(mark + o.hexdigest()[:16])
+    return out
 
 
 _NIK = re.compile(r"^\d{16}$")

@@ -3,14 +3,16 @@
 :class:`RawSheet` (a frame of raw cell values with file, sheet, header row, the column of
 each header, and the rows left out on purpose), :class:`SheetFate` (what happened to a sheet
 that gave no table), :class:`RawFile` (both, for one file) and :class:`RawFileError`, plus
-the assembly every reader ends with (:func:`finish`).
+the assembly every reader ends with (:func:`finish`). A large text file is not read whole:
+its :class:`RawSheet` holds the header and a :class:`RowStream` that gives the rows in chunks
+(:func:`stream`, :func:`chunks_of`), each chunk assembled as :func:`finish` assembles a sheet.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -83,6 +85,8 @@ class RawSheet:
         2 when the header was joined from two rows (``header_row`` is the second).
     notes : list of str
         What the reader did that a person should know (e.g. joined a two-row header).
+    stream : RowStream or None
+        For a sheet read in chunks: ``frame`` holds no rows, :func:`chunks_of` gives them.
     """
 
     file: Path
@@ -101,6 +105,7 @@ class RawSheet:
     header_confirmed: bool = False
     notes: list[str] = field(default_factory=list)
     header_rows: int = 1
+    stream: "RowStream | None" = field(default=None, repr=False)
 
     def cell(self, row: int, column: str) -> str:
         """Where a cell is, as a person finds it: ``'D12'`` in a workbook, ``'line 12, field 4'`` in text."""
@@ -211,3 +216,120 @@ def _make_unique(names: list[str]) -> list[str]:
         taken.add(f"{name}.{k}")
         out.append(f"{name}.{k}")
     return out
+
+
+# --------------------------------------------------------------------------- sheets read in chunks
+class RowStream:
+    """The rows of a sheet that is read in chunks (a large text file).
+
+    Each chunk is assembled as :func:`finish` assembles a whole sheet, with one difference
+    that only the end of the file can settle: a column without a header is kept while its
+    cells may still hold data somewhere; :meth:`kept_columns` says, once every chunk was
+    read, which of those a whole read would have dropped (no header and no data anywhere).
+
+    Parameters
+    ----------
+    sheet : RawSheet
+        The header (its ``frame`` has the columns and no rows).
+    chunks : callable
+        ``chunks() -> iterator of (frame of raw cells, row numbers)``, read afresh each call.
+    names : list of str
+        Header cell texts, one per column position (``""`` when the header cell is empty).
+    numbers_width : int or None
+        Look for a column-numbers row at the top of the first chunk (see :func:`numbers_row`).
+    """
+
+    def __init__(self, sheet: "RawSheet", chunks: Callable[[], Iterator[tuple[pd.DataFrame, np.ndarray]]],
+                 names: list[str], numbers_width: int | None) -> None:
+        self.sheet = sheet
+        self._chunks = chunks
+        self.names = list(names)
+        self.numbers_width = numbers_width
+        self.has_data = np.zeros(len(names), dtype=bool)
+        self.blank_rows = 0
+        self.done = False
+
+    def __iter__(self) -> Iterator["RawSheet"]:
+        self.has_data[:] = False
+        self.blank_rows, self.done = 0, False
+        yield from self._read(track=True)
+        self.done = True
+
+    def replay(self) -> Iterator["RawSheet"]:
+        """The chunks again, from the start, without touching what the first reading found."""
+        return self._read(track=False)
+
+    def _read(self, track: bool) -> Iterator["RawSheet"]:
+        first = True
+        for data, rows in self._chunks():
+            skipped = numbers_row(data, rows, self.numbers_width) if first and self.numbers_width else {}
+            first = False
+            yield self._chunk(data, rows, skipped, track)
+
+    def _chunk(self, data: pd.DataFrame, rows: np.ndarray, skipped: dict[int, str], track: bool) -> "RawSheet":
+        width = data.shape[1]
+        if width > len(self.names):  # a record wider than the header: more columns without a header
+            self.names += [""] * (width - len(self.names))
+            self.has_data = np.concatenate([self.has_data, np.zeros(width - len(self.has_data), dtype=bool)])
+        data = data.reindex(columns=range(len(self.names)))
+        missing = data.isna()
+        if track:
+            self.has_data |= ~missing.all(axis=0).to_numpy()
+        if any(pd.api.types.is_object_dtype(d) for d in data.dtypes):
+            data = data.astype(object).where(~missing, None)
+        data.index = pd.Index(rows, name="row")
+        blank = missing.all(axis=1).to_numpy()
+        data = data.loc[~blank]
+        if skipped:
+            data = data.drop(index=[r for r in skipped if r in data.index])
+        data.columns = self.columns()
+        if track:
+            self.blank_rows += int(blank.sum())
+        head = self.sheet
+        return RawSheet(file=head.file, sheet=head.sheet, frame=data, header_row=head.header_row, title=head.title,
+                        blank_rows=int(blank.sum()), kobo=False, encoding=head.encoding, delimiter=head.delimiter,
+                        positions=list(range(len(self.names))), skipped_rows=skipped,
+                        header_confirmed=head.header_confirmed, notes=head.notes, header_rows=head.header_rows)
+
+    def columns(self) -> list[str]:
+        """Column names of the chunks: every position, unnamed ones as ``unnamed_<n>``."""
+        return _make_unique([name or f"unnamed_{i + 1}" for i, name in enumerate(self.names)])
+
+    def kept_columns(self) -> list[str]:
+        """The columns a whole read keeps (after every chunk was read): see :func:`finish`."""
+        keep = _trim_empty_edges(self.names, ~self.has_data)
+        return [self.columns()[i] for i in keep]
+
+    def values(self, columns: list[str]) -> Iterator[pd.DataFrame]:
+        """The cells of some columns, chunk by chunk, read afresh (blank rows included)."""
+        where = [self.columns().index(c) for c in columns]
+        for data, _ in self._chunks():
+            data = data.reindex(columns=range(max(len(self.names), data.shape[1])))
+            yield data.iloc[:, where].set_axis(columns, axis=1)
+
+
+def stream(path: Path, sheet: str | None, header: list[Any], chunks: Callable[[], Iterator[tuple[pd.DataFrame,
+           np.ndarray]]], header_line: int, title: str | None, known: Known | None, *, numbers_width: int | None = None,
+           width: int = 0, encoding: str | None = None, delimiter: str | None = None) -> RawSheet:
+    """A :class:`RawSheet` whose rows are read in chunks (see :class:`RowStream`).
+
+    ``width``: columns known from the first records (more than the header has when they are wider).
+    """
+    names = [cell_text(v) for v in header]
+    names += [""] * (width - len(names))
+    named = [name or f"unnamed_{i + 1}" for i, name in enumerate(names)]
+    shown = _make_unique(named)
+    confirmed = known is not None and sum(bool(known(n)) for n in named) >= 2
+    head = RawSheet(file=path, sheet=sheet, frame=pd.DataFrame(columns=shown, index=pd.Index([], name="row")),
+                    header_row=int(header_line), title=title, blank_rows=0, kobo=False, encoding=encoding,
+                    delimiter=delimiter, positions=list(range(len(names))), header_confirmed=confirmed)
+    head.stream = RowStream(head, chunks, names, numbers_width)
+    return head
+
+
+def chunks_of(sheet: RawSheet) -> Iterator[RawSheet]:
+    """The rows of a sheet in chunks: the sheet itself, or the chunks of a streamed sheet."""
+    if sheet.stream is None:
+        yield sheet
+    else:
+        yield from sheet.stream

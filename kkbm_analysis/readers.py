@@ -36,11 +36,11 @@ import pandas as pd
 from .delimited import read_text_file, sniff_delimiter, sniff_encoding
 from .layout import MAX_SCAN, HeaderNotFound, combine_header, detect_header_row as _detect, is_empty, sub_header, \
     title_of
-from .rawsheet import Known, RawFile, RawFileError, RawSheet, SheetFate, fail as _fail, finish as _finish, \
-    no_header as _no_header, numbers_row as _numbers_row
+from .rawsheet import Known, RawFile, RawFileError, RawSheet, SheetFate, chunks_of, fail as _fail, \
+    finish as _finish, no_header as _no_header, numbers_row as _numbers_row
 from .workbooks import WorkbookError, workbook_grids
 
-__all__ = ["RawFileError", "RawSheet", "RawFile", "SheetFate", "SUPPORTED_SUFFIXES", "data_suffix", "read_file",
+__all__ = ["RawFileError", "RawSheet", "RawFile", "SheetFate", "SUPPORTED_SUFFIXES", "data_suffix", "read_file", "chunks_of",
            "read_raw", "detect_header_row", "sniff_encoding", "sniff_delimiter"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz", ".txt.gz",
@@ -63,7 +63,7 @@ def data_suffix(path: str | Path) -> str | None:
 # Entry points
 # --------------------------------------------------------------------------- #
 def read_file(path: str | Path, *, sheets: Sequence[str] | None = None, header_row: HeaderSpec = None,
-              known: Known | None = None) -> RawFile:
+              known: Known | None = None, chunk_rows: int | None = None) -> RawFile:
     """Read every table of a raw file, and the fate of each sheet that holds none.
 
     Parameters
@@ -78,6 +78,9 @@ def read_file(path: str | Path, *, sheets: Sequence[str] | None = None, header_r
     known : callable, optional
         ``known(header_text) -> bool``: whether a header is one the suite knows; a row with
         several known headers is taken as the header wherever it is.
+    chunk_rows : int, optional
+        Text files only: read the rows in chunks of about this many (the sheet's ``frame``
+        then holds the header only; :func:`~kkbm_analysis.rawsheet.chunks_of` gives the rows).
 
     Raises
     ------
@@ -87,7 +90,7 @@ def read_file(path: str | Path, *, sheets: Sequence[str] | None = None, header_r
     path = Path(path)
     suffix = _check_file(path)
     if suffix in _TEXT_SUFFIXES:
-        return read_text_file(path, _header_for(header_row, None), known)
+        return read_text_file(path, _header_for(header_row, None), known, chunk_rows)
     try:
         grids = workbook_grids(path, sheets)
     except WorkbookError as exc:

@@ -420,7 +420,7 @@ def official_names(level: int | None = None) -> dict[str, str]:
     table = _official_table()
     if level is not None:
         table = table.loc[table["level"] == level]
-    return dict(zip(table["code"].astype(str), table["name"].astype(str)))
+    return dict(zip(table["code"].astype(str).tolist(), table["name"].astype(str).tolist()))  # no per-value Arrow
 
 
 def load_region_table(path: str | PathLike | IO) -> pd.DataFrame:

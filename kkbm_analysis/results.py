@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from .config import package_version
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
+from .config import package_version
 from .redaction import Echo
 from .schema import SCHEMA_VERSION
 from .shaping import Shaped
+from .store import read_table
 
 PROBLEM_COLUMNS = ["table", "file", "sheet", "row", "cell", "column", "field", "rule", "message"]
 ACCOUNTING_COLUMNS = ["file", "sheet", "table", "fate", "rows_read", "rows_accepted", "rows_quarantined",
@@ -141,10 +144,15 @@ def _column_of(part: Shaped, fields: str, header: Any) -> str:
 
 
 # --------------------------------------------------------------------------- frames
-def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -> pd.DataFrame:
-    """The quarantine: each problem with its raw cell and the row's mapped values, redacted."""
+def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int, Echo], *,
+                     keep_uid: bool = False) -> pd.DataFrame:
+    """The quarantine: each problem with its raw cell and the row's mapped values, redacted.
+
+    ``keep_uid`` keeps the row id (``uid``), for problems that may still be dropped.
+    """
+    extra = ["uid"] if keep_uid else []
     if problems.empty:
-        return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
+        return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"] + extra).astype({"row": "Int64"})
     where = locator.frame(problems["uid"].to_numpy())
     q = pd.concat([problems.reset_index(drop=True), where], axis=1)
     columns, cells = [], []
@@ -158,7 +166,7 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
     q["column"], q["cell"] = columns, cells
     q["values"] = q["uid"].map(_values_by_uid(q, locator, echoes))
     q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")
-    return q[PROBLEM_COLUMNS + ["values"]].reset_index(drop=True).astype({"row": "Int64"})
+    return q[PROBLEM_COLUMNS + ["values"] + extra].reset_index(drop=True).astype({"row": "Int64"})
 
 
 def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
@@ -259,22 +267,9 @@ def notes_frame(notes: list[dict], locator: Locator, echoes: dict[int, Echo]) ->
     return f.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable").reset_index(drop=True)
 
 
-def accounting_frame(parts: list[Shaped], bad: set[int], others: list[dict]) -> pd.DataFrame:
-    """Per sheet read: rows read = accepted + quarantined + skipped; plus every other file and sheet."""
-    bad_arr = np.fromiter(bad, dtype=np.int64, count=len(bad))
-    rows = []
-    for p in parts:
-        quarantined = int(np.isin(p.uids, bad_arr).sum()) if len(bad_arr) else 0
-        reasons = list(p.skipped.values())
-        totals = sum(r.startswith("a totals row") for r in reasons)
-        footer = sum(r.startswith("a footer") for r in reasons)
-        blank = p.raw.blank_rows
-        skipped = len(reasons) + blank
-        rows.append({"file": p.relpath, "sheet": p.sheet, "table": p.table or "(unrecognised)", "fate": "read",
-                     "rows_read": len(p.uids) + skipped, "rows_accepted": len(p.uids) - quarantined,
-                     "rows_quarantined": quarantined, "rows_skipped": skipped, "skipped_blank": blank,
-                     "skipped_totals": totals, "skipped_footer": footer,
-                     "skipped_other": len(reasons) - totals - footer, "reason": ""})
+def accounting_frame(sheets: list[dict], others: list[dict]) -> pd.DataFrame:
+    """Per sheet read (``rows read = accepted + quarantined + skipped``), then every other file and sheet."""
+    rows = list(sheets)
     for o in others:
         rows.append({**{c: 0 for c in COUNTS}, "table": "", "sheet": "", **o})
     acc = pd.DataFrame(rows, columns=ACCOUNTING_COLUMNS)
@@ -283,17 +278,47 @@ def accounting_frame(parts: list[Shaped], bad: set[int], others: list[dict]) -> 
     return acc.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
 
 
-def manifest(*, inputs: list[dict], tables: dict[str, pd.DataFrame], accounting: pd.DataFrame, key_id: str,
-             key_note: str, synthetic: bool, as_of: Any, mapping_file: str | None, errors: list[str]) -> dict:
-    """The manifest: what went in (every file with its fate), what came out, and with which versions."""
+def data_version(inputs: list[dict]) -> str:
+    """The data version: a hash of the names and checksums of the files read."""
     read = [{"file": i["file"], "sha256": i["sha256"]} for i in inputs if i["fate"] == "read"]
-    data_version = hashlib.sha256(json.dumps(read, sort_keys=True).encode()).hexdigest()[:12]
+    return hashlib.sha256(json.dumps(read, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def manifest(*, inputs: list[dict], tables: dict[str, Any], accounting: pd.DataFrame, key_id: str,
+             key_note: str, synthetic: bool, as_of: Any, mapping_file: str | None, errors: list[str]) -> dict:
+    """The manifest: what went in (every file with its fate), what came out, and with which versions.
+
+    ``tables`` holds each table, or its manifest entry (rows, columns, partitions).
+    """
     return {
         "tool": "kkbm-analysis", "kind": "processed data", "package_version": package_version(),
-        "schema_version": SCHEMA_VERSION, "data_version": data_version, "synthetic": synthetic,
+        "schema_version": SCHEMA_VERSION, "data_version": data_version(inputs), "synthetic": synthetic,
         "as_of": as_of.isoformat(), "pseudonym_key_id": key_id, "pseudonym_note": key_note,
         "mapping_file": mapping_file, "inputs": inputs,
-        "tables": {t: {"rows": len(df), "columns": list(df.columns)} for t, df in sorted(tables.items())},
+        "tables": {t: ({"rows": len(df), "columns": list(df.columns)} if isinstance(df, pd.DataFrame) else df)
+                   for t, df in sorted(tables.items())},
         "rows": {k: int(v) for k, v in accounting[COUNTS].sum().items()},
         "errors": errors,
     }
+
+
+class ProcessedTables(Mapping):
+    """The tables of a processed folder as a read-only dict, each read when first asked for."""
+
+    def __init__(self, folder: str | Path, names: Iterable[str]) -> None:
+        self.folder = Path(folder)
+        self.names = [n for n in names]
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if table not in self.names:
+            raise KeyError(table)
+        if table not in self._cache:
+            self._cache[table] = read_table(self.folder, table)
+        return self._cache[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -84,6 +84,7 @@ class Shaped:
     constants: dict[str, Any] = field(default_factory=dict)
     notes: list[dict] = field(default_factory=list)
     name_words: frozenset[str] | None = None
+    span: int = 0  # row ids given out (kept rows, including those a reshape found empty)
 
     @property
     def sheet(self) -> str:
@@ -96,11 +97,53 @@ class Shaped:
         return next((h for h, f in self.mapped.items() if f == field_name), "")
 
 
-def shape_sheet(raw: RawSheet, relpath: str, table: str | None, rule: FileRule | None, mapping: Mapping,
-                first_uid: int) -> Shaped:
-    """Apply the mapping to one raw sheet (see module docstring)."""
-    frame = raw.frame
-    headers = [str(c) for c in frame.columns]
+@dataclass
+class SheetPlan:
+    """What the mapping makes of one sheet, decided from its header (the same for every chunk).
+
+    Attributes
+    ----------
+    relpath, table, rule :
+        As in :class:`Shaped`.
+    headers : list of str
+        The raw headers.
+    mapped, identifiers, dropped, unused, constants :
+        As in :class:`Shaped`.
+    wide : list of str
+        The headers a reshape turns into rows.
+    notes : list of dict
+        Sheet-level notes the plan itself gives (a constant that overrides a column).
+    sums : SumState
+        The running sums of the sum check (see :func:`shape_chunk`).
+    """
+
+    relpath: str
+    table: str | None
+    rule: FileRule | None
+    headers: list[str]
+    mapped: dict[str, str]
+    identifiers: dict[str, str]
+    dropped: list[str]
+    unused: list[str]
+    wide: list[str]
+    constants: dict[str, Any]
+    recode: dict[str, dict[str, str]]
+    notes: list[dict] = field(default_factory=list)
+    sums: "SumState" = field(default_factory=lambda: SumState())
+
+    @property
+    def key_headers(self) -> set[str]:
+        return {h for h, f in self.mapped.items() if self.table and f in TABLES[self.table].key}
+
+    def header_of(self, field_name: str) -> str:
+        if field_name in self.constants:
+            return "(mapping constant)"
+        return next((h for h, f in self.mapped.items() if f == field_name), "")
+
+
+def plan_sheet(raw: RawSheet, relpath: str, table: str | None, rule: FileRule | None, mapping: Mapping) -> SheetPlan:
+    """Which header is which field, what is dropped or reshaped, and the constants (see module docstring)."""
+    headers = [str(c) for c in raw.frame.columns]
     overrides = mapping.columns_for(rule)
     drops = set(rule.drop if rule else ()) | {k for k, v in overrides.items() if v == "drop"}
     reshape = rule.reshape if rule and table else None
@@ -110,40 +153,76 @@ def shape_sheet(raw: RawSheet, relpath: str, table: str | None, rule: FileRule |
     identifiers = identifier_headers(headers)
     unused = [h for h in headers if h not in mapped and h not in identifiers and h not in dropped
               and h not in wide and not h.startswith("kobo_")]
+    constants = {f: _constant(v, raw, relpath) for f, v in (rule.constants if rule else {}).items()} if table else {}
+    plan = SheetPlan(relpath, table, rule, headers, mapped, identifiers, dropped, unused, wide, constants,
+                     mapping.recode_for(rule) if table else {})
+    for f in constants:
+        if any(v == f for v in mapped.values()):
+            plan.notes.append({"row": pd.NA, "column": plan.header_of(f), "rule": "constant_overrides_column",
+                               "message": f"the mapping sets {f} for the whole sheet; the column is not used"})
+    return plan
+
+
+def shape_sheet(raw: RawSheet, relpath: str, table: str | None, rule: FileRule | None, mapping: Mapping,
+                first_uid: int) -> Shaped:
+    """Apply the mapping to one raw sheet read whole (see module docstring)."""
+    plan = plan_sheet(raw, relpath, table, rule, mapping)
+    shaped = shape_chunk(raw, plan, first_uid)
+    shaped.notes += plan.notes
+    return shaped
+
+
+def shape_chunk(raw: RawSheet, plan: SheetPlan, first_uid: int, *, last: bool = True, width: int | None = None,
+                earlier: "Callable[[], Iterable[RawSheet]] | None" = None) -> Shaped:
+    """Apply a sheet's plan to one chunk of its rows.
+
+    Parameters
+    ----------
+    raw : RawSheet
+        The chunk (a whole sheet is one chunk).
+    plan : SheetPlan
+    first_uid : int
+        Row id of the chunk's first kept row.
+    last : bool
+        Whether the chunk ends the sheet (only there is a block of footer rows looked for).
+    width : int, optional
+        Columns of the whole sheet, when the chunk has more (see :class:`~kkbm_analysis.rawsheet.RowStream`).
+    earlier : callable, optional
+        The chunks before this one, read again: needed only when a totals row comes after
+        the first chunk (its sum check adds up the rows above it).
+    """
+    frame = raw.frame
+    table, rule, mapped = plan.table, plan.rule, plan.mapped
     skipped = dict(raw.skipped_rows)
     keep = np.ones(len(frame), dtype=bool)
     row_numbers = frame.index.to_numpy(dtype=np.int64)
-    if rule and rule.skip_rows:
-        hit = np.isin(row_numbers, list(rule.skip_rows))
-        skipped.update({int(r): "left out by the mapping (skip_rows)" for r in row_numbers[hit]})
-        keep &= ~hit
-    keep &= ~_mark(_repeated_header(frame, headers), row_numbers, skipped, "the header repeated (a new page)")
-    key_headers = {h for h, f in mapped.items() if table and f in TABLES[table].key}
+    keep &= ~_mark(_skip_rows(row_numbers, rule), row_numbers, skipped, "left out by the mapping (skip_rows)")
+    keep &= ~_mark(_repeated_header(frame, plan.headers), row_numbers, skipped, "the header repeated (a new page)")
     totals = _totals_rows(frame, mapped, rule, table) & keep
-    notes = _sum_checks(frame, totals, keep, mapped, wide, table) if table else []
+    notes = plan.sums.check(frame, totals, keep, plan, earlier) if table else []
     keep &= ~_mark(totals, row_numbers, skipped, None, frame=frame)
     if table:
-        keep &= ~_mark(_footer_rows(frame, keep, key_headers), row_numbers, skipped,
+        keep &= ~_mark(_footer_rows(frame, keep, plan.key_headers, last=last, width=width), row_numbers, skipped,
                        "a footer or note under the table")
     kept = frame[keep]
     rows = kept.index.to_numpy(dtype=np.int64)
     uids = np.arange(first_uid, first_uid + len(kept), dtype=np.int64)
-    constants = {f: _constant(v, raw, relpath) for f, v in (rule.constants if rule else {}).items()} if table else {}
-    data = _field_frame(kept, mapped, constants, uids)
+    data = _field_frame(kept, mapped, plan.constants, uids)
     if table:
-        data = _recode(data, mapping.recode_for(rule))
-        if reshape and wide:
-            data = _reshape(data, kept, wide, reshape.to, reshape.value)
+        data = _recode(data, plan.recode)
+        if rule and rule.reshape and plan.wide:
+            data = _reshape(data, kept, plan.wide, rule.reshape.to, rule.reshape.value)
             empty = ~np.isin(uids, data["_uid"].to_numpy())
             skipped.update({int(r): "no value in any of the reshaped columns" for r in rows[empty]})
             rows, uids = rows[~empty], uids[~empty]
-    shaped = Shaped(raw, relpath, table, rule, data, rows, uids, mapped, identifiers, dropped, unused, skipped,
-                    constants, notes)
-    for f in constants:
-        if any(v == f for v in mapped.values()):
-            shaped.notes.append({"row": pd.NA, "column": shaped.header_of(f), "rule": "constant_overrides_column",
-                                 "message": f"the mapping sets {f} for the whole sheet; the column is not used"})
-    return shaped
+    return Shaped(raw, plan.relpath, table, rule, data, rows, uids, mapped, plan.identifiers, plan.dropped,
+                  plan.unused, skipped, plan.constants, notes, span=len(kept))
+
+
+def _skip_rows(rows: np.ndarray, rule: FileRule | None) -> np.ndarray:
+    if rule and rule.skip_rows:
+        return np.isin(rows, list(rule.skip_rows))
+    return np.zeros(len(rows), dtype=bool)
 
 
 def _mark(mask: np.ndarray, rows: np.ndarray, skipped: dict[int, str], reason: str | None,
@@ -229,14 +308,19 @@ def _total_label(row: pd.Series) -> str:
     return f"'{label[:30]}'"
 
 
-def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str]) -> np.ndarray:
-    """Notes and signature blocks: rows under the table with one or two text cells, or a footer word."""
+def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str], *, last: bool = True,
+                 width: int | None = None) -> np.ndarray:
+    """Notes and signature blocks: rows under the table with one or two text cells, or a footer word.
+
+    The block under the table is looked for only in the ``last`` chunk of a sheet; ``width``
+    is the sheet's number of columns when the chunk carries more (columns a whole read drops).
+    """
     out = np.zeros(len(frame), dtype=bool)
     if len(frame) == 0:
         return out
     columns = list(frame.columns)
     filled_count = frame.notna().sum(axis=1).to_numpy()
-    most = max(1, min(2, len(columns) // 3))  # a footer is much sparser than the table
+    most = max(1, min(2, (width if width is not None else len(columns)) // 3))  # a footer is much sparser
 
     def footer(i: int) -> tuple[bool, bool, int]:
         filled = [(c, v) for c, v in zip(columns, frame.iloc[i]) if not is_empty(v)]
@@ -246,7 +330,7 @@ def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str]) -
         sparse = len(filled) <= most and texts and not any(c in key_headers for c, _ in filled)
         return word, sparse, len(filled)
 
-    for i in range(len(frame) - 1, -1, -1):  # the block under the table
+    for i in range(len(frame) - 1, -1, -1) if last else ():  # the block under the table
         if not keep[i]:
             continue
         word, sparse, n = footer(i)
@@ -259,36 +343,83 @@ def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str]) -
     return out
 
 
-def _sum_checks(frame: pd.DataFrame, totals: np.ndarray, keep: np.ndarray, mapped: dict[str, str],
-                wide: list[str], table: str) -> list[dict]:
-    """Notes for totals rows whose stated figures differ from the sum of the rows above them."""
-    if not totals.any():
-        return []
-    columns = TABLES[table].schema.columns
-    numeric = [h for h, f in mapped.items() if (columns[f].metadata or {}).get("kind") in NUMERIC_KINDS
+class SumState:
+    """The sum check of a sheet, carried from chunk to chunk.
+
+    For each totals row, the stated figure is compared with the sum of the data rows of its
+    section (since the previous totals row), of all data rows above it, and of the totals
+    rows above it; a note says when none matches. Sums are kept only once a totals row was
+    seen; a first totals row after the first chunk adds up the earlier chunks read again.
+    """
+
+    def __init__(self) -> None:
+        self.active = False
+        self.chunks = 0
+        self.section: dict[str, float] = {}
+        self.everything: dict[str, float] = {}
+        self.subtotals: dict[str, float] = {}
+        self.count = 0
+
+    def check(self, frame: pd.DataFrame, totals: np.ndarray, keep: np.ndarray, plan: SheetPlan,
+              earlier: "Callable[[], Iterable[RawSheet]] | None" = None) -> list[dict]:
+        """Notes for the totals rows of one chunk whose figures differ from the rows above them."""
+        self.chunks += 1
+        if not self.active and not totals.any():
+            return []
+        headers = _numeric_headers(plan)
+        if not self.active:
+            self.active = True
+            if self.chunks > 1 and earlier is not None:
+                self._add_earlier(earlier(), plan, headers)
+        data = keep & ~totals
+        rows = frame.index.to_numpy()
+        notes, start = [], 0
+        values = {h: parsing.parse_rupiah(frame[h]).values.astype("Float64") for h in headers}
+        for i in np.flatnonzero(totals):
+            n = self.count + int(data[start:i].sum())
+            for header in headers:
+                v = values[header]
+                stated = v.iloc[i]
+                if pd.isna(stated):
+                    continue
+                section = self.section.get(header, 0.0) + float(v.iloc[start:i][data[start:i]].sum())
+                everything = self.everything.get(header, 0.0) + float(v.iloc[:i][data[:i]].sum())
+                subtotals = self.subtotals.get(header, 0.0) + float(v.iloc[:i][totals[:i]].sum())
+                if any(abs(stated - s) < 0.5 for s in (section, everything, subtotals)):
+                    continue
+                notes.append({"row": int(rows[i]), "column": header, "rule": "sum_check",
+                              "message": f"the totals row states {_num(stated)} but the {n} row(s) above it add up "
+                                         f"to {_num(section)} (a difference of {_num(stated - section)}); check the "
+                                         "rows or the total"})
+            self.section, self.count, start = {}, 0, i + 1
+        for header in headers:
+            v = values[header]
+            self.section[header] = self.section.get(header, 0.0) + float(v.iloc[start:][data[start:]].sum())
+            self.everything[header] = self.everything.get(header, 0.0) + float(v[data].sum())
+            self.subtotals[header] = self.subtotals.get(header, 0.0) + float(v[totals].sum())
+        self.count += int(data[start:].sum())
+        return notes
+
+    def _add_earlier(self, chunks: Iterable[RawSheet], plan: SheetPlan, headers: list[str]) -> None:
+        """The data rows of the chunks before the first totals row (there were no totals rows in them)."""
+        for n, chunk in enumerate(chunks):
+            if n >= self.chunks - 1:
+                break
+            frame, rows = chunk.frame, chunk.frame.index.to_numpy(dtype=np.int64)
+            keep = ~_skip_rows(rows, plan.rule) & ~_repeated_header(frame, plan.headers)
+            self.count += int(keep.sum())
+            for header in headers:
+                v = parsing.parse_rupiah(frame[header]).values.astype("Float64")
+                total = float(v[keep].sum())
+                self.section[header] = self.section.get(header, 0.0) + total
+                self.everything[header] = self.everything.get(header, 0.0) + total
+
+
+def _numeric_headers(plan: SheetPlan) -> list[str]:
+    columns = TABLES[plan.table].schema.columns
+    numeric = [h for h, f in plan.mapped.items() if (columns[f].metadata or {}).get("kind") in NUMERIC_KINDS
                or str(columns[f].dtype) in ("Int64", "Float64")]
-    numeric += wide
-    notes, start = [], 0
-    rows = frame.index.to_numpy()
-    data = keep & ~totals
-    for i in np.flatnonzero(totals):
-        for header in numeric:
-            values = parsing.parse_rupiah(frame[header]).values.astype("Float64")
-            stated = values.iloc[i]
-            if pd.isna(stated):
-                continue
-            section = float(values.iloc[start:i][data[start:i]].sum())
-            everything = float(values.iloc[:i][data[:i]].sum())
-            subtotals = float(values.iloc[:i][totals[:i]].sum())
-            if any(abs(stated - s) < 0.5 for s in (section, everything, subtotals)):
-                continue
-            n = int(data[start:i].sum())
-            notes.append({"row": int(rows[i]), "column": header, "rule": "sum_check",
-                          "message": f"the totals row states {_num(stated)} but the {n} row(s) above it add up to "
-                                     f"{_num(section)} (a difference of {_num(stated - section)}); check the rows "
-                                     "or the total"})
-        start = i + 1
-    return notes
+    return numeric + plan.wide
 
 
 def _num(x: float) -> str:

@@ -1,9 +1,20 @@
-"""The processed-data folder: how its tables are typed, read, checked and written safely.
+"""The processed-data folder: how its tables are typed, laid out, read, checked and written safely.
 
-A processed folder is what ``kkbm ingest`` writes: one Parquet file per table, the
-quarantine, the ingest notes, the accounting, ``data_quality.md`` and ``manifest.json``
-(which marks the folder as an output of this suite). This module sits below the ingest,
-so that loading data (:mod:`.data`), the analyses and :mod:`.synth` never import it:
+A processed folder is what ``kkbm ingest`` writes: the tables, the quarantine, the ingest
+notes, the accounting, ``data_quality.md`` and ``manifest.json`` (which marks the folder as
+an output of this suite). This module is the one place that knows the layout:
+
+* a small table is one Parquet file, ``<table>.parquet``;
+* a large table that readers take one province at a time (:data:`PARTITIONED`) is a
+  hive-style folder, ``<table>/province=<code>/part-0.parquet``, one file per province
+  (the province of the row's community; of the village for departures), each sorted by
+  the table's key, so that DuckDB, Dask and Polars (hive partitioning) read only the
+  provinces they need. :func:`table_files` lists a table's files, :func:`read_table` reads
+  one (whole and key-sorted, or some provinces or columns), :func:`load_processed` all.
+
+Both layouts are read wherever a table is read (older folders, and
+:func:`kkbm_analysis.synth.program_data`, hold single files). This module sits below the
+ingest, so that loading data (:mod:`.data`), the analyses and :mod:`.synth` never import it:
 
 * :func:`conform` gives a table exactly the schema's columns, types and order;
 * :func:`load_processed` and :func:`check_processed` read a folder, and say in plain
@@ -38,6 +49,13 @@ ANALYSIS_FILES = PRODUCT_FILES
 #: Names of earlier versions of our outputs (still ours when an old folder is replaced).
 LEGACY_FILES = ("findings.csv", "barrier_profiles.parquet", "barrier_profiles.csv")
 _STAGING_MARK = ".kkbm-staging"
+#: Tables written partitioned by province: each over 150,000 rows nationally. The others (a few
+#: MB at most, read whole in milliseconds) stay one file, where 38 files would cost more than they save.
+PARTITIONED = ("members", "sessions", "attendance", "stages", "businesses", "business_reports", "kur_loans",
+               "departures")
+#: The hive partition key: the province code of the row's community (of the village, for departures).
+PARTITION_COLUMN = "province"
+_PART_FILE = "part-0.parquet"
 
 
 class ProcessedDataError(Exception):
@@ -177,7 +195,7 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
     if not folder.is_dir():
         raise ProcessedDataError(f"{folder} is a file, not a processed data folder", exit_code=2)
     manifest = read_manifest(folder)
-    present = {t for t in TABLE_ORDER if (folder / f"{t}.parquet").exists()}
+    present = {t for t in TABLE_ORDER if table_location(folder, t) is not None}
     if manifest is None and not present:
         raise ProcessedDataError(f"{folder} is not a processed data folder (it has no manifest.json and no "
                                  "tables); give the folder `kkbm ingest` wrote, or run `kkbm ingest RAW --out "
@@ -189,13 +207,20 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
         raise ProcessedDataError(f"{folder} is incomplete: the manifest lists {', '.join(missing)} but "
                                  f"{'that file is' if len(missing) == 1 else 'those files are'} missing; "
                                  "run `kkbm ingest` again")
+    for table in listed:  # a province gone from a partitioned table is a loss, never silent
+        gone = sorted(set(manifest["tables"][table].get("partitions") or ()) - set(partitions(folder, table)))
+        if gone:
+            raise ProcessedDataError(f"{folder} is incomplete: {table} has no file for province(s) "
+                                     f"{', '.join(gone)}, which the manifest lists; run `kkbm ingest` again")
     rows: dict[str, int] = {}
     for table in sorted(present):
-        try:
-            rows[table] = pq.read_metadata(folder / f"{table}.parquet").num_rows
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise ProcessedDataError(f"{folder / (table + '.parquet')} is damaged or truncated "
-                                     f"({type(exc).__name__}); run `kkbm ingest` again") from None
+        rows[table] = 0
+        for path in table_files(folder, table):
+            try:
+                rows[table] += pq.read_metadata(path).num_rows
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise ProcessedDataError(f"{path} is damaged or truncated ({type(exc).__name__}); run "
+                                         "`kkbm ingest` again") from None
     for table in require:
         if not rows.get(table):
             raise ProcessedDataError(f"{folder} has no {table} ({'no ' + table + '.parquet' if table not in rows else '0 rows'}); "
@@ -204,8 +229,9 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
     return manifest
 
 
-def load_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[str, pd.DataFrame]:
-    """Read every processed table of a folder written by the ingest.
+def load_processed(folder: str | Path, *, require: Iterable[str] = (),
+                   provinces: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Read every processed table of a folder written by the ingest (either layout).
 
     Parameters
     ----------
@@ -213,6 +239,9 @@ def load_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[s
         A processed folder.
     require : iterable of str
         Tables that must be present with rows (e.g. :data:`REQUIRED_FOR_ANALYSIS`).
+    provinces : iterable of str, optional
+        Read only these provinces of the partitioned tables (:data:`PARTITIONED`); the
+        other tables are read whole.
 
     Raises
     ------
@@ -221,16 +250,108 @@ def load_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[s
     """
     folder = Path(folder)
     check_processed(folder, require=require)
-    tables = {}
-    for table in TABLE_ORDER:
-        path = folder / f"{table}.parquet"
-        if path.exists():
-            try:
-                tables[table] = pd.read_parquet(path)
-            except Exception as exc:  # a corrupt page shows only when the data is read
-                raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); "
-                                         "run `kkbm ingest` again") from None
-    return tables
+    return {table: read_table(folder, table, provinces=provinces) for table in TABLE_ORDER
+            if table_location(folder, table) is not None}
+
+
+def table_location(folder: str | Path, table: str) -> Path | None:
+    """The table's file (``<table>.parquet``) or partition folder (``<table>/``), or None."""
+    whole, parts = Path(folder) / f"{table}.parquet", Path(folder) / table
+    return whole if whole.exists() else parts if parts.is_dir() else None
+
+
+def partitions(folder: str | Path, table: str) -> list[str]:
+    """The province codes of a partitioned table (``[]`` for a table in one file)."""
+    where, prefix = table_location(folder, table), f"{PARTITION_COLUMN}="
+    if where is None or not where.is_dir():
+        return []
+    return sorted(p.name[len(prefix):] for p in where.iterdir() if p.is_dir() and p.name.startswith(prefix))
+
+
+def table_files(folder: str | Path, table: str, provinces: Iterable[str] | None = None) -> list[Path]:
+    """The Parquet files holding a table (only those of ``provinces`` when it is partitioned).
+
+    For DuckDB, Dask or Polars; a file of a partitioned table holds the table's columns
+    without the province, which is in the folder name.
+    """
+    where = table_location(folder, table)
+    if where is None:
+        return []
+    if where.is_file():
+        return [where]
+    wanted = None if provinces is None else {str(p) for p in provinces}
+    return [where / f"{PARTITION_COLUMN}={p}" / _PART_FILE for p in partitions(folder, table)
+            if wanted is None or p in wanted]
+
+
+def read_table(folder: str | Path, table: str, *, columns: Iterable[str] | None = None,
+               provinces: Iterable[str] | None = None) -> pd.DataFrame:
+    """One processed table, sorted by its key, with the schema's types (either layout).
+
+    Parameters
+    ----------
+    folder : path
+    table : str
+    columns : iterable of str, optional
+        Read only these columns.
+    provinces : iterable of str, optional
+        Only these provinces of a partitioned table (a table in one file is read whole).
+
+    Raises
+    ------
+    ProcessedDataError
+        A file cannot be decoded.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = table_files(folder, table, provinces)
+    cols = None if columns is None else list(columns)
+    if len(files) == 1 and files[0].name == f"{table}.parquet":
+        return _read_file(files[0], cols)
+    if not files:
+        frame = empty_table(table)
+        return frame if cols is None else frame[cols]
+    key = list(TABLES[table].key)
+    need = None if cols is None else cols + [k for k in key if k not in cols]
+    try:
+        parts = [pq.read_table(f, columns=need) for f in files]
+    except Exception as exc:
+        raise ProcessedDataError(f"{Path(folder) / table} cannot be read ({type(exc).__name__}); "
+                                 "run `kkbm ingest` again") from None
+    frame = pa.concat_tables(parts).to_pandas()
+    frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
+    return frame if cols is None else frame[cols]
+
+
+def _read_file(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:  # a corrupt page shows only when the data is read
+        raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); run `kkbm ingest` again") from None
+
+
+# --------------------------------------------------------------------------- writing tables
+def write_table(folder: Path, table: str, frame: pd.DataFrame, meta: dict[str, str]) -> dict[str, Any]:
+    """Write a conformed table as one file; return its manifest entry."""
+    from .io import write_parquet
+
+    write_parquet(frame, folder / f"{table}.parquet", {**meta, "table": table})
+    return {"rows": len(frame), "columns": list(frame.columns)}
+
+
+def write_partitioned(folder: Path, table: str, parts: Iterable[tuple[str, pd.DataFrame]],
+                      meta: dict[str, str]) -> dict[str, Any]:
+    """Write a table one conformed frame per province (hive style); return its manifest entry."""
+    from .io import write_parquet
+
+    rows, columns, codes = 0, list(TABLES[table].columns), []
+    for code, frame in parts:
+        write_parquet(frame, folder / table / f"{PARTITION_COLUMN}={code}" / _PART_FILE,
+                      {**meta, "table": table, PARTITION_COLUMN: code})
+        rows, columns = rows + len(frame), list(frame.columns)
+        codes.append(code)
+    return {"rows": rows, "columns": columns, "partitioned_by": PARTITION_COLUMN, "partitions": codes}
 
 
 # --------------------------------------------------------------------------- output folders
@@ -264,9 +385,17 @@ def _conflict(out: Path, raw: Path) -> str | None:
 
 
 def ours(name: str) -> bool:
-    """Whether a file name is one the suite writes into a processed folder."""
-    return (name in INGEST_FILES or name in ANALYSIS_FILES or name in LEGACY_FILES
+    """Whether a file (or folder) name is one the suite writes into a processed folder."""
+    return (name in INGEST_FILES or name in ANALYSIS_FILES or name in LEGACY_FILES or name in PARTITIONED
             or name.endswith(".parquet") and name[:-8] in TABLES)
+
+
+def _only_partitions(path: Path) -> bool:
+    """Whether a table's partition folder holds nothing but our ``province=<code>/part-0.parquet`` files."""
+    if path.name not in PARTITIONED or not path.is_dir():
+        return True
+    return all(p.is_dir() and p.name.startswith(f"{PARTITION_COLUMN}=") and [c.name for c in p.iterdir()] == [_PART_FILE]
+               for p in path.iterdir())
 
 
 def check_output_folder(out_dir: str | Path, raw_dir: str | Path | None = None) -> Path:
@@ -295,7 +424,7 @@ def check_output_folder(out_dir: str | Path, raw_dir: str | Path | None = None) 
             raise OutputFolderError(f"refusing --out {given}: it is not empty ({shown}) and is not an output of "
                                     "kkbm ingest, so replacing it would delete those files. Give a new or "
                                     "empty folder")
-        foreign = [n for n in entries if not ours(n)]
+        foreign = [n for n in entries if not ours(n) or not _only_partitions(out / n)]
         if foreign:
             raise OutputFolderError(f"refusing --out {given}: besides an earlier ingest output it holds "
                                     f"{', '.join(foreign[:5])}, which replacing it would delete. Move "

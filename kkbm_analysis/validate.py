@@ -4,14 +4,16 @@
 numbers, rupiah, dates, months, yes/no and categories (:mod:`.parsing`), region names into
 Kemendagri codes (:mod:`.regions`, members placed within their community's regency), NIKs
 into keyed pseudonyms (:mod:`.privacy`). Then the row rules: required values, dates in the
-future or not plausible (Excel's empty date 30/12/1899), duplicate keys (pointing to the
-earlier row) and the schema's checks. :func:`cross_table` checks references between
-tables. Every problem is recorded in :class:`Problems` by row id with a plain message that
-never quotes an identifier (:class:`~kkbm_analysis.redaction.Echo`).
+future or not plausible (Excel's empty date 30/12/1899) and the schema's checks. It works
+on any chunk of a table's rows: the checks that need the whole table (duplicate keys,
+references between tables) are in :mod:`.checks`. Every problem is recorded in
+:class:`Problems` by row id with a plain message that never quotes an identifier
+(:class:`~kkbm_analysis.redaction.Echo`).
 """
 from __future__ import annotations
 
 import difflib
+from functools import cache
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -27,7 +29,6 @@ from .shaping import Shaped
 REGION_LEVELS = {"province_code": "province", "regency_code": "regency", "district_code": "district",
                  "village_code": "village"}
 PLAUSIBLE_FROM = pd.Timestamp("1950-01-01")
-Locate = Callable[[int], str]
 
 
 class Problems:
@@ -115,9 +116,15 @@ _PARSERS: dict[str, tuple[Callable[..., Any], str, str]] = {
 
 
 def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Timestamp, problems: Problems,
-                notes: list[dict], echo: Echo, locate: Locate,
-                communities: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Parse, pseudonymise, harmonise and check the rows of one table (typed, with ``_uid``)."""
+                notes: list[dict], echo: Echo, communities: pd.DataFrame | None = None,
+                pending: Problems | None = None) -> pd.DataFrame:
+    """Parse, pseudonymise, harmonise and check rows of one table (typed, with ``_uid``).
+
+    ``parts`` are shaped sheets or chunks of them. The schema's checks run on the rows
+    without a problem so far; with ``pending`` their failures go there, to be kept only
+    for rows that turn out not to repeat an earlier row's key (duplicates are found over
+    the whole table, before the schema's checks, as :mod:`.checks` does).
+    """
     spec = TABLES[table]
     frames = [p.frame for p in parts]
     raw = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
@@ -130,7 +137,7 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
     if region_cols:
         context = _community_context(raw, communities) if table == "members" else None
         out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
-    _row_rules(table, out, as_of, problems, locate, echo)
+    _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
     return out
 
 
@@ -274,9 +281,9 @@ _CHECK_RULES = (("not_nullable", "missing_value"), ("greater_than", "out_of_rang
                 ("in_range", "out_of_range"), ("isin", "invalid_category"), ("str_length", "out_of_range"))
 
 
-def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Problems, locate: Locate,
-               echo: Echo) -> None:
-    """Required values, plausible and past dates, duplicate keys, then the schema's checks."""
+def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Problems, echo: Echo,
+               pending: Problems) -> None:
+    """Required values, plausible and past dates, then the schema's checks (into ``pending``)."""
     spec = TABLES[table]
     clean = ~df["_uid"].isin(problems.uids())
     for column, c in spec.schema.columns.items():
@@ -294,26 +301,7 @@ def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Prob
             future = clean & ~old & (dates > as_of).fillna(False)
             problems.add(df.loc[future, "_uid"], column, "future_date",
                          dates[future].map(lambda v: f"{v:%d/%m/%Y} is after the reference date {as_of:%d/%m/%Y}"))
-    _duplicates(table, df[~df["_uid"].isin(problems.uids())], problems, locate, echo)
-    _pandera(table, df[~df["_uid"].isin(problems.uids())], problems)
-
-
-def _duplicates(table: str, keyed: pd.DataFrame, problems: Problems, locate: Locate, echo: Echo) -> None:
-    key = list(TABLES[table].key)
-    if not keyed.duplicated(key).any():
-        return
-    group = keyed.groupby(key, dropna=False, sort=False).ngroup().to_numpy()
-    dup = pd.Series(group).duplicated().to_numpy()
-    first = pd.Series(keyed["_uid"].to_numpy()).groupby(group).transform("first").to_numpy()
-    pseudonymous = {k for k in key if field_kind(table, k) == "pseudonym"}
-
-    def say(row: tuple, earlier: int) -> str:
-        parts = [("the same person" if k in pseudonymous else f"{_plain(k)} {echo.quote(v)}") for k, v in zip(key, row)]
-        return f"{' and '.join(parts)} already appear(s) at {locate(int(earlier))}; only the first is kept"
-
-    later = keyed.loc[dup, key].itertuples(index=False, name=None)
-    problems.add(keyed["_uid"].to_numpy()[dup], ",".join(key), "duplicate_key",
-                 [say(r, e) for r, e in zip(later, first[dup])])
+    _pandera(table, df[~df["_uid"].isin(problems.uids())], pending)
 
 
 def _check_message(check: str, stats: dict, value: Any, column: str, kind: str) -> str:
@@ -332,8 +320,18 @@ def _check_message(check: str, stats: dict, value: Any, column: str, kind: str) 
     return f"{shown} breaks the rule {check} for {label}"
 
 
-def _pandera(table: str, df: pd.DataFrame, problems: Problems) -> None:
+@cache
+def _row_schema(table: str) -> pa.DataFrameSchema:
+    """The table's schema without its uniqueness checks (keys repeat only across rows: :mod:`.checks`)."""
     schema = TABLES[table].schema
+    unique = [name for name, c in schema.columns.items() if c.unique]
+    return schema.update_columns({name: {"unique": False} for name in unique}) if unique else schema
+
+
+def _pandera(table: str, df: pd.DataFrame, problems: Problems) -> None:
+    schema = _row_schema(table)
+    if df.empty:
+        return
     body = df.drop(columns="_uid")
     try:
         schema.validate(body, lazy=True)
@@ -361,61 +359,3 @@ def _row_check_message(error: str, row: pd.Series) -> str:
     shown = [f"{c} {fmt_value(v)}" for c, v in row.items() if c != "_uid" and c in error and not pd.isna(v)
              and isinstance(v, (pd.Timestamp, int, float, np.integer, np.floating)) and not isinstance(v, bool)]
     return error + (f" ({', '.join(shown)})" if shown else "")
-
-
-# --------------------------------------------------------------------------- cross-table rules
-def cross_table(tables: dict[str, pd.DataFrame], problems: Problems, notes: list[dict], echo: Echo) -> None:
-    """References between tables, in dependency order, against accepted rows only."""
-    for table in TABLES:
-        if table not in tables:
-            continue
-        df = tables[table]
-        for ref in TABLES[table].references:
-            if ref.table not in tables:
-                notes.append({"table": table, "field": ",".join(ref.columns), "rule": "reference_not_checked",
-                              "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be "
-                                         "checked against it", "uid": None})
-                continue
-            _check_reference(table, df, ref, tables[ref.table], problems, echo)
-        _special_rules(table, df, tables, problems)
-
-
-def _accepted(df: pd.DataFrame, problems: Problems) -> pd.DataFrame:
-    return df[~df["_uid"].isin(problems.uids())]
-
-
-def _check_reference(table: str, df: pd.DataFrame, ref, target: pd.DataFrame, problems: Problems,
-                     echo: Echo) -> None:
-    rows = _accepted(df, problems)
-    known = pd.MultiIndex.from_frame(_accepted(target, problems)[list(ref.target)].astype("string"))
-    values = rows[list(ref.columns)].astype("string")
-    present = values.notna().all(axis=1)
-    bad = present.to_numpy() & ~pd.MultiIndex.from_frame(values).isin(known)
-    if not bad.any():
-        return
-    person = all(field_kind(table, c) == "pseudonym" for c in ref.columns)
-    if person:
-        message = (f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
-                   "check the NIK")
-        problems.add(rows.loc[bad, "_uid"], ",".join(ref.columns), "unknown_reference", message)
-        return
-    shown = values[bad].agg(" / ".join, axis=1).map(lambda v: echo.quote(v))
-    problems.add(rows.loc[bad, "_uid"], ",".join(ref.columns), "unknown_reference",
-                 shown.map(lambda v: f"{v} does not exist in table {ref.table} ({', '.join(ref.target)})").to_numpy())
-
-
-def _special_rules(table: str, df: pd.DataFrame, tables: dict[str, pd.DataFrame], problems: Problems) -> None:
-    rows = _accepted(df, problems)
-    if table == "kur_loans" and "members" in tables:
-        joined = rows["member_id"].map(_accepted(tables["members"], problems).set_index("member_id")["joined_on"])
-        bad = (rows["applied_on"] < joined).fillna(False)
-        problems.add(rows.loc[bad, "_uid"], "applied_on", "loan_before_joining",
-                     [f"applied {a:%d/%m/%Y}, before the member joined on {j:%d/%m/%Y}"
-                      for a, j in zip(rows.loc[bad, "applied_on"], joined[bad])])
-    if table == "business_reports" and "businesses" in tables:
-        life = _accepted(tables["businesses"], problems).set_index("business_id")
-        start = rows["business_id"].map(life["started_on"]).dt.to_period("M").dt.to_timestamp()
-        end = rows["business_id"].map(life["closed_on"]).dt.to_period("M").dt.to_timestamp()
-        bad = ((rows["period"] < start) | (rows["period"] > end)).fillna(False)
-        problems.add(rows.loc[bad, "_uid"], "period", "report_outside_lifetime",
-                     "report month is before the business started or after it closed")

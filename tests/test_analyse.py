@@ -153,10 +153,10 @@ def test_model_fits_are_cached_by_inputs_parameters_and_seed(copy):
     first = analyse(copy)
     fits = json.loads((copy / "models" / "fits.json").read_text())
     assert {"business_model", "perdes_did"} <= set(fits) and any(k.startswith("gap_") for k in fits)
-    before = {p.name: sha256(p) for p in copy.glob("*.parquet")}
+    before = {str(p.relative_to(copy)): sha256(p) for p in copy.rglob("*.parquet")}
     again = analyse(copy)
     assert all(f.cached for f in again.fits), "an unchanged run refits nothing"
-    assert before == {p.name: sha256(p) for p in copy.glob("*.parquet")}
+    assert before == {str(p.relative_to(copy)): sha256(p) for p in copy.rglob("*.parquet")}
     other = analyse(copy, parameters=Parameters(seed=1))
     hit = {f.fit_id: f.cached for f in other.fits}
     assert hit["business_model"] and not hit["perdes_did"]                 # the logit has no seed

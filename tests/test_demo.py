@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from kkbm_analysis import store
 from kkbm_analysis.analyse import analyse
 from kkbm_analysis.config import paths
 from kkbm_analysis.data import ProgramData
@@ -102,7 +103,7 @@ def test_identifiers_absent_from_every_processed_file(demo_run):
     phones = set(members["phone"].astype(str))
     assert niks and names and phones
     processed = demo_run.processed_dir
-    files = [p for p in processed.iterdir() if p.is_file()]
+    files = [p for p in processed.rglob("*") if p.is_file()]  # tables partitioned by province too
     assert any(p.suffix == ".parquet" for p in files)
     blob = "\n".join(pd.read_parquet(p).astype(str).to_csv() if p.suffix == ".parquet"
                      else p.read_text(encoding="utf-8-sig") for p in files)
@@ -113,7 +114,10 @@ def test_identifiers_absent_from_every_processed_file(demo_run):
 def test_processed_files_marked_synthetic(demo_run):
     manifest = json.loads((demo_run.processed_dir / "manifest.json").read_text())
     assert manifest["synthetic"] is True and manifest["pseudonym_key_id"] == "demo"
-    for p in demo_run.processed_dir.glob("*.parquet"):
+    tables = [p for p in demo_run.processed_dir.rglob("*.parquet")
+              if p.relative_to(demo_run.processed_dir).parts[0] != "models"]  # model fits carry their own keys
+    assert any(p.parent != demo_run.processed_dir for p in tables)  # the partitioned tables are checked too
+    for p in tables:
         assert read_parquet_metadata(p)["synthetic"] == "true"
     assert "SYNTHETIC" in (demo_run.processed_dir / "data_quality.md").read_text()
 
@@ -126,8 +130,8 @@ def test_same_seed_gives_byte_identical_parquet(demo_run, tmp_path: Path):
     generate_voices_demo(tmp_path / "raw-voices", seed=11, data=ProgramData(dict(result.tables), dict(result.manifest)))
     ingest_voices(tmp_path / "raw-voices", tmp_path / "processed" / "demo-voices")  # found beside `out` by analyse
     analyse(out)  # the analysis products are reproducible too, model fits and voices included
-    first = {p.name: sha256(p) for p in demo_run.processed_dir.glob("*.parquet")}
-    second = {p.name: sha256(p) for p in out.glob("*.parquet")}
+    first = {str(p.relative_to(demo_run.processed_dir)): sha256(p) for p in demo_run.processed_dir.rglob("*.parquet")}
+    second = {str(p.relative_to(out)): sha256(p) for p in out.rglob("*.parquet")}
     assert first and first == second
     products = json.loads((demo_run.processed_dir / "products.json").read_text())
     assert any(name.startswith("models/") for name in products["files"])
@@ -139,7 +143,7 @@ def test_other_seed_gives_other_data(demo_run, tmp_path: Path):
     raw = tmp_path / "raw"
     generate_demo(raw, seed=12, scale=SCALE)
     res = ingest(raw, None)
-    a = pd.read_parquet(demo_run.processed_dir / "members.parquet")
+    a = store.read_table(demo_run.processed_dir, "members")
     assert not a["member_id"].sort_values().reset_index(drop=True).equals(
         res.tables["members"]["member_id"].sort_values().reset_index(drop=True))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,7 @@ def test_load_processed_and_program_data(processed: Path):
     ("missing", 2, "not found"),
     ("truncate", 1, "damaged or truncated"),
     ("delete", 1, "incomplete"),
+    ("province", 1, "incomplete"),
     ("manifest", 1, "cannot be read"),
 ])
 def test_bad_processed_folders_give_plain_errors(processed: Path, tmp_path: Path, damage, code, words):
@@ -79,10 +81,14 @@ def test_bad_processed_folders_give_plain_errors(processed: Path, tmp_path: Path
     elif damage == "missing":
         folder = tmp_path / "nope"
     elif damage == "truncate":
-        data = (processed / "members.parquet").read_bytes()
-        (processed / "members.parquet").write_bytes(data[:40])
+        first = store.table_files(processed, "members")[0]
+        first.write_bytes(first.read_bytes()[:40])
     elif damage == "delete":
-        (processed / "members.parquet").unlink()
+        _remove(store.table_location(processed, "members"))
+    elif damage == "province":  # one province of a partitioned table gone: never a silent loss
+        files = store.table_files(processed, "members")
+        assert files and all(f.parent.parent == processed / "members" for f in files)
+        shutil.rmtree(files[-1].parent)
     elif damage == "manifest":
         (processed / "manifest.json").write_text("{not json")
     with pytest.raises(ProcessedDataError, match=words) as err:
@@ -90,8 +96,12 @@ def test_bad_processed_folders_give_plain_errors(processed: Path, tmp_path: Path
     assert err.value.exit_code == code
 
 
+def _remove(path: Path) -> None:
+    shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+
 def test_required_tables_must_have_rows(processed: Path):
-    (processed / "members.parquet").unlink()
+    _remove(store.table_location(processed, "members"))
     manifest = json.loads((processed / "manifest.json").read_text())
     del manifest["tables"]["members"]
     (processed / "manifest.json").write_text(json.dumps(manifest))
@@ -134,7 +144,7 @@ def test_default_output_avoids_the_raw_folder(tmp_path: Path):
 
 
 def test_failed_fill_keeps_the_previous_output(processed: Path):
-    before = {p.name: p.read_bytes() for p in processed.iterdir()}
+    before = {str(p.relative_to(processed)): p.read_bytes() for p in processed.rglob("*") if p.is_file()}
 
     def fail(staging: Path) -> None:
         (staging / "members.parquet").write_bytes(b"half")
@@ -142,7 +152,7 @@ def test_failed_fill_keeps_the_previous_output(processed: Path):
 
     with pytest.raises(OSError):
         store.write_atomically(processed, fail)
-    assert {p.name: p.read_bytes() for p in processed.iterdir()} == before
+    assert {str(p.relative_to(processed)): p.read_bytes() for p in processed.rglob("*") if p.is_file()} == before
     assert not [p for p in processed.parent.iterdir() if ".staging-" in p.name or ".old-" in p.name]
 
 
@@ -178,3 +188,17 @@ def test_quality_does_not_import_the_ingest_or_results_at_run_time():
     tree = ast.parse((PACKAGE / "quality.py").read_text(encoding="utf-8"))
     top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
     assert not [n for n in top if isinstance(n, ast.ImportFrom) and n.module in ("ingest", "results")]
+
+
+def test_a_file_of_someone_else_in_a_partition_folder_is_never_replaced(processed: Path):
+    """A partition folder is ours only while it holds nothing but our province files."""
+    store.check_output_folder(processed)  # an earlier output: replacing it is fine
+    assert (processed / "members").is_dir()
+    (processed / "members" / "catatan.txt").write_text("my own notes")
+    with pytest.raises(OutputFolderError, match="members"):
+        store.check_output_folder(processed)
+    (processed / "members" / "catatan.txt").unlink()
+    (processed / "members" / "province=99").mkdir()
+    (processed / "members" / "province=99" / "draft.xlsx").write_bytes(b"x")
+    with pytest.raises(OutputFolderError, match="members"):
+        store.check_output_folder(processed)

@@ -87,7 +87,18 @@ def test_scale_multiplier_keeps_the_structure():
     assert (t["staff"]["role"] == "penggerak").sum() == 147
 
 
-@pytest.mark.parametrize("kwargs", [{"scale": "huge"}, {"scale": -1}, {"end_year": 2018}])
+def test_national_fraction_is_the_national_geography_in_proportion():
+    t = synth.generate_tables(scale="national:0.01")
+    com, mem = t["communities"], t["members"]
+    assert len(com) == 60 and com["province_code"].nunique() == 38     # every province, 1 % of 6,000 villages
+    assert len(mem) == 10_000 and mem["community_id"].isin(com["community_id"]).all()
+    per_province = com["province_code"].value_counts()
+    assert per_province.min() >= 1 and per_province["35"] == per_province.max()  # Jawa Timur: weight .14
+    assert {"36.04.13.2007", "33.07.04.2014"} <= set(com["village_code"])  # Lontar and Tracap are kept
+
+
+@pytest.mark.parametrize("kwargs", [{"scale": "huge"}, {"scale": -1}, {"end_year": 2018}, {"scale": "national:x"},
+                                    {"scale": "national:0"}])
 def test_bad_arguments_raise(kwargs):
     with pytest.raises(ValueError):
         synth.generate_tables(**kwargs)

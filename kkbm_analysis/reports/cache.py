@@ -65,7 +65,8 @@ def _manifest_stamp(folder: Path) -> tuple:
     """What identifies a processed folder's content cheaply: manifest bytes + file sizes/mtimes."""
     manifest = folder / "manifest.json"
     raw = manifest.read_bytes() if manifest.exists() else b""
-    files = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.glob("*.parquet")))
+    files = tuple(sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
+                         for p in folder.rglob("*.parquet")))  # tables partitioned by province too
     return hashlib.sha256(raw).hexdigest(), files
 
 

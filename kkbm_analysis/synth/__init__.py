@@ -55,8 +55,12 @@ Village regulations and departures
     counts per village-month is computed from the true means.
 
 ``scale="national"`` generates all 38 provinces (~6,000 communities, 1,000,000 members)
-with the same model, vectorised, and writes one CSV per table. A float ``scale`` scales
-the demo's member count (same 7 provinces and 49 villages), e.g. 0.1 for fast tests.
+with the same model, vectorised, and writes one CSV per table. ``scale="national:0.1"``
+generates a fraction of it on the same code path: every province (at least one village
+each), proportionally fewer villages and members (0.01 gives 60 communities and 10,000
+members), so that the scale curve between demo and national exercises the national code.
+A float ``scale`` scales the demo's member count (same 7 provinces and 49 villages), e.g.
+0.1 for fast tests.
 
 Ground truth
 ------------

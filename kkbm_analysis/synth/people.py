@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .calibration import COUNTRIES, COUNTRY_P, NATIONAL, PUBLISHED, STAFF, STATUS_KEYS, STATUS_SHARES
-from .world import _block_seq, _days, _ns, _words, _World
+from .calibration import COUNTRIES, COUNTRY_P, PUBLISHED, STAFF, STATUS_KEYS, STATUS_SHARES
+from .world import _block_seq, _days, _ns, _words, _World, national_size
 
 
 def _nik(region6: np.ndarray, birth: np.ndarray, female: np.ndarray, serial_base: int) -> np.ndarray:
@@ -57,7 +57,8 @@ def _members(w: _World, comm: pd.DataFrame) -> pd.DataFrame:
     rng = w.rng("members")
     nc = len(comm)
     if w.scale.national:
-        total, minimum = NATIONAL["members"], 60
+        total = national_size(w.scale.multiplier)[1]
+        minimum = max(1, min(60, total // (2 * nc)))
     else:
         total = int(round(PUBLISHED["members"] * w.scale.multiplier))
         minimum = max(3, int(round(60 * w.scale.multiplier)))

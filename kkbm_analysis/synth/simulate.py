@@ -29,10 +29,12 @@ def generate_tables(*, seed: int = DEFAULT_SEED, scale: str | float = "demo", st
     ----------
     seed : int
         Seed of all random draws (same seed, same tables).
-    scale : {"demo", "national"} or float
+    scale : {"demo", "national"}, "national:<fraction>" or float
         ``"demo"``: the published 2017-2018 aggregates (7 provinces, 49 villages, 7,935
         members); ``"national"``: 38 provinces, ~6,000 communities, 1,000,000 members;
-        a float multiplies the demo's member count (e.g. 0.1 for fast tests).
+        ``"national:0.1"``: the national geography at a tenth (38 provinces, 600
+        communities, 100,000 members); a float multiplies the demo's member count (e.g.
+        0.1 for fast tests).
     start_year, end_year : int
         Communities form and members join in ``start_year`` and ``start_year + 1``;
         follow-up ends on ``end_year``-12-31. Requires ``end_year >= start_year + 3``.

@@ -17,21 +17,48 @@ from .calibration import DEMO_REGENCIES, LONTAR, NATIONAL, NATIONAL_WEIGHTS, PUB
 
 @dataclass(frozen=True)
 class _Scale:
+    """How much to generate.
+
+    ``national`` False: the demo geography (7 provinces, 49 villages) with ``multiplier``
+    times the demo's members. ``national`` True: the national geography (38 provinces) at
+    ``multiplier`` of its size (villages and members in proportion; 1.0 is the full
+    6,000 communities and 1,000,000 members).
+    """
+
     label: str
     national: bool
     multiplier: float
 
 
+#: How a fraction of the national scale is written: ``"national:0.1"``.
+NATIONAL_PREFIX = "national:"
+
+
 def _resolve_scale(scale: str | float) -> _Scale:
     if isinstance(scale, str) and scale in ("demo", "national"):
         return _Scale(scale, scale == "national", 1.0)
+    national = isinstance(scale, str) and scale.startswith(NATIONAL_PREFIX)
     try:
-        mult = float(scale)
+        mult = float(scale[len(NATIONAL_PREFIX):] if national else scale)
     except (TypeError, ValueError):
-        raise ValueError(f"scale must be 'demo', 'national' or a positive number, not {scale!r}") from None
+        raise ValueError(f"scale must be 'demo', 'national', 'national:<fraction>' (e.g. 'national:0.1') or a "
+                         f"positive number, not {scale!r}") from None
     if not np.isfinite(mult) or mult <= 0:
         raise ValueError(f"scale must be positive, not {scale!r}")
+    if national:
+        return _Scale("national" if mult == 1 else f"national x {mult:g}", True, mult)
     return _Scale(f"demo x {mult:g}", False, mult)
+
+
+def national_size(fraction: float) -> tuple[int, int]:
+    """(communities, members) of the national geography at ``fraction`` of its full size.
+
+    At least one community per province and one member per community; otherwise in
+    proportion to the full 6,000 communities and 1,000,000 members.
+    """
+    provinces = _village_catalogue()["province_code"].nunique()
+    communities = max(provinces, int(round(NATIONAL["communities"] * fraction)))
+    return communities, max(communities, int(round(NATIONAL["members"] * fraction)))
 
 
 @dataclass
@@ -158,34 +185,44 @@ def _village_catalogue() -> pd.DataFrame:
 
 
 def _select_villages(w: _World) -> pd.DataFrame:
-    """The community villages: the 49 demo villages, plus more at national scale."""
+    """The community villages: the 49 demo villages, or the national geography (see :func:`_national_villages`)."""
     cat = _village_catalogue()
     rng = w.rng("villages")
-    picks = []
+    demo = []
     for _, regency, required in DEMO_REGENCIES:
         pool = cat[(cat["regency_code"] == regency) & cat["eligible"] & cat["is_desa"]
                    & ~cat["village_code"].isin(required)]["village_code"].to_numpy()
         chosen = rng.choice(pool, PUBLISHED["villages"] // PUBLISHED["provinces"] - len(required), replace=False)
-        picks += [*required, *sorted(chosen)]
-    if w.scale.national:
-        picks += _national_villages(rng, cat, set(picks))
+        demo.append([*required, *sorted(chosen)])
+    picks = (_national_villages(rng, cat, demo, national_size(w.scale.multiplier)[0]) if w.scale.national
+             else [v for villages in demo for v in villages])
     out = cat.set_index("village_code").loc[picks].reset_index()
     return out.sort_values("village_code", ignore_index=True)
 
 
-def _national_villages(rng: np.random.Generator, cat: pd.DataFrame, taken: set[str]) -> list[str]:
+def _national_villages(rng: np.random.Generator, cat: pd.DataFrame, demo: list[list[str]], total: int) -> list[str]:
+    """``total`` villages over all 38 provinces: one each, the rest by :data:`NATIONAL_WEIGHTS`.
+
+    A demo province starts with its demo villages (Lontar and Tracap first), as many as its
+    share allows; the other villages are drawn from the eligible villages of the province.
+    The same code path serves every fraction of the national scale.
+    """
     provinces = sorted(cat["province_code"].unique())
     rest = 1.0 - sum(NATIONAL_WEIGHTS.values())
     others = [p for p in provinces if p not in NATIONAL_WEIGHTS]
     weights = np.array([NATIONAL_WEIGHTS.get(p, rest / len(others)) for p in provinces])
-    n_more = NATIONAL["communities"] - len(taken)
-    counts = np.floor(weights * n_more).astype(int)
-    counts[np.argsort(-(weights * n_more - counts), kind="stable")[: n_more - counts.sum()]] += 1
+    spread = max(0, total - len(provinces))
+    counts = np.floor(weights * spread).astype(int)
+    counts[np.argsort(-(weights * spread - counts), kind="stable")[: spread - counts.sum()]] += 1
+    counts += 1
+    first = {prov: villages for (prov, _, _), villages in zip(DEMO_REGENCIES, demo)}
+    taken = {v for villages in demo for v in villages}
     pool = cat[cat["eligible"] & ~cat["village_code"].isin(taken)]
     picks = []
     for prov, k in zip(provinces, counts):
+        kept = first.get(prov, [])[:k]
         codes = pool.loc[pool["province_code"] == prov, "village_code"].to_numpy()
-        picks += sorted(rng.choice(codes, min(k, len(codes)), replace=False))
+        picks += kept + sorted(rng.choice(codes, min(k - len(kept), len(codes)), replace=False))
     return picks
 
 

@@ -284,9 +284,9 @@ def generate_demo(out_dir: str | Path, *, seed: int = DEFAULT_SEED, scale: str |
         Folder to write to (created if needed; files of the same name are replaced).
     seed : int
         Seed of all random draws; the same seed gives byte-identical files.
-    scale : {"demo", "national"} or float
+    scale : {"demo", "national"}, "national:<fraction>" or float
         See :func:`generate_tables`. ``"demo"`` writes one Excel workbook per province
-        plus CSV/Kobo files; ``"national"`` writes one CSV per table.
+        plus CSV/Kobo files; ``"national"`` (and its fractions) one CSV per table.
     start_year, end_year : int
         Programme years (see :func:`generate_tables`).
     dirty_share : float

@@ -1,0 +1,190 @@
+"""The checks that need a whole table, or two: duplicate keys, references between tables, table rules.
+
+They run on the spooled rows (:mod:`.spool`: rows that passed every row rule) with Arrow's
+vectorised kernels: key columns become integer codes once (Arrow dictionary encoding), a
+duplicate is a repeated code combination, and a reference is a set-membership test
+(:func:`pyarrow.compute.is_in`, a hash semi-join) against the accepted rows of the other
+table. Messages are the ingest's own (:mod:`.validate`): they point to the earlier row of a
+duplicate and never quote an identifier.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .redaction import Echo
+from .schema import TABLES
+from .spool import TableSpool
+from .validate import Problems, field_kind
+
+__all__ = ["duplicate_keys", "reference_problems", "table_rules", "accepted_uids"]
+
+Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
+
+
+def _plain(column: str) -> str:
+    return column.replace("_", " ")
+
+
+def _codes(column: pa.ChunkedArray) -> np.ndarray:
+    """Integer codes of a column's values (equal values, equal codes; every null one code)."""
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
+    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _combined(columns: list[pa.ChunkedArray], n: int) -> np.ndarray:
+    """One integer per row for a combination of columns (no overflow: codes are folded in one at a time)."""
+    key = np.zeros(n, dtype=np.int64)
+    for column in columns:
+        codes = _codes(column)
+        key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + codes + 1)[0]
+    return key
+
+
+def accepted_uids(spool: TableSpool, bad: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """The spooled ``_uid`` column and a mask of the rows not in ``bad``."""
+    uids = spool.read(["_uid"]).column("_uid")
+    ok = ~pc.is_in(uids, value_set=pa.array(bad, type=pa.int64())).to_numpy(zero_copy_only=False)
+    return uids, ok
+
+
+# --------------------------------------------------------------------------- duplicate keys
+def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo, describe: Describe) -> None:
+    """Rows whose key repeats an earlier row's (in the order read); the first is kept."""
+    key = list(TABLES[table].key)
+    data = spool.read(["_uid", "_row", *key])
+    n = data.num_rows
+    if n < 2:
+        return
+    combined = _combined([data.column(k) for k in key], n)
+    dup = pd.Series(combined).duplicated().to_numpy()
+    if not dup.any():
+        return
+    first_pos = pd.Series(np.arange(n)).groupby(combined).transform("first").to_numpy()
+    uids = data.column("_uid").to_numpy()
+    rows = data.column("_row").to_numpy()
+    later = np.flatnonzero(dup)
+    earlier = first_pos[later]
+    pseudonymous = {k for k in key if field_kind(table, k) == "pseudonym"}
+    shown: list[list[str]] = []
+    for k in key:
+        if k in pseudonymous:
+            shown.append(["the same person"] * len(later))
+            continue
+        values = data.column(k).take(pa.array(later)).to_pandas()
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        said = np.array([f"{_plain(k)} {echo.quote(_python(v))}" for v in uniques], dtype=object)
+        shown.append(said[codes].tolist())
+    places = {int(p): describe(int(uids[p]), int(rows[p])) for p in np.unique(earlier)}
+    messages = [f"{' and '.join(parts)} already appear(s) at {places[int(e)]}; only the first is kept"
+                for parts, e in zip(zip(*shown), earlier)]
+    problems.add(uids[later], ",".join(key), "duplicate_key", messages)
+
+
+def _python(value):
+    """A spooled value as the ingest's frames hold it (dates as Timestamps, missing as NA)."""
+    if isinstance(value, np.datetime64):
+        return pd.Timestamp(value)
+    return value
+
+
+# --------------------------------------------------------------------------- references
+def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, target: TableSpool,
+                       target_bad: np.ndarray, problems: Problems, echo: Echo) -> None:
+    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys."""
+    known = _accepted_values(target, list(ref.target), target_bad)
+    bad_set = pa.array(bad, type=pa.int64())
+    person = all(field_kind(table, c) == "pseudonym" for c in ref.columns)
+    found_uids, found_values = [], []
+    for batch in spool.batches(["_uid", *ref.columns]):
+        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
+        values = _as_text([batch.column(c) for c in ref.columns])
+        present = pc.is_valid(values)
+        missing = pc.and_(present, pc.invert(pc.is_in(values, value_set=known)))
+        if pc.any(missing).as_py():
+            found_uids.append(batch.column("_uid").filter(missing).to_numpy())
+            found_values.append(values.filter(missing).to_pandas())
+    if not found_uids:
+        return
+    uids = np.concatenate(found_uids)
+    if person:
+        problems.add(uids, ",".join(ref.columns), "unknown_reference",
+                     f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
+                     "check the NIK")
+        return
+    values = pd.concat(found_values, ignore_index=True)
+    codes, uniques = pd.factorize(values)
+    said = np.array([f"{echo.quote(v)} does not exist in table {ref.table} ({', '.join(ref.target)})"
+                     for v in uniques], dtype=object)
+    problems.add(uids, ",".join(ref.columns), "unknown_reference", said[codes])
+
+
+def _as_text(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
+    """Reference values as text (several columns joined with ' / '; null when any part is)."""
+    texts = [pc.cast(c, pa.large_string()) if not pa.types.is_large_string(c.type) else c for c in columns]
+    if len(texts) == 1:
+        return texts[0]
+    return pc.binary_join_element_wise(*texts, " / ")
+
+
+def _accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> pa.Array:
+    """Distinct reference values of a table's accepted rows."""
+    parts = []
+    bad_set = pa.array(bad, type=pa.int64())
+    for batch in spool.batches(["_uid", *columns]):
+        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
+        parts.append(pc.unique(_as_text([batch.column(c) for c in columns])))
+    if not parts:
+        return pa.array([], type=pa.large_string())
+    return pc.unique(pa.chunked_array(parts, type=pa.large_string()).combine_chunks())
+
+
+# --------------------------------------------------------------------------- table rules
+def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str, TableSpool],
+                bads: dict[str, np.ndarray], problems: Problems) -> None:
+    """Rules between a row and its parent: a loan before the member joined, a report outside the
+    business's lifetime (against accepted parent rows)."""
+    if table == "kur_loans" and "members" in spools:
+        parents = _parent_frame(spools["members"], bads["members"], "member_id", ["joined_on"])
+        for rows in _accepted_frames(spool, bad, ["_uid", "member_id", "applied_on"]):
+            joined = rows["member_id"].map(parents["joined_on"])
+            hit = (rows["applied_on"] < joined).fillna(False).to_numpy(dtype=bool)
+            problems.add(rows.loc[hit, "_uid"], "applied_on", "loan_before_joining",
+                         [f"applied {a:%d/%m/%Y}, before the member joined on {j:%d/%m/%Y}"
+                          for a, j in zip(rows.loc[hit, "applied_on"], joined[hit])])
+    if table == "business_reports" and "businesses" in spools:
+        life = _parent_frame(spools["businesses"], bads["businesses"], "business_id", ["started_on", "closed_on"])
+        index = pd.Index(life.index)
+        start = life["started_on"].dt.to_period("M").dt.to_timestamp().to_numpy()
+        end = life["closed_on"].dt.to_period("M").dt.to_timestamp().to_numpy()
+        for rows in _accepted_frames(spool, bad, ["_uid", "business_id", "period"]):
+            at = index.get_indexer(rows["business_id"])
+            found = at >= 0
+            period = rows["period"].to_numpy()
+            s = np.where(found, start[np.maximum(at, 0)], np.datetime64("NaT"))
+            e = np.where(found, end[np.maximum(at, 0)], np.datetime64("NaT"))
+            hit = (~np.isnat(s) & (period < s)) | (~np.isnat(e) & (period > e))
+            problems.add(rows.loc[hit, "_uid"], "period", "report_outside_lifetime",
+                         "report month is before the business started or after it closed")
+
+
+def _parent_frame(spool: TableSpool, bad: np.ndarray, key: str, columns: list[str]) -> pd.DataFrame:
+    frames = list(_accepted_frames(spool, bad, [key, *columns]))
+    frame = pd.concat(frames, ignore_index=True) if frames else spool.frame(spool.schema.empty_table()
+                                                                           .select([key, *columns]))
+    return frame.drop_duplicates(key).set_index(key)
+
+
+def _accepted_frames(spool: TableSpool, bad: np.ndarray, columns: list[str]):
+    bad_set = pa.array(bad, type=pa.int64())
+    need = columns if "_uid" in columns else ["_uid", *columns]
+    for batch in spool.batches(need):
+        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
+        if batch.num_rows:
+            yield spool.frame(batch.select(columns))
