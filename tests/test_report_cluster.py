@@ -244,7 +244,7 @@ def dask_cluster(tmp_path_factory):
 def test_kkbm_reports_on_a_separate_scheduler_and_workers(project, provinces, dask_cluster):
     out = project.reports / "external"
     cmd = [sys.executable, "-m", "kkbm_analysis.cli", "reports", str(project.processed), "--out", str(out),
-           "--province", provinces[0], "--lang", "en", "--no-progress", "--scheduler", dask_cluster]
+           "--province", provinces[0], "--period", "2018", "--lang", "en", "--no-progress", "--scheduler", dask_cluster]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900,
                           env={**os.environ, "KKBM_ROOT": str(project.root)})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
