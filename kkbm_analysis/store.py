@@ -152,8 +152,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any] | None:
 def quarantine_counts(folder: str | Path) -> pd.DataFrame:
     """Quarantined rows of a processed folder by table and rule: counts only, never a value or an identifier.
 
-    Reads just the ``table`` and ``rule`` columns of ``quarantine.parquet``; an empty frame
-    (``table, rule, rows``) when the folder has no quarantine.
+    Reads just the ``table`` and ``rule`` columns of ``quarantine.parquet`` (empty ``table, rule, rows`` if none).
     """
     path = Path(folder) / "quarantine.parquet"
     if not path.is_file():

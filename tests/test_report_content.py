@@ -120,8 +120,13 @@ def test_a_year_report_holds_no_later_data(reports):
     said in words."""
     for key in (("province", "35", "2018", "en"), ("national", None, "2018", "en")):
         sections = reports[key]
-        periods = {t.get("data-period") for t in tags(whole(sections))} - {None}
+        registers = [(call, h) for call, h in sections if not call.endswith(".voices()")]
+        periods = {t.get("data-period") for t in tags(whole(registers))} - {None}
         assert periods <= {"2017", "2018"}, (key, periods)
+        # the voices (period 'all': the whole collection) are shown beside the year's numbers, and say when
+        # they were collected
+        voices = text_of(section(sections, "voices"))
+        assert re.search(r"collected|No coded", voices), voices[:300]
         mentoring = text_of(section(sections, "findings"))
         assert "1 January 2018 – 31 December 2018" in mentoring
         models = text_of(section(sections, "models"))
@@ -215,10 +220,12 @@ def test_perdes_small_cell_gets_no_badge_and_no_number(reports, products):
     for key, sections in reports.items():
         for m in re.finditer(r'<span class="kkbm-badge [a-z_]+" ([^>]*)>', whole(sections)):
             attrs = dict(_ATTR.findall(m.group(1)))
-            cell = products.cell("barriers", attrs["data-barrier"], attrs["data-region"], attrs["data-period"])
+            measure = attrs.get("data-barrier") or attrs["data-indicator"]  # barrier or resilience badges
+            product = "barriers" if "data-barrier" in attrs else "resilience"
+            cell = products.cell(product, measure, attrs["data-region"], attrs["data-period"])
             if bool(cell["suppressed"]) or small_cells(cell.to_frame().T).any():
                 assert attrs["data-verdict"] in ("too_few", "not_applicable"), (key, attrs)
-            if attrs["data-barrier"] == "perdes_share":
+            if attrs.get("data-barrier") == "perdes_share":
                 judged += 1
                 if float(cell["denominator"] if pd.notna(cell["denominator"]) else 0) < 10:
                     assert attrs["data-verdict"] == "too_few", (key, attrs)

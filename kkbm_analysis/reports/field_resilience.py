@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..i18n import date as date_words
 from ..i18n import has_text, is_finite, number, region_name
 from ..i18n import interval as ci_text
 from ..i18n import text as t
@@ -44,12 +45,32 @@ RESILIENCE_MEASURES: tuple[str, ...] = (
 BRIEF_MEASURES: tuple[str, ...] = RESILIENCE_MEASURES[:5]
 
 
-def latest_round(products: Any) -> str | None:
-    """The last survey round of the resilience product (the manifest's order), None without one."""
+def survey_rounds(products: Any) -> list[str]:
+    """The survey rounds of the resilience product, in the manifest's order (empty without a survey)."""
     rounds = (products.manifest.get("resilience") or {}).get("rounds") or []
     if not rounds and products.has("resilience"):
         rounds = sorted(products.resilience(disaggregation=None)["period"].astype(str).unique())
-    return rounds[-1] if rounds else None
+    return list(rounds)
+
+
+def _round_ends(products: Any) -> dict[str, pd.Timestamp]:
+    """The last date each survey round covers (its cells' window end)."""
+    cells = products.resilience(disaggregation=None)
+    return {str(k): pd.Timestamp(v) for k, v in cells.groupby("period", observed=True)["window_end"].max().items()}
+
+
+def latest_round(products: Any, period: str | None = None) -> str | None:
+    """The last survey round collected within ``period`` (a year; ``None`` or ``'all'``: the last round).
+
+    A year's report shows no later data: a round collected after the year is not its latest round. None
+    without a survey, or when every round was collected after ``period``.
+    """
+    rounds = survey_rounds(products)
+    if not rounds or period in (None, "all"):
+        return rounds[-1] if rounds else None
+    ends = _round_ends(products)
+    within = [r for r in rounds if r in ends and ends[r].year <= int(period)]
+    return within[-1] if within else None
 
 
 def _upper(s: str) -> str:
@@ -307,11 +328,14 @@ def resilience_section(report: Any) -> Html:
     """The resilience section of a province report (``report.code``) or of the brief (no ``code``)."""
     lang, products = report.lang, report.products
     head = f"<style>{_css('field.css')}</style>" + _h2("field.resilience.title", lang)
-    round_ = latest_round(products) if products.has("resilience") else None
-    if round_ is None:
+    rounds = survey_rounds(products) if products.has("resilience") else []
+    if not rounds:
         return _section(head, _p(t("field.resilience.none", lang), "kkbm-note"))
+    round_ = latest_round(products, report.period)
+    if round_ is None:
+        return _section(head, _p(t("field.resilience.none_in_period", lang, period=report.period_text(),
+                                   first=str(_round_ends(products)[rounds[0]].year)), "kkbm-note"))
     code = getattr(report, "code", None)
-    rounds = (products.manifest.get("resilience") or {}).get("rounds") or [round_]
     intro = t("field.resilience.intro", lang, round=_round_words(round_, lang), rounds=number(len(rounds), 0, lang))
     if code is not None and report._cell("resilience", "resilience_rci", code, round_) is None:
         body = [_p(t("field.resilience.no_interviews", lang, name=report.name), "kkbm-note")]
@@ -322,5 +346,9 @@ def resilience_section(report: Any) -> Html:
     th = products.thresholds
     body.append(_p(t("field.resilience.index_note", lang, max_small=int(th.get("min_count", 1)) - 1,
                      min_den=th.get("min_denominator")), "kkbm-note"))
-    return _section(head, _p(intro), *body, _figure(report, round_, code), risks(report, round_),
-                    measurement(report), drivers(report), recovery(report))
+    models = [measurement(report), drivers(report), recovery(report)]
+    if round_ != rounds[-1]:  # the models use every round: say they reach beyond a year's report
+        end = date_words(_round_ends(products)[rounds[-1]], lang)
+        models.insert(0, _p(t("field.resilience.models_beyond_period", lang, end=end, period=report.period_text()),
+                            "kkbm-note"))
+    return _section(head, _p(intro), *body, _figure(report, round_, code), risks(report, round_), *models)
