@@ -189,7 +189,7 @@ def test_no_withheld_resilience_value_beside_its_label(products, province, perio
     from kkbm_analysis.reports.cells import cell_text
     from kkbm_analysis.reports.field_resilience import latest_round
 
-    round_ = latest_round(products)
+    round_ = latest_round(products, period)  # the round a report of `period` shows
     real = products.resilience(region=province, period=round_)
     real = real.loc[~real["suppressed"].astype(bool)]  # the published ones, to withhold here
     assert (~real["measure_id"].str.startswith("resilience_risk:")).sum() >= 5
