@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from .kobo import looks_like_kobo
+from .textrows import parser_reason
 from .layout import MAX_SCAN, HeaderNotFound, cell_text, combine_header, detect_header_row as _detect, sub_header, \
     title_of
 from .rawsheet import Known, RawFile, fail as _fail, finish as _finish, no_header as _no_header, \
@@ -306,18 +307,9 @@ def _pandas_csv(path: Path, encoding: str, delimiter: str, *, skip: int, width: 
         except pd.errors.ParserError as exc:
             seen = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(exc))
             if not seen:
-                raise _fail(path, _parser_reason(exc)) from None
+                raise _fail(path, parser_reason(exc)) from None
             width = max(int(seen.group(1)), 2 * width)
     raise _fail(path, "rows have wildly different numbers of cells")
-
-
-def _parser_reason(exc: Exception) -> str:
-    detail = " ".join(str(exc).split())
-    if "EOF inside string" in detail:
-        row = re.search(r"starting at row (\d+)", detail)
-        where = f" (in data record {int(row.group(1)) + 1} after the header)" if row else ""
-        return f"a quotation mark opens a cell that is never closed{where}"
-    return f"the text is not valid delimited data ({detail[:200]})"
 
 
 def _csv_line_numbers(path: Path, encoding: str, data: pd.DataFrame, header_end: int) -> np.ndarray:

@@ -188,7 +188,7 @@ class TextRows:
             except pd.errors.ParserError as exc:
                 seen = re.search(r"Expected \d+ fields in line \d+, saw (\d+)", str(exc))
                 if not seen:
-                    raise TextReadError(_parser_reason(exc)) from None
+                    raise TextReadError(parser_reason(exc)) from None
                 width = max(int(seen.group(1)), 2 * width)
                 self.width = width
         raise TextReadError("rows have wildly different numbers of cells")
@@ -255,7 +255,8 @@ def _may_hold_newline(s: pd.Series) -> bool:
     return False
 
 
-def _parser_reason(exc: Exception) -> str:
+def parser_reason(exc: Exception) -> str:
+    """A pandas/pyarrow parser error in plain words (the delimited reader's messages too)."""
     detail = " ".join(str(exc).split())
     if "EOF inside string" in detail:
         row = re.search(r"starting at row (\d+)", detail)
