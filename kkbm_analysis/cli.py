@@ -197,19 +197,23 @@ def analyse(
 
 
 def _products_current(folder: Path) -> bool:
-    """Whether the folder's analysis products were made from its current data (same data version)."""
+    """Whether the folder's analysis products were made from its current data (same data version) by this
+    version of the products' layout."""
     import json
 
     from .products import MANIFEST
+    from .products.layout import PRODUCTS_VERSION
     from .store import read_manifest
     path = folder / MANIFEST
     if not path.is_file():
         return False
     try:
-        made = json.loads(path.read_text(encoding="utf-8")).get("data_version")
+        made = json.loads(path.read_text(encoding="utf-8"))
     except ValueError:
         return False
-    return made == str((read_manifest(folder) or {}).get("data_version", "unknown"))
+    if made.get("products_version") != PRODUCTS_VERSION:
+        return False
+    return made.get("data_version") == str((read_manifest(folder) or {}).get("data_version", "unknown"))
 
 
 @app.command()

@@ -79,3 +79,18 @@ def test_model_fits_and_records(products):
     assert did.numbers["overall"]["estimate"] == pytest.approx(did.row("ATT (overall)")["estimate"])
     recs = products.recommendations(period="all")
     assert len(recs) and (recs["period"] == "all").all()
+
+
+def test_reports_reanalyse_products_of_another_version_or_data(tmp_path, demo_project):
+    """`kkbm reports` analyses first when the products are older than the data or than the products' layout."""
+    from kkbm_analysis.cli import _products_current
+    from kkbm_analysis.products.layout import PRODUCTS_VERSION
+
+    folder = tmp_path / "p"
+    shutil.copytree(demo_project.processed, folder)
+    assert _products_current(folder)
+    manifest = json.loads((folder / "products.json").read_text())
+    (folder / "products.json").write_text(json.dumps({**manifest, "products_version": PRODUCTS_VERSION - 1}))
+    assert not _products_current(folder)
+    (folder / "products.json").write_text(json.dumps({**manifest, "data_version": "older"}))
+    assert not _products_current(folder)

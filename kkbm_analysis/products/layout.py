@@ -9,7 +9,7 @@ __all__ = ["MANIFEST", "MODELS_DIR", "FITS", "CELL_PRODUCTS", "TAGS", "CELL_COLU
            "RECOMMENDATION_COLUMNS", "JOINT_DISPLAY", "JOINT_COLUMNS", "FILES", "PRODUCTS_VERSION"]
 
 #: Version of the products layout (bumped when a file or a column changes meaning).
-PRODUCTS_VERSION = 1
+PRODUCTS_VERSION = 2  # 2: year-end mentoring windows, resilience verdicts and fits, the joint display
 #: The products manifest.
 MANIFEST = "products.json"
 #: Folder of model results (estimate tables and ``fits.json``).
