@@ -125,12 +125,7 @@ class NationalBrief(_Report):
             parts.append(f'<div class="kkbm-model">{sentence}</div>')
             parts.append(self._model_table(fit))
             parts.append(self.model_window(fit))
-        did = self._fit("perdes_did")
-        if did is not None and did.ok:
-            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=did.text(lang)))}'
-                         f'</div>{self.did_window(did)}')
-        elif did is not None:
-            parts.append(_model_error("Perdes DiD", did.reason, lang))
+        parts.append(self.perdes_did())
         return _section(*parts)
 
     def resilience(self) -> Html:

@@ -231,12 +231,7 @@ class ProvinceReport(_Report):
                 parts.append(f'<div class="kkbm-model">{_p(intro)}{_p(gap.text(lang))}</div>{self.model_window(gap)}')
             else:
                 parts.append(_model_error("Oaxaca-Blinder", gap.reason, lang))
-        did = self._fit("perdes_did")
-        if did is not None and did.ok:
-            parts.append(f'<div class="kkbm-model">{_p(t("report.model_perdes", lang, interpretation=did.text(lang)))}'
-                         f'{self._perdes_villages()}</div>{self.did_window(did)}')
-        elif did is not None:
-            parts.append(_model_error("Perdes DiD", did.reason, lang))
+        parts.append(self.perdes_did(self._perdes_villages()))
         return _section(*parts)
 
     def _perdes_villages(self) -> str:

@@ -165,6 +165,17 @@ class _Report(NarrativeSections, QualitySection, TrendSection):
                         p=p_value(r["p_value"], lang)))
         return fit, f"<p>{rest.replace(chr(0), ame)}</p>"
 
+    def perdes_did(self, extra: str = "") -> str:
+        """The staggered Perdes DiD in words with its window (``extra``: HTML inside its box), or why it
+        could not be estimated; empty without the fit."""
+        did = self._fit("perdes_did")
+        if did is None:
+            return ""
+        if not did.ok:
+            return _model_error("Perdes DiD", did.reason, self.lang)
+        words = _p(t("report.model_perdes", self.lang, interpretation=did.text(self.lang)))
+        return f'<div class="kkbm-model">{words}{extra}</div>{self.did_window(did)}'
+
     def _model_table(self, fit: ModelFit) -> str:
         lang = self.lang
         rows = []
