@@ -27,29 +27,42 @@ def _inv_sqrt(a: np.ndarray) -> np.ndarray:
 
 
 def cr2(X: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CR2 variance matrix of OLS coefficients and Bell-McCaffrey df per coefficient."""
+    """CR2 variance matrix of OLS coefficients and Bell-McCaffrey df per coefficient.
+
+    The df need the cluster-by-cluster products ``G_g'G_h`` (module docstring). Since
+    ``(I - H)_g = E_g - X M X_g'`` and ``M X'X M = M``, they reduce to
+    ``G_g'G_h = [g = h] |a_g|^2 - b_g' M b_h`` with ``a_g = A_g X_g M e_k`` and
+    ``b_g = X_g' a_g``: a diagonal minus a rank-k matrix, so the sums the df need are
+    computed from k x k matrices, in time and memory linear in the rows.
+    """
     X = np.asarray(X, dtype=float)
-    n, k = X.shape
+    k = X.shape[1]
     M = np.linalg.inv(X.T @ X)
     codes, labels = pd.factorize(pd.Series(groups))
-    members = [np.flatnonzero(codes == g) for g in range(len(labels))]
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
     meat = np.zeros((k, k))
-    AX = []
-    for idx in members:
+    d = np.empty((len(labels), k))        # d[g, j] = |a_g|^2 for coefficient j
+    B = np.empty((len(labels), k, k))     # B[g][:, j] = b_g for coefficient j
+    for g in range(len(labels)):
+        idx = order[bounds[g]:bounds[g + 1]]
         Xg = X[idx]
         A = _inv_sqrt(np.eye(len(idx)) - Xg @ M @ Xg.T)
-        u = Xg.T @ (A @ resid[idx])
+        AX = A @ Xg
+        u = AX.T @ resid[idx]
         meat += np.outer(u, u)
-        AX.append(A @ Xg)
+        a = AX @ M                        # n_g x k: column j is a_g for coefficient j
+        d[g] = np.einsum("ij,ij->j", a, a)
+        B[g] = Xg.T @ a
     V = M @ meat @ M
-    G = np.zeros((k, n, len(members)))   # G[j][:, g]: cluster g's column for coefficient j
-    for g, idx in enumerate(members):
-        a = AX[g] @ M                    # n_g x k
-        G[:, :, g] = -(X @ (M @ (X[idx].T @ a))).T
-        G[:, idx, g] += a.T
-    GG = np.einsum("jng,jnh->jgh", G, G)
-    df = np.trace(GG, axis1=1, axis2=2) ** 2 / np.sum(GG**2, axis=(1, 2))
-    return V, df
+    MB = np.einsum("kl,glj->gkj", M, B)  # M b_g per coefficient
+    c = np.einsum("gkj,gkj->gj", B, MB)  # diagonal of B'MB per coefficient
+    S = np.einsum("gkj,glj->jkl", B, B)  # sum_g b_g b_g' per coefficient
+    MS = np.einsum("kl,jlm->jkm", M, S)
+    frob = np.einsum("jkl,jlk->j", MS, MS)  # |B'MB|_F^2 = trace(M S M S)
+    trace = d.sum(axis=0) - c.sum(axis=0)
+    squares = (d**2).sum(axis=0) - 2 * (d * c).sum(axis=0) + frob
+    return V, trace**2 / squares
 
 
 def cluster_table(fit, groups: np.ndarray, se: str = "cr2") -> pd.DataFrame:
