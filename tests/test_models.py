@@ -364,6 +364,27 @@ def test_guard_separation_by_a_combination_of_covariates(frame):
         models.business_running_model(df, covariates=("points", "female"))
 
 
+def test_separation_programme_on_a_subsample_proves_only_absence(monkeypatch):
+    """Large data: a subsample may prove there is no separation; it never decides that there is one."""
+    from kkbm_analysis.models import _base
+
+    monkeypatch.setattr(_base, "LP_ROWS", 40)
+    rng = np.random.default_rng(3)
+    n = 400
+    x = rng.normal(size=n)
+    X = np.column_stack([np.ones(n), x, np.zeros(n)])
+    X[:30, 2] = 1.0                                  # a rare category: 30 rows, all with outcome 1 but the first
+    y = (rng.random(n) < 0.5).astype(float)
+    y[:30] = 1.0
+    y[0] = 0.0
+    sample = np.random.default_rng(0).choice(n, 40, replace=False)
+    assert 0 not in sample and (sample < 30).any()    # the subsample alone is separated by 'rare'
+    _base._lp_separation(y, X, ["const", "x", "rare"])  # but all rows are not: passes
+    combo = (x + X[:, 2] > 0).astype(float)           # separated by a combination: found on every row
+    with pytest.raises(ModelInputError, match="combination of covariates"):
+        _base._lp_separation(combo, X, ["const", "x", "rare"])
+
+
 def test_guard_no_variation(frame, surv):
     with pytest.raises(ModelInputError, match="no variation in the outcome 'y12'"):
         models.business_running_model(frame.assign(y12=0.0))

@@ -157,22 +157,41 @@ def check_separation(y: np.ndarray, X: np.ndarray, names: Sequence[str]) -> None
     _lp_separation(y, X, names)
 
 
-def _lp_separation(y: np.ndarray, X: np.ndarray, names: Sequence[str]) -> None:
-    from scipy.optimize import linprog
+LP_ROWS = 20_000   # rows of the first, cheap separation programme (below)
 
+
+def _lp_separation(y: np.ndarray, X: np.ndarray, names: Sequence[str]) -> None:
+    """The linear programme of :func:`check_separation`, first on a subsample when the data are large.
+
+    Maximise ``sum(Z b)`` subject to ``Z b >= 0`` and ``-1 <= b <= 1`` (``Z`` the rows signed by
+    the outcome): a positive optimum means separation. Every row adds a constraint, so when a
+    subsample of rows, whose ``Z`` has full column rank, admits only ``Z b = 0``, then only
+    ``b = 0`` is feasible for it, and so for all rows: no separation, proven on the subsample.
+    Otherwise the programme is solved on every row.
+    """
     scale = X.std(axis=0)
     scale[scale == 0] = 1.0
     Z = (2 * y - 1)[:, None] * (X / scale)
-    # maximise sum(Z b) subject to Z b >= 0, -1 <= b <= 1: positive optimum <=> separation
-    res = linprog(-Z.sum(axis=0), A_ub=-Z, b_ub=np.zeros(len(Z)), bounds=[(-1, 1)] * X.shape[1],
-                  method="highs")
-    if res.status == 0 and -res.fun > 1e-7 * len(Z):
-        b = res.x
+    if len(Z) > LP_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(len(Z), LP_ROWS, replace=False))
+        sub = Z[rows]
+        if np.linalg.matrix_rank(sub) == Z.shape[1] and _separating_direction(sub) is None:
+            return
+    b = _separating_direction(Z)
+    if b is not None:
         involved = [names[j] for j in np.argsort(-np.abs(b)) if abs(b[j]) > 1e-6 and names[j] != "const"]
         raise ModelInputError(
             "quasi-complete separation: a combination of covariates predicts the outcome perfectly for "
             f"part of the data (involving {', '.join(repr(v) for v in involved[:3]) or 'the intercept'}); "
             "the likelihood has no finite maximum. Drop or merge the named covariate(s)")
+
+
+def _separating_direction(Z: np.ndarray) -> np.ndarray | None:
+    """The optimal ``b`` of the programme when its optimum is positive (separation), else None."""
+    from scipy.optimize import linprog
+
+    res = linprog(-Z.sum(axis=0), A_ub=-Z, b_ub=np.zeros(len(Z)), bounds=[(-1, 1)] * Z.shape[1], method="highs")
+    return res.x if res.status == 0 and -res.fun > 1e-7 * len(Z) else None
 
 
 # ----------------------------------------------------------------------------- result base
