@@ -85,10 +85,25 @@ class _Model:
         self.n = count
 
     def unpack(self, x: np.ndarray, g: int) -> tuple[np.ndarray, ...]:
+        """Group ``g``'s loadings, intercepts, residual variances, factor covariances and means."""
+        return tuple(a[g] for a in self.unpack_all(x))
+
+    def unpack_all(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
+        """:meth:`unpack` of every group at once, stacked along a first axis of length G."""
         take = lambda idx, fixed: np.where(idx >= 0, x[np.maximum(idx, 0)], fixed)  # noqa: E731
-        lam = take(self.lam[g], 0.0)
-        phi = take(self.phi[g], np.eye(self.m))
-        return lam, take(self.nu[g], 0.0), take(self.theta[g], 0.0), phi, take(self.kappa[g], 0.0)
+        return (take(self.lam, 0.0), take(self.nu, 0.0), take(self.theta, 0.0), take(self.phi, np.eye(self.m)),
+                take(self.kappa, 0.0))
+
+    def gradient_index(self) -> np.ndarray:
+        """Per group, the parameter each gradient term of :func:`_objective` adds to (-1: none), G x K.
+
+        The terms come group by group, in the order loadings, intercepts, residual variances,
+        factor means, factor variances (the diagonal), factor covariances (below it).
+        """
+        eye = np.eye(self.m, dtype=bool)
+        below = np.tril(np.ones((self.m, self.m), dtype=bool), -1)
+        parts = [self.lam, self.nu, self.theta, self.kappa, np.where(eye, self.phi, -1), np.where(below, self.phi, -1)]
+        return np.concatenate([a.reshape(self.G, -1) for a in parts], axis=1)
 
     def bounds(self) -> list[tuple[float | None, float | None]]:
         b: list[tuple[float | None, float | None]] = [(None, None)] * self.n
@@ -101,36 +116,41 @@ class _Model:
         return b
 
 
-def _objective(x: np.ndarray, model: _Model, S: list[np.ndarray], means: list[np.ndarray],
-               w: np.ndarray) -> tuple[float, np.ndarray]:
-    f, grad = 0.0, np.zeros_like(x)
-    for g in range(model.G):
-        lam, nu, theta, phi, kappa = model.unpack(x, g)
-        sigma = lam @ phi @ lam.T + np.diag(theta)
-        sign, logdet = np.linalg.slogdet(sigma)
-        if sign <= 0:
-            return 1e10, grad
-        A = np.linalg.inv(sigma)
-        d = means[g] - (nu + lam @ kappa)
-        M = S[g] + np.outer(d, d)
-        f += w[g] * (logdet + np.trace(M @ A))
-        G = A - A @ M @ A
-        g_mu = -2 * A @ d
-        d_lam = 2 * G @ lam @ phi + np.outer(g_mu, kappa)
-        d_phi = lam.T @ G @ lam
-        _scatter(grad, model.lam[g], w[g] * d_lam)
-        _scatter(grad, model.nu[g], w[g] * g_mu)
-        _scatter(grad, model.theta[g], w[g] * np.diag(G))
-        _scatter(grad, model.kappa[g], w[g] * (lam.T @ g_mu))
-        off = np.tril(np.ones_like(d_phi, dtype=bool), -1)
-        _scatter(grad, np.where(np.eye(model.m, dtype=bool), model.phi[g], -1), w[g] * d_phi)
-        _scatter(grad, np.where(off, model.phi[g], -1), w[g] * 2 * d_phi)
+def _objective(x: np.ndarray, model: _Model, S: np.ndarray, means: np.ndarray, w: np.ndarray,
+               index: np.ndarray) -> tuple[float, np.ndarray]:
+    """The multi-group fit function (module docstring) and its gradient, every group at once.
+
+    ``S`` and ``means`` are stacked per group, ``index`` is :meth:`_Model.gradient_index`. A
+    group whose implied covariance is not positive definite ends the evaluation (1e10, with
+    the gradient of the groups before it).
+    """
+    lam, nu, theta, phi, kappa = model.unpack_all(x)
+    lam_t = np.swapaxes(lam, 1, 2)
+    sigma = lam @ phi @ lam_t + theta[:, :, None] * np.eye(model.p)
+    sign, logdet = np.linalg.slogdet(sigma)
+    bad = np.flatnonzero(sign <= 0)
+    G = bad[0] if len(bad) else model.G
+    lam, lam_t, nu, phi, kappa, sigma, w = lam[:G], lam_t[:G], nu[:G], phi[:G], kappa[:G], sigma[:G], w[:G]
+    A = np.linalg.inv(sigma)
+    d = means[:G] - (nu + (lam @ kappa[:, :, None])[:, :, 0])
+    M = S[:G] + d[:, :, None] * d[:, None, :]
+    Gm = A - A @ M @ A
+    g_mu = ((-2 * A) @ d[:, :, None])[:, :, 0]
+    d_lam = 2 * Gm @ lam @ phi + g_mu[:, :, None] * kappa[:, None, :]
+    d_phi = lam_t @ Gm @ lam
+    terms = [w[:, None, None] * d_lam, w[:, None] * g_mu, w[:, None] * np.diagonal(Gm, axis1=1, axis2=2),
+             w[:, None] * (lam_t @ g_mu[:, :, None])[:, :, 0], w[:, None, None] * d_phi,
+             (w * 2)[:, None, None] * d_phi]
+    values = np.concatenate([t.reshape(G, -1) for t in terms], axis=1).ravel()
+    idx = index[:G].ravel()
+    used = idx >= 0
+    grad = np.bincount(idx[used], weights=values[used], minlength=len(x))
+    if G < model.G:
+        return 1e10, grad
+    f = 0.0
+    for term in w * (logdet + np.trace(M @ A, axis1=1, axis2=2)):
+        f += term
     return f, grad
-
-
-def _scatter(grad: np.ndarray, idx: np.ndarray, values: np.ndarray) -> None:
-    sel = idx >= 0
-    np.add.at(grad, idx[sel], values[sel])
 
 
 def _start(model: _Model, pattern: np.ndarray, S: list[np.ndarray], means: list[np.ndarray]) -> np.ndarray:
@@ -156,7 +176,8 @@ def fit_level(groups: list[pd.DataFrame], pattern: np.ndarray, level: str) -> di
     n = np.array([len(g) for g in groups], dtype=float)
     N, p, G = n.sum(), pattern.shape[0], len(groups)
     model = _Model(pattern, G, level)
-    res = optimize.minimize(_objective, _start(model, pattern, S, means), args=(model, S, means, n / N), jac=True,
+    res = optimize.minimize(_objective, _start(model, pattern, S, means), jac=True,
+                            args=(model, np.stack(S), np.stack(means), n / N, model.gradient_index()),
                             method="L-BFGS-B", bounds=model.bounds(), options={"maxiter": 5000, "ftol": 1e-13,
                                                                                "gtol": 1e-9})
     const = sum(w * (np.linalg.slogdet(s)[1] + p) for w, s in zip(n / N, S))
