@@ -25,6 +25,8 @@ objects (domain ``'resilience'``); they are computed here, not by the fact engin
 """
 from __future__ import annotations
 
+import functools
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -105,7 +107,10 @@ def design_weights(data: ProgramData, frame: pd.DataFrame) -> pd.Series:
 
 
 def weighted_estimate(y: np.ndarray, w: np.ndarray, strata: np.ndarray) -> tuple[float, float, int]:
-    """Weighted mean, its linearised stratified standard error, and n (NaNs dropped)."""
+    """Weighted mean, its linearised stratified standard error, and n (NaNs dropped).
+
+    ``strata`` are labels, or integer codes (faster: no sorting of labels per call).
+    """
     ok = ~np.isnan(y)
     y, w, strata = y[ok], w[ok], strata[ok]
     n = len(y)
@@ -113,12 +118,20 @@ def weighted_estimate(y: np.ndarray, w: np.ndarray, strata: np.ndarray) -> tuple
         return float("nan"), float("nan"), 0
     mean = float(np.sum(w * y) / np.sum(w))
     z = w * (y - mean) / np.sum(w)
+    codes = strata if np.issubdtype(strata.dtype, np.integer) else np.unique(strata, return_inverse=True)[1]
+    order = np.argsort(codes, kind="stable")   # each stratum's rows in their own order, strata in sorted order
+    starts = np.r_[0, np.flatnonzero(np.diff(codes[order])) + 1, n]
     var = 0.0
-    for h in np.unique(strata):
-        zh = z[strata == h]
+    for a, b in zip(starts[:-1], starts[1:]):
+        zh = z[order[a:b]]
         if len(zh) > 1:
             var += len(zh) / (len(zh) - 1) * float(np.sum((zh - zh.mean()) ** 2))
     return mean, float(np.sqrt(var)), n
+
+
+@functools.lru_cache(maxsize=None)
+def _t975(df: int) -> float:
+    return float(stats.t.ppf(0.975, df))
 
 
 def _row(ind: str, level: str, region: str, period: str, dis: str, y: np.ndarray, w: np.ndarray,
@@ -132,7 +145,7 @@ def _row(ind: str, level: str, region: str, period: str, dis: str, y: np.ndarray
             n_eff = value * (1 - value) / se**2 if se > 0 else n
             lo, hi = _wilson(value, n_eff)
         else:
-            half = stats.t.ppf(0.975, max(n - len(np.unique(strata[ok])), 1)) * se
+            half = _t975(max(n - len(np.unique(strata[ok])), 1)) * se
             lo, hi = value - half, value + half
     return {"indicator_id": ind, "level": level, "region_code": region, "period": period, "disaggregation": dis,
             "value": value, "numerator": float(np.nansum(y)), "denominator": float(n), "ci_low": lo, "ci_high": hi,
@@ -176,8 +189,12 @@ def resilience_indicators(data: ProgramData, *, frame: pd.DataFrame | None = Non
               "resilience_rci_change": _change(frame, s["rci"])}
     if risks:
         values.update({ind: frame[ind.split(":", 1)[1]].astype("Float64").astype(float) for ind in risk_indicators()})
+    arrays = {ind: y.to_numpy(dtype=float, na_value=np.nan) for ind, y in values.items()}
     w = design_weights(data, frame).to_numpy()
     strata = frame["province_code"].astype(str).to_numpy()
+    codes = np.unique(strata, return_inverse=True)[1]
+    rounds = {r: (frame["round"] == r).to_numpy() for r in ROUNDS}
+    disaggregations = list(_disaggregations(frame, by))
     rows = []
     for level in levels:
         if level not in ("national", "province"):
@@ -185,16 +202,16 @@ def resilience_indicators(data: ProgramData, *, frame: pd.DataFrame | None = Non
         regions = [NATIONAL_CODE] if level == "national" else sorted(set(strata))
         for region in regions:
             in_region = np.ones(len(frame), bool) if level == "national" else strata == region
-            for period in [r for r in ROUNDS if (frame["round"] == r).any()]:
-                in_period = in_region & (frame["round"] == period).to_numpy()
-                for dis, mask in _disaggregations(frame, by):
+            for period in [r for r in ROUNDS if rounds[r].any()]:
+                in_period = in_region & rounds[period]
+                for dis, mask in disaggregations:
                     sel = in_period & mask
-                    for ind, y in values.items():
-                        yy = y.to_numpy(dtype=float, na_value=np.nan)[sel]
+                    for ind, y in arrays.items():
+                        yy = y[sel]
                         if ind == "resilience_rci_change" and np.isnan(yy).all():
                             continue
                         if len(yy):
-                            rows.append(_row(ind, level, region, period, dis, yy, w[sel], strata[sel]))
+                            rows.append(_row(ind, level, region, period, dis, yy, w[sel], codes[sel]))
     out = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
     for c in ("value", "numerator", "denominator", "ci_low", "ci_high"):
         out[c] = out[c].astype("Float64")
