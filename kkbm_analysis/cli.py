@@ -20,7 +20,7 @@ import time
 import traceback
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Optional
+from typing import Annotated, Any, Iterable, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -181,18 +181,40 @@ def analyse(
     voices: Annotated[Optional[Path], typer.Option(help="A processed voices folder (`kkbm voices ingest`); default: "
                                                         "PROCESSED_DIR-voices beside it, if there is one.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of every bootstrap (same data and seed, same products).")] = 0,
+    jobs: Annotated[int, typer.Option(min=1, help="Run the model fits (one gap decomposition per province, the "
+                                                   "national models) on a local Dask cluster of this many worker "
+                                                   "processes; 1: one after the other in this process.")] = 1,
+    scheduler: Annotated[Optional[str], typer.Option(help="Run the model fits on an existing Dask cluster: its "
+                                                          "scheduler's address, e.g. tcp://127.0.0.1:8786.")] = None,
 ) -> None:
     """Compute every published number once: the analysis products beside the processed data.
 
     Indicators, barrier metrics, mentoring points, resilience and voices (one suppression for
     all), model fits (cached), recommendation records and products.json. Reports read only these.
+    The products are the same whether the fits run here or on Dask (--jobs, --scheduler).
     """
+    from contextlib import contextmanager
+
     from .analyse import Parameters, analyse as run_analyse
+    from .reports.cluster import ClusterError, batch_client
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     check_processed(processed_dir, require=REQUIRED_FOR_ANALYSIS)
     if voices is not None and not (voices / "sources.parquet").is_file():
         raise UsageError(f"--voices {voices} is not a processed voices folder (run `kkbm voices ingest` first)")
-    result = run_analyse(processed_dir, voices_dir=voices, parameters=Parameters(seed=seed))
+    @contextmanager
+    def local_cluster() -> Iterator[Any]:  # started only when a fit is not cached (an idle one would stop)
+        with batch_client(n_workers=jobs, memory_limit=None) as (client, _):
+            yield client
+
+    try:
+        if scheduler:  # an existing cluster: reached first, so that a wrong address is said at once
+            with batch_client(scheduler) as (client, _):
+                result = run_analyse(processed_dir, voices_dir=voices, parameters=Parameters(seed=seed), client=client)
+        else:
+            result = run_analyse(processed_dir, voices_dir=voices, parameters=Parameters(seed=seed),
+                                 client=local_cluster if jobs > 1 else None)
+    except ClusterError as exc:
+        raise UsageError(str(exc)) from None
     say(result.summary())
 
 

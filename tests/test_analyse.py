@@ -4,6 +4,7 @@ Runs on the shared small SYNTHETIC project (conftest: generated, ingested and an
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 from pathlib import Path
@@ -190,3 +191,48 @@ def test_stale_products_are_removed(copy):
     analyse(copy)
     assert not (copy / "voices.parquet").exists()
     assert (copy / "indicators.parquet").exists()
+
+
+# --------------------------------------------------------------------------- fits on Dask
+@pytest.mark.slow
+def test_fits_on_a_dask_cluster_give_the_same_products(demo_project, tmp_path):
+    """Every fit run here and on two local Dask workers (cache emptied): every product file byte for byte."""
+    from kkbm_analysis.reports.cluster import batch_client
+
+    here, there = tmp_path / "here" / "processed", tmp_path / "there" / "processed"
+    for folder in (here, there):
+        shutil.copytree(demo_project.processed, folder)
+        shutil.rmtree(folder / "models")
+    opened = []
+
+    def cluster():  # opened by analyse only when a fit must run
+        opened.append(True)
+        return batch_client(n_workers=2, memory_limit=None)
+
+    analyse(here)
+    result = analyse(there, client=lambda: _client_of(cluster()))
+    assert opened and not any(f.cached for f in result.fits)
+    files = sorted(p.relative_to(here) for p in here.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(there) for p in there.rglob("*") if p.is_file())
+    for rel in files:
+        assert sha256(here / rel) == sha256(there / rel), rel
+    again = analyse(there, client=lambda: _client_of(cluster()))   # every fit cached: no cluster
+    assert all(f.cached for f in again.fits) and len(opened) == 1
+
+
+@contextlib.contextmanager
+def _client_of(context):
+    with context as (client, _):
+        yield client
+
+
+@pytest.mark.slow  # distributed tries to connect for 30 s
+def test_analyse_on_an_unreachable_scheduler_is_a_usage_error(demo_project):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "kkbm_analysis.cli", "analyse", str(demo_project.processed),
+                           "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2, done.stderr
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr + done.stdout

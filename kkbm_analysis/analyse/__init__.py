@@ -95,7 +95,7 @@ def _timed(timings: dict[str, float], name: str, fn: Any) -> Any:
 
 
 def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voices_dir: str | Path | None = None,
-            parameters: Parameters | None = None) -> AnalysisResult:
+            parameters: Parameters | None = None, client: Any = None) -> AnalysisResult:
     """Compute, suppress and write every analysis product of a processed folder (see the module docstring).
 
     Parameters
@@ -109,6 +109,11 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
         beside it, if there is one.
     parameters : Parameters, optional
         Analysis choices (replacement window, bootstrap draws, seed...).
+    client : distributed.Client or callable, optional
+        Run the model fits the cache does not hold (one gap decomposition per province, the
+        national models) on this Dask cluster's workers; a callable opening a client as a
+        context manager is called only when a fit must run. Default: one after the other here.
+        The products are the same either way.
 
     Returns
     -------
@@ -141,7 +146,7 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
         voices_info["joint_display"] = {"parameters": dict(JOINT_PARAMETERS), "rows": len(joint),
                                         "convergence": convergence_counts(joint)}
     fits, fit_files = _timed(timings, "models", lambda: fit_all(shared, folder, products["barriers"].frame.loc[
-        lambda f: f["measure_id"] == cl.OUTCOME.id]))
+        lambda f: f["measure_id"] == cl.OUTCOME.id], client))
     records = recommend(products["barriers"].frame, {f.fit_id: {"status": f.status, "tables": f.tables} for f in fits},
                         did_window=_did_window(fits))
     meta = {"synthetic": str(bool(data.synthetic)).lower(), "data_version": data.data_version}

@@ -30,7 +30,7 @@ from ..models import province_gap_decomposition
 from ..products.layout import FITS, MODELS_DIR
 from .shared import Shared
 
-__all__ = ["FitRecord", "FitCache", "fit_all", "code_fingerprint", "frame_sha256"]
+__all__ = ["FitRecord", "FitCache", "PendingFit", "fit_all", "run_fit", "code_fingerprint", "frame_sha256"]
 
 
 @dataclass
@@ -152,27 +152,43 @@ class FitCache:
         return [*files, self.folder / FITS]
 
 
+@dataclass
+class PendingFit:
+    """A fit the cache does not hold: all :func:`run_fit` needs (picklable, so a Dask worker can run it)."""
+
+    fit_id: str
+    model: str
+    key: str
+    inputs_sha256: str
+    parameters: dict[str, Any]
+    seed: int | None
+    run: Callable[[], tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]]
+
+
 def _fit(cache: FitCache, fit_id: str, model: str, inputs: pd.DataFrame, parameters: dict, seed: int | None,
-         run: Callable[[], tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]]) -> FitRecord:
-    """A cache hit, or run the fit (a :class:`ModelInputError` or ``ValueError`` becomes a failed record)."""
-    from ..models import ModelInputError
+         run: Callable[[], tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]]) -> FitRecord | PendingFit:
+    """A cache hit, or the fit still to run."""
     inputs_sha = frame_sha256(inputs)
     key = _key(model, inputs_sha, parameters, seed)
     hit = cache.get(fit_id, key)
-    if hit is not None:
-        return hit
+    return hit if hit is not None else PendingFit(fit_id, model, key, inputs_sha, parameters, seed, run)
+
+
+def run_fit(p: PendingFit) -> FitRecord:
+    """Run a fit (a :class:`ModelInputError` or ``ValueError`` becomes a failed record)."""
+    from ..models import ModelInputError
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # fragile results carry their notes
-            result, tables, numbers = run()
+            result, tables, numbers = p.run()
     except (ModelInputError, ValueError, np.linalg.LinAlgError) as exc:
-        return FitRecord(fit_id, model, "failed", key, inputs_sha, parameters, seed, 0, str(exc))
+        return FitRecord(p.fit_id, p.model, "failed", p.key, p.inputs_sha256, p.parameters, p.seed, 0, str(exc))
     words = {lang: result.interpretation(lang) for lang in LANGS}
-    return FitRecord(fit_id, model, "ok", key, inputs_sha, parameters, seed, int(result.n_obs), "",
+    return FitRecord(p.fit_id, p.model, "ok", p.key, p.inputs_sha256, p.parameters, p.seed, int(result.n_obs), "",
                      list(result.notes), _plain(numbers), words, tables)
 
 
-def _business(shared: Shared, cache: FitCache) -> FitRecord:
+def _business(shared: Shared, cache: FitCache) -> FitRecord | PendingFit:
     cols = ["y12", "community_id", *DEFAULT_COVARIATES]
     frame = shared.outcome
     inputs = frame[cols] if frame is not None else pd.DataFrame(columns=cols)
@@ -186,7 +202,7 @@ def _business(shared: Shared, cache: FitCache) -> FitRecord:
                 {"method": "glm", "covariates": list(DEFAULT_COVARIATES)}, None, run)
 
 
-def _did(shared: Shared, cache: FitCache) -> FitRecord:
+def _did(shared: Shared, cache: FitCache) -> FitRecord | PendingFit:
     p = shared.parameters
     try:
         panel = departures_panel(shared.data)
@@ -204,7 +220,7 @@ def _did(shared: Shared, cache: FitCache) -> FitRecord:
     return _fit(cache, "perdes_did", "perdes_effect", panel, params, p.seed, run)
 
 
-def _gap(shared: Shared, cache: FitCache, province: str, reference: str) -> FitRecord:
+def _gap(shared: Shared, cache: FitCache, province: str, reference: str) -> FitRecord | PendingFit:
     p = shared.parameters
     cols = ["y12", "community_id", "province_code", *DEFAULT_COVARIATES]
     frame = shared.outcome
@@ -231,13 +247,36 @@ def gap_references(outcome_cells: pd.DataFrame) -> dict[str, str]:
     return {code: ranked[1] if code == ranked[0] else ranked[0] for code in ranked}
 
 
-def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame) -> tuple[list[FitRecord], list[Path]]:
-    """Every fit (cache hits reused), written to ``models/``; returns the records and the files."""
+def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: Any = None
+            ) -> tuple[list[FitRecord], list[Path]]:
+    """Every fit (cache hits reused), written to ``models/``; returns the records and the files.
+
+    ``client``: a :class:`distributed.Client`, or a callable opening one as a context manager
+    (called only when a fit must run, so that a cluster is started only then); the fits the cache
+    does not hold then run on its workers (the gap decompositions are one per province),
+    otherwise one after the other here. Either way each fit is the same (each is seeded).
+    """
     cache = FitCache(folder)
     from .resilience_fits import resilience_fits
-    records = [_business(shared, cache), _did(shared, cache)]
+    items = [_business(shared, cache), _did(shared, cache)]
     if shared.outcome is not None:
         for province, reference in sorted(gap_references(outcome_cells).items()):
-            records.append(_gap(shared, cache, province, reference))
-    records += resilience_fits(shared, cache)
+            items.append(_gap(shared, cache, province, reference))
+    items += resilience_fits(shared, cache)
+    pending = [x for x in items if isinstance(x, PendingFit)]
+    done = _on_dask(client, pending) if client is not None and len(pending) > 1 else [run_fit(p) for p in pending]
+    ran = {p.fit_id: r for p, r in zip(pending, done)}
+    records = [ran[x.fit_id] if isinstance(x, PendingFit) else x for x in items]
     return records, cache.write(records)
+
+
+def _on_dask(client: Any, pending: list[PendingFit]) -> list[FitRecord]:
+    """:func:`run_fit` of each pending fit on a Dask cluster (``client``: see :func:`fit_all`), in order."""
+    from distributed import Client
+    if not isinstance(client, Client):
+        with client() as opened:
+            return _on_dask(opened, pending)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sending large graph")  # the fits' inputs travel with them
+        futures = client.map(run_fit, pending, key=[f"fit-{p.fit_id}-{p.key[:12]}" for p in pending])
+    return client.gather(futures)

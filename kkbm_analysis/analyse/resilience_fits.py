@@ -43,8 +43,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .fits import FitCache, FitRecord, _fit
-from .shared import Shared
+from .fits import FitCache, FitRecord, PendingFit, _fit
+from .shared import Shared, baseline_cfa
 
 __all__ = ["resilience_fits", "RESILIENCE_FITS"]
 
@@ -138,12 +138,30 @@ def _recovery(frame: pd.DataFrame, model: Any) -> tuple[Any, dict, dict]:
                                            "n_clusters": int(r.n_clusters)}
 
 
-def resilience_fits(shared: Shared, cache: FitCache) -> list[FitRecord]:
+class _Lazy:
+    """A value computed on its first call, then kept. Pickled (for fits run on Dask workers) with the value,
+    computed here first: every worker then uses the same fit as a run in this process would."""
+
+    def __init__(self, fn: Callable[..., Any], *args: Any) -> None:
+        self.fn, self.args = fn, args
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"fn": self.fn, "args": self.args, "value": self()}
+
+    def __call__(self) -> Any:
+        if not hasattr(self, "value"):
+            self.value = self.fn(*self.args)
+        return self.value
+
+
+def resilience_fits(shared: Shared, cache: FitCache) -> list[FitRecord | PendingFit]:
     """Every resilience fit (module docstring); none without a resilience survey."""
     frame = shared.resilience_frame
     if frame is None:
         return []
-    model: Callable[[], Any] = lambda: shared.resilience_model  # noqa: E731  (fitted only on a cache miss)
+    model = _Lazy(baseline_cfa, frame)   # fitted only on a cache miss, where the fit runs
+    if "resilience_model" in vars(shared):  # already fitted for the resilience cells
+        model.value = shared.resilience_model
     runs = {
         "resilience_items": ("item_analysis", {"scales": "default", "round": "baseline"}, lambda: _items(frame)),
         "resilience_cfa": ("cfa", {"structure": "item bank", "round": "baseline"}, lambda: _cfa(model())),

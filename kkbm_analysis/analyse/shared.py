@@ -105,11 +105,8 @@ class Shared:
 
     @cached_property
     def resilience_model(self) -> Any:
-        """The baseline CFA of the capacities (:func:`kkbm_analysis.resilience.cfa`), fitted once."""
-        from ..resilience.confirmatory import cfa
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
-            return cfa(self.resilience_frame)
+        """The baseline CFA of the capacities (:func:`baseline_cfa`), fitted once."""
+        return baseline_cfa(self.resilience_frame)
 
     @cached_property
     def outcome(self) -> pd.DataFrame | None:
@@ -119,3 +116,11 @@ class Shared:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its warnings are kept in the notes
             return business_outcome_frame(self.data, notes=self.notes, mentoring=self.mentoring)
+
+
+def baseline_cfa(frame: pd.DataFrame) -> Any:
+    """The baseline CFA of the capacities (:func:`kkbm_analysis.resilience.cfa`) of a resilience analysis frame."""
+    from ..resilience.confirmatory import cfa
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fit warnings are reported by the resilience notebook
+        return cfa(frame)
