@@ -176,13 +176,15 @@ def test_cache_key_hashes_the_inputs():
 
 
 def test_a_fit_that_cannot_run_is_recorded_with_its_reason(copy, tmp_path):
-    from kkbm_analysis.analyse.fits import _fit
+    from kkbm_analysis.analyse.fits import PendingFit, _fit, run_fit
     from kkbm_analysis.models import ModelInputError
 
     def fails():
         raise ModelInputError("too few observations for the Y12 model: 3")
-    rec = _fit(FitCache(tmp_path), "business_model", "business_running_model", pd.DataFrame({"y": [1]}), {}, None,
-               fails)
+    pending = _fit(FitCache(tmp_path), "business_model", "business_running_model", pd.DataFrame({"y": [1]}), {}, None,
+                   fails)
+    assert isinstance(pending, PendingFit)
+    rec = run_fit(pending)
     assert rec.status == "failed" and "too few" in rec.reason and not rec.tables
 
 
