@@ -97,7 +97,7 @@ def empty_table(table: str) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in column_dtypes(table).items()})
 
 
-def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
+def conform(table: str, df: pd.DataFrame, *, validate: bool = True) -> pd.DataFrame:
     """A typed, key-sorted, index-free table with exactly the schema's columns.
 
     Extra columns are left out; optional (nullable) columns that are absent are added
@@ -110,6 +110,10 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
         Table name (see :data:`kkbm_analysis.schema.TABLES`).
     df : DataFrame
         Rows of that table.
+    validate : bool
+        ``False`` only for rows that already passed every check of the schema (the ingest's
+        accepted rows: the row rules chunk by chunk, the keys over the whole table); they are
+        then only typed, as the validation would type them.
     """
     spec = TABLES[table]
     columns = spec.schema.columns
@@ -121,9 +125,9 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
     dtypes = column_dtypes(table)
     for column in absent:
         frame[column] = pd.Series(pd.NA, index=frame.index, dtype=dtypes[column])
-    out = spec.schema.validate(frame[spec.columns])
+    out = spec.schema.validate(frame[spec.columns]) if validate else frame[spec.columns]
     for column, dtype in dtypes.items():
-        if dtype in ("datetime64[ms]", "string"):
+        if dtype in ("datetime64[ms]", "string") or not validate:
             out[column] = out[column].astype(dtype)
     return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
 
