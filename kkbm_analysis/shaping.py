@@ -21,6 +21,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import parsing
 from .layout import cell_text, is_empty
@@ -28,6 +30,7 @@ from .mapping import FileRule, Mapping
 from .matching import header_keys, identifier_headers, match_columns
 from .readers import RawSheet
 from .schema import TABLES, identifier_kind
+from .textrows import ARROW_STRINGS
 
 _TOTAL_WORDS = ("jumlah", "total", "grand total", "sub total", "subtotal", "jml", "rekapitulasi", "rekap",
                 "seluruhnya", "keseluruhan", "total keseluruhan", "jumlah total", "jumlah seluruhnya")
@@ -233,6 +236,11 @@ def _mark(mask: np.ndarray, rows: np.ndarray, skipped: dict[int, str], reason: s
 
 
 # --------------------------------------------------------------------------- odd rows
+def _equals(column: pd.Series, text: str) -> pd.Series:
+    """Cells equal to ``text`` (compared in Arrow for Arrow text, as objects otherwise)."""
+    return (column if column.dtype == ARROW_STRINGS else column.astype(object)) == text
+
+
 def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     """Rows that copy the header (a table printed over several pages)."""
     out = np.zeros(len(frame), dtype=bool)
@@ -240,7 +248,7 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     if len(frame) == 0 or len(named) < 2:
         return out
     (c1, h1), (c2, h2) = named[:2]
-    candidates = np.flatnonzero(((frame[c1].astype(object) == h1) | (frame[c2].astype(object) == h2)).to_numpy())
+    candidates = np.flatnonzero((_equals(frame[c1], h1) | _equals(frame[c2], h2)).to_numpy())
     for i in candidates:  # few rows: compare them whole
         row = frame.iloc[i]
         same = sum(v == h for v, h in zip(row, headers) if isinstance(v, str))
@@ -250,6 +258,9 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
 
 _TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap|seluruh|keseluruhan|indonesia|"
                           r"nasional|national|all\b|semua)", re.IGNORECASE)
+_ASCII_SPACE = "[" + "".join(f"\\x{ord(c):02x}" for c in map(chr, range(128)) if c.isspace()) + "]"
+#: :data:`_TOTAL_START` for pyarrow's RE2, the same on ASCII text (where RE2's \b and case rules are Python's).
+_TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", _ASCII_SPACE)
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -288,6 +299,9 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
         rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
+        starts = None if extra else _may_start_total(frame[column])
+        if starts is not None:
+            rows = rows[starts[rows]]
         if not len(rows):
             continue
         values = frame[column].to_numpy(dtype=object)[rows]
@@ -301,6 +315,17 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         hit = (exact[codes] & label) | (lead[codes] & leading[rows, j])
         out[rows[hit]] = True
     return out
+
+
+def _may_start_total(column: pd.Series) -> np.ndarray | None:
+    """Which cells of a column of raw text start as :data:`_TOTAL_START` does, found by Arrow in one
+    pass; None (every cell looked at in Python) unless the column is all-ASCII text from the fast reader."""
+    if column.dtype != ARROW_STRINGS or not len(column):
+        return None
+    data = pa.array(column.array)
+    if not pc.all(pc.string_is_ascii(data)).as_py():
+        return None
+    return pc.fill_null(pc.match_substring_regex(data, _TOTAL_START_ASCII), False).to_numpy(zero_copy_only=False)
 
 
 def _total_label(row: pd.Series) -> str:
@@ -439,12 +464,20 @@ def _constant(value: Any, raw: RawSheet, relpath: str) -> Any:
 
 def _field_frame(kept: pd.DataFrame, mapped: dict[str, str], constants: dict[str, Any],
                  uids: np.ndarray) -> pd.DataFrame:
-    data = {f: kept[h].to_numpy(dtype=object) for h, f in mapped.items() if f not in constants}
+    data = {f: _cells(kept[h]) for h, f in mapped.items() if f not in constants}
     for f, v in constants.items():
         data[f] = np.full(len(kept), v, dtype=object)
     out = pd.DataFrame(data, index=pd.RangeIndex(len(kept)))
     out["_uid"] = uids
     return out
+
+
+def _cells(column: pd.Series) -> Any:
+    """A column's raw cells for a field frame: as Python objects, except Arrow text with a value, kept
+    as it is (the type a frame infers from the same cells as objects, without making an object per cell)."""
+    if column.dtype == ARROW_STRINGS and column.notna().any():
+        return column.array
+    return column.to_numpy(dtype=object)
 
 
 def _recode(data: pd.DataFrame, recode: dict[str, dict[str, str]]) -> pd.DataFrame:
