@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .parsing import SPACE, SPACE_CHARS
+
 #: Public key for the synthetic demo only.
 DEMO_KEY = b"kkbm-analysis DEMO key - synthetic data only - not secret"
 DEFAULT_KEY_FILE = Path("~/.config/kkbm/pseudonym.key")
@@ -102,15 +104,13 @@ class PseudonymKey:
             f"python -c \"import secrets; print(secrets.token_hex(32))\" > {path}")
 
 
-_NON_DIGIT = re.compile(r"\D")
-
 
 def normalise_identifier(raw: pd.Series) -> pd.Series:
     """Canonical text of an identifier: digits only if it is mostly digits, else lower-case words."""
     text = raw.astype("string").str.strip()
-    digits = text.str.replace(_NON_DIGIT, "", regex=True)
-    numeric = digits.str.len() >= text.str.replace(r"\s", "", regex=True).str.len() * 0.8
-    words = text.str.lower().str.replace(r"\s+", " ", regex=True)
+    digits = text.str.replace(r"\D", "", regex=True)
+    numeric = digits.str.len() >= text.str.replace(SPACE, "", regex=True).str.len() * 0.8
+    words = text.str.lower().str.replace(SPACE + "+", " ", regex=True)
     out = words.where(~numeric.fillna(False), digits)
     return out.mask(out.fillna("") == "")
 
@@ -168,7 +168,7 @@ def nik_problems(raw: pd.Series) -> pd.Series:
     district, a real birth date with +40 on the day for women, serial not 0000): a
     structurally valid NIK may still not be registered at Dukcapil.
     """
-    canon = raw.astype("string").str.replace(r"[\s.\-]", "", regex=True)
+    canon = raw.astype("string").str.replace(f"[{SPACE_CHARS}.\\-]", "", regex=True)
     present = canon.notna() & (canon != "")
     found = {value: _nik_problem(value) for value in canon[present].unique()}
     if not found:  # nothing written: an empty map would come back as floats

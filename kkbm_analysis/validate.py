@@ -169,7 +169,7 @@ def _text(values: pd.Series) -> pd.Series:
     """Trimmed text with single spaces (blank -> <NA>), computed once per distinct value."""
     codes, uniques = pd.factorize(values)
     clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
-    clean = clean.str.replace(r"\s+", " ", regex=True)
+    clean = clean.str.replace(parsing.SPACE + "+", " ", regex=True)
     clean = clean.mask(clean == "")
     return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")
 

@@ -628,3 +628,19 @@ def test_unencodable_text_is_invalid_not_an_error():
     result = parse_number(pd.Series(["\ud800", "1,5"], dtype=object))
     assert result.invalid.tolist() == [True, False]
     assert result.values.iloc[1] == 1.5
+
+
+def test_space_class_is_pythons_whitespace_in_pyarrow():
+    """SPACE spells out Python's \\s, so pandas runs it in pyarrow with Python's result."""
+    import re
+    import sys
+
+    from kkbm_analysis.parsing import SPACE
+
+    every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert re.fullmatch(SPACE + "*", every) and not re.search(SPACE, "".join(
+        chr(i) for i in range(0x3100) if not chr(i).isspace() and not 0xD800 <= i < 0xE000))
+    text = pd.Series(["a\x0bb", "c\u3000 d", " e\x85", "f\xa0\t g", None], dtype="string")
+    fast = text.str.replace(SPACE + "+", " ", regex=True)
+    slow = text.str.replace(re.compile(r"\s+"), " ", regex=True)  # a compiled pattern always runs in Python
+    assert fast.tolist() == slow.tolist() == ["a b", "c d", " e ", "f g", pd.NA]
