@@ -63,6 +63,8 @@ def test_conform_without_validation_types_accepted_rows_as_the_validation_does(t
     fast, checked = store.conform("members", rows, validate=False), store.conform("members", rows)
     pd.testing.assert_frame_equal(fast, checked)
     assert list(fast["member_id"]) == ["a", "b"] and str(fast["birth_year"].dtype) == "Int64"
+    loose = df.astype({"birth_year": "float64", "member_id": object})  # types the validation would coerce
+    pd.testing.assert_frame_equal(store.conform("members", loose, validate=False), checked)
 
 
 def test_empty_table_has_the_schema_types():
