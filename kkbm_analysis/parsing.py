@@ -102,14 +102,6 @@ class Parsed:
 # Shared machinery
 # --------------------------------------------------------------------------
 
-#: The characters of Python's ``\s`` (those ``str.isspace`` accepts), for a regular expression's ``[...]``:
-#: with them spelled out, pandas runs a pattern in pyarrow (RE2's own ``\s`` is ASCII-only and misses
-#: ``\x0b``, so pandas hands a pattern using ``\s`` to Python's ``re``, one value at a time). No character
-#: above U+3000 is whitespace (``tests/test_parsing.py`` checks the whole range).
-SPACE_CHARS = "".join(f"\\x{ord(c):02x}" if ord(c) < 0x100 else c for c in map(chr, range(0x3001)) if c.isspace())
-#: Python's ``\s`` for pyarrow, as a character class.
-SPACE = f"[{SPACE_CHARS}]"
-
 _INVALID = object()  # per-value sentinel: non-blank but unparseable
 _BLANK_STRINGS = frozenset({"", "-", "\u2013", "\u2014"})
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))

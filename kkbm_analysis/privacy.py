@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .parsing import SPACE, SPACE_CHARS
+from .patterns import SPACE, SPACE_CHARS
 
 #: Public key for the synthetic demo only.
 DEMO_KEY = b"kkbm-analysis DEMO key - synthetic data only - not secret"

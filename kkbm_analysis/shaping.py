@@ -21,13 +21,12 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from . import parsing
 from .layout import cell_text, is_empty
 from .mapping import FileRule, Mapping
 from .matching import header_keys, identifier_headers, match_columns
+from .patterns import ASCII_SPACE, ascii_matches
 from .readers import RawSheet
 from .schema import TABLES, identifier_kind
 from .textrows import ARROW_STRINGS
@@ -236,11 +235,6 @@ def _mark(mask: np.ndarray, rows: np.ndarray, skipped: dict[int, str], reason: s
 
 
 # --------------------------------------------------------------------------- odd rows
-def _equals(column: pd.Series, text: str) -> pd.Series:
-    """Cells equal to ``text`` (compared in Arrow for Arrow text, as objects otherwise)."""
-    return (column if column.dtype == ARROW_STRINGS else column.astype(object)) == text
-
-
 def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     """Rows that copy the header (a table printed over several pages)."""
     out = np.zeros(len(frame), dtype=bool)
@@ -248,7 +242,8 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     if len(frame) == 0 or len(named) < 2:
         return out
     (c1, h1), (c2, h2) = named[:2]
-    candidates = np.flatnonzero((_equals(frame[c1], h1) | _equals(frame[c2], h2)).to_numpy())
+    same = [(c if c.dtype == ARROW_STRINGS else c.astype(object)) == h for c, h in ((frame[c1], h1), (frame[c2], h2))]
+    candidates = np.flatnonzero((same[0] | same[1]).to_numpy())
     for i in candidates:  # few rows: compare them whole
         row = frame.iloc[i]
         same = sum(v == h for v, h in zip(row, headers) if isinstance(v, str))
@@ -258,9 +253,8 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
 
 _TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap|seluruh|keseluruhan|indonesia|"
                           r"nasional|national|all\b|semua)", re.IGNORECASE)
-_ASCII_SPACE = "[" + "".join(f"\\x{ord(c):02x}" for c in map(chr, range(128)) if c.isspace()) + "]"
-#: :data:`_TOTAL_START` for pyarrow's RE2, the same on ASCII text (where RE2's \b and case rules are Python's).
-_TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", _ASCII_SPACE)
+#: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
+_TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -299,7 +293,7 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
         rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
-        starts = None if extra else _may_start_total(frame[column])
+        starts = None if extra else ascii_matches(frame[column], _TOTAL_START_ASCII)  # None: all looked at
         if starts is not None:
             rows = rows[starts[rows]]
         if not len(rows):
@@ -315,17 +309,6 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         hit = (exact[codes] & label) | (lead[codes] & leading[rows, j])
         out[rows[hit]] = True
     return out
-
-
-def _may_start_total(column: pd.Series) -> np.ndarray | None:
-    """Which cells of a column of raw text start as :data:`_TOTAL_START` does, found by Arrow in one
-    pass; None (every cell looked at in Python) unless the column is all-ASCII text from the fast reader."""
-    if column.dtype != ARROW_STRINGS or not len(column):
-        return None
-    data = pa.array(column.array)
-    if not pc.all(pc.string_is_ascii(data)).as_py():
-        return None
-    return pc.fill_null(pc.match_substring_regex(data, _TOTAL_START_ASCII), False).to_numpy(zero_copy_only=False)
 
 
 def _total_label(row: pd.Series) -> str:

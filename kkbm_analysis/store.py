@@ -100,9 +100,8 @@ def empty_table(table: str) -> pd.DataFrame:
 def conform(table: str, df: pd.DataFrame, *, validate: bool = True) -> pd.DataFrame:
     """A typed, key-sorted, index-free table with exactly the schema's columns.
 
-    Extra columns are left out; optional (nullable) columns that are absent are added
-    empty. The schema is validated (a wrong value raises pandera's error: the ingest
-    quarantines such rows before this point).
+    Extra columns are left out; optional (nullable) columns that are absent are added empty.
+    The schema is validated (a wrong value raises pandera's error: the ingest quarantines such rows before).
 
     Parameters
     ----------
@@ -111,15 +110,12 @@ def conform(table: str, df: pd.DataFrame, *, validate: bool = True) -> pd.DataFr
     df : DataFrame
         Rows of that table.
     validate : bool
-        ``False`` only for rows that already passed every check of the schema (the ingest's
-        accepted rows: the row rules chunk by chunk, the keys over the whole table); they are
-        then only typed, as the validation would type them.
+        ``False`` only for rows that passed every check of the schema already (the ingest's accepted
+        rows): they are then only typed, as the validation types them.
     """
-    spec = TABLES[table]
-    columns = spec.schema.columns
-    frame = df.reset_index(drop=True)
+    spec, frame = TABLES[table], df.reset_index(drop=True)
     absent = [c for c in spec.columns if c not in frame]
-    required = [c for c in absent if not columns[c].nullable]
+    required = [c for c in absent if not spec.schema.columns[c].nullable]
     if required:
         raise KeyError(f"table {table!r} lacks required column(s) {required}")
     dtypes = column_dtypes(table)

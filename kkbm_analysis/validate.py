@@ -21,6 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import parsing, regions
+from .patterns import SPACE
 from .privacy import PseudonymKey, nik_problems, pseudonymise
 from .redaction import Echo
 from .schema import TABLES, VOCABULARIES
@@ -169,7 +170,7 @@ def _text(values: pd.Series) -> pd.Series:
     """Trimmed text with single spaces (blank -> <NA>), computed once per distinct value."""
     codes, uniques = pd.factorize(values)
     clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
-    clean = clean.str.replace(parsing.SPACE + "+", " ", regex=True)
+    clean = clean.str.replace(SPACE + "+", " ", regex=True)
     clean = clean.mask(clean == "")
     return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")
 

@@ -635,7 +635,7 @@ def test_space_class_is_pythons_whitespace_in_pyarrow():
     import re
     import sys
 
-    from kkbm_analysis.parsing import SPACE
+    from kkbm_analysis.patterns import SPACE
 
     every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
     assert re.fullmatch(SPACE + "*", every) and not re.search(SPACE, "".join(
