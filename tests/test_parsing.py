@@ -661,3 +661,11 @@ def test_nik_problems_fast_path_agrees_with_the_rules_one_value_at_a_time():
     canon = [None if v is None else "".join(c for c in v if not c.isspace() and c not in ".-") for v in values]
     assert got.tolist() == [_nik_problem(c) if c else "" for c in canon]
     assert (got == "").any() and (got != "").any()
+
+
+def test_whole_numbers_beyond_int64_are_invalid_not_an_error():
+    """A workbook cell holding 2**64 as a whole number (found by the ingest's property test)."""
+    result = parse_number(pd.Series([None, 18446744073709551616, 2**63, -(2**63) + 1, 7], dtype=object),
+                          integer=True)
+    assert result.invalid.tolist() == [False, True, True, False, False]
+    assert result.values.tolist() == [pd.NA, pd.NA, pd.NA, -(2**63) + 1, 7]
