@@ -5,11 +5,13 @@ Not a test. Run it from the project's environment (each scale is generated once 
 
     .venv/bin/python benchmarks/scale_curve.py                                   # demo, national:0.01, 0.02, 0.05
     .venv/bin/python benchmarks/scale_curve.py --scales national:0.01,national:0.1,national
+    .venv/bin/python benchmarks/scale_curve.py --scales demo,national --steps ingest,bare_read --update
 
 Steps (each in a fresh child process, imports outside the clock; see ``bench_ingest.py``):
 ``ingest``, ``bare_read`` (every input file the ingest reads, CSV and workbooks, with no
 parsing or checks), ``analyse`` (cold: every analysis product and model fit) and
-``read_parquet``. Writes ``benchmarks/results/scale_curve.csv`` (one row per step and
+``read_parquet`` (``--steps`` picks some; ``--update`` replaces only the rows measured in the CSV and
+keeps the others, so that one step can be measured again without the rest). Writes ``benchmarks/results/scale_curve.csv`` (one row per step and
 scale: rows read, seconds, peak MiB, the machine's load average) and
 ``scale_curve.png``, and prints the slope of log(seconds) and log(peak MiB) against
 log(rows read) per step: 1 means linear, below 1 memory or time that does not grow with
@@ -32,8 +34,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 STEPS = ("ingest", "bare_read", "analyse", "read_parquet")
 
 
-def measure(scale: str, seed: int) -> list[dict]:
-    """Every step at one scale (the raw data generated first when missing)."""
+def measure(scale: str, seed: int, steps: tuple[str, ...] = STEPS) -> list[dict]:
+    """The steps at one scale (the raw data generated first when missing), in :data:`STEPS` order."""
     tag = scale.replace(":", "_")
     raw, processed = OUT / f"raw_{tag}_{seed}", OUT / f"processed_{tag}_{seed}"
     if not (raw / "SYNTHETIC.json").exists():
@@ -41,8 +43,8 @@ def measure(scale: str, seed: int) -> list[dict]:
         t0 = time.perf_counter()
         generate_demo(raw, seed=seed, scale=scale)
         print(f"{scale}: generated in {time.perf_counter() - t0:.0f} s", flush=True)
-    out = []
-    for step in STEPS:
+    out, rows = [], None
+    for step in (s for s in STEPS if s in steps):
         load = load_average()
         r = run_step(step, raw, processed)
         out.append({"scale": scale, "step": step, "seconds": round(r["seconds"], 3),
@@ -53,15 +55,38 @@ def measure(scale: str, seed: int) -> list[dict]:
         if step == "ingest":
             rows = r["rows"]
     for row in out:
-        row["rows_read"] = rows
+        row["rows_read"] = rows if rows is not None else _rows_read(processed)
     return out
+
+
+def _rows_read(processed: Path) -> int:
+    """Rows read by the ingest that wrote ``processed`` (from its accounting), when it was not run now."""
+    import pandas as pd
+    return int(pd.read_csv(processed / "accounting.csv")["rows_read"].sum())
+
+
+def _merged(rows: list[dict], path: Path) -> list[dict]:
+    """The rows measured now, and those of ``path`` for the (scale, step) pairs not measured now."""
+    if not path.exists():
+        return rows
+    with open(path, newline="") as fh:
+        kept = [r for r in csv.DictReader(fh)]
+    now = {(r["scale"], r["step"]) for r in rows}
+    for r in kept:
+        for k in ("rows_read",):
+            r[k] = int(r[k])
+        for k in ("seconds", "cpu_seconds", "peak_mib"):
+            r[k] = float(r[k])
+    old = [r for r in kept if (r["scale"], r["step"]) not in now]
+    scales = list(dict.fromkeys([r["scale"] for r in kept] + [r["scale"] for r in rows]))
+    return sorted(old + rows, key=lambda r: (scales.index(r["scale"]), STEPS.index(r["step"])))
 
 
 def slopes(rows: list[dict]) -> dict[str, tuple[float, float]]:
     """Per step, the log-log slope of CPU seconds (steadier than wall time on a shared machine) and of
     peak MiB against rows read (NaN with one scale)."""
     out = {}
-    for step in STEPS:
+    for step in dict.fromkeys(r["step"] for r in rows):
         mine = [r for r in rows if r["step"] == step]
         if len({r["rows_read"] for r in mine}) < 2:
             out[step] = (float("nan"), float("nan"))
@@ -78,7 +103,7 @@ def plot(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for step in STEPS:
+    for step in dict.fromkeys(r["step"] for r in rows):
         mine = sorted((r for r in rows if r["step"] == step), key=lambda r: r["rows_read"])
         x = [r["rows_read"] for r in mine]
         axes[0].loglog(x, [r["seconds"] for r in mine], marker="o", label=step)
@@ -98,9 +123,17 @@ def main() -> None:
     parser.add_argument("--scales", default="demo,national:0.01,national:0.02,national:0.05")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--name", default="scale_curve", help="file name stem in benchmarks/results/")
+    parser.add_argument("--steps", default=",".join(STEPS), help=f"some of {', '.join(STEPS)}")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the CSV's rows for the (scale, step) pairs not measured now")
     args = parser.parse_args()
+    steps = tuple(s.strip() for s in args.steps.split(","))
+    if not set(steps) <= set(STEPS):
+        parser.error(f"--steps: choose among {', '.join(STEPS)}")
 
-    rows = [r for scale in args.scales.split(",") for r in measure(scale.strip(), args.seed)]
+    rows = [r for scale in args.scales.split(",") for r in measure(scale.strip(), args.seed, steps)]
+    if args.update:
+        rows = _merged(rows, RESULTS / f"{args.name}.csv")
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / f"{args.name}.csv", "w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=["scale", "rows_read", "step", "seconds", "cpu_seconds", "peak_mib",

@@ -30,21 +30,42 @@ def _plain(column: str) -> str:
     return column.replace("_", " ")
 
 
-def _codes(column: pa.ChunkedArray) -> np.ndarray:
-    """Integer codes of a column's values (equal values, equal codes; every null one code)."""
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
+    """Integer codes of a column's values (equal values, equal codes; every null one code) and how many
+    codes there are. Searched in the column's distinct values chunk by chunk, never a copy of the column."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    encoded = pc.dictionary_encode(column.combine_chunks(), null_encoding="encode")
-    return encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    distinct = pc.unique(column)  # a null is one of them, and index_in finds it
+    codes = pc.index_in(column, value_set=distinct).to_numpy(zero_copy_only=False)
+    return codes.astype(np.int64, copy=False), len(distinct)
 
 
 def _combined(columns: list[pa.ChunkedArray], n: int) -> np.ndarray:
-    """One integer per row for a combination of columns (no overflow: codes are folded in one at a time)."""
-    key = np.zeros(n, dtype=np.int64)
+    """One integer per row for a combination of columns (equal combinations, equal integers; the codes are
+    made dense again only when the next column could overflow them)."""
+    key, size = np.zeros(n, dtype=np.int64), 1
     for column in columns:
-        codes = _codes(column)
-        key = pd.factorize(key * (int(codes.max(initial=-1)) + 2) + codes + 1)[0]
+        codes, count = _codes(column)
+        if size * count >= 2 ** 62:
+            key = pd.factorize(key)[0].astype(np.int64)
+            size = int(key.max(initial=-1)) + 1
+        key, size = key * count + codes, size * count
     return key
+
+
+def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions whose key an earlier position holds (ascending), and that earlier position (the first
+    with the key), found by one stable sort."""
+    order = np.argsort(key, kind="stable")
+    ranked = key[order]
+    same = ranked[1:] == ranked[:-1]
+    if not same.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, ~same])
+    again = np.flatnonzero(same) + 1
+    later, earlier = order[again], order[starts[np.searchsorted(starts, again, side="right") - 1]]
+    by_position = np.argsort(later, kind="stable")
+    return later[by_position], earlier[by_position]
 
 
 def accepted_uids(spool: TableSpool, bad: np.ndarray) -> tuple[pa.Table, np.ndarray]:
@@ -58,19 +79,17 @@ def accepted_uids(spool: TableSpool, bad: np.ndarray) -> tuple[pa.Table, np.ndar
 def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo, describe: Describe) -> None:
     """Rows whose key repeats an earlier row's (in the order read); the first is kept."""
     key = list(TABLES[table].key)
-    data = spool.read(["_uid", "_row", *key])
+    data = spool.read(key)
     n = data.num_rows
     if n < 2:
         return
-    combined = _combined([data.column(k) for k in key], n)
-    dup = pd.Series(combined).duplicated().to_numpy()
-    if not dup.any():
+    later, earlier = _repeats(_combined([data.column(k) for k in key], n))
+    if not len(later):
         return
-    first_pos = pd.Series(np.arange(n)).groupby(combined).transform("first").to_numpy()
-    uids = data.column("_uid").to_numpy()
-    rows = data.column("_row").to_numpy()
-    later = np.flatnonzero(dup)
-    earlier = first_pos[later]
+    wanted = np.union1d(later, earlier)
+    found = _at_positions(spool, ["_uid", "_row"], wanted)
+    uids, rows = found.column("_uid").to_numpy(), found.column("_row").to_numpy()
+    later_at, earlier_at = np.searchsorted(wanted, later), np.searchsorted(wanted, earlier)
     pseudonymous = {k for k in key if field_kind(table, k) == "pseudonym"}
     shown: list[list[str]] = []
     for k in key:
@@ -81,10 +100,21 @@ def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         said = np.array([f"{_plain(k)} {echo.quote(_python(v))}" for v in uniques], dtype=object)
         shown.append(said[codes].tolist())
-    places = {int(p): describe(int(uids[p]), int(rows[p])) for p in np.unique(earlier)}
+    places = {int(i): describe(int(uids[i]), int(rows[i])) for i in np.unique(earlier_at)}
     messages = [f"{' and '.join(parts)} already appear(s) at {places[int(e)]}; only the first is kept"
-                for parts, e in zip(zip(*shown), earlier)]
-    problems.add(uids[later], ",".join(key), "duplicate_key", messages)
+                for parts, e in zip(zip(*shown), earlier_at)]
+    problems.add(uids[later_at], ",".join(key), "duplicate_key", messages)
+
+
+def _at_positions(spool: TableSpool, columns: list[str], positions: np.ndarray) -> pa.Table:
+    """Some columns of the spooled rows at sorted ``positions`` (counted over the whole spool)."""
+    parts, offset = [], 0
+    for batch in spool.batches(columns):
+        lo, hi = np.searchsorted(positions, [offset, offset + batch.num_rows])
+        if hi > lo:
+            parts.append(batch.take(pa.array(positions[lo:hi] - offset)))
+        offset += batch.num_rows
+    return pa.concat_tables(parts) if parts else spool.schema.empty_table().select(columns)
 
 
 def _python(value):

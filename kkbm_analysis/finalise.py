@@ -102,12 +102,12 @@ def finalise(present: list[str], spools: dict[str, TableSpool], bad: dict[str, n
     tables, info = {}, {}
     for table in present:
         if out is None:
-            tables[table] = store.conform(table, _frame(spools[table], accepted.batches(table)))
+            tables[table] = store.conform(table, _frame(spools[table], accepted.batches(table)), validate=False)
             info[table] = {"rows": len(tables[table]), "columns": list(tables[table].columns)}
             continue
         codes = accepted.provinces(table) if table in store.PARTITIONED else None
         if codes is None or len(codes) == 0:
-            frame = store.conform(table, _frame(spools[table], accepted.batches(table)))
+            frame = store.conform(table, _frame(spools[table], accepted.batches(table)), validate=False)
             info[table] = store.write_table(out, table, frame, meta)
         else:
             parts = _by_province(table, spools[table], accepted, codes, work)
@@ -153,4 +153,4 @@ def _by_province(table: str, spool: TableSpool, accepted: _Accepted, codes: pa.A
         with pa.OSFile(str(path), "rb") as source:
             rows = pa.ipc.open_stream(source).read_all()
         path.unlink()
-        yield code, store.conform(table, spool.frame(rows))
+        yield code, store.conform(table, spool.frame(rows), validate=False)

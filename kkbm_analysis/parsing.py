@@ -342,7 +342,7 @@ def _real_value(value: Any, *, integer: bool, percent: bool) -> Any:
     if not integer:
         return number
     if isinstance(value, (numbers.Integral, np.bool_)):
-        return int(value)
+        return int(value) if abs(int(value)) < _INT64_LIMIT else _INVALID
     if not number.is_integer() or abs(number) >= _INT64_LIMIT:
         return _INVALID
     return int(number)

@@ -109,13 +109,19 @@ class RawSheet:
 
     def cell(self, row: int, column: str) -> str:
         """Where a cell is, as a person finds it: ``'D12'`` in a workbook, ``'line 12, field 4'`` in text."""
+        return self.cell_namer(column)(row)
+
+    def cell_namer(self, column: str) -> Callable[[int], str]:
+        """:meth:`cell` for one column: a function of the row number."""
         try:
             pos = self.positions[list(self.frame.columns).index(column)] if self.positions else None
         except ValueError:
             pos = None
         if pos is None:
-            return f"row {row}"
-        return cell_ref(row, pos) if self.sheet is not None else f"line {row}, field {pos + 1}"
+            return lambda row: f"row {row}"
+        if self.sheet is not None:
+            return lambda row: cell_ref(row, pos)
+        return lambda row: f"line {row}, field {pos + 1}"
 
 
 @dataclass(frozen=True)

@@ -181,10 +181,26 @@ class Echo:
     """
 
     HIDDEN = "[not shown: may identify a person]"
+    _MEMO_SIZE = 200_000  # values remembered (a sheet's quarantine quotes the same headers and values often)
 
     def __init__(self, names: Iterable[str] | Callable[[], Iterable[str]] = ()) -> None:
         self._source = names
         self._names: frozenset[str] | None = None
+        self._memo: dict[tuple, Any] = {}
+
+    def _remembered(self, how: tuple, value: Any, work: Callable[[], Any]) -> Any:
+        """``work()``, computed once per distinct value (of a type: 1, 1.0 and True differ) and way of showing."""
+        key = (*how, type(value), value)
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable cell
+            return work()
+        if len(self._memo) >= self._MEMO_SIZE:
+            self._memo.clear()
+        out = self._memo[key] = work()
+        return out
 
     @property
     def names(self) -> frozenset[str]:
@@ -216,6 +232,9 @@ class Echo:
         """
         if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
             return "(empty)"
+        return self._remembered(("text", strict, lenient), value, lambda: self._text(value, strict, lenient))
+
+    def _text(self, value: Any, strict: bool, lenient: bool) -> str:
         text = " ".join(redact_text(_plain(value)).split())
         if self._hidden(text, strict, lenient):
             return self.HIDDEN
@@ -228,6 +247,9 @@ class Echo:
 
     def cell(self, value: Any) -> Any:
         """A cell value for the quarantine's ``values`` column (JSON-able, redacted)."""
+        return self._remembered(("cell",), value, lambda: self._cell(value))
+
+    def _cell(self, value: Any) -> Any:
         value = redact_value(value)
         if isinstance(value, str) and self._hidden(value, strict=False):
             return self.HIDDEN
@@ -236,6 +258,9 @@ class Echo:
     def header(self, header: Any, *, confirmed: bool) -> str:
         """A header as it may be shown: always redacted; hidden when it looks like a name,
         unless the header row was confirmed by known field names."""
+        return self._remembered(("header", confirmed), header, lambda: self._header(header, confirmed))
+
+    def _header(self, header: Any, confirmed: bool) -> str:
         text = " ".join(redact_text(str(header)).split())
         if not confirmed and self._hidden(text, strict=False):
             return "[header not shown]"

@@ -129,12 +129,19 @@ class Locator:
 
     def frame(self, uids: np.ndarray) -> pd.DataFrame:
         """table, file, sheet, row and part index of each uid."""
+        uids = np.asarray(uids, dtype=np.int64)
         idx = np.searchsorted(self.starts, uids, side="right") - 1
-        rows = np.array([self.parts[i].rows[np.searchsorted(self.parts[i].uids, u)] for i, u in zip(idx, uids)],
-                        dtype=np.int64)
-        return pd.DataFrame({"part": idx, "table": [self.parts[i].table or "" for i in idx],
-                             "file": [self.parts[i].relpath for i in idx],
-                             "sheet": [self.parts[i].sheet for i in idx], "row": rows})
+        rows = np.zeros(len(uids), dtype=np.int64)
+        for i in np.unique(idx):  # one search per part, not per row
+            mine = idx == i
+            part = self.parts[int(i)]
+            rows[mine] = part.rows[np.searchsorted(part.uids, uids[mine])]
+
+        def each(values: list) -> list:
+            return np.array(values, dtype=object)[idx].tolist() if len(idx) else []
+        return pd.DataFrame({"part": idx, "table": each([p.table or "" for p in self.parts]),
+                             "file": each([p.relpath for p in self.parts]),
+                             "sheet": each([p.sheet for p in self.parts]), "row": rows})
 
 
 def _column_of(part: Shaped, fields: str, header: Any) -> str:
@@ -156,13 +163,18 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
     where = locator.frame(problems["uid"].to_numpy())
     q = pd.concat([problems.reset_index(drop=True), where], axis=1)
     columns, cells = [], []
+    placed: dict[tuple, tuple[str, Any]] = {}  # (part, field, header) -> the column shown, its cells' namer
     for rec in q.itertuples(index=False):
-        part = locator.parts[rec.part]
-        echo = echoes.get(rec.part, Echo())
-        column = _column_of(part, rec.field, rec.header)
-        columns.append(echo.header(column, confirmed=part.raw.header_confirmed) if column else "")
-        first = column.split(" / ")[0] if column else ""
-        cells.append(part.raw.cell(rec.row, first) if first in part.raw.frame.columns else "")
+        key = (rec.part, rec.field, rec.header)
+        found = placed.get(key)
+        if found is None:
+            part = locator.parts[rec.part]
+            column = _column_of(part, rec.field, rec.header)
+            shown = echoes.get(rec.part, Echo()).header(column, confirmed=part.raw.header_confirmed) if column else ""
+            first = column.split(" / ")[0] if column else ""
+            found = placed[key] = (shown, part.raw.cell_namer(first) if first in part.raw.frame.columns else None)
+        columns.append(found[0])
+        cells.append(found[1](rec.row) if found[1] is not None else "")
     q["column"], q["cell"] = columns, cells
     q["values"] = q["uid"].map(_values_by_uid(q, locator, echoes))
     q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")

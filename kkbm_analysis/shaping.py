@@ -26,8 +26,10 @@ from . import parsing
 from .layout import cell_text, is_empty
 from .mapping import FileRule, Mapping
 from .matching import header_keys, identifier_headers, match_columns
+from .patterns import ASCII_SPACE, ascii_matches
 from .readers import RawSheet
 from .schema import TABLES, identifier_kind
+from .textrows import ARROW_STRINGS
 
 _TOTAL_WORDS = ("jumlah", "total", "grand total", "sub total", "subtotal", "jml", "rekapitulasi", "rekap",
                 "seluruhnya", "keseluruhan", "total keseluruhan", "jumlah total", "jumlah seluruhnya")
@@ -240,7 +242,8 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     if len(frame) == 0 or len(named) < 2:
         return out
     (c1, h1), (c2, h2) = named[:2]
-    candidates = np.flatnonzero(((frame[c1].astype(object) == h1) | (frame[c2].astype(object) == h2)).to_numpy())
+    same = [(c if c.dtype == ARROW_STRINGS else c.astype(object)) == h for c, h in ((frame[c1], h1), (frame[c2], h2))]
+    candidates = np.flatnonzero((same[0] | same[1]).to_numpy())
     for i in candidates:  # few rows: compare them whole
         row = frame.iloc[i]
         same = sum(v == h for v, h in zip(row, headers) if isinstance(v, str))
@@ -250,6 +253,8 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
 
 _TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap|seluruh|keseluruhan|indonesia|"
                           r"nasional|national|all\b|semua)", re.IGNORECASE)
+#: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
+_TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -288,6 +293,9 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
         rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
+        starts = None if extra else ascii_matches(frame[column], _TOTAL_START_ASCII)  # None: all looked at
+        if starts is not None:
+            rows = rows[starts[rows]]
         if not len(rows):
             continue
         values = frame[column].to_numpy(dtype=object)[rows]
@@ -439,12 +447,20 @@ def _constant(value: Any, raw: RawSheet, relpath: str) -> Any:
 
 def _field_frame(kept: pd.DataFrame, mapped: dict[str, str], constants: dict[str, Any],
                  uids: np.ndarray) -> pd.DataFrame:
-    data = {f: kept[h].to_numpy(dtype=object) for h, f in mapped.items() if f not in constants}
+    data = {f: _cells(kept[h]) for h, f in mapped.items() if f not in constants}
     for f, v in constants.items():
         data[f] = np.full(len(kept), v, dtype=object)
     out = pd.DataFrame(data, index=pd.RangeIndex(len(kept)))
     out["_uid"] = uids
     return out
+
+
+def _cells(column: pd.Series) -> Any:
+    """A column's raw cells for a field frame: as Python objects, except Arrow text with a value, kept
+    as it is (the type a frame infers from the same cells as objects, without making an object per cell)."""
+    if column.dtype == ARROW_STRINGS and column.notna().any():
+        return column.array
+    return column.to_numpy(dtype=object)
 
 
 def _recode(data: pd.DataFrame, recode: dict[str, dict[str, str]]) -> pd.DataFrame:

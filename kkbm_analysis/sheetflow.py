@@ -79,6 +79,7 @@ class SheetJob:
     quarantine: list[pd.DataFrame] = field(default_factory=list)
     notes: list[pd.DataFrame] = field(default_factory=list)
     _names: frozenset[str] | None = None
+    _echo: Echo | None = None
     _mapped: dict[str, str] | None = None  # the plan's, plus the name column of staff sheets without NIK
 
     # ------------------------------------------------------------------ identity
@@ -115,7 +116,10 @@ class SheetJob:
         return self._names
 
     def echo(self) -> Echo:
-        return Echo(self.names)
+        """How the sheet's values may be quoted (one :class:`Echo`, which remembers what it decided)."""
+        if self._echo is None:
+            self._echo = Echo(self.names)
+        return self._echo
 
     def head(self, frame: pd.DataFrame | None = None, uids: np.ndarray | None = None,
              rows: np.ndarray | None = None) -> Shaped:

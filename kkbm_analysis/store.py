@@ -97,12 +97,11 @@ def empty_table(table: str) -> pd.DataFrame:
     return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in column_dtypes(table).items()})
 
 
-def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
+def conform(table: str, df: pd.DataFrame, *, validate: bool = True) -> pd.DataFrame:
     """A typed, key-sorted, index-free table with exactly the schema's columns.
 
-    Extra columns are left out; optional (nullable) columns that are absent are added
-    empty. The schema is validated (a wrong value raises pandera's error: the ingest
-    quarantines such rows before this point).
+    Extra columns are left out; optional (nullable) columns that are absent are added empty.
+    The schema is validated (a wrong value raises pandera's error: the ingest quarantines such rows before).
 
     Parameters
     ----------
@@ -110,20 +109,21 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
         Table name (see :data:`kkbm_analysis.schema.TABLES`).
     df : DataFrame
         Rows of that table.
+    validate : bool
+        ``False`` only for rows that passed every check of the schema already (the ingest's accepted
+        rows): they are then only typed, as the validation types them.
     """
-    spec = TABLES[table]
-    columns = spec.schema.columns
-    frame = df.reset_index(drop=True)
+    spec, frame = TABLES[table], df.reset_index(drop=True)
     absent = [c for c in spec.columns if c not in frame]
-    required = [c for c in absent if not columns[c].nullable]
+    required = [c for c in absent if not spec.schema.columns[c].nullable]
     if required:
         raise KeyError(f"table {table!r} lacks required column(s) {required}")
     dtypes = column_dtypes(table)
     for column in absent:
         frame[column] = pd.Series(pd.NA, index=frame.index, dtype=dtypes[column])
-    out = spec.schema.validate(frame[spec.columns])
+    out = spec.schema.validate(frame[spec.columns]) if validate else frame[spec.columns]
     for column, dtype in dtypes.items():
-        if dtype in ("datetime64[ms]", "string"):
+        if dtype in ("datetime64[ms]", "string") or not validate:
             out[column] = out[column].astype(dtype)
     return out.sort_values(list(spec.key), kind="stable").reset_index(drop=True)
 

@@ -21,6 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import parsing, regions
+from .patterns import SPACE
 from .privacy import PseudonymKey, nik_problems, pseudonymise
 from .redaction import Echo
 from .schema import TABLES, VOCABULARIES
@@ -169,7 +170,7 @@ def _text(values: pd.Series) -> pd.Series:
     """Trimmed text with single spaces (blank -> <NA>), computed once per distinct value."""
     codes, uniques = pd.factorize(values)
     clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
-    clean = clean.str.replace(r"\s+", " ", regex=True)
+    clean = clean.str.replace(SPACE + "+", " ", regex=True)
     clean = clean.mask(clean == "")
     return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")
 
@@ -340,22 +341,25 @@ def _pandera(table: str, df: pd.DataFrame, problems: Problems) -> None:
         by_error = {c.error: c.name for c in schema.checks if c.error}
         stats = {(name, str(ch)): getattr(ch, "statistics", {}) or {} for name, col in schema.columns.items()
                  for ch in col.checks}
-        for case in cases.itertuples(index=False):
+        at = df.index.get_indexer(cases["index"].to_numpy())
+        uids = df["_uid"].to_numpy()[at]
+        whole = cases["schema_context"].to_numpy() != "Column"
+        rows = df.iloc[np.unique(at[whole])].to_dict("index") if whole.any() else {}  # not one lookup per case
+        for case, uid in zip(cases.itertuples(index=False), uids):
             check = str(case.check)
             column = str(case.column) if case.schema_context == "Column" else ""
-            uid = int(df.at[case.index, "_uid"])
             if column:
                 rule = next((r for k, r in _CHECK_RULES if k in check), check)
                 message = _check_message(check, stats.get((column, check), {}), case.failure_case, column,
                                          field_kind(table, column))
             else:
                 rule = by_error.get(check, check)
-                message = _row_check_message(check, df.loc[case.index])
-            problems.add([uid], column, rule, message)
+                message = _row_check_message(check, rows[case.index])
+            problems.add([int(uid)], column, rule, message)
 
 
-def _row_check_message(error: str, row: pd.Series) -> str:
-    """A table rule's message with the values it compares (dates and counts only)."""
+def _row_check_message(error: str, row: dict) -> str:
+    """A table rule's message with the values it compares (dates and counts only); ``row`` maps column to value."""
     shown = [f"{c} {fmt_value(v)}" for c, v in row.items() if c != "_uid" and c in error and not pd.isna(v)
              and isinstance(v, (pd.Timestamp, int, float, np.integer, np.floating)) and not isinstance(v, bool)]
     return error + (f" ({', '.join(shown)})" if shown else "")

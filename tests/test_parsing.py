@@ -628,3 +628,44 @@ def test_unencodable_text_is_invalid_not_an_error():
     result = parse_number(pd.Series(["\ud800", "1,5"], dtype=object))
     assert result.invalid.tolist() == [True, False]
     assert result.values.iloc[1] == 1.5
+
+
+def test_space_class_is_pythons_whitespace_in_pyarrow():
+    """SPACE spells out Python's \\s, so pandas runs it in pyarrow with Python's result."""
+    import re
+    import sys
+
+    from kkbm_analysis.patterns import SPACE
+
+    every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert re.fullmatch(SPACE + "*", every) and not re.search(SPACE, "".join(
+        chr(i) for i in range(0x3100) if not chr(i).isspace() and not 0xD800 <= i < 0xE000))
+    text = pd.Series(["a\x0bb", "c\u3000 d", " e\x85", "f\xa0\t g", None], dtype="string")
+    fast = text.str.replace(SPACE + "+", " ", regex=True)
+    slow = text.str.replace(re.compile(r"\s+"), " ", regex=True)  # a compiled pattern always runs in Python
+    assert fast.tolist() == slow.tolist() == ["a b", "c d", " e ", "f g", pd.NA]
+
+
+def test_nik_problems_fast_path_agrees_with_the_rules_one_value_at_a_time():
+    """Well-formed NIKs are recognised in Arrow; every verdict equals the per-value rules."""
+    import random
+
+    from kkbm_analysis.privacy import _nik_problem, nik_problems
+
+    rng = random.Random(3)
+    parts = (["11", "96", "10", "97", "36"], ["00", "01"], ["00", "13"], ["00", "01", "31", "32", "41", "71", "72"],
+             ["00", "01", "12", "13"], ["85"], ["0000", "0001"])
+    values = ["".join(rng.choice(p) for p in parts) for _ in range(3000)]
+    values += ["3604 1352-0385.0001", "٣" * 16, "123", "", None, "36041352038500011"]
+    got = nik_problems(pd.Series(values, dtype=object))
+    canon = [None if v is None else "".join(c for c in v if not c.isspace() and c not in ".-") for v in values]
+    assert got.tolist() == [_nik_problem(c) if c else "" for c in canon]
+    assert (got == "").any() and (got != "").any()
+
+
+def test_whole_numbers_beyond_int64_are_invalid_not_an_error():
+    """A workbook cell holding 2**64 as a whole number (found by the ingest's property test)."""
+    result = parse_number(pd.Series([None, 18446744073709551616, 2**63, -(2**63) + 1, 7], dtype=object),
+                          integer=True)
+    assert result.invalid.tolist() == [False, True, True, False, False]
+    assert result.values.tolist() == [pd.NA, pd.NA, pd.NA, -(2**63) + 1, 7]

@@ -90,3 +90,22 @@ def test_recode_matches_normalised_text(tmp_path):
     text = "NIK,Kode KKBM,Status,JK,Tanggal Bergabung\n3604135203850001,K1,  MANTAN tkw ,P,01/04/2017\n"
     s = shaped(tmp_path, text, "members", 'recode:\n  status: {"Mantan TKW": pmi_purna}\n')
     assert list(s.frame["status"]) == ["pmi_purna"]
+
+
+def test_totals_prefilter_in_arrow_matches_the_python_pattern():
+    """The RE2 pattern that finds totals words in all-ASCII Arrow text gives the Python pattern's matches."""
+    import random
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kkbm_analysis.shaping import _TOTAL_START, _TOTAL_START_ASCII
+
+    words = ["jumlah", "JUMLAH", "Total", "grand", "sub", "-", "total", "jml", "rekap", "indonesia", "all", "ALL",
+             "semua", " ", "\t", "\x0b", "\x1c", "_", "x", "9", ".", "(", "\n"]
+    rng = random.Random(0)
+    values = ["".join(rng.choice(words) for _ in range(rng.randint(0, 4))) for _ in range(20_000)]
+    values += ["".join(chr(rng.randint(0, 127)) for _ in range(rng.randint(0, 6))) for _ in range(20_000)]
+    expected = [bool(_TOTAL_START.match(v)) for v in values]
+    assert any(expected) and not all(expected)
+    assert pc.match_substring_regex(pa.array(values), _TOTAL_START_ASCII).to_pylist() == expected

@@ -7,6 +7,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -45,6 +46,25 @@ def test_conform_types_sorts_and_adds_optional_columns():
     assert out["village_code"].isna().all() and str(out["village_code"].dtype) == "string"
     with pytest.raises(KeyError, match="joined_on"):
         store.conform("members", df.drop(columns="joined_on"))
+
+
+def test_conform_without_validation_types_accepted_rows_as_the_validation_does(tmp_path):
+    """The ingest's finalise skips the second validation: its rows must come out the same."""
+    from kkbm_analysis.spool import TableSpool
+
+    df = pd.DataFrame({"member_id": ["b", "a", None], "community_id": ["K1", "K1", "K2"],
+                       "status": ["pmi_purna", "keluarga", "pmi_aktif"], "sex": ["P", "L", None],
+                       "joined_on": pd.to_datetime(["2017-01-02", "2017-01-01", "2018-03-04"]),
+                       "birth_year": [1980, None, 1975]}).dropna(subset=["member_id"])
+    spool = TableSpool(tmp_path, "members")
+    typed = df.reindex(columns=list(store.column_dtypes("members"))).assign(_uid=range(len(df)))
+    spool.write(typed, np.arange(len(df)))
+    rows = spool.frame(spool.read())
+    fast, checked = store.conform("members", rows, validate=False), store.conform("members", rows)
+    pd.testing.assert_frame_equal(fast, checked)
+    assert list(fast["member_id"]) == ["a", "b"] and str(fast["birth_year"].dtype) == "Int64"
+    loose = df.astype({"birth_year": "float64", "member_id": object})  # types the validation would coerce
+    pd.testing.assert_frame_equal(store.conform("members", loose, validate=False), checked)
 
 
 def test_empty_table_has_the_schema_types():

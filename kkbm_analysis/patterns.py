@@ -1,0 +1,35 @@
+"""Regular-expression pieces that match the same in Python's ``re`` and in pyarrow's RE2.
+
+pandas runs a string method on Arrow text in pyarrow only when RE2 would give Python's
+answer; a pattern with ``\\s`` (RE2's is ASCII-only) goes to Python's ``re``, one value at a
+time. :data:`SPACE` spells Python's ``\\s`` out so that the fast path is taken with the same
+result, and :func:`ascii_matches` runs a pattern in RE2 over all-ASCII Arrow text, where
+RE2's case rules, ``\\b`` and ASCII classes are Python's.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["SPACE_CHARS", "SPACE", "ASCII_SPACE", "ascii_matches"]
+
+#: The characters of Python's ``\s`` (those ``str.isspace`` accepts), for a ``[...]`` class; none lies
+#: above U+3000 (``tests/test_parsing.py`` checks the whole range).
+SPACE_CHARS = "".join(f"\\x{ord(c):02x}" if ord(c) < 0x100 else c for c in map(chr, range(0x3001)) if c.isspace())
+#: Python's ``\s`` as a character class pyarrow runs.
+SPACE = f"[{SPACE_CHARS}]"
+#: Python's ``\s`` on ASCII text.
+ASCII_SPACE = "[" + "".join(f"\\x{ord(c):02x}" for c in map(chr, range(128)) if c.isspace()) + "]"
+
+
+def ascii_matches(column: pd.Series, pattern: str) -> np.ndarray | None:
+    """Which cells of a column of Arrow text match ``pattern`` (RE2, from the start), in one pass; None
+    when the column is not Arrow text or holds non-ASCII text (then Python must decide)."""
+    if not isinstance(column.dtype, pd.StringDtype) or column.dtype.storage != "pyarrow" or not len(column):
+        return None
+    data = pa.array(column.array)
+    if not pc.all(pc.string_is_ascii(data)).as_py():
+        return None
+    return pc.fill_null(pc.match_substring_regex(data, pattern), False).to_numpy(zero_copy_only=False)
