@@ -124,14 +124,14 @@ arrays
 Adding an indicator: write its facts function in :mod:`.facts` (or reuse one) and declare it
 in :data:`~.registry.REGISTRY`; the engine, the published table and the reports pick it up.
 """
-from .engine import RESULT_COLUMNS, compute_indicators, indicator_facts, indicator_table
-from .facts import KUR_ELIGIBLE_STATUS, SEX_KEYS, SPAN_COLUMNS, STATUS_KEYS, FactContext, business_activity_end, data_span
+from .engine import RESULT_COLUMNS, compute_indicators, facts_frame, indicator_facts, indicator_table
+from .facts import BASES, KUR_ELIGIBLE_STATUS, SEX_KEYS, SPAN_COLUMNS, STATUS_KEYS, Facts, data_span
 from .published import DIRECTIONS, RELATIONS, cells, period_windows, publish
 from .registry import DISAGGREGATIONS, DOMAINS, KINDS, REGISTRY, Indicator, list_indicators, with_labels
 
 __all__ = [
-    "Indicator", "FactContext", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS", "DOMAINS",
-    "list_indicators", "indicator_facts", "compute_indicators", "indicator_table", "data_span", "with_labels",
-    "SPAN_COLUMNS", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "business_activity_end",
+    "Indicator", "Facts", "BASES", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS", "DOMAINS",
+    "list_indicators", "indicator_facts", "facts_frame", "compute_indicators", "indicator_table", "data_span", "with_labels",
+    "SPAN_COLUMNS", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS",
     "RELATIONS", "DIRECTIONS", "cells", "publish", "period_windows",
 ]

@@ -1,0 +1,107 @@
+"""The processed tables as DuckDB relations, for the indicator engine.
+
+A :class:`Source` is a DuckDB connection with one view per processed table, read either
+from a :class:`~kkbm_analysis.data.ProgramData` already in memory (its frames, through
+Arrow, without copying them) or straight from a processed folder's Parquet files (the
+hive-style ``<table>/province=<code>/part-0.parquet`` partitions or one file per table;
+:func:`kkbm_analysis.store.table_files`), so that an indicator call on a folder reads only
+the columns its SQL uses. A table the data lack is an empty relation with the schema's
+columns. The region table ``_regions`` maps each community to its region at every level
+(see :meth:`Source.regions`).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from ..data import NATIONAL_CODE, REGION_LEVELS, ProgramData
+from ..store import empty_table, read_manifest, read_table, table_files
+
+__all__ = ["Source", "TABLES_USED"]
+
+#: The processed tables the indicators read.
+TABLES_USED: tuple[str, ...] = ("communities", "members", "businesses", "business_reports", "groups", "kur_loans",
+                                "consultations", "info_services", "advocacy_cases", "prevention_events")
+
+
+def _arrow(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
+class Source:
+    """A DuckDB connection over the processed tables of a :class:`ProgramData` or a processed folder.
+
+    Parameters
+    ----------
+    data : ProgramData, str or Path
+        Tables in memory, or a folder written by ``kkbm ingest``.
+
+    Attributes
+    ----------
+    con : duckdb.DuckDBPyConnection
+        One view per table of :data:`TABLES_USED`.
+    manifest : dict
+        The ingest manifest (synthetic flag, data version).
+    communities : DataFrame
+        The communities table (small; the region codes of every level come from it).
+    """
+
+    def __init__(self, data: ProgramData | str | Path) -> None:
+        self.con = duckdb.connect()
+        if isinstance(data, ProgramData):
+            self.manifest = data.manifest
+            self.communities = data.communities
+            for name in TABLES_USED:
+                self.con.register(name, _arrow(data.tables[name]))
+        else:
+            from ..store import check_processed
+            folder = Path(data)
+            check_processed(folder)
+            self.manifest = read_manifest(folder) or {}
+            self.communities = read_table(folder, "communities")
+            for name in TABLES_USED:
+                files = [str(f) for f in table_files(folder, name)]
+                if files:
+                    self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files!r}, "
+                                     "hive_partitioning = false)")
+                else:
+                    self.con.register(name, _arrow(empty_table(name)))
+        self._levels: dict[str, np.ndarray] = {}
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.manifest.get("synthetic", False))
+
+    @property
+    def data_version(self) -> str:
+        return str(self.manifest.get("data_version", "unknown"))
+
+    def close(self) -> None:
+        self.con.close()
+
+    def regions(self, levels: list[str]) -> dict[str, np.ndarray]:
+        """Register ``_regions``: ``community_id`` and, per level, ``r_<level>`` (the region's
+        index in the sorted region codes; NULL where the community has no code at that level).
+
+        Returns the region codes of each level (national: :data:`NATIONAL_CODE`). A community
+        id given twice counts once, with its first row.
+        """
+        comm = self.communities.drop_duplicates("community_id").reset_index(drop=True)
+        columns: dict[str, Any] = {"community_id": comm["community_id"].astype("string")}
+        for level in levels:
+            col = REGION_LEVELS[level]
+            if col is None:
+                codes, uniques = np.zeros(len(comm), dtype=np.int64), np.array([NATIONAL_CODE], dtype=object)
+            else:
+                codes, uniques = pd.factorize(comm[col].astype("string"), sort=True, use_na_sentinel=True)
+                uniques = np.asarray(uniques, dtype=object)
+            columns[f"r_{level}"] = pd.Series(codes, dtype="Int32").where(codes >= 0)
+            self._levels[level] = uniques
+        frame = pd.DataFrame(columns).dropna(subset=["community_id"])
+        self.con.register("_regions", _arrow(frame))
+        return {level: self._levels[level] for level in levels}
