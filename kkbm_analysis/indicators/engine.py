@@ -180,16 +180,27 @@ class _Family:
                          for v in values]
         rows.append(f"{' AND '.join(integral)} AS _exact")
         if self.unit is not None:
-            rows.append(f"{self.unit} AS _unit")
+            rows += [f"{self.unit} AS _unit", "day(_day) = 1 AS _first_day"]
         attributes = any(b is not None for _, b in sets)
         return (f"SELECT {', '.join(rows)} FROM (SELECT *, CAST({self.date} AS DATE) AS _day "
                 f"FROM ({BASES[self.base](attributes)})) WHERE {keep}")
 
-    def sql(self, grid: _PeriodGrid, sets: list[tuple[str, str | None]], levels: list[str], exact: bool) -> str:
+    def per_unit(self, grid: _PeriodGrid) -> bool | None:
+        """Whether facts must be summed per unit and period first: False when the grain makes it
+        change nothing, None when that holds only if every fact is dated on a month's first day."""
+        if self.unit is None or self.measures[0].grain == "fact":
+            return False
+        if self.measures[0].grain == "month" and grid.period == "month":
+            return None
+        return True
+
+    def sql(self, grid: _PeriodGrid, sets: list[tuple[str, str | None]], levels: list[str], exact: bool,
+            per_unit: bool) -> str:
         """SQL: every measure's aggregates, for every (level, disaggregation) set at once.
 
         ``exact``: sums as HUGEINT (integral values, any order gives the same sum); else DOUBLE
-        sums, which the caller runs on one thread.
+        sums, which the caller runs on one thread. ``per_unit``: sum each unit's facts per
+        period first; else check that facts are dated on first days (``_first_days``).
         """
         facts = self._facts(grid, sets, levels)
         grouped = _grouped(levels, sets)
@@ -198,12 +209,14 @@ class _Family:
             on = f"FILTER (WHERE w{j})"
             return f"CAST(SUM(CAST({x} AS HUGEINT)) {on} AS DOUBLE)" if exact else f"SUM({x}) {on}"
 
-        if self.unit is not None:
+        if per_unit:
             attributes = ", ".join(f"any_value({c}) AS {c}" for c in grouped if c.startswith("c_"))
             facts = (f"SELECT {', '.join(c for c in grouped if c.startswith('r_'))}, {attributes + ', ' if attributes else ''}"
                      f"p, _unit, true AS w0, {'SUM(CAST(n0 AS HUGEINT))' if exact else 'SUM(n0)'} AS n0, "
                      f"bool_and(_exact) AS _exact FROM ({facts}) WHERE w0 GROUP BY ALL")
         aggregates = ["bool_and(_exact) AS _exact"]
+        if self.unit is not None and not per_unit:
+            aggregates.append("bool_and(_first_day) AS _first_days")
         for j, m in enumerate(self.measures):
             aggregates += [f"{total(f'n{j}', j)} AS num{j}", f"COUNT(*) FILTER (WHERE w{j}) AS cnt{j}"]
             if m.den is not None:
@@ -245,43 +258,50 @@ class _Engine:
     def close(self) -> None:
         self.source.close()
 
-    def query(self, family: _Family, grid: _PeriodGrid, sets: list[tuple[str, str | None]]) -> pd.DataFrame:
-        """The family's aggregates: exact integer sums, or (for fractional or huge values) on one thread."""
+    def query(self, family: _Family, grid: _PeriodGrid, sets: list[tuple[str, str | None]]) -> dict[str, np.ndarray]:
+        """The family's aggregates as float arrays (NaN for NULL): exact integer sums, or (for
+        fractional or huge values) DOUBLE sums on one thread."""
         con = self.source.con
+        per_unit = family.per_unit(grid)
         try:
-            out = con.execute(family.sql(grid, sets, self.levels, exact=True)).df()
-            if not len(out) or out["_exact"].fillna(True).all():
+            out = _arrays(con.execute(family.sql(grid, sets, self.levels, True, bool(per_unit))).df())
+            if per_unit is None and not (out["_first_days"] != 0).all():
+                per_unit = True
+                out = _arrays(con.execute(family.sql(grid, sets, self.levels, True, True)).df())
+            if (out["_exact"] != 0).all():
                 return out
         except duckdb.OutOfRangeException:
             pass
         threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
         con.execute("SET threads = 1")
         try:
-            return con.execute(family.sql(grid, sets, self.levels, exact=False)).df()
+            return _arrays(con.execute(family.sql(grid, sets, self.levels, False, per_unit is not False)).df())
         finally:
             con.execute(f"SET threads = {threads}")
 
-    def sums(self, result: pd.DataFrame, family: _Family, sets: list[tuple[str, str | None]], ind: Indicator,
-             level: str, grid: _PeriodGrid, by: str | None) -> _Sums:
+    def sums(self, result: dict[str, np.ndarray], family: _Family, sets: list[tuple[str, str | None]],
+             ind: Indicator, level: str, grid: _PeriodGrid, by: str | None) -> _Sums:
+        """One indicator's sums for one (level, disaggregation) cut, as dense arrays over region x period x category."""
         j = family.measures.index(ind.facts)
-        rows = result[(result["_set"] == _set_id(self.levels, sets, level, by)) & result[f"r_{level}"].notna()]
-        rows = rows[rows[f"cnt{j}"] > 0]
+        region = result[f"r_{level}"]
+        rows = np.flatnonzero((result["_set"] == _set_id(self.levels, sets, level, by)) & ~np.isnan(region)
+                              & (result[f"cnt{j}"] > 0))
         R, P = len(self.region_codes[level]), grid.n
         if by is None:
             c, labels, has_unknown = np.zeros(len(rows), dtype=np.int64), ["all"], False
         else:
             keys = _DISAGG_KEYS[by]
-            c = rows[f"c_{by}"].to_numpy(dtype=np.int64)
+            c = result[f"c_{by}"][rows].astype(np.int64)
             labels = [f"{by}={k}" for k in keys] + [f"{by}=unknown"]
             has_unknown = bool((c == len(keys)).any())
         C = len(labels)
-        key = (rows[f"r_{level}"].to_numpy(dtype=np.int64) * P + rows["p"].to_numpy(dtype=np.int64)) * C + c
+        key = (region[rows].astype(np.int64) * P + result["p"][rows].astype(np.int64)) * C + c
         n = R * P * C
 
         def dense(column: str, fill: float = 0.0) -> np.ndarray:
             out = np.full(n, fill)
-            if column in rows:
-                out[key] = rows[column].to_numpy(dtype=float, na_value=np.nan)
+            if column in result:
+                out[key] = result[column][rows]
             return out
 
         count = dense(f"cnt{j}")
@@ -332,6 +352,11 @@ class _Engine:
         return {"indicator_id": ind.id, "level": level, "region_code": self.region_codes[level][ri],
                 "period": grid.labels[pi], "disaggregation": np.asarray(S.labels, dtype=object)[ci],
                 **{k: v[idx] for k, v in out.items()}}
+
+
+def _arrays(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """A query result's columns as float arrays (NaN for NULL)."""
+    return {c: frame[c].to_numpy(dtype=float, na_value=np.nan) for c in frame.columns}
 
 
 def _values(ind: Indicator, S: _Sums, complete: bool) -> dict[str, np.ndarray]:

@@ -77,7 +77,14 @@ class Facts:
         Which rows of the base relation are facts (default all).
     unit : str, optional
         For per-unit indicators: the unit whose facts are summed per period first (e.g. a
-        business's monthly reports add up to its volume in the period).
+        business's monthly reports add up to its volume in the period). Units are taken in
+        this column's order where order matters (a mean's sum of squares).
+    grain : {'fact', 'month'}, optional
+        How often a unit has a fact, by its table's key: ``'fact'``, once (the unit is the
+        fact, e.g. a loan); ``'month'``, at most once per date (business reports are keyed by
+        business and reporting month), so once per month when every fact is dated on the
+        first of a month, which the engine checks. Where the grain makes summing per unit
+        change nothing, the engine skips it.
 
     Calling a :class:`Facts` with the data (a :class:`~kkbm_analysis.data.ProgramData` or a
     processed folder) gives its facts frame (:func:`~.engine.indicator_facts`).
@@ -89,10 +96,13 @@ class Facts:
     den: str | None = None
     where: str | None = None
     unit: str | None = None
+    grain: str | None = None
 
     def __post_init__(self) -> None:
         if self.base not in BASES:
             raise ValueError(f"unknown base relation {self.base!r}; known: {', '.join(BASES)}")
+        if self.grain not in (None, "fact", "month") or (self.grain and not self.unit):
+            raise ValueError("grain is None, 'fact' or 'month', and only for facts with a unit")
 
     def __call__(self, data: ProgramData | str | Path) -> pd.DataFrame:
         from .engine import facts_frame
@@ -136,9 +146,11 @@ def _businesses(attributes: bool) -> str:
 
 
 def _reports(attributes: bool) -> str:
-    """Monthly business reports with their business's region and owner."""
+    """Monthly business reports with their business's region and owner; ``business_rank``: the
+    business's position in ``business_id`` order (an integer unit, in the table's order)."""
     return (f"SELECT r.period, r.revenue_idr, b.* EXCLUDE (started_on, closed_on, business_status) "
-            f"FROM business_reports r JOIN ({_businesses(attributes)}) b ON b.business_id = r.business_id")
+            f"FROM business_reports r JOIN (SELECT *, row_number() OVER (ORDER BY business_id) AS business_rank "
+            f"FROM ({_businesses(attributes)})) b ON b.business_id = r.business_id")
 
 
 def _business_spells(attributes: bool) -> str:

@@ -19,13 +19,14 @@ __all__ = ["Indicator", "REGISTRY", "KINDS", "DISAGGREGATIONS", "DOMAINS", "list
 # The facts of each indicator (:class:`~.facts.Facts`, SQL over a base relation of :data:`~.facts.BASES`).
 _BUSINESSES_FORMED = Facts("businesses", "started_on")
 _BUSINESSES_ACTIVE = Facts("business_spells", "d", num="w")
-_BUSINESS_VOLUME = Facts("reports", "period", num="revenue_idr", where="revenue_idr IS NOT NULL", unit="business_id")
+_BUSINESS_VOLUME = Facts("reports", "period", num="revenue_idr", where="revenue_idr IS NOT NULL",
+                         unit="business_rank", grain="month")
 _KUR_APPLICATIONS = Facts("loans", "applied_on")
 _KUR_APPROVED = Facts("loans", "approval_date", where="approved")
 _KUR_APPROVAL_RATE = Facts("loans", "applied_on", num="CAST(approved AS INTEGER)", den="1")
 _KUR_UPTAKE = Facts("uptake", "d", num="wn", den="wd")
 _KUR_AMOUNT = Facts("loans", "approval_date", num="amount_idr", where="approved AND amount_idr IS NOT NULL",
-                    unit="loan_id")
+                    unit="loan_id", grain="fact")
 _ADVOCACY_CASES = Facts("cases", "opened_on")
 _ADVOCACY_RESOLVED = Facts("cases", "decided_on", where="outcome = 'resolved'")
 _ADVOCACY_RESOLUTION_RATE = Facts("cases", "decided_on", num="CAST(outcome = 'resolved' AS INTEGER)", den="1",
