@@ -144,8 +144,12 @@ class _Sums:
 _EXACT_LIMIT = 2**53  # integral values below this sum exactly as HUGEINT and convert back exactly
 
 
+#: One cut of a query: (level, disaggregation, index of the period grid).
+Cut = tuple[str, "str | None", int]
+
+
 class _Family:
-    """Indicators whose facts share a base relation, a date and stock-ness: one query per period.
+    """Indicators whose facts share a base relation, a date and stock-ness: one query for many cuts.
 
     Each distinct :class:`Facts` of the family is a **measure** with its own filtered
     aggregates; a family with units holds exactly one measure (facts are summed per unit and
@@ -162,13 +166,22 @@ class _Family:
             if i.kind == "mean" and i.facts.unit is None:
                 raise ValueError(f"{i.id}: a mean is over units: its Facts must name a unit")
 
-    def _facts(self, grid: _PeriodGrid, sets: list[tuple[str, str | None]], levels: list[str]) -> str:
-        """SQL: the family's facts on the period grid, with region, category, and each measure's
-        flag (``w``), numerator (``n``) and denominator (``d``)."""
-        period, keep = grid.sql("_day", self.stock)
+    def per_unit(self, grid: _PeriodGrid) -> bool | None:
+        """Whether facts must be summed per unit and period first: False when the grain makes it
+        change nothing, None when that holds only if every fact is dated on a month's first day."""
+        if self.unit is None or self.measures[0].grain == "fact":
+            return False
+        if self.measures[0].grain == "month" and grid.period == "month":
+            return None
+        return True
+
+    def _facts(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str]) -> str:
+        """SQL: the family's facts, with region, category, period index on each grid (``p<k>``) and
+        each measure's flag (``w``), numerator (``n``) and denominator (``d``)."""
+        keep = grids[0].sql("_day", self.stock)[1]  # the grids share the span
         rows = [f"r_{lv}" for lv in levels] + [f"coalesce(sex, {len(SEX_KEYS)}) AS c_sex",
-                                               f"coalesce(status, {len(STATUS_KEYS)}) AS c_status",
-                                               f"{period} AS p"]
+                                               f"coalesce(status, {len(STATUS_KEYS)}) AS c_status"]
+        rows += [f"{g.sql('_day', self.stock)[0]} AS p{k}" for k, g in enumerate(grids)]
         integral = []
         for j, m in enumerate(self.measures):
             rows += [f"coalesce({m.where or 'true'}, false) AS w{j}", f"CAST({m.num} AS DOUBLE) AS n{j}"]
@@ -181,38 +194,29 @@ class _Family:
         rows.append(f"{' AND '.join(integral)} AS _exact")
         if self.unit is not None:
             rows += [f"{self.unit} AS _unit", "day(_day) = 1 AS _first_day"]
-        attributes = any(b is not None for _, b in sets)
+        attributes = any(b is not None for _, b, _ in cuts)
         return (f"SELECT {', '.join(rows)} FROM (SELECT *, CAST({self.date} AS DATE) AS _day "
                 f"FROM ({BASES[self.base](attributes)})) WHERE {keep}")
 
-    def per_unit(self, grid: _PeriodGrid) -> bool | None:
-        """Whether facts must be summed per unit and period first: False when the grain makes it
-        change nothing, None when that holds only if every fact is dated on a month's first day."""
-        if self.unit is None or self.measures[0].grain == "fact":
-            return False
-        if self.measures[0].grain == "month" and grid.period == "month":
-            return None
-        return True
+    def sql(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str], exact: bool, per_unit: bool) -> str:
+        """SQL: every measure's aggregates, for every cut at once.
 
-    def sql(self, grid: _PeriodGrid, sets: list[tuple[str, str | None]], levels: list[str], exact: bool,
-            per_unit: bool) -> str:
-        """SQL: every measure's aggregates, for every (level, disaggregation) set at once.
-
-        ``exact``: sums as HUGEINT (integral values, any order gives the same sum); else DOUBLE
-        sums, which the caller runs on one thread. ``per_unit``: sum each unit's facts per
-        period first; else check that facts are dated on first days (``_first_days``).
+        The facts are crossed with the cuts (a small ``VALUES`` list) and grouped once by cut,
+        region, period and category: one hash table whatever the number of cuts. ``exact``:
+        sums as HUGEINT (integral values, any order gives the same sum); else DOUBLE sums,
+        which the caller runs on one thread. ``per_unit`` (one grid only): sum each unit's
+        facts per period first; else check that facts are dated on first days (``_first_days``).
         """
-        facts = self._facts(grid, sets, levels)
-        grouped = _grouped(levels, sets)
+        facts = self._facts(grids, cuts, levels)
 
         def total(x: str, j: int) -> str:
             on = f"FILTER (WHERE w{j})"
             return f"CAST(SUM(CAST({x} AS HUGEINT)) {on} AS DOUBLE)" if exact else f"SUM({x}) {on}"
 
         if per_unit:
-            attributes = ", ".join(f"any_value({c}) AS {c}" for c in grouped if c.startswith("c_"))
-            facts = (f"SELECT {', '.join(c for c in grouped if c.startswith('r_'))}, {attributes + ', ' if attributes else ''}"
-                     f"p, _unit, true AS w0, {'SUM(CAST(n0 AS HUGEINT))' if exact else 'SUM(n0)'} AS n0, "
+            keys = ", ".join([f"r_{lv}" for lv in levels] + [f"p{k}" for k in range(len(grids))]
+                             + ["any_value(c_sex) AS c_sex", "any_value(c_status) AS c_status"])
+            facts = (f"SELECT {keys}, _unit, true AS w0, {'SUM(CAST(n0 AS HUGEINT))' if exact else 'SUM(n0)'} AS n0, "
                      f"bool_and(_exact) AS _exact FROM ({facts}) WHERE w0 GROUP BY ALL")
         aggregates = ["bool_and(_exact) AS _exact"]
         if self.unit is not None and not per_unit:
@@ -226,21 +230,13 @@ class _Family:
                 aggregates.append(f"SUM(CAST(n{j} AS DOUBLE) * CAST(n{j} AS DOUBLE) ORDER BY _unit) AS sq{j}")
             if "median" in kinds:
                 aggregates.append(f"median(CAST(n{j} AS DOUBLE)) FILTER (WHERE w{j}) AS med{j}")
-        sets_sql = ", ".join("(" + ", ".join([f"r_{lv}", "p"] + ([f"c_{b}"] if b else [])) + ")" for lv, b in sets)
-        return (f"SELECT GROUPING({', '.join(grouped)}) AS _set, {', '.join(grouped)}, p, {', '.join(aggregates)} "
-                f"FROM ({facts}) GROUP BY GROUPING SETS ({sets_sql})")
-
-
-def _grouped(levels: list[str], sets: list[tuple[str, str | None]]) -> list[str]:
-    """The columns some grouping set groups by (besides the period)."""
-    return [f"r_{lv}" for lv in levels] + [f"c_{b}" for b in DISAGGREGATIONS if any(b == s for _, s in sets)]
-
-
-def _set_id(levels: list[str], sets: list[tuple[str, str | None]], level: str, by: str | None) -> int:
-    """The ``GROUPING()`` bit mask of the set (level, by): 1 for each column it does not group by."""
-    grouped = _grouped(levels, sets)
-    mine = {f"r_{level}"} | ({f"c_{by}"} if by else set())
-    return sum(1 << (len(grouped) - 1 - k) for k, c in enumerate(grouped) if c not in mine)
+        values = ", ".join(f"({n}, {levels.index(lv)}, {k}, {DISAGGREGATIONS.index(b) if b else -1})"
+                           for n, (lv, b, k) in enumerate(cuts))
+        region = "CASE _x.level " + " ".join(f"WHEN {i} THEN r_{lv}" for i, lv in enumerate(levels)) + " END"
+        period = "CASE _x.grid " + " ".join(f"WHEN {k} THEN p{k}" for k in range(len(grids))) + " END"
+        category = "CASE _x.category " + " ".join(f"WHEN {i} THEN c_{b}" for i, b in enumerate(DISAGGREGATIONS)) + " ELSE 0 END"
+        return (f"SELECT _x.cut AS _cut, {region} AS r, {period} AS p, {category} AS c, {', '.join(aggregates)} "
+                f"FROM ({facts}) CROSS JOIN (VALUES {values}) _x(cut, level, grid, category) GROUP BY ALL")
 
 
 class _Engine:
@@ -258,16 +254,20 @@ class _Engine:
     def close(self) -> None:
         self.source.close()
 
-    def query(self, family: _Family, grid: _PeriodGrid, sets: list[tuple[str, str | None]]) -> dict[str, np.ndarray]:
+    def query(self, family: _Family, grids: list[_PeriodGrid], cuts: list[Cut]) -> dict[str, np.ndarray]:
         """The family's aggregates as float arrays (NaN for NULL): exact integer sums, or (for
         fractional or huge values) DOUBLE sums on one thread."""
         con = self.source.con
-        per_unit = family.per_unit(grid)
+        per_unit = family.per_unit(grids[0]) if len(grids) == 1 else False
+
+        def run(exact: bool, by_unit: bool) -> dict[str, np.ndarray]:
+            return _arrays(con.execute(family.sql(grids, cuts, self.levels, exact, by_unit)).df())
+
         try:
-            out = _arrays(con.execute(family.sql(grid, sets, self.levels, True, bool(per_unit))).df())
+            out = run(True, bool(per_unit))
             if per_unit is None and not (out["_first_days"] != 0).all():
                 per_unit = True
-                out = _arrays(con.execute(family.sql(grid, sets, self.levels, True, True)).df())
+                out = run(True, True)
             if (out["_exact"] != 0).all():
                 return out
         except duckdb.OutOfRangeException:
@@ -275,23 +275,23 @@ class _Engine:
         threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
         con.execute("SET threads = 1")
         try:
-            return _arrays(con.execute(family.sql(grid, sets, self.levels, False, per_unit is not False)).df())
+            return run(False, per_unit is not False)
         finally:
             con.execute(f"SET threads = {threads}")
 
-    def sums(self, result: dict[str, np.ndarray], family: _Family, sets: list[tuple[str, str | None]],
-             ind: Indicator, level: str, grid: _PeriodGrid, by: str | None) -> _Sums:
-        """One indicator's sums for one (level, disaggregation) cut, as dense arrays over region x period x category."""
+    def sums(self, result: dict[str, np.ndarray], family: _Family, cuts: list[Cut], ind: Indicator,
+             cut: Cut, grid: _PeriodGrid) -> _Sums:
+        """One indicator's sums for one cut, as dense arrays over region x period x category."""
+        level, by, _ = cut
         j = family.measures.index(ind.facts)
-        region = result[f"r_{level}"]
-        rows = np.flatnonzero((result["_set"] == _set_id(self.levels, sets, level, by)) & ~np.isnan(region)
-                              & (result[f"cnt{j}"] > 0))
+        region = result["r"]
+        rows = np.flatnonzero((result["_cut"] == cuts.index(cut)) & ~np.isnan(region) & (result[f"cnt{j}"] > 0))
         R, P = len(self.region_codes[level]), grid.n
         if by is None:
             c, labels, has_unknown = np.zeros(len(rows), dtype=np.int64), ["all"], False
         else:
             keys = _DISAGG_KEYS[by]
-            c = result[f"c_{by}"][rows].astype(np.int64)
+            c = result["c"][rows].astype(np.int64)
             labels = [f"{by}={k}" for k in keys] + [f"{by}=unknown"]
             has_unknown = bool((c == len(keys)).any())
         C = len(labels)
@@ -311,9 +311,13 @@ class _Engine:
             den = np.cumsum(den.reshape(R, P, C), axis=1).ravel()
         return _Sums(num, den, count, dense(f"sq{j}"), dense(f"med{j}", np.nan), labels, has_unknown, (R, P, C))
 
-    def aggregate(self, inds: list[Indicator], grid: _PeriodGrid, by_list: Sequence[str | None],
-                  complete: bool) -> dict[tuple[str, str], list[dict[str, np.ndarray]]]:
-        """Every indicator x level cut of one period grid: pieces of the result, by (indicator, level)."""
+    def aggregate(self, inds: list[Indicator], grids: list[_PeriodGrid], by_list: Sequence[str | None],
+                  complete: bool) -> dict[tuple[int, str, str], list[dict[str, np.ndarray]]]:
+        """Every indicator x level x period cut: pieces of the result, by (grid index, indicator, level).
+
+        A family is one query for every grid, or one per grid when its facts are summed per unit
+        (the unit sums depend on the period).
+        """
         for ind in inds:
             if not isinstance(ind.facts, Facts):
                 ind.facts(self.source)  # computed elsewhere: its facts function says where
@@ -324,17 +328,21 @@ class _Engine:
         for ind in inds:
             f = ind.facts
             families.setdefault((f.base, f.date, ind.stock, f.unit, f if f.unit else None), []).append(ind)
-        pieces: dict[tuple[str, str], list[dict[str, np.ndarray]]] = {}
+        pieces: dict[tuple[int, str, str], list[dict[str, np.ndarray]]] = {}
         for members in families.values():
             family = _Family(members)
             bys = list(dict.fromkeys(b for i in members for b in wanted[i.id]))
-            sets = [(lv, b) for lv in self.levels for b in bys]
-            result = self.query(family, grid, sets)
-            for level in self.levels:
-                for ind in members:
-                    for by in wanted[ind.id]:
-                        S = self.sums(result, family, sets, ind, level, grid, by)
-                        pieces.setdefault((ind.id, level), []).append(self.piece(ind, level, grid, by, S, complete))
+            together = all(family.per_unit(g) is False for g in grids)
+            for ks in ([list(range(len(grids)))] if together else [[k] for k in range(len(grids))]):
+                cuts = [(lv, b, i) for i in range(len(ks)) for lv in self.levels for b in bys]
+                result = self.query(family, [grids[k] for k in ks], cuts)
+                for i, k in enumerate(ks):
+                    for level in self.levels:
+                        for ind in members:
+                            for by in wanted[ind.id]:
+                                S = self.sums(result, family, cuts, ind, (level, by, i), grids[k])
+                                pieces.setdefault((k, ind.id, level), []).append(
+                                    self.piece(ind, level, grids[k], by, S, complete))
         return pieces
 
     def piece(self, ind: Indicator, level: str, grid: _PeriodGrid, by: str | None, S: _Sums,
@@ -442,10 +450,9 @@ def _compute(data: Data, inds: list[Indicator], levels: list[str], periods: Sequ
              by_list: list[str | None], span: tuple[Any, Any] | None, complete: bool) -> pd.DataFrame:
     engine = _Engine(data, span, levels)
     try:
-        pieces = []
-        for period in periods:
-            cut = engine.aggregate(inds, _period_grid(engine.span, period), by_list, complete)
-            pieces += [p for level in levels for ind in inds for p in cut.get((ind.id, level), [])]
+        grids = [_period_grid(engine.span, period) for period in periods]
+        cut = engine.aggregate(inds, grids, by_list, complete)
+        pieces = [p for k in range(len(grids)) for level in levels for ind in inds for p in cut.get((k, ind.id, level), [])]
         return _frame(pieces, engine)
     finally:
         engine.close()
