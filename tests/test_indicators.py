@@ -522,3 +522,17 @@ def test_a_processed_folder_gives_the_same_indicators_as_its_tables(demo_project
     pd.testing.assert_frame_equal(from_folder, from_memory, check_exact=True)
     assert from_folder.attrs == from_memory.attrs
     assert data_span(demo_project.processed) == data_span(demo_data)
+
+
+def test_a_damaged_parquet_file_is_reported_in_plain_words(demo_project, tmp_path):
+    import shutil
+
+    from kkbm_analysis.store import ProcessedDataError, table_files
+    folder = tmp_path / "processed"
+    shutil.copytree(demo_project.processed, folder)
+    damaged = table_files(folder, "business_reports")[-1]
+    damaged.write_bytes(damaged.read_bytes()[:100])  # truncated
+    with pytest.raises(ProcessedDataError, match="cannot be read.*kkbm ingest"):
+        compute_indicators(folder, "business_volume_total", level="province", period="year")
+    with pytest.raises(ProcessedDataError, match="not a processed data folder"):
+        compute_indicators(tmp_path, level="province")

@@ -1,75 +1,45 @@
 """The aggregation engine: every level x period x disaggregation cut of the indicators, in DuckDB.
 
 :func:`compute_indicators` and :func:`indicator_table` (the public entry points) open a
-:class:`~.source.Source` over the data (in memory or a processed folder) and, per period,
-run one SQL query per **family** of indicators (those whose facts come from the same base
-relation and date): the facts are filtered and placed on the period grid, summed first per
-unit where the indicator has units, and grouped by region x period x category for every
-level and disaggregation asked for at once (``GROUPING SETS``). Each indicator of the family
-adds its own ``FILTER``-ed aggregates. numpy then finishes the cells: stocks as cumulative
+:class:`~.source.Source` over the data (in memory or a processed folder) and run one SQL
+query per **family** of indicators (those whose facts come from the same base relation and
+date, stock or flow): the facts are filtered and placed on every period grid asked for,
+summed first per unit where the indicator has units (then one query per grid), crossed
+with the cuts (level x period grid x disaggregation) and grouped once by cut, region,
+period and category. Each indicator of the family adds its own ``FILTER``-ed aggregates. numpy then finishes the cells: stocks as cumulative
 sums over the grid, growth, the 95 % intervals (:mod:`kkbm_analysis.intervals`), and the
 zero cells of complete tables.
 
 Results do not depend on DuckDB's threads: sums of integral values (counts, rupiah, days)
 are exact integer sums (``HUGEINT``), whatever the order rows arrive in; data with
-fractional or very large values are summed on one thread, in a fixed order.
+fractional or very large values are summed on one thread, in a fixed order. A mean's sum
+of squares adds its units in unit order (an ordered aggregate), as the numpy engine before
+it did, so that the intervals stay the same to the last bit.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from ..data import PERIODS, REGION_LEVELS, ProgramData
+from ..data import PERIODS, REGION_LEVELS
 from ..intervals import t_interval, wilson_interval
-from .facts import _DISAGG_KEYS, BASES, SEX_KEYS, STATUS_KEYS, Facts, data_span
+from .facts import _DISAGG_KEYS, BASES, SEX_KEYS, STATUS_KEYS, Data, Facts, data_span
 from .registry import DISAGGREGATIONS, Indicator, _resolve
 from .source import Source
 
-__all__ = ["RESULT_COLUMNS", "compute_indicators", "indicator_table", "indicator_facts", "facts_frame"]
+__all__ = ["RESULT_COLUMNS", "compute_indicators", "indicator_table", "indicator_facts"]
 
 #: Columns of every result of :func:`compute_indicators`, in order.
 RESULT_COLUMNS: tuple[str, ...] = ("indicator_id", "level", "region_code", "period", "disaggregation",
                                    "value", "numerator", "denominator", "ci_low", "ci_high", "suppressed")
 
-Data = ProgramData | str | Path
-
-
 # =========================================================================== facts, for inspection
-def facts_frame(data: Data, facts: Facts) -> pd.DataFrame:
-    """The facts of a :class:`~.facts.Facts`: one row per counted unit of a known community.
-
-    Returns
-    -------
-    DataFrame
-        ``community_id, date, sex, status, num`` (+ ``den``, ``unit`` when used), sorted.
-    """
-    source = Source(data)
-    try:
-        source.regions(["national"])
-        extra = (f", CAST({facts.den} AS DOUBLE) AS den" if facts.den else "") + \
-                (f", CAST({facts.unit} AS VARCHAR) AS unit" if facts.unit else "")
-        frame = source.con.execute(
-            f"SELECT community_id, CAST({facts.date} AS TIMESTAMP) AS date, sex, status, "
-            f"CAST({facts.num} AS DOUBLE) AS num{extra} FROM ({BASES[facts.base](True)}) "
-            f"WHERE {facts.where or 'true'} ORDER BY ALL").df()
-    finally:
-        source.close()
-    for column, keys in (("sex", SEX_KEYS), ("status", STATUS_KEYS)):
-        codes = frame[column].to_numpy(dtype=float, na_value=np.nan)
-        frame[column] = pd.Categorical.from_codes(np.where(np.isnan(codes), -1, codes).astype(int),
-                                                  categories=list(keys))
-    frame["community_id"] = frame["community_id"].astype("string")
-    frame["date"] = frame["date"].astype("datetime64[ms]")
-    return frame
-
-
 def indicator_facts(data: Data, indicator: str | Indicator) -> pd.DataFrame:
-    """The facts frame of one indicator (see :func:`facts_frame`), for inspection.
+    """The facts frame of one indicator (see :func:`~.facts.facts_frame`), for inspection.
 
     Parameters
     ----------
@@ -261,7 +231,7 @@ class _Engine:
         per_unit = family.per_unit(grids[0]) if len(grids) == 1 else False
 
         def run(exact: bool, by_unit: bool) -> dict[str, np.ndarray]:
-            return _arrays(con.execute(family.sql(grids, cuts, self.levels, exact, by_unit)).df())
+            return _arrays(self.source.sql(family.sql(grids, cuts, self.levels, exact, by_unit)))
 
         try:
             out = run(True, bool(per_unit))

@@ -24,8 +24,12 @@ import pandas as pd
 from ..data import ProgramData
 from ..schema import VOCABULARIES
 
-__all__ = ["Facts", "BASES", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "DECIDED_OUTCOMES", "SPAN_COLUMNS",
+__all__ = ["Facts", "BASES", "facts_frame", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "DECIDED_OUTCOMES", "SPAN_COLUMNS",
            "data_span"]
+
+
+#: What the indicators are computed from: tables in memory or a processed folder.
+Data = ProgramData | str | Path
 
 
 SEX_KEYS: tuple[str, ...] = tuple(VOCABULARIES["sex"])
@@ -104,8 +108,7 @@ class Facts:
         if self.grain not in (None, "fact", "month") or (self.grain and not self.unit):
             raise ValueError("grain is None, 'fact' or 'month', and only for facts with a unit")
 
-    def __call__(self, data: ProgramData | str | Path) -> pd.DataFrame:
-        from .engine import facts_frame
+    def __call__(self, data: Data) -> pd.DataFrame:
         return facts_frame(data, self)
 
 
@@ -217,6 +220,36 @@ BASES: dict[str, Callable[[bool], str]] = {
 }
 
 
+# =========================================================================== facts, for inspection
+def facts_frame(data: Data, facts: Facts) -> pd.DataFrame:
+    """The facts of a :class:`~.facts.Facts`: one row per counted unit of a known community.
+
+    Returns
+    -------
+    DataFrame
+        ``community_id, date, sex, status, num`` (+ ``den``, ``unit`` when used), sorted.
+    """
+    from .source import Source
+    source = Source(data)
+    try:
+        source.regions(["national"])
+        extra = (f", CAST({facts.den} AS DOUBLE) AS den" if facts.den else "") + \
+                (f", CAST({facts.unit} AS VARCHAR) AS unit" if facts.unit else "")
+        frame = source.sql(
+            f"SELECT community_id, CAST({facts.date} AS TIMESTAMP) AS date, sex, status, "
+            f"CAST({facts.num} AS DOUBLE) AS num{extra} FROM ({BASES[facts.base](True)}) "
+            f"WHERE {facts.where or 'true'} ORDER BY ALL")
+    finally:
+        source.close()
+    for column, keys in (("sex", SEX_KEYS), ("status", STATUS_KEYS)):
+        codes = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        frame[column] = pd.Categorical.from_codes(np.where(np.isnan(codes), -1, codes).astype(int),
+                                                  categories=list(keys))
+    frame["community_id"] = frame["community_id"].astype("string")
+    frame["date"] = frame["date"].astype("datetime64[ms]")
+    return frame
+
+
 # =========================================================================== span
 def data_span(data: ProgramData | str | Path) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last activity date in the data (the default period grid).
@@ -240,9 +273,11 @@ def data_span(data: ProgramData | str | Path) -> tuple[pd.Timestamp, pd.Timestam
         for c in cols:
             top = f"last_day(max({c}))" if table == "business_reports" else f"max({c})"
             parts.append(f"SELECT CAST(min({c}) AS DATE) AS lo, CAST({top} AS DATE) AS hi FROM {table}")
-    lo, hi = source.con.execute(f"SELECT min(lo), max(hi) FROM ({' UNION ALL '.join(parts)})").fetchall()[0]
-    if source is not data:
-        source.close()
-    if lo is None:
+    try:
+        lo, hi = source.sql(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({' UNION ALL '.join(parts)})").iloc[0]
+    finally:
+        if source is not data:
+            source.close()
+    if pd.isna(lo):
         raise ValueError("the data hold no dated activity: cannot place indicators in periods")
-    return pd.Timestamp(np.datetime64(lo, "D")).normalize(), pd.Timestamp(np.datetime64(hi, "D")).normalize()
+    return pd.Timestamp(lo).normalize(), pd.Timestamp(hi).normalize()

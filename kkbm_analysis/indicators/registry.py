@@ -1,8 +1,8 @@
 """The indicator registry: every programme indicator, declared once (see the package docstring).
 
 Each :class:`Indicator` carries bilingual labels and definitions, numerator and
-denominator, unit, direction, how its values aggregate (``kind``) and the facts function
-that counts it (:mod:`.facts`).
+denominator, unit, direction, how its values aggregate (``kind``) and its facts: a
+:class:`~.facts.Facts` (which rows of a base relation count, dated how, adding what).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..data import NATIONAL_CODE, REGION_LEVELS, ProgramData
-from ..store import empty_table, read_manifest, read_table, table_files
+from ..store import ProcessedDataError, check_processed, empty_table, read_table, table_files
 
 __all__ = ["Source", "TABLES_USED"]
 
@@ -53,25 +53,40 @@ class Source:
 
     def __init__(self, data: ProgramData | str | Path) -> None:
         self.con = duckdb.connect()
+        self.folder = None if isinstance(data, ProgramData) else Path(data)
         if isinstance(data, ProgramData):
             self.manifest = data.manifest
             self.communities = data.communities
             for name in TABLES_USED:
                 self.con.register(name, _arrow(data.tables[name]))
         else:
-            from ..store import check_processed
             folder = Path(data)
-            check_processed(folder)
-            self.manifest = read_manifest(folder) or {}
+            self.manifest = check_processed(folder, footers=False)  # DuckDB reads the footers (see :meth:`sql`)
             self.communities = read_table(folder, "communities")
             for name in TABLES_USED:
                 files = [str(f) for f in table_files(folder, name)]
                 if files:
-                    self.con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files!r}, "
-                                     "hive_partitioning = false)")
+                    self.sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files!r}, hive_partitioning = false)")
                 else:
                     self.con.register(name, _arrow(empty_table(name)))
         self._levels: dict[str, np.ndarray] = {}
+
+    def sql(self, query: str) -> pd.DataFrame:
+        """Run a query; a Parquet file DuckDB cannot read is reported in plain words.
+
+        Raises
+        ------
+        kkbm_analysis.store.ProcessedDataError
+            A file of the processed folder is damaged or truncated.
+        """
+        try:
+            result = self.con.execute(query)
+            return result.df() if result.description else pd.DataFrame()
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            if self.folder is None:
+                raise
+            raise ProcessedDataError(f"a Parquet file in {self.folder} cannot be read ({type(exc).__name__}: "
+                                     f"{str(exc).splitlines()[0][:200]}); run `kkbm ingest` again") from None
 
     @property
     def synthetic(self) -> bool:
