@@ -172,34 +172,45 @@ class _Family:
         """SQL: every measure's aggregates, for every cut at once.
 
         The facts are crossed with the cuts (a small ``VALUES`` list) and grouped once by cut,
-        region, period and category: one hash table whatever the number of cuts. ``exact``:
-        sums as HUGEINT (integral values, any order gives the same sum); else DOUBLE sums,
-        which the caller runs on one thread. ``per_unit`` (one grid only): sum each unit's
-        facts per period first; else check that facts are dated on first days (``_first_days``).
+        region, period and category: one hash table whatever the number of cuts. A family
+        without means or medians is first summed by every grouping column together, so that
+        only those sums are crossed. ``exact``: sums as HUGEINT (integral values, any order
+        gives the same sum); else DOUBLE sums, which the caller runs on one thread.
+        ``per_unit`` (one grid only): sum each unit's facts per period first; else check that
+        facts are dated on first days (``_first_days``).
         """
         facts = self._facts(grids, cuts, levels)
+        keys = [f"r_{lv}" for lv in levels] + [f"p{k}" for k in range(len(grids))]
 
-        def total(x: str, j: int) -> str:
-            on = f"FILTER (WHERE w{j})"
-            return f"CAST(SUM(CAST({x} AS HUGEINT)) {on} AS DOUBLE)" if exact else f"SUM({x}) {on}"
+        def total(x: str, on: str = "") -> str:
+            return f"SUM(CAST({x} AS HUGEINT)) {on}" if exact else f"SUM({x}) {on}"
 
         if per_unit:
-            keys = ", ".join([f"r_{lv}" for lv in levels] + [f"p{k}" for k in range(len(grids))]
-                             + ["any_value(c_sex) AS c_sex", "any_value(c_status) AS c_status"])
-            facts = (f"SELECT {keys}, _unit, true AS w0, {'SUM(CAST(n0 AS HUGEINT))' if exact else 'SUM(n0)'} AS n0, "
-                     f"bool_and(_exact) AS _exact FROM ({facts}) WHERE w0 GROUP BY ALL")
-        aggregates = ["bool_and(_exact) AS _exact"]
-        if self.unit is not None and not per_unit:
-            aggregates.append("bool_and(_first_day) AS _first_days")
-        for j, m in enumerate(self.measures):
-            aggregates += [f"{total(f'n{j}', j)} AS num{j}", f"COUNT(*) FILTER (WHERE w{j}) AS cnt{j}"]
-            if m.den is not None:
-                aggregates.append(f"{total(f'd{j}', j)} AS den{j}")
-            kinds = {i.kind for i in self.inds if i.facts == m}
-            if "mean" in kinds:
-                aggregates.append(f"SUM(CAST(n{j} AS DOUBLE) * CAST(n{j} AS DOUBLE) ORDER BY _unit) AS sq{j}")
-            if "median" in kinds:
-                aggregates.append(f"median(CAST(n{j} AS DOUBLE)) FILTER (WHERE w{j}) AS med{j}")
+            facts = (f"SELECT {', '.join(keys)}, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
+                     f"true AS w0, {total('n0')} AS n0, bool_and(_exact) AS _exact FROM ({facts}) WHERE w0 GROUP BY ALL")
+        checks = {"_exact": "_exact"} | ({"_first_day": "_first_days"} if self.unit is not None and not per_unit else {})
+        aggregates = [f"bool_and({row}) AS {out}" for row, out in checks.items()]
+        if any(i.kind in ("mean", "median") for i in self.inds):  # means and medians need every value
+            for j, m in enumerate(self.measures):
+                on = f"FILTER (WHERE w{j})"
+                aggregates += [f"CAST({total(f'n{j}', on)} AS DOUBLE) AS num{j}", f"COUNT(*) {on} AS cnt{j}"]
+                if m.den is not None:
+                    aggregates.append(f"CAST({total(f'd{j}', on)} AS DOUBLE) AS den{j}")
+                kinds = {i.kind for i in self.inds if i.facts == m}
+                if "mean" in kinds:
+                    aggregates.append(f"SUM(CAST(n{j} AS DOUBLE) * CAST(n{j} AS DOUBLE) ORDER BY _unit) AS sq{j}")
+                if "median" in kinds:
+                    aggregates.append(f"median(CAST(n{j} AS DOUBLE)) {on} AS med{j}")
+        else:  # sums of sums: exact, so the same as summing the facts
+            partial = [f"bool_and({c}) AS {c}" for c in checks]
+            for j, m in enumerate(self.measures):
+                on = f"FILTER (WHERE w{j})"
+                partial += [f"{total(f'n{j}', on)} AS n{j}", f"COUNT(*) {on} AS k{j}"]
+                aggregates += [f"CAST(SUM(n{j}) AS DOUBLE) AS num{j}", f"SUM(k{j}) AS cnt{j}"]
+                if m.den is not None:
+                    partial.append(f"{total(f'd{j}', on)} AS d{j}")
+                    aggregates.append(f"CAST(SUM(d{j}) AS DOUBLE) AS den{j}")
+            facts = f"SELECT {', '.join(keys)}, c_sex, c_status, {', '.join(partial)} FROM ({facts}) GROUP BY ALL"
         values = ", ".join(f"({n}, {levels.index(lv)}, {k}, {DISAGGREGATIONS.index(b) if b else -1})"
                            for n, (lv, b, k) in enumerate(cuts))
         region = "CASE _x.level " + " ".join(f"WHEN {i} THEN r_{lv}" for i, lv in enumerate(levels)) + " END"
