@@ -76,6 +76,15 @@ class _PeriodGrid:
 
 
 _DIVISOR = {"year": 12, "quarter": 3, "month": 1}
+_FINENESS = {"month": 0, "quarter": 1, "year": 2, None: 3}
+
+
+def _coarser(fine: _PeriodGrid, coarse: _PeriodGrid) -> list[int]:
+    """The period of ``coarse`` holding each period of ``fine`` (grids over one span)."""
+    if coarse.period is None:
+        return [0] * fine.n
+    months = [(fine.start_abs + p) * _DIVISOR[fine.period] for p in range(fine.n)]
+    return [m // _DIVISOR[coarse.period] - coarse.start_abs for m in months]
 
 
 def _period_grid(span: tuple[pd.Timestamp, pd.Timestamp], period: str | None) -> _PeriodGrid:
@@ -168,7 +177,16 @@ class _Family:
         return (f"SELECT {', '.join(rows)} FROM (SELECT *, CAST({self.date} AS DATE) AS _day "
                 f"FROM ({BASES[self.base](attributes)})) WHERE {keep}")
 
-    def sql(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str], exact: bool, per_unit: bool) -> str:
+    def units(self, grid: _PeriodGrid, levels: list[str], exact: bool) -> str:
+        """SQL: the facts summed per unit and period of ``grid`` (the unit's region and category kept)."""
+        keys = [f"r_{lv}" for lv in levels] + ["p0"]
+        total = "SUM(CAST(n0 AS HUGEINT))" if exact else "SUM(n0)"
+        return (f"SELECT {', '.join(keys)}, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
+                f"true AS w0, {total} AS n0, bool_and(_exact) AS _exact "
+                f"FROM ({self._facts([grid], [(levels[0], 'sex', 0)], levels)}) WHERE w0 GROUP BY ALL")
+
+    def sql(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str], exact: bool, per_unit: bool,
+            units: str | None = None) -> str:
         """SQL: every measure's aggregates, for every cut at once.
 
         The facts are crossed with the cuts (a small ``VALUES`` list) and grouped once by cut,
@@ -177,17 +195,16 @@ class _Family:
         only those sums are crossed. ``exact``: sums as HUGEINT (integral values, any order
         gives the same sum); else DOUBLE sums, which the caller runs on one thread.
         ``per_unit`` (one grid only): sum each unit's facts per period first; else check that
-        facts are dated on first days (``_first_days``).
+        facts are dated on first days (``_first_days``). ``units``: the unit sums (:meth:`units`),
+        already made.
         """
-        facts = self._facts(grids, cuts, levels)
         keys = [f"r_{lv}" for lv in levels] + [f"p{k}" for k in range(len(grids))]
 
         def total(x: str, on: str = "") -> str:
             return f"SUM(CAST({x} AS HUGEINT)) {on}" if exact else f"SUM({x}) {on}"
 
-        if per_unit:
-            facts = (f"SELECT {', '.join(keys)}, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
-                     f"true AS w0, {total('n0')} AS n0, bool_and(_exact) AS _exact FROM ({facts}) WHERE w0 GROUP BY ALL")
+        per_unit = per_unit or units is not None
+        facts = units or (self.units(grids[0], levels, exact) if per_unit else self._facts(grids, cuts, levels))
         checks = {"_exact": "_exact"} | ({"_first_day": "_first_days"} if self.unit is not None and not per_unit else {})
         aggregates = [f"bool_and({row}) AS {out}" for row, out in checks.items()]
         if any(i.kind in ("mean", "median") for i in self.inds):  # means and medians need every value
@@ -235,14 +252,16 @@ class _Engine:
     def close(self) -> None:
         self.source.close()
 
-    def query(self, family: _Family, grids: list[_PeriodGrid], cuts: list[Cut]) -> dict[str, np.ndarray]:
+    def query(self, family: _Family, grids: list[_PeriodGrid], cuts: list[Cut],
+              units: str | None = None) -> dict[str, np.ndarray]:
         """The family's aggregates as float arrays (NaN for NULL): exact integer sums, or (for
         fractional or huge values) DOUBLE sums on one thread."""
         con = self.source.con
-        per_unit = family.per_unit(grids[0]) if len(grids) == 1 else False
+        per_unit = True if units else family.per_unit(grids[0]) if len(grids) == 1 else False
 
         def run(exact: bool, by_unit: bool) -> dict[str, np.ndarray]:
-            return _arrays(self.source.sql(family.sql(grids, cuts, self.levels, exact, by_unit)))
+            return _arrays(self.source.sql(family.sql(grids, cuts, self.levels, exact, by_unit,
+                                                      units if exact else None)))
 
         try:
             out = run(True, bool(per_unit))
@@ -314,9 +333,10 @@ class _Engine:
             family = _Family(members)
             bys = list(dict.fromkeys(b for i in members for b in wanted[i.id]))
             together = all(family.per_unit(g) is False for g in grids)
+            rolled = {} if together else self.rolled_units(family, grids)
             for ks in ([list(range(len(grids)))] if together else [[k] for k in range(len(grids))]):
                 cuts = [(lv, b, i) for i in range(len(ks)) for lv in self.levels for b in bys]
-                result = self.query(family, [grids[k] for k in ks], cuts)
+                result = self.query(family, [grids[k] for k in ks], cuts, rolled.get(ks[0]))
                 for i, k in enumerate(ks):
                     for level in self.levels:
                         for ind in members:
@@ -325,6 +345,28 @@ class _Engine:
                                 pieces.setdefault((k, ind.id, level), []).append(
                                     self.piece(ind, level, grids[k], by, S, complete))
         return pieces
+
+    def rolled_units(self, family: _Family, grids: list[_PeriodGrid]) -> dict[int, str]:
+        """Unit sums of every grid rolled up from those of the finest (a temp table), when there
+        are several grids and the sums are exact; SQL of each grid's units by grid index."""
+        if len(grids) < 2:
+            return {}
+        order = sorted(range(len(grids)), key=lambda k: _FINENESS[grids[k].period])
+        finest = grids[order[0]]
+        try:
+            self.source.sql(f"CREATE OR REPLACE TEMP TABLE _units AS {family.units(finest, self.levels, True)}")
+            if not self.source.sql("SELECT coalesce(bool_and(_exact), true) AS ok FROM _units")["ok"].all():
+                return {}
+        except duckdb.OutOfRangeException:
+            return {}
+        keys = ", ".join(f"r_{lv}" for lv in self.levels)
+        out = {order[0]: "SELECT * FROM _units"}
+        for k in order[1:]:
+            pairs = ", ".join(f"({p}, {q})" for p, q in enumerate(_coarser(finest, grids[k])))
+            out[k] = (f"SELECT {keys}, m.q AS p0, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
+                      f"true AS w0, SUM(n0) AS n0, bool_and(_exact) AS _exact FROM _units "
+                      f"JOIN (VALUES {pairs}) m(p, q) ON m.p = _units.p0 GROUP BY ALL")
+        return out
 
     def piece(self, ind: Indicator, level: str, grid: _PeriodGrid, by: str | None, S: _Sums,
               complete: bool) -> dict[str, np.ndarray]:
