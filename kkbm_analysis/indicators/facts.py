@@ -181,10 +181,12 @@ def _business_spells(attributes: bool) -> str:
 
 
 def _loans(attributes: bool) -> str:
-    """KUR applications, placed at the applicant's community; ``approval_date``: approved on, else applied on."""
-    return (f"SELECT k.loan_id, k.applied_on, coalesce(k.approved, false) AS approved, "
-            f"coalesce(k.approved_on, k.applied_on) AS approval_date, k.amount_idr, {_attributes('m')}, "
-            f"g.* FROM kur_loans k JOIN members m ON m.member_id = k.member_id {_regions('m')}")
+    """KUR applications, placed at the applicant's community; ``approval_date``: approved on, else
+    applied on; ``loan_rank``: the loan's position in ``loan_id`` order (an integer unit)."""
+    return (f"SELECT row_number() OVER (ORDER BY k.loan_id) AS loan_rank, k.applied_on, "
+            f"coalesce(k.approved, false) AS approved, coalesce(k.approved_on, k.applied_on) AS approval_date, "
+            f"k.amount_idr, {_attributes('m')}, g.* "
+            f"FROM kur_loans k JOIN members m ON m.member_id = k.member_id {_regions('m')}")
 
 
 def _uptake(attributes: bool) -> str:

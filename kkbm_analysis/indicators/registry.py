@@ -26,7 +26,7 @@ _KUR_APPROVED = Facts("loans", "approval_date", where="approved")
 _KUR_APPROVAL_RATE = Facts("loans", "applied_on", num="CAST(approved AS INTEGER)", den="1")
 _KUR_UPTAKE = Facts("uptake", "d", num="wn", den="wd")
 _KUR_AMOUNT = Facts("loans", "approval_date", num="amount_idr", where="approved AND amount_idr IS NOT NULL",
-                    unit="loan_id", grain="fact")
+                    unit="loan_rank", grain="fact")
 _ADVOCACY_CASES = Facts("cases", "opened_on")
 _ADVOCACY_RESOLVED = Facts("cases", "decided_on", where="outcome = 'resolved'")
 _ADVOCACY_RESOLUTION_RATE = Facts("cases", "decided_on", num="CAST(outcome = 'resolved' AS INTEGER)", den="1",
