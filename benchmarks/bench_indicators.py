@@ -98,7 +98,7 @@ def load(args: argparse.Namespace) -> ProgramData | Path:
 # =========================================================================== SQL
 # Written to give DuckDB its best shot: months are formatted after aggregation, the
 # 9 million monthly reports are joined to their businesses once (temp table ``bv``, shared
-# by the four volume indicators as the pandas side shares its sums), and the table key
+# by the four volume indicators as the package shares its unit sums), and the table key
 # (business_id, period) is used: at month level a report *is* a business's monthly volume.
 def _flow(facts: str, agg: str = "SUM(w) AS num") -> str:
     """Flow by province x month: ``facts`` selects community_id, d (date) and weights."""
