@@ -177,13 +177,13 @@ class _Family:
         return (f"SELECT {', '.join(rows)} FROM (SELECT *, CAST({self.date} AS DATE) AS _day "
                 f"FROM ({BASES[self.base](attributes)})) WHERE {keep}")
 
-    def units(self, grid: _PeriodGrid, levels: list[str], exact: bool) -> str:
+    def units(self, grid: _PeriodGrid, cuts: list[Cut], levels: list[str], exact: bool) -> str:
         """SQL: the facts summed per unit and period of ``grid`` (the unit's region and category kept)."""
         keys = [f"r_{lv}" for lv in levels] + ["p0"]
         total = "SUM(CAST(n0 AS HUGEINT))" if exact else "SUM(n0)"
         return (f"SELECT {', '.join(keys)}, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
                 f"true AS w0, {total} AS n0, bool_and(_exact) AS _exact "
-                f"FROM ({self._facts([grid], [(levels[0], 'sex', 0)], levels)}) WHERE w0 GROUP BY ALL")
+                f"FROM ({self._facts([grid], cuts, levels)}) WHERE w0 GROUP BY ALL")
 
     def sql(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str], exact: bool, per_unit: bool,
             units: str | None = None) -> str:
@@ -204,7 +204,7 @@ class _Family:
             return f"SUM(CAST({x} AS HUGEINT)) {on}" if exact else f"SUM({x}) {on}"
 
         per_unit = per_unit or units is not None
-        facts = units or (self.units(grids[0], levels, exact) if per_unit else self._facts(grids, cuts, levels))
+        facts = units or (self.units(grids[0], cuts, levels, exact) if per_unit else self._facts(grids, cuts, levels))
         checks = {"_exact": "_exact"} | ({"_first_day": "_first_days"} if self.unit is not None and not per_unit else {})
         aggregates = [f"bool_and({row}) AS {out}" for row, out in checks.items()]
         if any(i.kind in ("mean", "median") for i in self.inds):  # means and medians need every value
@@ -333,7 +333,7 @@ class _Engine:
             family = _Family(members)
             bys = list(dict.fromkeys(b for i in members for b in wanted[i.id]))
             together = all(family.per_unit(g) is False for g in grids)
-            rolled = {} if together else self.rolled_units(family, grids)
+            rolled = {} if together else self.rolled_units(family, grids, [(lv, b, 0) for lv in self.levels for b in bys])
             for ks in ([list(range(len(grids)))] if together else [[k] for k in range(len(grids))]):
                 cuts = [(lv, b, i) for i in range(len(ks)) for lv in self.levels for b in bys]
                 result = self.query(family, [grids[k] for k in ks], cuts, rolled.get(ks[0]))
@@ -346,7 +346,7 @@ class _Engine:
                                     self.piece(ind, level, grids[k], by, S, complete))
         return pieces
 
-    def rolled_units(self, family: _Family, grids: list[_PeriodGrid]) -> dict[int, str]:
+    def rolled_units(self, family: _Family, grids: list[_PeriodGrid], cuts: list[Cut]) -> dict[int, str]:
         """Unit sums of every grid rolled up from those of the finest (a temp table), when there
         are several grids and the sums are exact; SQL of each grid's units by grid index."""
         if len(grids) < 2:
@@ -354,7 +354,7 @@ class _Engine:
         order = sorted(range(len(grids)), key=lambda k: _FINENESS[grids[k].period])
         finest = grids[order[0]]
         try:
-            self.source.sql(f"CREATE OR REPLACE TEMP TABLE _units AS {family.units(finest, self.levels, True)}")
+            self.source.sql(f"CREATE OR REPLACE TEMP TABLE _units AS {family.units(finest, cuts, self.levels, True)}")
             if not self.source.sql("SELECT coalesce(bool_and(_exact), true) AS ok FROM _units")["ok"].all():
                 return {}
         except duckdb.OutOfRangeException:
