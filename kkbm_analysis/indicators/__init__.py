@@ -120,6 +120,8 @@ facts
     :class:`Facts`, the base relations (:data:`BASES`, SQL), :func:`data_span`.
 engine
     :func:`compute_indicators`, :func:`indicator_table`: aggregation of the facts on DuckDB.
+family
+    One family of indicators as one query, on period grids (internal).
 source
     The processed tables (in memory or Parquet files) as DuckDB views (internal).
 published

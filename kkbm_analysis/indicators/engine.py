@@ -27,7 +27,8 @@ import pandas as pd
 
 from ..data import PERIODS, REGION_LEVELS
 from ..intervals import t_interval, wilson_interval
-from .facts import _DISAGG_KEYS, BASES, SEX_KEYS, STATUS_KEYS, Data, Facts, data_span
+from .facts import _DISAGG_KEYS, Data, Facts, data_span
+from .family import FINENESS, Cut, Family, PeriodGrid, coarser, period_grid
 from .registry import DISAGGREGATIONS, Indicator, _resolve
 from .source import Source
 
@@ -51,61 +52,7 @@ def indicator_facts(data: Data, indicator: str | Indicator) -> pd.DataFrame:
     return ind.facts(data)
 
 
-# =========================================================================== span and grids
-@dataclass(frozen=True)
-class _PeriodGrid:
-    period: str | None
-    start: pd.Timestamp
-    end: pd.Timestamp
-    start_abs: int
-    labels: np.ndarray
-
-    @property
-    def n(self) -> int:
-        return len(self.labels)
-
-    def sql(self, day: str, stock: bool) -> tuple[str, str]:
-        """SQL (the period index of ``day``, the rows kept): flows inside the span; stocks up to
-        its end, those before it in the first period (the opening stock)."""
-        start, end = (f"DATE '{d.date()}'" for d in (self.start, self.end))
-        keep = f"{day} <= {end}" if stock else f"{day} BETWEEN {start} AND {end}"
-        if self.period is None:
-            return "0", keep
-        index = f"((year({day}) - 1970) * 12 + month({day}) - 1) // {_DIVISOR[self.period]} - {self.start_abs}"
-        return (f"greatest({index}, 0)" if stock else index), keep
-
-
-_DIVISOR = {"year": 12, "quarter": 3, "month": 1}
-_FINENESS = {"month": 0, "quarter": 1, "year": 2, None: 3}
-
-
-def _coarser(fine: _PeriodGrid, coarse: _PeriodGrid) -> list[int]:
-    """The period of ``coarse`` holding each period of ``fine`` (grids over one span)."""
-    if coarse.period is None:
-        return [0] * fine.n
-    months = [(fine.start_abs + p) * _DIVISOR[fine.period] for p in range(fine.n)]
-    return [m // _DIVISOR[coarse.period] - coarse.start_abs for m in months]
-
-
-def _period_grid(span: tuple[pd.Timestamp, pd.Timestamp], period: str | None) -> _PeriodGrid:
-    if period is None:
-        return _PeriodGrid(None, span[0], span[1], 0, np.array(["all"], dtype=object))
-    start, end = (np.datetime64(s.date(), "D") for s in span)
-    div = _DIVISOR[period]
-    m0 = int(start.astype("datetime64[M]").astype(np.int64)) // div
-    m1 = int(end.astype("datetime64[M]").astype(np.int64)) // div
-    months = np.arange(m0, m1 + 1) * div
-    years = 1970 + months // 12
-    if period == "year":
-        labels = [str(y) for y in years]
-    elif period == "quarter":
-        labels = [f"{y}-Q{(m % 12) // 3 + 1}" for y, m in zip(years, months)]
-    else:
-        labels = [f"{y}-{m % 12 + 1:02d}" for y, m in zip(years, months)]
-    return _PeriodGrid(period, span[0], span[1], m0, np.array(labels, dtype=object))
-
-
-# =========================================================================== one family, one query
+# =========================================================================== one family's sums
 @dataclass
 class _Sums:
     """The sums of one indicator's facts for one (level, period, disaggregation) cut, per dense key."""
@@ -119,122 +66,6 @@ class _Sums:
     has_unknown: bool
     shape: tuple[int, int, int]
 
-
-_EXACT_LIMIT = 2**53  # integral values below this sum exactly as HUGEINT and convert back exactly
-
-
-#: One cut of a query: (level, disaggregation, index of the period grid).
-Cut = tuple[str, "str | None", int]
-
-
-class _Family:
-    """Indicators whose facts share a base relation, a date and stock-ness: one query for many cuts.
-
-    Each distinct :class:`Facts` of the family is a **measure** with its own filtered
-    aggregates; a family with units holds exactly one measure (facts are summed per unit and
-    period first). Means and medians are over units; a mean's sum of squares adds the units
-    in their order (one fixed order, so the interval does not depend on threads).
-    """
-
-    def __init__(self, inds: list[Indicator]) -> None:
-        self.inds = inds
-        self.measures: list[Facts] = list(dict.fromkeys(i.facts for i in inds))
-        first = self.measures[0]
-        self.base, self.date, self.unit, self.stock = first.base, first.date, first.unit, inds[0].stock
-        for i in inds:
-            if i.kind == "mean" and i.facts.unit is None:
-                raise ValueError(f"{i.id}: a mean is over units: its Facts must name a unit")
-
-    def per_unit(self, grid: _PeriodGrid) -> bool | None:
-        """Whether facts must be summed per unit and period first: False when the grain makes it
-        change nothing, None when that holds only if every fact is dated on a month's first day."""
-        if self.unit is None or self.measures[0].grain == "fact":
-            return False
-        if self.measures[0].grain == "month" and grid.period == "month":
-            return None
-        return True
-
-    def _facts(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str]) -> str:
-        """SQL: the family's facts, with region, category, period index on each grid (``p<k>``) and
-        each measure's flag (``w``), numerator (``n``) and denominator (``d``)."""
-        keep = grids[0].sql("_day", self.stock)[1]  # the grids share the span
-        rows = [f"r_{lv}" for lv in levels] + [f"coalesce(sex, {len(SEX_KEYS)}) AS c_sex",
-                                               f"coalesce(status, {len(STATUS_KEYS)}) AS c_status"]
-        rows += [f"{g.sql('_day', self.stock)[0]} AS p{k}" for k, g in enumerate(grids)]
-        integral = []
-        for j, m in enumerate(self.measures):
-            rows += [f"coalesce({m.where or 'true'}, false) AS w{j}", f"CAST({m.num} AS DOUBLE) AS n{j}"]
-            values = [f"n{j}"]
-            if m.den is not None:
-                rows.append(f"CAST({m.den} AS DOUBLE) AS d{j}")
-                values.append(f"d{j}")
-            integral += [f"coalesce(NOT w{j} OR ({v} = trunc({v}) AND abs({v}) < {_EXACT_LIMIT}), true)"
-                         for v in values]
-        rows.append(f"{' AND '.join(integral)} AS _exact")
-        if self.unit is not None:
-            rows += [f"{self.unit} AS _unit", "day(_day) = 1 AS _first_day"]
-        attributes = any(b is not None for _, b, _ in cuts)
-        return (f"SELECT {', '.join(rows)} FROM (SELECT *, CAST({self.date} AS DATE) AS _day "
-                f"FROM ({BASES[self.base](attributes)})) WHERE {keep}")
-
-    def units(self, grid: _PeriodGrid, cuts: list[Cut], levels: list[str], exact: bool) -> str:
-        """SQL: the facts summed per unit and period of ``grid`` (the unit's region and category kept)."""
-        keys = [f"r_{lv}" for lv in levels] + ["p0"]
-        total = "SUM(CAST(n0 AS HUGEINT))" if exact else "SUM(n0)"
-        return (f"SELECT {', '.join(keys)}, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
-                f"true AS w0, {total} AS n0, bool_and(_exact) AS _exact "
-                f"FROM ({self._facts([grid], cuts, levels)}) WHERE w0 GROUP BY ALL")
-
-    def sql(self, grids: list[_PeriodGrid], cuts: list[Cut], levels: list[str], exact: bool, per_unit: bool,
-            units: str | None = None) -> str:
-        """SQL: every measure's aggregates, for every cut at once.
-
-        The facts are crossed with the cuts (a small ``VALUES`` list) and grouped once by cut,
-        region, period and category: one hash table whatever the number of cuts. A family
-        without means or medians is first summed by every grouping column together, so that
-        only those sums are crossed. ``exact``: sums as HUGEINT (integral values, any order
-        gives the same sum); else DOUBLE sums, which the caller runs on one thread.
-        ``per_unit`` (one grid only): sum each unit's facts per period first; else check that
-        facts are dated on first days (``_first_days``). ``units``: the unit sums (:meth:`units`),
-        already made.
-        """
-        keys = [f"r_{lv}" for lv in levels] + [f"p{k}" for k in range(len(grids))]
-
-        def total(x: str, on: str = "") -> str:
-            return f"SUM(CAST({x} AS HUGEINT)) {on}" if exact else f"SUM({x}) {on}"
-
-        per_unit = per_unit or units is not None
-        facts = units or (self.units(grids[0], cuts, levels, exact) if per_unit else self._facts(grids, cuts, levels))
-        checks = {"_exact": "_exact"} | ({"_first_day": "_first_days"} if self.unit is not None and not per_unit else {})
-        aggregates = [f"bool_and({row}) AS {out}" for row, out in checks.items()]
-        if any(i.kind in ("mean", "median") for i in self.inds):  # means and medians need every value
-            for j, m in enumerate(self.measures):
-                on = f"FILTER (WHERE w{j})"
-                aggregates += [f"CAST({total(f'n{j}', on)} AS DOUBLE) AS num{j}", f"COUNT(*) {on} AS cnt{j}"]
-                if m.den is not None:
-                    aggregates.append(f"CAST({total(f'd{j}', on)} AS DOUBLE) AS den{j}")
-                kinds = {i.kind for i in self.inds if i.facts == m}
-                if "mean" in kinds:
-                    aggregates.append(f"SUM(CAST(n{j} AS DOUBLE) * CAST(n{j} AS DOUBLE) ORDER BY _unit) AS sq{j}")
-                if "median" in kinds:
-                    aggregates.append(f"median(CAST(n{j} AS DOUBLE)) {on} AS med{j}")
-        else:  # sums of sums: exact, so the same as summing the facts
-            partial = [f"bool_and({c}) AS {c}" for c in checks]
-            for j, m in enumerate(self.measures):
-                on = f"FILTER (WHERE w{j})"
-                partial += [f"{total(f'n{j}', on)} AS n{j}", f"COUNT(*) {on} AS k{j}"]
-                aggregates += [f"CAST(SUM(n{j}) AS DOUBLE) AS num{j}", f"SUM(k{j}) AS cnt{j}"]
-                if m.den is not None:
-                    partial.append(f"{total(f'd{j}', on)} AS d{j}")
-                    aggregates.append(f"CAST(SUM(d{j}) AS DOUBLE) AS den{j}")
-            facts = f"SELECT {', '.join(keys)}, c_sex, c_status, {', '.join(partial)} FROM ({facts}) GROUP BY ALL"
-        values = ", ".join(f"({n}, {levels.index(lv)}, {k}, {DISAGGREGATIONS.index(b) if b else -1})"
-                           for n, (lv, b, k) in enumerate(cuts))
-        region = "CASE _x.level " + " ".join(f"WHEN {i} THEN r_{lv}" for i, lv in enumerate(levels)) + " END"
-        period = "CASE _x.grid " + " ".join(f"WHEN {k} THEN p{k}" for k in range(len(grids))) + " END"
-        category = "CASE _x.category " + " ".join(f"WHEN {i} THEN c_{b}" for i, b in enumerate(DISAGGREGATIONS)) + " ELSE 0 END"
-        return (f"SELECT _x.cut AS _cut, {region} AS r, {period} AS p, {category} AS c, {', '.join(aggregates)} "
-                f"FROM ({facts}) CROSS JOIN (VALUES {values}) _x(cut, level, grid, category) GROUP BY ALL")
 
 
 class _Engine:
@@ -252,7 +83,7 @@ class _Engine:
     def close(self) -> None:
         self.source.close()
 
-    def query(self, family: _Family, grids: list[_PeriodGrid], cuts: list[Cut],
+    def query(self, family: Family, grids: list[PeriodGrid], cuts: list[Cut],
               units: str | None = None) -> dict[str, np.ndarray]:
         """The family's aggregates as float arrays (NaN for NULL): exact integer sums, or (for
         fractional or huge values) DOUBLE sums on one thread."""
@@ -279,8 +110,8 @@ class _Engine:
         finally:
             con.execute(f"SET threads = {threads}")
 
-    def sums(self, result: dict[str, np.ndarray], family: _Family, cuts: list[Cut], ind: Indicator,
-             cut: Cut, grid: _PeriodGrid) -> _Sums:
+    def sums(self, result: dict[str, np.ndarray], family: Family, cuts: list[Cut], ind: Indicator,
+             cut: Cut, grid: PeriodGrid) -> _Sums:
         """One indicator's sums for one cut, as dense arrays over region x period x category."""
         level, by, _ = cut
         j = family.measures.index(ind.facts)
@@ -311,7 +142,7 @@ class _Engine:
             den = np.cumsum(den.reshape(R, P, C), axis=1).ravel()
         return _Sums(num, den, count, dense(f"sq{j}"), dense(f"med{j}", np.nan), labels, has_unknown, (R, P, C))
 
-    def aggregate(self, inds: list[Indicator], grids: list[_PeriodGrid], by_list: Sequence[str | None],
+    def aggregate(self, inds: list[Indicator], grids: list[PeriodGrid], by_list: Sequence[str | None],
                   complete: bool) -> dict[tuple[int, str, str], list[dict[str, np.ndarray]]]:
         """Every indicator x level x period cut: pieces of the result, by (grid index, indicator, level).
 
@@ -330,7 +161,7 @@ class _Engine:
             families.setdefault((f.base, f.date, ind.stock, f.unit, f if f.unit else None), []).append(ind)
         pieces: dict[tuple[int, str, str], list[dict[str, np.ndarray]]] = {}
         for members in families.values():
-            family = _Family(members)
+            family = Family(members)
             bys = list(dict.fromkeys(b for i in members for b in wanted[i.id]))
             together = all(family.per_unit(g) is False for g in grids)
             rolled = {} if together else self.rolled_units(family, grids, [(lv, b, 0) for lv in self.levels for b in bys])
@@ -346,12 +177,12 @@ class _Engine:
                                     self.piece(ind, level, grids[k], by, S, complete))
         return pieces
 
-    def rolled_units(self, family: _Family, grids: list[_PeriodGrid], cuts: list[Cut]) -> dict[int, str]:
+    def rolled_units(self, family: Family, grids: list[PeriodGrid], cuts: list[Cut]) -> dict[int, str]:
         """Unit sums of every grid rolled up from those of the finest (a temp table), when there
         are several grids and the sums are exact; SQL of each grid's units by grid index."""
         if len(grids) < 2:
             return {}
-        order = sorted(range(len(grids)), key=lambda k: _FINENESS[grids[k].period])
+        order = sorted(range(len(grids)), key=lambda k: FINENESS[grids[k].period])
         finest = grids[order[0]]
         try:
             self.source.sql(f"CREATE OR REPLACE TEMP TABLE _units AS {family.units(finest, cuts, self.levels, True)}")
@@ -362,13 +193,13 @@ class _Engine:
         keys = ", ".join(f"r_{lv}" for lv in self.levels)
         out = {order[0]: "SELECT * FROM _units"}
         for k in order[1:]:
-            pairs = ", ".join(f"({p}, {q})" for p, q in enumerate(_coarser(finest, grids[k])))
+            pairs = ", ".join(f"({p}, {q})" for p, q in enumerate(coarser(finest, grids[k])))
             out[k] = (f"SELECT {keys}, m.q AS p0, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
                       f"true AS w0, SUM(n0) AS n0, bool_and(_exact) AS _exact FROM _units "
                       f"JOIN (VALUES {pairs}) m(p, q) ON m.p = _units.p0 GROUP BY ALL")
         return out
 
-    def piece(self, ind: Indicator, level: str, grid: _PeriodGrid, by: str | None, S: _Sums,
+    def piece(self, ind: Indicator, level: str, grid: PeriodGrid, by: str | None, S: _Sums,
               complete: bool) -> dict[str, np.ndarray]:
         R, P, C = S.shape
         out = _values(ind, S, complete)
@@ -473,7 +304,7 @@ def _compute(data: Data, inds: list[Indicator], levels: list[str], periods: Sequ
              by_list: list[str | None], span: tuple[Any, Any] | None, complete: bool) -> pd.DataFrame:
     engine = _Engine(data, span, levels)
     try:
-        grids = [_period_grid(engine.span, period) for period in periods]
+        grids = [period_grid(engine.span, period) for period in periods]
         cut = engine.aggregate(inds, grids, by_list, complete)
         pieces = [p for k in range(len(grids)) for level in levels for ind in inds for p in cut.get((k, ind.id, level), [])]
         return _frame(pieces, engine)
