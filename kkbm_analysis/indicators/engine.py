@@ -2,13 +2,12 @@
 
 :func:`compute_indicators` and :func:`indicator_table` (the public entry points) open a
 :class:`~.source.Source` over the data (in memory or a processed folder) and run one SQL
-query per **family** of indicators (those whose facts come from the same base relation and
-date, stock or flow): the facts are filtered and placed on every period grid asked for,
-summed first per unit where the indicator has units (then one query per grid), crossed
-with the cuts (level x period grid x disaggregation) and grouped once by cut, region,
-period and category. Each indicator of the family adds its own ``FILTER``-ed aggregates. numpy then finishes the cells: stocks as cumulative
-sums over the grid, growth, the 95 % intervals (:mod:`kkbm_analysis.intervals`), and the
-zero cells of complete tables.
+query per **family** of indicators (:mod:`.family`: facts from the same base relation and
+date, stock or flow) for every level x period grid x disaggregation asked for; per-unit sums
+(business volumes) are made once at the finest grid and rolled up to the others (then one
+query per grid). numpy then finishes the cells: stocks as cumulative sums over the grid,
+growth, the 95 % intervals (:mod:`kkbm_analysis.intervals`), and the zero cells of complete
+tables.
 
 Results do not depend on DuckDB's threads: sums of integral values (counts, rupiah, days)
 are exact integer sums (``HUGEINT``), whatever the order rows arrive in; data with
