@@ -64,9 +64,9 @@ class Source:
             self.manifest = check_processed(folder, footers=False)  # DuckDB reads the footers (see :meth:`sql`)
             self.communities = read_table(folder, "communities")
             for name in TABLES_USED:
-                files = [str(f) for f in table_files(folder, name)]
+                files = ", ".join("'" + str(f).replace("'", "''") + "'" for f in table_files(folder, name))
                 if files:
-                    self.sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet({files!r}, hive_partitioning = false)")
+                    self.sql(f"CREATE VIEW {name} AS SELECT * FROM read_parquet([{files}], hive_partitioning = false)")
                 else:
                     self.con.register(name, _arrow(empty_table(name)))
         self._levels: dict[str, np.ndarray] = {}
