@@ -27,7 +27,7 @@ import pandas as pd
 from ..data import PERIODS, REGION_LEVELS
 from ..intervals import t_interval, wilson_interval
 from .facts import _DISAGG_KEYS, Data, Facts, data_span
-from .family import FINENESS, Cut, Family, PeriodGrid, coarser, period_grid
+from .family import FINENESS, Cut, Family, PeriodGrid, coarser, period_grid, unit_sums
 from .registry import DISAGGREGATIONS, Indicator, _resolve
 from .source import Source
 
@@ -189,13 +189,11 @@ class _Engine:
                 return {}
         except duckdb.OutOfRangeException:
             return {}
-        keys = ", ".join(f"r_{lv}" for lv in self.levels)
         out = {order[0]: "SELECT * FROM _units"}
         for k in order[1:]:
             pairs = ", ".join(f"({p}, {q})" for p, q in enumerate(coarser(finest, grids[k])))
-            out[k] = (f"SELECT {keys}, m.q AS p0, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
-                      f"true AS w0, SUM(n0) AS n0, bool_and(_exact) AS _exact FROM _units "
-                      f"JOIN (VALUES {pairs}) m(p, q) ON m.p = _units.p0 GROUP BY ALL")
+            out[k] = unit_sums(f"SELECT * EXCLUDE (p0), m.q FROM _units JOIN (VALUES {pairs}) m(p, q) ON m.p = _units.p0",
+                               self.levels, "q", "SUM(n0)")
         return out
 
     def piece(self, ind: Indicator, level: str, grid: PeriodGrid, by: str | None, S: _Sums,

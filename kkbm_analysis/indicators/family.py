@@ -18,7 +18,7 @@ from .facts import BASES, SEX_KEYS, STATUS_KEYS, Facts
 from .registry import DISAGGREGATIONS, Indicator
 
 
-__all__ = ["PeriodGrid", "period_grid", "coarser", "Family", "Cut", "FINENESS"]
+__all__ = ["PeriodGrid", "period_grid", "coarser", "unit_sums", "Family", "Cut", "FINENESS"]
 
 
 # =========================================================================== span and grids
@@ -47,6 +47,14 @@ class PeriodGrid:
 
 DIVISOR = {"year": 12, "quarter": 3, "month": 1}
 FINENESS = {"month": 0, "quarter": 1, "year": 2, None: 3}
+
+
+def unit_sums(facts: str, levels: list[str], period: str, total: str) -> str:
+    """SQL: ``facts`` summed per unit and ``period`` (grouped by those two alone: a unit's region
+    and category are its own, so any row's will do)."""
+    attributes = ", ".join(f"any_value({c}) AS {c}" for c in [f"r_{lv}" for lv in levels] + ["c_sex", "c_status"])
+    return (f"SELECT _unit, {period} AS p0, {attributes}, true AS w0, {total} AS n0, bool_and(_exact) AS _exact "
+            f"FROM ({facts}) GROUP BY _unit, {period}")
 
 
 def coarser(fine: PeriodGrid, coarse: PeriodGrid) -> list[int]:
@@ -135,11 +143,8 @@ class Family:
 
     def units(self, grid: PeriodGrid, cuts: list[Cut], levels: list[str], exact: bool) -> str:
         """SQL: the facts summed per unit and period of ``grid`` (the unit's region and category kept)."""
-        keys = [f"r_{lv}" for lv in levels] + ["p0"]
-        total = "SUM(CAST(n0 AS HUGEINT))" if exact else "SUM(n0)"
-        return (f"SELECT {', '.join(keys)}, any_value(c_sex) AS c_sex, any_value(c_status) AS c_status, _unit, "
-                f"true AS w0, {total} AS n0, bool_and(_exact) AS _exact "
-                f"FROM ({self._facts([grid], cuts, levels)}) WHERE w0 GROUP BY ALL")
+        return unit_sums(f"SELECT * FROM ({self._facts([grid], cuts, levels)}) WHERE w0", levels, "p0",
+                         "SUM(CAST(n0 AS HUGEINT))" if exact else "SUM(n0)")
 
     def sql(self, grids: list[PeriodGrid], cuts: list[Cut], levels: list[str], exact: bool, per_unit: bool,
             units: str | None = None) -> str:
@@ -164,6 +169,8 @@ class Family:
         checks = {"_exact": "_exact"} | ({"_first_day": "_first_days"} if self.unit is not None and not per_unit else {})
         aggregates = [f"bool_and({row}) AS {out}" for row, out in checks.items()]
         if any(i.kind in ("mean", "median") for i in self.inds):  # means and medians need every value
+            if self.unit is not None and not units:  # one measure: only its facts
+                facts = f"SELECT * FROM ({facts}) WHERE w0"
             for j, m in enumerate(self.measures):
                 on = f"FILTER (WHERE w{j})"
                 aggregates += [f"CAST({total(f'n{j}', on)} AS DOUBLE) AS num{j}", f"COUNT(*) {on} AS cnt{j}"]
