@@ -150,10 +150,10 @@ class Family:
             units: str | None = None) -> str:
         """SQL: every measure's aggregates, for every cut at once.
 
-        The facts are crossed with the cuts (a small ``VALUES`` list) and grouped once by cut,
-        region, period and category: one hash table whatever the number of cuts. A family
-        without means or medians is first summed by every grouping column together, so that
-        only those sums are crossed. ``exact``: sums as HUGEINT (integral values, any order
+        The facts are crossed with the cuts (a small ``VALUES`` list; none for a single cut) and
+        grouped once by cut, region, period and category: one hash table whatever the number of
+        cuts. With several cuts, a family without means or medians is first summed by every
+        grouping column together, so that only those sums are crossed. ``exact``: sums as HUGEINT (integral values, any order
         gives the same sum); else DOUBLE sums, which the caller runs on one thread.
         ``per_unit`` (one grid only): sum each unit's facts per period first; else check that
         facts are dated on first days (``_first_days``). ``units``: the unit sums (:meth:`units`),
@@ -168,7 +168,7 @@ class Family:
         facts = units or (self.units(grids[0], cuts, levels, exact) if per_unit else self._facts(grids, cuts, levels))
         checks = {"_exact": "_exact"} | ({"_first_day": "_first_days"} if self.unit is not None and not per_unit else {})
         aggregates = [f"bool_and({row}) AS {out}" for row, out in checks.items()]
-        if any(i.kind in ("mean", "median") for i in self.inds):  # means and medians need every value
+        if len(cuts) == 1 or any(i.kind in ("mean", "median") for i in self.inds):  # on every value
             if self.unit is not None and not units:  # one measure: only its facts
                 facts = f"SELECT * FROM ({facts}) WHERE w0"
             for j, m in enumerate(self.measures):
@@ -191,6 +191,10 @@ class Family:
                     partial.append(f"{total(f'd{j}', on)} AS d{j}")
                     aggregates.append(f"CAST(SUM(d{j}) AS DOUBLE) AS den{j}")
             facts = f"SELECT {', '.join(keys)}, c_sex, c_status, {', '.join(partial)} FROM ({facts}) GROUP BY ALL"
+        if len(cuts) == 1:  # nothing to cross
+            (level, by, k), = cuts
+            return (f"SELECT 0 AS _cut, r_{level} AS r, p{k} AS p, {f'c_{by}' if by else 0} AS c, "
+                    f"{', '.join(aggregates)} FROM ({facts}) GROUP BY ALL")
         values = ", ".join(f"({n}, {levels.index(lv)}, {k}, {DISAGGREGATIONS.index(b) if b else -1})"
                            for n, (lv, b, k) in enumerate(cuts))
         region = "CASE _x.level " + " ".join(f"WHEN {i} THEN r_{lv}" for i, lv in enumerate(levels)) + " END"
