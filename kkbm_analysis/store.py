@@ -173,12 +173,12 @@ def is_suite_output(folder: str | Path) -> bool:
     return bool(manifest) and manifest.get("tool") == TOOL
 
 
-def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[str, Any]:
+def check_processed(folder: str | Path, *, require: Iterable[str] = (), footers: bool = True) -> dict[str, Any]:
     """Check a processed folder without reading its data; return its manifest (``{}`` if none).
 
     The folder must hold a manifest or at least one table. Every table the manifest lists
-    must be present and every table's Parquet footer readable (a truncated or overwritten
-    file fails here), and each table in ``require`` must be present with at least one row.
+    must be present, every table's Parquet footer readable (a truncated file fails here) and each table in
+    ``require`` present with rows; ``footers=False`` skips these two (for a reader reporting damaged files).
 
     Raises
     ------
@@ -212,7 +212,7 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
             raise ProcessedDataError(f"{folder} is incomplete: {table} has no file for province(s) "
                                      f"{', '.join(gone)}, which the manifest lists; run `kkbm ingest` again")
     rows: dict[str, int] = {}
-    for table in sorted(present):
+    for table in sorted(present) if footers else ():
         rows[table] = 0
         for path in table_files(folder, table):
             try:
@@ -220,7 +220,7 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = ()) -> dict[
             except Exception as exc:  # pyarrow raises several types for damaged files
                 raise ProcessedDataError(f"{path} is damaged or truncated ({type(exc).__name__}); run "
                                          "`kkbm ingest` again") from None
-    for table in require:
+    for table in require if footers else ():
         if not rows.get(table):
             raise ProcessedDataError(f"{folder} has no {table} ({'no ' + table + '.parquet' if table not in rows else '0 rows'}); "
                                      f"the analyses need {' and '.join(REQUIRED_FOR_ANALYSIS)}. Check the ingest's "

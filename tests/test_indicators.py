@@ -462,3 +462,77 @@ def test_registry_covers_every_named_programme_indicator():
     assert named <= set(REGISTRY)
     assert REGISTRY["members"].stock and REGISTRY["businesses_active"].stock and REGISTRY["kur_uptake"].stock
     assert not REGISTRY["members_joined"].stock
+
+
+# --------------------------------------------------------------------------- the DuckDB engine
+def _with_tables(data: ProgramData, **replace: pd.DataFrame) -> ProgramData:
+    return ProgramData({**data.tables, **replace}, data.manifest)
+
+
+def test_facts_are_sql_over_a_known_base():
+    from kkbm_analysis.indicators import Facts
+    with pytest.raises(ValueError, match="unknown base relation"):
+        Facts("loans_table", "applied_on")
+    with pytest.raises(ValueError, match="grain"):
+        Facts("loans", "applied_on", grain="month")  # a grain needs a unit
+
+
+def test_fractional_amounts_are_summed_exactly_as_written(data):
+    """Non-integral rupiah take the DOUBLE path (one thread, a fixed order): the sums are those of the values."""
+    reports = data.business_reports.copy()
+    reports["revenue_idr"] = reports["revenue_idr"] + 0.1  # 1_000_000.1 ...
+    df = compute_indicators(_with_tables(data, business_reports=reports), "business_volume_total",
+                            level="national", period="year")
+    b1, b2, b4 = 1 * M + 0.1 + 2 * M + 0.1, 7 * M + 0.1, 0.5 * M + 0.1 + 1.5 * M + 0.1 + 0.1
+    assert value(df, "business_volume_total", "2017") == pytest.approx(b1 + b2 + b4, rel=1e-15)
+    again = compute_indicators(_with_tables(data, business_reports=reports), "business_volume_total",
+                               level="national", period="year")
+    pd.testing.assert_frame_equal(df, again)
+
+
+def test_two_reports_in_one_month_are_one_business_month(data):
+    """At month level a business's reports are summed per month when they are not all on a month's first day."""
+    extra = pd.DataFrame({"business_id": ["B1"], "period": _dates("2017-03-15"), "revenue_idr": [4 * M]})
+    reports = pd.concat([data.business_reports, extra.astype(data.business_reports.dtypes[extra.columns].to_dict())],
+                        ignore_index=True)
+    df = compute_indicators(_with_tables(data, business_reports=reports), ["business_volume_mean",
+                                                                            "business_volume_median"],
+                            level="national", period="month")
+    march = cell(df, "business_volume_mean", "2017-03")
+    assert march["denominator"] == 1 and march["value"] == 6 * M   # B1: 2 M + 4 M, one business
+    assert value(df, "business_volume_median", "2017-03") == 6 * M
+
+
+def test_results_do_not_depend_on_duckdb_threads(demo_data, monkeypatch):
+    import duckdb
+
+    connect = duckdb.connect
+    results = []
+    for threads in (1, 2, 4):
+        monkeypatch.setattr(duckdb, "connect", lambda threads=threads: connect(config={"threads": threads}))
+        results.append(indicator_table(demo_data, levels=("national", "province"), periods=("year", None)))
+    for other in results[1:]:
+        pd.testing.assert_frame_equal(results[0], other, check_exact=True)
+
+
+def test_a_processed_folder_gives_the_same_indicators_as_its_tables(demo_project, demo_data):
+    cuts = {"levels": ("national", "province", "district"), "periods": ("quarter", None), "by": (None, "status")}
+    from_folder = indicator_table(demo_project.processed, **cuts)
+    from_memory = indicator_table(demo_data, **cuts)
+    pd.testing.assert_frame_equal(from_folder, from_memory, check_exact=True)
+    assert from_folder.attrs == from_memory.attrs
+    assert data_span(demo_project.processed) == data_span(demo_data)
+
+
+def test_a_damaged_parquet_file_is_reported_in_plain_words(demo_project, tmp_path):
+    import shutil
+
+    from kkbm_analysis.store import ProcessedDataError, table_files
+    folder = tmp_path / "processed"
+    shutil.copytree(demo_project.processed, folder)
+    damaged = table_files(folder, "business_reports")[-1]
+    damaged.write_bytes(damaged.read_bytes()[:100])  # truncated
+    with pytest.raises(ProcessedDataError, match="cannot be read.*kkbm ingest"):
+        compute_indicators(folder, "business_volume_total", level="province", period="year")
+    with pytest.raises(ProcessedDataError, match="not a processed data folder"):
+        compute_indicators(tmp_path, level="province")

@@ -4,12 +4,15 @@ KKBM's success indicators (seed 001: economic empowerment, information services,
 advocacy; plus membership, which the CO's periodic update covers) are declared once in
 :data:`REGISTRY`. Each :class:`Indicator` carries bilingual labels and definitions,
 its numerator and denominator, unit, direction, how its values aggregate (``kind``),
-and a function that turns :class:`~kkbm_analysis.data.ProgramData` into **facts**.
+and its **facts**: a :class:`Facts`, SQL over one base relation (:data:`BASES`) that says
+which rows count, the date that places them in a period and what each adds. The engine
+runs them on DuckDB, over a :class:`~kkbm_analysis.data.ProgramData` in memory or straight
+over a processed folder's Parquet files (``compute_indicators("data/processed/demo")``).
 
 Facts
 -----
-A facts frame has one row per counted unit (a business, a report, a loan, an event, a
-member...) with
+The facts of an indicator (:func:`indicator_facts`) have one row per counted unit (a
+business, a report, a loan, an event, a member...) of a known community, with
 
 ``community_id``
     The community the unit belongs to (its region follows from the community).
@@ -24,10 +27,9 @@ member...) with
     The unit whose facts are summed first, e.g. a business's monthly reports add up to its
     volume in the period before the mean or median over businesses is taken.
 
-Facts do not depend on the region level, the period or the disaggregation asked for,
-so they are built once per call and shared by every cut. All identifier joins (member
-to community, report to business to community...) are done once per source table, on
-Arrow hash tables, and then everything is integer codes and :func:`numpy.bincount`.
+Facts do not depend on the region level, the period or the disaggregation asked for.
+Indicators whose facts share a base relation and a date form a family, aggregated in one
+query for every level x period x disaggregation asked for.
 
 Flows and stocks
 ----------------
@@ -82,17 +84,17 @@ the requested disaggregation (events, groups: no member attached) is returned wi
 disaggregation ``'all'`` only. Membership status is the status at the last update (the
 register keeps no status history), so ``status=`` cuts of past periods use today's status.
 
-Performance
------------
-Built for national scale (1 million members, 9 million monthly business reports):
-identifier joins run once per source table on Arrow hash tables (member ids of all
-member-keyed tables in one pass); facts are built once per call and shared by the
-indicators using them; per-(business, period) sums are made once per period grid (a
-business's region and owner attributes are fixed, so every region level and
-disaggregation reuses them); group-bys are :func:`numpy.bincount` on dense integer keys
-(region x period x category); medians use a radix grouping and partial sorts.
-``benchmarks/bench_indicators.py`` compares every indicator by province x month with the
-same aggregations in DuckDB SQL and checks that both give the same numbers.
+Performance and determinism
+---------------------------
+Built for national scale (1 million members, 9 million monthly business reports): each
+family of indicators is one DuckDB query per call (per period grid for per-unit sums),
+its facts crossed with the cuts asked for and grouped once; from a processed folder only
+the columns used are read. Sums of integral values (counts, rupiah, days) are exact
+(``HUGEINT``), so no result depends on DuckDB's threads; fractional values are summed on
+one thread, and a mean's sum of squares in unit order. numpy finishes the cells (stocks,
+growth, intervals). ``benchmarks/bench_indicators.py`` runs every indicator by province x
+month beside a hand-written DuckDB SQL peer on the same Parquet files and checks that both
+give the same numbers.
 
 Typical use::
 
@@ -101,6 +103,7 @@ Typical use::
     data = kk.ProgramData.load("data/processed/demo")
     list_indicators()
     compute_indicators(data, ["kur_uptake", "members"], level="province", period="year", by="status")
+    compute_indicators("data/processed/demo", level="national", period="month")   # from the Parquet files
 
 Results are the *analysis* view (``suppressed`` is always False). Anything published goes
 through :func:`publish` (the cell shape of :func:`cells`, then
@@ -111,27 +114,31 @@ writers accept only its result. ``kkbm analyse`` publishes every indicator that 
 Modules
 -------
 registry
-    :class:`Indicator`, :data:`REGISTRY`, :func:`list_indicators`, :func:`with_labels`.
+    :class:`Indicator`, :data:`REGISTRY` (with each indicator's :class:`Facts`),
+    :func:`list_indicators`, :func:`with_labels`.
 facts
-    :class:`FactContext` and the facts function of every indicator; :func:`data_span`.
+    :class:`Facts`, the base relations (:data:`BASES`, SQL), :func:`data_span`.
 engine
-    :func:`compute_indicators`, :func:`indicator_table`: aggregation over the facts.
+    :func:`compute_indicators`, :func:`indicator_table`: aggregation of the facts on DuckDB.
+family
+    One family of indicators as one query, on period grids (internal).
+source
+    The processed tables (in memory or Parquet files) as DuckDB views (internal).
 published
     :func:`cells` (the published cell shape), :data:`RELATIONS`, :func:`publish`.
-arrays
-    Arrow joins and typed numpy arrays (internal).
 
-Adding an indicator: write its facts function in :mod:`.facts` (or reuse one) and declare it
-in :data:`~.registry.REGISTRY`; the engine, the published table and the reports pick it up.
+Adding an indicator: declare it in :data:`~.registry.REGISTRY` with its :class:`Facts` over
+a base relation of :data:`BASES` (add one in :mod:`.facts` when no base holds its rows); the
+engine, the published table and the reports pick it up.
 """
 from .engine import RESULT_COLUMNS, compute_indicators, indicator_facts, indicator_table
-from .facts import KUR_ELIGIBLE_STATUS, SEX_KEYS, SPAN_COLUMNS, STATUS_KEYS, FactContext, business_activity_end, data_span
+from .facts import BASES, KUR_ELIGIBLE_STATUS, SEX_KEYS, SPAN_COLUMNS, STATUS_KEYS, Facts, data_span, facts_frame
 from .published import DIRECTIONS, RELATIONS, cells, period_windows, publish
 from .registry import DISAGGREGATIONS, DOMAINS, KINDS, REGISTRY, Indicator, list_indicators, with_labels
 
 __all__ = [
-    "Indicator", "FactContext", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS", "DOMAINS",
-    "list_indicators", "indicator_facts", "compute_indicators", "indicator_table", "data_span", "with_labels",
-    "SPAN_COLUMNS", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "business_activity_end",
+    "Indicator", "Facts", "BASES", "REGISTRY", "RESULT_COLUMNS", "KINDS", "DISAGGREGATIONS", "DOMAINS",
+    "list_indicators", "indicator_facts", "facts_frame", "compute_indicators", "indicator_table", "data_span", "with_labels",
+    "SPAN_COLUMNS", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS",
     "RELATIONS", "DIRECTIONS", "cells", "publish", "period_windows",
 ]

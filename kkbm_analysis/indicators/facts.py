@@ -1,25 +1,35 @@
-"""Facts of the indicators: one row per counted unit, built once per data (see the package docstring).
+"""Facts of the indicators, in SQL: the base relations and the :class:`Facts` of each registry indicator.
 
-:class:`FactContext` joins every source table to its community (and, through the member, to
-sex and status) once, as integer codes; the facts functions (``_f_*``) turn it into the facts
-frame of each registry indicator. :func:`data_span` is the first and last activity date.
+A **base relation** (:data:`BASES`) is one source table joined once to what every fact of it
+needs: the region of its community at each level (``community_id`` and the ``r_<level>`` columns of ``_regions``, see
+:meth:`~.source.Source.regions`) and the member attributes used for disaggregation (``sex``
+and ``status`` as codes in :data:`SEX_KEYS` / :data:`STATUS_KEYS` order; NULL when the unit
+has no single member or the value is not in the vocabulary). A row whose community is
+unknown has no region and is left out. :class:`Facts` says, in SQL over one base relation,
+which rows an indicator counts (``where``), the date that places them in a period
+(``date``), what each adds to the numerator and the denominator (``num``, ``den``) and, for
+per-unit indicators, the unit whose facts are summed first (``unit``). The registry
+(:mod:`.registry`) declares one :class:`Facts` per indicator; the engine (:mod:`.engine`)
+aggregates them. :func:`data_span` is the first and last activity date.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
-from typing import Any, Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from ..data import ProgramData
 from ..schema import VOCABULARIES
-from .arrays import _arrow_strings, _bools, _dates, _floats, _group_min_dates, _lookup, _take
 
-__all__ = ["FactContext", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "SPAN_COLUMNS", "business_activity_end",
+__all__ = ["Facts", "BASES", "facts_frame", "SEX_KEYS", "STATUS_KEYS", "KUR_ELIGIBLE_STATUS", "DECIDED_OUTCOMES", "SPAN_COLUMNS",
            "data_span"]
+
+
+#: What the indicators are computed from: tables in memory or a processed folder.
+Data = ProgramData | str | Path
 
 
 SEX_KEYS: tuple[str, ...] = tuple(VOCABULARIES["sex"])
@@ -35,6 +45,10 @@ _DISAGG_KEYS = {"sex": SEX_KEYS, "status": STATUS_KEYS}
 KUR_ELIGIBLE_STATUS: tuple[str, ...] = ("pmi_purna", "keluarga")
 
 
+#: Case outcomes that decide a case (every outcome of the vocabulary but ``ongoing``).
+DECIDED_OUTCOMES: tuple[str, ...] = tuple(o for o in VOCABULARIES["case_outcome"] if o != "ongoing")
+
+
 #: Dated columns that define the data's span (see :func:`data_span`).
 SPAN_COLUMNS: dict[str, tuple[str, ...]] = {
     "communities": ("formed_on",), "members": ("joined_on",), "businesses": ("started_on", "closed_on"),
@@ -44,344 +58,228 @@ SPAN_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+def sql_list(values: Any) -> str:
+    """Text values as a SQL list: ``('a', 'b')``."""
+    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
+
+
 @dataclass(frozen=True)
-class _Units:
-    """Codes of one source table's rows: position keys, community, sex and status codes."""
+class Facts:
+    """An indicator's facts, in SQL over one base relation of :data:`BASES`.
 
-    frame: pd.DataFrame
-    keys: pa.Array | None
-    comm: np.ndarray
-    sex: np.ndarray
-    status: np.ndarray
-
-    @cached_property
-    def labels(self) -> pd.Index:
-        return pd.Index(pd.Series(self.keys.to_pandas(), dtype="string")) if self.keys is not None else pd.Index([])
-
-
-class FactContext:
-    """A :class:`ProgramData` with its joins done once, for the facts functions.
-
-    Every source table is joined to its community (and, through the member, to sex and
-    status) once, as integer codes; all indicators built from the same context share
-    them. Facts functions take a context and return :meth:`facts`.
-
-    Parameters
+    Attributes
     ----------
-    data : ProgramData
+    base : str
+        The base relation (a key of :data:`BASES`).
+    date : str
+        Column (or expression) whose date places a fact in a period.
+    num : str
+        What a fact adds to the numerator (default ``1``: the fact is counted).
+    den : str, optional
+        What a fact adds to the denominator (None: the number of facts, or of units).
+    where : str, optional
+        Which rows of the base relation are facts (default all).
+    unit : str, optional
+        For per-unit indicators: the unit whose facts are summed per period first (e.g. a
+        business's monthly reports add up to its volume in the period). Units are taken in
+        this column's order where order matters (a mean's sum of squares).
+    grain : {'fact', 'month'}, optional
+        How often a unit has a fact, by its table's key: ``'fact'``, once (the unit is the
+        fact, e.g. a loan); ``'month'``, at most once per date (business reports are keyed by
+        business and reporting month), so once per month when every fact is dated on the
+        first of a month, which the engine checks. Where the grain makes summing per unit
+        change nothing, the engine skips it.
+
+    Calling a :class:`Facts` with the data (a :class:`~kkbm_analysis.data.ProgramData` or a
+    processed folder) gives its facts frame (:func:`~.engine.indicator_facts`).
     """
 
-    def __init__(self, data: ProgramData) -> None:
-        self.data = data
-        ids = data.communities["community_id"]
-        self._community_keys = _arrow_strings(ids)
-        self.community_ids = pd.Index(pd.Series(ids, dtype="string").to_numpy(), dtype="string")
+    base: str
+    date: str
+    num: str = "1"
+    den: str | None = None
+    where: str | None = None
+    unit: str | None = None
+    grain: str | None = None
 
-    # ------------------------------------------------------------------ code helpers
-    def community_codes(self, ids: Any) -> np.ndarray:
-        """Positions of community ids in ``data.communities`` (-1 if unknown)."""
-        return _lookup(ids, self._community_keys)
+    def __post_init__(self) -> None:
+        if self.base not in BASES:
+            raise ValueError(f"unknown base relation {self.base!r}; known: {', '.join(BASES)}")
+        if self.grain not in (None, "fact", "month") or (self.grain and not self.unit):
+            raise ValueError("grain is None, 'fact' or 'month', and only for facts with a unit")
 
-    @staticmethod
-    def vocab_codes(values: Any, keys: Sequence[str]) -> np.ndarray:
-        """Codes of vocabulary values in ``keys`` order (-1 for missing/other)."""
-        return _lookup(values, pa.array(list(keys), type=pa.large_string())).astype(np.int8)
-
-    # ------------------------------------------------------------------ per-table joins
-    @cached_property
-    def members(self) -> _Units:
-        m = self.data.members
-        return _Units(m, _arrow_strings(m["member_id"]), self.community_codes(m["community_id"]),
-                      self.vocab_codes(m["sex"], SEX_KEYS), self.vocab_codes(m["status"], STATUS_KEYS))
-
-    #: Member-keyed columns resolved together (one hash table of member ids for all).
-    MEMBER_REFERENCES: tuple[tuple[str, str], ...] = (
-        ("businesses", "owner_member_id"), ("kur_loans", "member_id"), ("advocacy_cases", "member_id"))
-
-    @cached_property
-    def _member_refs(self) -> dict[tuple[str, str], np.ndarray]:
-        cols = [(t, c) for t, c in self.MEMBER_REFERENCES if len(self.data.tables[t])]
-        if not cols:
-            return {}
-        arrays = [_arrow_strings(self.data.tables[t][c], combine=False) for t, c in cols]
-        chunks = [ch for a in arrays for ch in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-        pos = _lookup(pa.chunked_array(chunks, type=pa.large_string()), self.members.keys)
-        bounds = np.cumsum([0, *map(len, arrays)])
-        return {tc: pos[a:b] for tc, a, b in zip(cols, bounds[:-1], bounds[1:])}
-
-    def member_attrs(self, member_ids: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(position, community, sex, status) codes of the members with these ids.
-
-        ``member_ids`` may also be a ``(table, column)`` pair of :attr:`MEMBER_REFERENCES`,
-        resolved with the others in one pass.
-        """
-        m = self.members
-        if isinstance(member_ids, tuple):
-            pos = self._member_refs.get(member_ids)
-            if pos is None:
-                pos = _lookup(self.data.tables[member_ids[0]][member_ids[1]], m.keys)
-        else:
-            pos = _lookup(member_ids, m.keys)
-        return pos, _take(m.comm, pos), _take(m.sex, pos), _take(m.status, pos)
-
-    @cached_property
-    def businesses(self) -> _Units:
-        """Businesses with their community and their owner's sex and status."""
-        b = self.data.businesses
-        _, _, sex, status = self.member_attrs(("businesses", "owner_member_id"))
-        return _Units(b, _arrow_strings(b["business_id"]), self.community_codes(b["community_id"]), sex, status)
-
-    @cached_property
-    def reports(self) -> dict[str, np.ndarray]:
-        """Business reports as codes: business position, community, sex, status, month, volume."""
-        r = self.data.business_reports
-        b = self.businesses
-        pos = _lookup(r["business_id"], b.keys)
-        return {"pos": pos, "comm": _take(b.comm, pos), "sex": _take(b.sex, pos),
-                "status": _take(b.status, pos), "date": _dates(r["period"]),
-                "revenue": _floats(r["revenue_idr"])}
-
-    @cached_property
-    def loans(self) -> dict[str, np.ndarray]:
-        """KUR applications: applicant codes, dates, approval, amount."""
-        k = self.data.kur_loans
-        pos, comm, sex, status = self.member_attrs(("kur_loans", "member_id"))
-        applied = _dates(k["applied_on"])
-        approved_on = _dates(k["approved_on"])
-        return {"member": pos, "comm": comm, "sex": sex, "status": status, "applied": applied,
-                "approved": _bools(k["approved"]),
-                "approval_date": np.where(np.isnat(approved_on), applied, approved_on),
-                "amount": _floats(k["amount_idr"])}
-
-    @cached_property
-    def cases(self) -> dict[str, np.ndarray]:
-        """Advocacy cases: community, member sex/status, dates, outcome."""
-        c = self.data.advocacy_cases
-        _, _, sex, status = self.member_attrs(("advocacy_cases", "member_id"))
-        opened, closed = _dates(c["opened_on"]), _dates(c["closed_on"])
-        return {"comm": self.community_codes(c["community_id"]), "sex": sex, "status": status,
-                "opened": opened, "closed": closed,
-                "decided_on": np.where(np.isnat(closed), opened, closed),
-                "outcome": self.vocab_codes(c["outcome"], tuple(VOCABULARIES["case_outcome"]))}
-
-    def events(self, table: str, kind: str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
-        """Rows of a community-keyed event table (optionally of one ``kind``) and their community codes."""
-        df = self.data.tables[table]
-        if kind is not None:
-            df = df[_bools(df["kind"] == kind)]
-        return df, self.community_codes(df["community_id"])
-
-    # ------------------------------------------------------------------ the facts frame
-    def facts(self, *, comm: np.ndarray, date: Any, num: Any = 1.0, den: Any = None,
-              sex: np.ndarray | None = None, status: np.ndarray | None = None,
-              unit: np.ndarray | None = None, unit_labels: pd.Index | None = None) -> pd.DataFrame:
-        """Build a facts frame from codes (see the module docstring).
-
-        Parameters
-        ----------
-        comm : array of int
-            Community codes (positions in ``data.communities``; -1 = unknown, dropped).
-        date : array-like of datetime
-        num, den : scalar or array
-            Contribution to numerator and denominator (``den=None``: no denominator).
-        sex, status : array of int, optional
-            Codes in :data:`SEX_KEYS` / :data:`STATUS_KEYS` order (-1 = missing).
-        unit, unit_labels : optional
-            Unit codes and their labels, for per-unit indicators.
-        """
-        n = len(comm)
-        comm = np.asarray(comm, dtype=np.int64)
-        cols: dict[str, Any] = {
-            "community_id": pd.Categorical.from_codes(np.where(comm >= 0, comm, -1),
-                                                      categories=self.community_ids, validate=False),
-            "date": _dates(date),
-            "sex": pd.Categorical.from_codes(np.full(n, -1) if sex is None else sex,
-                                             categories=list(SEX_KEYS), validate=False),
-            "status": pd.Categorical.from_codes(np.full(n, -1) if status is None else status,
-                                                categories=list(STATUS_KEYS), validate=False),
-            "num": np.broadcast_to(np.asarray(num, dtype=np.float64), (n,)).copy(),
-        }
-        if den is not None:
-            cols["den"] = np.broadcast_to(np.asarray(den, dtype=np.float64), (n,)).copy()
-        if unit is not None:
-            cols["unit"] = pd.Categorical.from_codes(unit, categories=unit_labels, validate=False)
-        return pd.DataFrame(cols, copy=False)  # the arrays are fresh: no need to copy them again
+    def __call__(self, data: Data) -> pd.DataFrame:
+        return facts_frame(data, self)
 
 
-def _f_businesses_formed(ctx: FactContext) -> pd.DataFrame:
-    b = ctx.businesses
-    return ctx.facts(comm=b.comm, date=b.frame["started_on"], sex=b.sex, status=b.status)
+# =========================================================================== base relations
+def _codes(column: str, keys: tuple[str, ...]) -> str:
+    """SQL: a vocabulary value's position in ``keys`` (NULL for a missing or unknown value)."""
+    whens = " ".join(f"WHEN '{k}' THEN {i}" for i, k in enumerate(keys))
+    return f"CAST(CASE {column} {whens} END AS TINYINT)"
 
 
-def business_activity_end(ctx: FactContext) -> np.ndarray:
-    """The day each business stops being active (NaT while active).
+def _attributes(alias: str | None) -> str:
+    if alias is None:
+        return "CAST(NULL AS TINYINT) AS sex, CAST(NULL AS TINYINT) AS status"
+    return f"{_codes(alias + '.sex', SEX_KEYS)} AS sex, {_codes(alias + '.status', STATUS_KEYS)} AS status"
 
-    ``closed_on`` when the business closed. A business whose current status is dormant
-    (and has no closure date) stops on the first day of the month after its last report
-    with positive volume, or on its start date if it never reported a positive volume.
+
+def _regions(alias: str) -> str:
+    return f"JOIN _regions g ON g.community_id = {alias}.community_id"
+
+
+def _events(table: str) -> Callable[[bool], str]:
+    def sql(attributes: bool) -> str:
+        return f"SELECT t.* EXCLUDE (community_id), {_attributes(None)}, g.* FROM {table} t {_regions('t')}"
+    return sql
+
+
+def _members(attributes: bool) -> str:
+    return (f"SELECT m.member_id, m.joined_on, m.status AS member_status, {_attributes('m')}, "
+            f"g.* FROM members m {_regions('m')}")
+
+
+def _businesses(attributes: bool) -> str:
+    """Businesses with their owner's sex and status (group-owned: none)."""
+    owner = "LEFT JOIN members o ON o.member_id = b.owner_member_id" if attributes else ""
+    return (f"SELECT b.business_id, b.started_on, b.closed_on, b.status AS business_status, "
+            f"{_attributes('o' if attributes else None)}, g.* "
+            f"FROM businesses b {_regions('b')} {owner}")
+
+
+def _reports(attributes: bool) -> str:
+    """Monthly business reports with their business's region and owner; ``business_rank``: the
+    business's position in ``business_id`` order (an integer unit, in the table's order)."""
+    return (f"SELECT r.period, r.revenue_idr, b.* EXCLUDE (started_on, closed_on, business_status) "
+            f"FROM business_reports r JOIN (SELECT *, row_number() OVER (ORDER BY business_id) AS business_rank "
+            f"FROM ({_businesses(attributes)})) b ON b.business_id = r.business_id")
+
+
+def _business_spells(attributes: bool) -> str:
+    """Entries (``w = 1`` on the start date) and exits (``w = -1``) of active businesses.
+
+    A business exits on ``closed_on``; one whose current status is dormant (and has no
+    closure date) on the first day of the month after its last report with positive
+    volume, or on its start date if it never reported a positive volume.
     """
-    b = ctx.businesses
-    end = _dates(b.frame["closed_on"]).copy()
-    dormant = _bools(b.frame["status"] == "dormant") & np.isnat(end)
-    if dormant.any():
-        r = ctx.reports
-        rows = np.flatnonzero((r["revenue"] > 0) & _take(dormant, r["pos"], False))
-        last = _group_min_dates(r["pos"][rows], r["date"][rows], len(b.comm), how="max")
-        after = (last.astype("datetime64[M]") + 1).astype("datetime64[ms]")
-        start = _dates(b.frame["started_on"])
-        end[dormant] = np.where(np.isnat(last), start, after)[dormant]
-    return end
+    return f"""
+        WITH b AS ({_businesses(attributes)}),
+        last AS (SELECT business_id, max(period) AS last_positive FROM business_reports
+                 WHERE revenue_idr > 0 AND business_id IN (SELECT business_id FROM b WHERE business_status = 'dormant'
+                                                           AND closed_on IS NULL)
+                 GROUP BY business_id),
+        spells AS (SELECT b.*, CASE WHEN b.closed_on IS NOT NULL THEN CAST(b.closed_on AS TIMESTAMP)
+                                    WHEN b.business_status = 'dormant'
+                                    THEN coalesce(date_trunc('month', l.last_positive) + INTERVAL 1 MONTH,
+                                                  CAST(b.started_on AS TIMESTAMP)) END AS ended_on
+                   FROM b LEFT JOIN last l ON l.business_id = b.business_id)
+        SELECT CAST(started_on AS TIMESTAMP) AS d, 1 AS w, * EXCLUDE (started_on, closed_on, ended_on) FROM spells
+        UNION ALL
+        SELECT ended_on AS d, -1 AS w, * EXCLUDE (started_on, closed_on, ended_on) FROM spells
+        WHERE ended_on IS NOT NULL"""
 
 
-def _f_businesses_active(ctx: FactContext) -> pd.DataFrame:
-    b = ctx.businesses
-    end = business_activity_end(ctx)
-    ends = ~np.isnat(end)
-    return ctx.facts(comm=np.concatenate([b.comm, b.comm[ends]]),
-                     date=np.concatenate([_dates(b.frame["started_on"]), end[ends]]),
-                     num=np.concatenate([np.ones(len(b.comm)), -np.ones(ends.sum())]),
-                     sex=np.concatenate([b.sex, b.sex[ends]]),
-                     status=np.concatenate([b.status, b.status[ends]]))
+def _loans(attributes: bool) -> str:
+    """KUR applications, placed at the applicant's community; ``approval_date``: approved on, else
+    applied on; ``loan_rank``: the loan's position in ``loan_id`` order (an integer unit)."""
+    return (f"SELECT row_number() OVER (ORDER BY k.loan_id) AS loan_rank, k.applied_on, "
+            f"coalesce(k.approved, false) AS approved, coalesce(k.approved_on, k.applied_on) AS approval_date, "
+            f"k.amount_idr, {_attributes('m')}, g.* "
+            f"FROM kur_loans k JOIN members m ON m.member_id = k.member_id {_regions('m')}")
 
 
-def _f_business_volume(ctx: FactContext) -> pd.DataFrame:
-    r = ctx.reports
-    ok = ~np.isnan(r["revenue"]) & (r["pos"] >= 0)
-    return ctx.facts(comm=r["comm"][ok], date=r["date"][ok], num=r["revenue"][ok], sex=r["sex"][ok],
-                     status=r["status"][ok], unit=r["pos"][ok], unit_labels=ctx.businesses.labels)
+def _uptake(attributes: bool) -> str:
+    """Eligible members (``wd = 1`` on joining) and their first approved KUR loan (``wn = 1``), counted
+    from the joining date when approved before it."""
+    return f"""
+        WITH e AS ({_members(attributes)} WHERE m.status IN {sql_list(KUR_ELIGIBLE_STATUS)}),
+        first AS (SELECT member_id, min(coalesce(approved_on, applied_on)) AS first_approval FROM kur_loans
+                  WHERE approved GROUP BY member_id)
+        SELECT CAST(joined_on AS TIMESTAMP) AS d, 0 AS wn, 1 AS wd, * EXCLUDE (member_id, joined_on) FROM e
+        UNION ALL
+        SELECT CASE WHEN f.first_approval >= e.joined_on THEN CAST(f.first_approval AS TIMESTAMP)
+                    ELSE CAST(e.joined_on AS TIMESTAMP) END AS d, 1 AS wn, 0 AS wd,
+               e.* EXCLUDE (member_id, joined_on)
+        FROM e JOIN first f ON f.member_id = e.member_id WHERE f.first_approval IS NOT NULL"""
 
 
-def _f_groups(kind: str | None) -> Callable[[FactContext], pd.DataFrame]:
-    def facts(ctx: FactContext) -> pd.DataFrame:
-        g, comm = ctx.events("groups", kind)
-        return ctx.facts(comm=comm, date=g["formed_on"])
-    facts.__name__ = f"_f_groups_{kind or 'all'}"
-    return facts
+def _cases(attributes: bool) -> str:
+    """Advocacy cases at their community, with the member's attributes (none for a non-member);
+    ``decided_on``: closed on, else opened on."""
+    member = "LEFT JOIN members m ON m.member_id = c.member_id" if attributes else ""
+    return (f"SELECT c.opened_on, c.closed_on, coalesce(c.closed_on, c.opened_on) AS decided_on, c.outcome, "
+            f"{_attributes('m' if attributes else None)}, g.* "
+            f"FROM advocacy_cases c {_regions('c')} {member}")
 
 
-def _f_kur_applications(ctx: FactContext) -> pd.DataFrame:
-    k = ctx.loans
-    return ctx.facts(comm=k["comm"], date=k["applied"], sex=k["sex"], status=k["status"])
+#: Base relations: SQL of each, given whether the member attributes are needed.
+BASES: dict[str, Callable[[bool], str]] = {
+    "members": _members, "businesses": _businesses, "business_spells": _business_spells, "reports": _reports,
+    "loans": _loans, "uptake": _uptake, "cases": _cases, "groups": _events("groups"),
+    "consultations": _events("consultations"), "info_services": _events("info_services"),
+    "prevention_events": _events("prevention_events"),
+}
 
 
-def _f_kur_approved(ctx: FactContext) -> pd.DataFrame:
-    k = ctx.loans
-    a = k["approved"]
-    return ctx.facts(comm=k["comm"][a], date=k["approval_date"][a], sex=k["sex"][a], status=k["status"][a])
+# =========================================================================== facts, for inspection
+def facts_frame(data: Data, facts: Facts) -> pd.DataFrame:
+    """The facts of a :class:`~.facts.Facts`: one row per counted unit of a known community.
+
+    Returns
+    -------
+    DataFrame
+        ``community_id, date, sex, status, num`` (+ ``den``, ``unit`` when used), sorted.
+    """
+    from .source import Source
+    source = Source(data)
+    try:
+        source.regions(["national"])
+        extra = (f", CAST({facts.den} AS DOUBLE) AS den" if facts.den else "") + \
+                (f", CAST({facts.unit} AS VARCHAR) AS unit" if facts.unit else "")
+        frame = source.sql(
+            f"SELECT community_id, CAST({facts.date} AS TIMESTAMP) AS date, sex, status, "
+            f"CAST({facts.num} AS DOUBLE) AS num{extra} FROM ({BASES[facts.base](True)}) "
+            f"WHERE {facts.where or 'true'} ORDER BY ALL")
+    finally:
+        source.close()
+    for column, keys in (("sex", SEX_KEYS), ("status", STATUS_KEYS)):
+        codes = frame[column].to_numpy(dtype=float, na_value=np.nan)
+        frame[column] = pd.Categorical.from_codes(np.where(np.isnan(codes), -1, codes).astype(int),
+                                                  categories=list(keys))
+    frame["community_id"] = frame["community_id"].astype("string")
+    frame["date"] = frame["date"].astype("datetime64[ms]")
+    return frame
 
 
-def _f_kur_approval_rate(ctx: FactContext) -> pd.DataFrame:
-    k = ctx.loans
-    return ctx.facts(comm=k["comm"], date=k["applied"], num=k["approved"].astype(float), den=1.0,
-                     sex=k["sex"], status=k["status"])
-
-
-def _f_kur_amount(ctx: FactContext) -> pd.DataFrame:
-    k = ctx.loans
-    a = k["approved"] & ~np.isnan(k["amount"])
-    return ctx.facts(comm=k["comm"][a], date=k["approval_date"][a], num=k["amount"][a], den=1.0,
-                     sex=k["sex"][a], status=k["status"][a])
-
-
-def _f_kur_uptake(ctx: FactContext) -> pd.DataFrame:
-    m = ctx.members
-    eligible = np.isin(m.status, [STATUS_KEYS.index(s) for s in KUR_ELIGIBLE_STATUS])
-    joined = _dates(m.frame["joined_on"])
-    k = ctx.loans
-    first = _group_min_dates(np.where(k["approved"], k["member"], -1), k["approval_date"], len(m.comm))
-    first = np.where(np.isnat(first) | (first >= joined), first, joined)  # counted from joining on
-    has = eligible & ~np.isnat(first)
-    idx = np.concatenate([np.flatnonzero(eligible), np.flatnonzero(has)])
-    n_den = int(eligible.sum())
-    return ctx.facts(comm=m.comm[idx], date=np.concatenate([joined[eligible], first[has]]),
-                     num=np.r_[np.zeros(n_den), np.ones(len(idx) - n_den)],
-                     den=np.r_[np.ones(n_den), np.zeros(len(idx) - n_den)],
-                     sex=m.sex[idx], status=m.status[idx])
-
-
-def _f_consultations(ctx: FactContext) -> pd.DataFrame:
-    c, comm = ctx.events("consultations")
-    return ctx.facts(comm=comm, date=c["held_on"])
-
-
-def _f_services(kind: str | None, column: str | None = None) -> Callable[[FactContext], pd.DataFrame]:
-    def facts(ctx: FactContext) -> pd.DataFrame:
-        s, comm = ctx.events("info_services", kind)
-        num = 1.0 if column is None else np.nan_to_num(_floats(s[column]))
-        return ctx.facts(comm=comm, date=s["held_on"], num=num)
-    facts.__name__ = f"_f_services_{kind or 'any'}_{column or 'events'}"
-    return facts
-
-
-def _f_advocacy_cases(ctx: FactContext) -> pd.DataFrame:
-    c = ctx.cases
-    return ctx.facts(comm=c["comm"], date=c["opened"], sex=c["sex"], status=c["status"])
-
-
-_OUTCOMES = tuple(VOCABULARIES["case_outcome"])
-
-
-def _f_advocacy_resolved(ctx: FactContext) -> pd.DataFrame:
-    c = ctx.cases
-    r = c["outcome"] == _OUTCOMES.index("resolved")
-    return ctx.facts(comm=c["comm"][r], date=c["decided_on"][r], sex=c["sex"][r], status=c["status"][r])
-
-
-def _f_advocacy_resolution_rate(ctx: FactContext) -> pd.DataFrame:
-    c = ctx.cases
-    decided = (c["outcome"] >= 0) & (c["outcome"] != _OUTCOMES.index("ongoing"))
-    resolved = (c["outcome"] == _OUTCOMES.index("resolved")).astype(float)
-    return ctx.facts(comm=c["comm"][decided], date=c["decided_on"][decided], num=resolved[decided], den=1.0,
-                     sex=c["sex"][decided], status=c["status"][decided])
-
-
-def _f_advocacy_days(ctx: FactContext) -> pd.DataFrame:
-    c = ctx.cases
-    r = (c["outcome"] == _OUTCOMES.index("resolved")) & ~np.isnat(c["closed"])
-    days = (c["closed"][r] - c["opened"][r]) / np.timedelta64(1, "D")
-    return ctx.facts(comm=c["comm"][r], date=c["closed"][r], num=days, den=1.0, sex=c["sex"][r],
-                     status=c["status"][r])
-
-
-def _f_prevention(column: str | None) -> Callable[[FactContext], pd.DataFrame]:
-    def facts(ctx: FactContext) -> pd.DataFrame:
-        p, comm = ctx.events("prevention_events")
-        num = 1.0 if column is None else np.nan_to_num(_floats(p[column]))
-        return ctx.facts(comm=comm, date=p["held_on"], num=num)
-    facts.__name__ = f"_f_prevention_{column or 'events'}"
-    return facts
-
-
-def _f_members(ctx: FactContext) -> pd.DataFrame:
-    m = ctx.members
-    return ctx.facts(comm=m.comm, date=m.frame["joined_on"], sex=m.sex, status=m.status)
-
-
-def data_span(data: ProgramData) -> tuple[pd.Timestamp, pd.Timestamp]:
+# =========================================================================== span
+def data_span(data: ProgramData | str | Path) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last activity date in the data (the default period grid).
 
     Uses the dated columns of :data:`SPAN_COLUMNS`; a report month counts to its last day.
+
+    Parameters
+    ----------
+    data : ProgramData, str or Path
+        Tables in memory or a processed folder.
 
     Raises
     ------
     ValueError
         If the data holds no dated activity.
     """
-    lo, hi = [], []
+    from .source import Source
+    source = data if hasattr(data, "con") else Source(data)
+    parts = []
     for table, cols in SPAN_COLUMNS.items():
-        df = data.tables.get(table)
-        if df is None or not len(df):
-            continue
         for c in cols:
-            d = _dates(df[c])
-            d = d[~np.isnat(d)]
-            if not len(d):
-                continue
-            lo.append(d.min())
-            top = d.max()
-            if table == "business_reports":
-                top = ((top.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1).astype("datetime64[ms]")
-            hi.append(top)
-    if not lo:
+            top = f"last_day(max({c}))" if table == "business_reports" else f"max({c})"
+            parts.append(f"SELECT CAST(min({c}) AS DATE) AS lo, CAST({top} AS DATE) AS hi FROM {table}")
+    try:
+        lo, hi = source.sql(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({' UNION ALL '.join(parts)})").iloc[0]
+    finally:
+        if source is not data:
+            source.close()
+    if pd.isna(lo):
         raise ValueError("the data hold no dated activity: cannot place indicators in periods")
-    return pd.Timestamp(min(lo)).normalize(), pd.Timestamp(max(hi)).normalize()
+    return pd.Timestamp(lo).normalize(), pd.Timestamp(hi).normalize()

@@ -1,8 +1,8 @@
 """The indicator registry: every programme indicator, declared once (see the package docstring).
 
 Each :class:`Indicator` carries bilingual labels and definitions, numerator and
-denominator, unit, direction, how its values aggregate (``kind``) and the facts function
-that counts it (:mod:`.facts`).
+denominator, unit, direction, how its values aggregate (``kind``) and its facts: a
+:class:`~.facts.Facts` (which rows of a base relation count, dated how, adding what).
 """
 from __future__ import annotations
 
@@ -11,12 +11,42 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from .facts import (FactContext, _f_advocacy_cases, _f_advocacy_days, _f_advocacy_resolution_rate,
-                    _f_advocacy_resolved, _f_business_volume, _f_businesses_active, _f_businesses_formed,
-                    _f_consultations, _f_groups, _f_kur_amount, _f_kur_applications, _f_kur_approval_rate,
-                    _f_kur_approved, _f_kur_uptake, _f_members, _f_prevention, _f_services)
+from .facts import DECIDED_OUTCOMES, Facts, sql_list
 
 __all__ = ["Indicator", "REGISTRY", "KINDS", "DISAGGREGATIONS", "DOMAINS", "list_indicators", "with_labels"]
+
+
+# The facts of each indicator (:class:`~.facts.Facts`, SQL over a base relation of :data:`~.facts.BASES`).
+_BUSINESSES_FORMED = Facts("businesses", "started_on")
+_BUSINESSES_ACTIVE = Facts("business_spells", "d", num="w")
+_BUSINESS_VOLUME = Facts("reports", "period", num="revenue_idr", where="revenue_idr IS NOT NULL",
+                         unit="business_rank", grain="month")
+_KUR_APPLICATIONS = Facts("loans", "applied_on")
+_KUR_APPROVED = Facts("loans", "approval_date", where="approved")
+_KUR_APPROVAL_RATE = Facts("loans", "applied_on", num="CAST(approved AS INTEGER)", den="1")
+_KUR_UPTAKE = Facts("uptake", "d", num="wn", den="wd")
+_KUR_AMOUNT = Facts("loans", "approval_date", num="amount_idr", where="approved AND amount_idr IS NOT NULL",
+                    unit="loan_rank", grain="fact")
+_ADVOCACY_CASES = Facts("cases", "opened_on")
+_ADVOCACY_RESOLVED = Facts("cases", "decided_on", where="outcome = 'resolved'")
+_ADVOCACY_RESOLUTION_RATE = Facts("cases", "decided_on", num="CAST(outcome = 'resolved' AS INTEGER)", den="1",
+                                  where=f"outcome IN {sql_list(DECIDED_OUTCOMES)}")
+_ADVOCACY_DAYS = Facts("cases", "closed_on", num="(epoch_ms(CAST(closed_on AS TIMESTAMP)) - epoch_ms(CAST(opened_on AS TIMESTAMP))) / 86400000", den="1",
+                       where="outcome = 'resolved' AND closed_on IS NOT NULL")
+_MEMBERS = Facts("members", "joined_on")
+
+
+def _groups(kind: str | None) -> Facts:
+    return Facts("groups", "formed_on", where=None if kind is None else f"kind = '{kind}'")
+
+
+def _services(kind: str | None, column: str | None = None) -> Facts:
+    return Facts("info_services", "held_on", num="1" if column is None else f"coalesce({column}, 0)",
+                 where=None if kind is None else f"kind = '{kind}'")
+
+
+def _prevention(column: str | None) -> Facts:
+    return Facts("prevention_events", "held_on", num="1" if column is None else f"coalesce({column}, 0)")
 
 
 #: How values aggregate (see the module docstring).
@@ -53,8 +83,9 @@ class Indicator:
         +1 higher is better, -1 lower is better, 0 neutral.
     kind : str
         How values aggregate, one of :data:`KINDS`.
-    facts : callable
-        ``facts(FactContext) -> DataFrame``, see :meth:`FactContext.facts`.
+    facts : Facts or callable
+        The indicator's facts (:class:`~.facts.Facts`: SQL the engine aggregates). Indicators
+        computed elsewhere (the resilience survey's) give a callable that explains where.
     disaggregations : tuple of str
         Allowed among ``('sex', 'status')``.
     stock : bool
@@ -76,7 +107,7 @@ class Indicator:
     unit: str
     direction: int
     kind: str
-    facts: Callable[[FactContext], pd.DataFrame] = field(repr=False, compare=False)
+    facts: Facts | Callable[..., pd.DataFrame] = field(repr=False, compare=False)
     disaggregations: tuple[str, ...] = ()
     stock: bool = False
     base: str | None = None
@@ -119,7 +150,7 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Pilahan jenis kelamin/status menurut pemilik; usaha milik kelompok masuk 'unknown'.",
        "Business units (owned by a member or by a group) whose start date falls in the period. Sex and "
        "status are the owner's; group-owned businesses fall under 'unknown'.",
-       "businesses started in the period", None, "count", 1, "count", _f_businesses_formed,
+       "businesses started in the period", None, "count", 1, "count", _BUSINESSES_FORMED,
        _SEX_STATUS, sources=("businesses", "members")),
     _I("businesses_active", "economic", "Usaha aktif (akhir periode)", "Active businesses (at period end)",
        "Jumlah usaha yang berjalan pada hari terakhir periode: sudah mulai dan belum tutup. Usaha berstatus "
@@ -128,7 +159,7 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Businesses operating on the last day of the period: started and not closed. A business whose "
        "current status is dormant counts as active until the end of its last month with positive reported "
        "volume (never, if it never reported a positive volume).",
-       "businesses active at period end", None, "count", 1, "count", _f_businesses_active, _SEX_STATUS,
+       "businesses active at period end", None, "count", 1, "count", _BUSINESSES_ACTIVE, _SEX_STATUS,
        stock=True, sources=("businesses", "business_reports", "members")),
     _I("business_volume_total", "economic", "Volume usaha (total omzet)", "Business volume (total turnover)",
        "Jumlah omzet bulanan (Rp) yang dilaporkan usaha untuk bulan-bulan dalam periode. Penyebut: jumlah "
@@ -136,20 +167,20 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Sum of the monthly turnover (Rp) businesses reported for the months in the period. Denominator: "
        "businesses reporting a volume in the period (for suppression; value = numerator).",
        "sum of reported monthly turnover (Rp)", "businesses reporting a volume in the period", "rupiah", 1,
-       "total", _f_business_volume, _SEX_STATUS, sources=("business_reports", "businesses", "members")),
+       "total", _BUSINESS_VOLUME, _SEX_STATUS, sources=("business_reports", "businesses", "members")),
     _I("business_volume_mean", "economic", "Rata-rata volume per usaha", "Mean business volume per business",
        "Total omzet dalam periode dibagi jumlah usaha yang melapor; volume satu usaha = jumlah omzet "
        "bulanannya dalam periode. Selang kepercayaan t 95% (perkiraan).",
        "Total volume in the period divided by the businesses reporting; a business's volume is the sum of "
        "its monthly turnover in the period. Approximate t 95% interval.",
        "sum of reported monthly turnover (Rp)", "businesses reporting a volume in the period",
-       "rupiah_per_business", 1, "mean", _f_business_volume, _SEX_STATUS,
+       "rupiah_per_business", 1, "mean", _BUSINESS_VOLUME, _SEX_STATUS,
        sources=("business_reports", "businesses", "members")),
     _I("business_volume_median", "economic", "Median volume per usaha", "Median business volume per business",
        "Median, di antara usaha yang melapor, dari volume usaha dalam periode (jumlah omzet bulanannya).",
        "Median over the businesses reporting of their volume in the period (sum of their monthly turnover).",
        "(none)", "businesses reporting a volume in the period", "rupiah_per_business", 1, "median",
-       _f_business_volume, _SEX_STATUS, sources=("business_reports", "businesses", "members")),
+       _BUSINESS_VOLUME, _SEX_STATUS, sources=("business_reports", "businesses", "members")),
     _I("business_volume_growth", "economic", "Pertumbuhan volume usaha", "Business volume growth",
        "Perubahan relatif total omzet dibanding periode sebelumnya: (V_t - V_{t-1}) / V_{t-1}. Mencakup "
        "usaha baru, usaha tutup dan perubahan pelaporan; perkembangan per usaha dibaca dari rata-rata/median.",
@@ -157,32 +188,32 @@ _INDICATORS: tuple[Indicator, ...] = (
        "businesses entering, leaving and (not) reporting with the growth of existing ones; per-business "
        "development is read from the mean and median. No value for the first period or period=None.",
        "change of total volume from the previous period (Rp)", "total volume in the previous period (Rp)",
-       "ratio", 1, "growth", _f_business_volume, _SEX_STATUS, base="business_volume_total",
+       "ratio", 1, "growth", _BUSINESS_VOLUME, _SEX_STATUS, base="business_volume_total",
        sources=("business_reports", "businesses", "members")),
     _I("groups_formed", "economic", "Kelompok usaha/koperasi terbentuk", "Business groups and cooperatives formed",
        "Jumlah kelompok usaha bersama (KUB) dan koperasi yang dibentuk dalam periode.",
        "Joint business groups (KUB) and cooperatives formed in the period.",
-       "groups and cooperatives formed in the period", None, "count", 1, "count", _f_groups(None),
+       "groups and cooperatives formed in the period", None, "count", 1, "count", _groups(None),
        sources=("groups",)),
     _I("cooperatives_formed", "economic", "Koperasi terbentuk", "Cooperatives formed",
        "Jumlah koperasi yang dibentuk dalam periode.", "Cooperatives formed in the period.",
-       "cooperatives formed in the period", None, "count", 1, "count", _f_groups("cooperative"),
+       "cooperatives formed in the period", None, "count", 1, "count", _groups("cooperative"),
        sources=("groups",)),
     _I("kur_applications", "economic", "Pengajuan KUR", "KUR applications",
        "Jumlah pengajuan Kredit Usaha Rakyat oleh anggota dengan tanggal pengajuan dalam periode.",
        "Applications for Kredit Usaha Rakyat (people's business credit) by members, dated by application.",
-       "applications made in the period", None, "count", 1, "count", _f_kur_applications, _SEX_STATUS,
+       "applications made in the period", None, "count", 1, "count", _KUR_APPLICATIONS, _SEX_STATUS,
        sources=("kur_loans", "members")),
     _I("kur_loans_approved", "economic", "KUR disetujui", "KUR loans approved",
        "Jumlah pengajuan KUR yang disetujui, menurut tanggal persetujuan (tanggal pengajuan bila kosong).",
        "KUR applications approved, dated by approval (by application when the approval date is missing).",
-       "applications approved in the period", None, "count", 1, "count", _f_kur_approved, _SEX_STATUS,
+       "applications approved in the period", None, "count", 1, "count", _KUR_APPROVED, _SEX_STATUS,
        sources=("kur_loans", "members")),
     _I("kur_approval_rate", "economic", "Tingkat persetujuan KUR", "KUR approval rate",
        "Proporsi pengajuan KUR yang disetujui, di antara pengajuan dengan tanggal pengajuan dalam periode.",
        "Share of the KUR applications made in the period that were approved.",
        "applications made in the period and approved", "applications made in the period", "proportion", 1,
-       "proportion", _f_kur_approval_rate, _SEX_STATUS, sources=("kur_loans", "members")),
+       "proportion", _KUR_APPROVAL_RATE, _SEX_STATUS, sources=("kur_loans", "members")),
     _I("kur_uptake", "economic", "Pemanfaatan KUR oleh anggota", "KUR uptake among eligible members",
        "Proporsi anggota yang memenuhi syarat (PMI purna dan keluarga PMI) yang pernah memperoleh KUR "
        "disetujui sampai akhir periode, di antara anggota yang memenuhi syarat dan sudah bergabung sampai "
@@ -193,32 +224,32 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Calon PMI (placement KUR scheme) and PMI abroad are not eligible for business KUR here. A loan "
        "approved before joining counts from the joining date.",
        "eligible members with an approved KUR loan by period end", "eligible members at period end",
-       "proportion", 1, "proportion", _f_kur_uptake, _SEX_STATUS, stock=True,
+       "proportion", 1, "proportion", _KUR_UPTAKE, _SEX_STATUS, stock=True,
        sources=("members", "kur_loans")),
     _I("kur_amount_total", "economic", "Total plafon KUR disetujui", "Total KUR amount approved",
        "Jumlah plafon (Rp) KUR yang disetujui dalam periode (menurut tanggal persetujuan). Penyebut: jumlah "
        "pinjaman disetujui yang plafonnya tercatat.",
        "Sum of the approved KUR amounts (Rp), dated by approval. Denominator: approved loans with a "
        "recorded amount (for suppression; value = numerator).",
-       "sum of approved amounts (Rp)", "approved loans with an amount", "rupiah", 1, "total", _f_kur_amount,
+       "sum of approved amounts (Rp)", "approved loans with an amount", "rupiah", 1, "total", _KUR_AMOUNT,
        _SEX_STATUS, sources=("kur_loans", "members")),
     _I("kur_amount_mean", "economic", "Rata-rata plafon KUR disetujui", "Mean KUR amount approved",
        "Rata-rata plafon (Rp) per pinjaman KUR yang disetujui dalam periode. Selang kepercayaan t 95%.",
        "Mean approved amount (Rp) per KUR loan approved in the period; t 95% interval.",
        "sum of approved amounts (Rp)", "approved loans with an amount", "rupiah_per_loan", 1, "mean",
-       _f_kur_amount, _SEX_STATUS, sources=("kur_loans", "members")),
+       _KUR_AMOUNT, _SEX_STATUS, sources=("kur_loans", "members")),
     _I("business_consultations", "economic", "Konsultasi usaha dengan pihak luar",
        "Business consultations with outside parties",
        "Jumlah konsultasi pengembangan usaha dengan pihak luar (bank, pemerintah, perguruan tinggi, LSM, "
        "swasta) dalam periode.",
        "Business-development consultations with outside parties (banks, government, universities, NGOs, "
        "private firms) held in the period.",
-       "consultations held in the period", None, "count", 1, "count", _f_consultations,
+       "consultations held in the period", None, "count", 1, "count", Facts("consultations", "held_on"),
        sources=("consultations",)),
     # ------------------------------------------------------------ information services
     _I("dissemination_events", "information", "Kegiatan diseminasi/sosialisasi", "Dissemination events",
        "Jumlah kegiatan diseminasi/sosialisasi dalam periode.", "Dissemination events held in the period.",
-       "dissemination events in the period", None, "count", 1, "count", _f_services("dissemination"),
+       "dissemination events in the period", None, "count", 1, "count", _services("dissemination"),
        sources=("info_services",)),
     _I("dissemination_reach", "information", "Orang terjangkau diseminasi", "People reached by dissemination",
        "Jumlah peserta kegiatan diseminasi dalam periode (kegiatan tanpa jumlah peserta dihitung 0; orang "
@@ -226,30 +257,30 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Attendees of dissemination events in the period (events without an attendee count add 0; people "
        "attending several events count several times).",
        "attendees of dissemination events", None, "people", 1, "count",
-       _f_services("dissemination", "attendees"), sources=("info_services",)),
+       _services("dissemination", "attendees"), sources=("info_services",)),
     _I("information_services", "information", "Layanan informasi", "Information services",
        "Jumlah layanan informasi (migrasi aman, lowongan, prosedur) yang diberikan dalam periode.",
        "Information services (safe migration, vacancies, procedures) given in the period.",
-       "information services in the period", None, "count", 1, "count", _f_services("information_service"),
+       "information services in the period", None, "count", 1, "count", _services("information_service"),
        sources=("info_services",)),
     _I("information_service_reach", "information", "Penerima layanan informasi",
        "People served by information services",
        "Jumlah penerima layanan informasi dalam periode (tanpa jumlah: 0).",
        "People served by information services in the period (services without a count add 0).",
-       "people served", None, "people", 1, "count", _f_services("information_service", "attendees"),
+       "people served", None, "people", 1, "count", _services("information_service", "attendees"),
        sources=("info_services",)),
     _I("placement_facilitations", "information", "Fasilitasi penempatan prosedural",
        "Procedural placement facilitation events",
        "Jumlah kegiatan fasilitasi proses penempatan prosedural dalam periode.",
        "Events facilitating the procedural placement process in the period.",
        "facilitation events in the period", None, "count", 1, "count",
-       _f_services("placement_facilitation"), sources=("info_services",)),
+       _services("placement_facilitation"), sources=("info_services",)),
     _I("placements_facilitated", "information", "Penempatan prosedural difasilitasi",
        "Procedural placements facilitated",
        "Jumlah calon PMI yang penempatan prosedurnya difasilitasi, dari semua kegiatan layanan dalam periode.",
        "Prospective migrant workers whose procedural placement was facilitated, over all service events "
        "in the period.",
-       "placements facilitated", None, "people", 1, "count", _f_services(None, "placements_facilitated"),
+       "placements facilitated", None, "people", 1, "count", _services(None, "placements_facilitated"),
        sources=("info_services",)),
     # ------------------------------------------------------------ advocacy
     _I("advocacy_cases", "advocacy", "Kasus PMI didampingi", "Advocacy cases facilitated",
@@ -258,12 +289,12 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Cases of migrant workers in trouble that the community assisted, dated by report. Sex and status "
        "are those of the member concerned ('unknown' for non-members). Neutral direction: more cases mean "
        "more reach but also more trouble.",
-       "cases reported in the period", None, "count", 0, "count", _f_advocacy_cases, _SEX_STATUS,
+       "cases reported in the period", None, "count", 0, "count", _ADVOCACY_CASES, _SEX_STATUS,
        sources=("advocacy_cases", "members")),
     _I("advocacy_cases_resolved", "advocacy", "Kasus advokasi selesai", "Advocacy cases resolved",
        "Jumlah kasus yang selesai (tuntas), menurut tanggal selesai (tanggal pengaduan bila kosong).",
        "Cases resolved, dated by closure (by report when the closure date is missing).",
-       "cases resolved in the period", None, "count", 1, "count", _f_advocacy_resolved, _SEX_STATUS,
+       "cases resolved in the period", None, "count", 1, "count", _ADVOCACY_RESOLVED, _SEX_STATUS,
        sources=("advocacy_cases", "members")),
     _I("advocacy_resolution_rate", "advocacy", "Tingkat penyelesaian kasus", "Advocacy resolution rate",
        "Proporsi kasus selesai di antara kasus yang sudah diputuskan (selesai, dirujuk, tidak selesai) dalam "
@@ -272,30 +303,30 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Share resolved among cases decided (resolved, referred or unresolved) in the period, dated by "
        "closure (by report when missing). Referred cases are not resolved; ongoing cases are left out.",
        "cases resolved", "cases decided (resolved, referred, unresolved)", "proportion", 1, "proportion",
-       _f_advocacy_resolution_rate, _SEX_STATUS, sources=("advocacy_cases", "members")),
+       _ADVOCACY_RESOLUTION_RATE, _SEX_STATUS, sources=("advocacy_cases", "members")),
     _I("advocacy_days_to_resolution", "advocacy", "Lama penyelesaian kasus (median hari)",
        "Time to resolution (median days)",
        "Median jumlah hari dari pengaduan sampai selesai, untuk kasus selesai dengan tanggal selesai dalam "
        "periode.",
        "Median days from report to closure of the cases resolved (with a closure date) in the period.",
-       "(none)", "resolved cases with a closure date", "days", -1, "median", _f_advocacy_days, _SEX_STATUS,
+       "(none)", "resolved cases with a closure date", "days", -1, "median", _ADVOCACY_DAYS, _SEX_STATUS,
        sources=("advocacy_cases", "members")),
     _I("prevention_events", "advocacy", "Kegiatan pencegahan nonprosedural",
        "Non-procedural placement prevention events",
        "Jumlah kegiatan pencegahan penempatan nonprosedural dalam periode.",
        "Activities to prevent non-procedural (irregular) placement held in the period.",
-       "prevention events in the period", None, "count", 1, "count", _f_prevention(None),
+       "prevention events in the period", None, "count", 1, "count", _prevention(None),
        sources=("prevention_events",)),
     _I("prevention_reach", "advocacy", "Orang terjangkau pencegahan", "People reached by prevention",
        "Jumlah orang yang dijangkau kegiatan pencegahan dalam periode (tanpa jumlah: 0).",
        "People reached by prevention activities in the period (activities without a count add 0).",
-       "people reached", None, "people", 1, "count", _f_prevention("people_reached"),
+       "people reached", None, "people", 1, "count", _prevention("people_reached"),
        sources=("prevention_events",)),
     _I("people_dissuaded", "advocacy", "Orang batal berangkat nonprosedural",
        "People dissuaded from non-procedural placement",
        "Jumlah orang yang batal berangkat secara nonprosedural berkat kegiatan pencegahan dalam periode.",
        "People dissuaded from departing non-procedurally by the prevention activities of the period.",
-       "people dissuaded", None, "people", 1, "count", _f_prevention("people_dissuaded"),
+       "people dissuaded", None, "people", 1, "count", _prevention("people_dissuaded"),
        sources=("prevention_events",)),
     # ------------------------------------------------------------ membership
     _I("members", "membership", "Anggota (akhir periode)", "Members (at period end)",
@@ -303,11 +334,11 @@ _INDICATORS: tuple[Indicator, ...] = (
        "Pilahan status menurut status terakhir: calon PMI, PMI aktif, PMI purna, keluarga.",
        "Members who had joined by the last day of the period (the register records no leaving). Status is "
        "the last recorded status: calon PMI, PMI abroad, PMI purna, family.",
-       "members joined by period end", None, "count", 1, "count", _f_members, _SEX_STATUS, stock=True,
+       "members joined by period end", None, "count", 1, "count", _MEMBERS, _SEX_STATUS, stock=True,
        sources=("members",)),
     _I("members_joined", "membership", "Anggota baru", "New members",
        "Jumlah anggota yang bergabung dalam periode.", "Members who joined in the period.",
-       "members joined in the period", None, "count", 1, "count", _f_members, _SEX_STATUS,
+       "members joined in the period", None, "count", 1, "count", _MEMBERS, _SEX_STATUS,
        sources=("members",)),
 )
 
