@@ -131,7 +131,7 @@ def test_recommendations_rest_on_published_worse_cells(products):
 
 
 # --------------------------------------------------------------------------- manifest
-def test_manifest_says_where_the_numbers_come_from(demo_project, products):
+def test_manifest_says_where_the_numbers_come_from(demo_project, products, copy):
     m = products.manifest
     ingest = json.loads((demo_project.processed / "manifest.json").read_text())
     assert m["data_version"] == ingest["data_version"] and m["synthetic"] is True
@@ -140,12 +140,14 @@ def test_manifest_says_where_the_numbers_come_from(demo_project, products):
     assert m["parameters"] == Parameters().as_dict()
     assert "indicators.parquet" in m["files"] and "models/fits.json" in m["files"]
     assert products.verify() == []
-    (demo_project.processed / "indicators.csv").write_bytes(b"tampered")
+    mine = Products.open(copy)      # tampered with in the private copy: the shared project stays as it is
+    assert mine.verify() == []
+    (copy / "indicators.csv").write_bytes(b"tampered")
     try:
-        assert products.verify() == ["indicators.csv"]
+        assert mine.verify() == ["indicators.csv"]
     finally:
-        analyse(demo_project.processed)  # restore the shared products
-    assert Products.open(demo_project.processed).verify() == []
+        shutil.copyfile(demo_project.processed / "indicators.csv", copy / "indicators.csv")
+    assert Products.open(copy).verify() == []
 
 
 # --------------------------------------------------------------------------- the model cache
