@@ -37,16 +37,22 @@ Markers (see README, "Tests")
 
 Parallel runs
     ``addopts`` runs the suite on two processes (pytest-xdist, ``-n 2 --dist loadscope``: a
-    module's tests stay in one process, so a module fixture is built once). The session
-    fixtures above are built by the first process that needs them, under a file lock, in one
-    folder per run (removed at the end), and handed to the other as a pickle. ``-n 0`` runs
-    everything in one process.
+    module's tests stay in one process, so a module fixture is built once); ``-n 0`` runs
+    everything in one process. The session fixtures above live in one folder per run (removed
+    at the end) and reach every process as a pickle. ``demo_project`` is built by a process of
+    its own, started as soon as the collected tests are known to need it, while the tests that
+    do not need it run first; the others are built by the first process that asks for them,
+    under a file lock.
 """
 from __future__ import annotations
 
+import os
 import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 import uuid
 import warnings
 from dataclasses import dataclass
@@ -75,7 +81,13 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    """The controlling process removes the run's folder once every worker is done."""
+    """Stop this process's builder if it still runs (an interrupted run); the controlling process removes the
+    run's folder once every worker is done."""
+    builder = config.stash.get(_BUILDER_PROCESS, None)
+    if builder is not None:
+        if builder.poll() is None:
+            builder.terminate()
+        builder.wait()
     if not hasattr(config, "workerinput") and _RUN_ID in config.stash:
         shutil.rmtree(_run_folder(config), ignore_errors=True)
 
@@ -183,10 +195,72 @@ def _build_demo_project(folder: Path) -> DemoProject:
     return DemoProject(root, report, generated[0], tuple(reloads))
 
 
+#: The program that builds the shared project in a process of its own: argv = run folder, this folder.
+_BUILDER = """\
+import pickle, sys, traceback
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import conftest
+run = Path(sys.argv[1])
+try:
+    project = conftest._build_demo_project(run / "demo_project")
+    (run / "demo_project.partial").write_bytes(pickle.dumps(project))
+    (run / "demo_project.partial").replace(run / "demo_project.pickle")
+except BaseException:
+    (run / "demo_project.failed").write_text(traceback.format_exc())
+    raise
+"""
+_BUILDER_PROCESS = pytest.StashKey[subprocess.Popen]()
+
+
+def pytest_collection_finish(session):
+    """Start building the shared project as soon as the collected tests are known to need it: it is built in a
+    process of its own while the tests that do not need it run (they come first: pytest_collection_modifyitems)."""
+    if any("demo_project" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_demo_project(session.config)
+
+
+def _start_demo_project(config) -> None:
+    """Start the builder, unless another process of the run has started it."""
+    run = _run_folder(config)
+    run.mkdir(exist_ok=True)
+    try:
+        os.close(os.open(run / "demo_project.started", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    with open(run / "demo_project.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "-c", _BUILDER, str(run), str(Path(__file__).parent)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    (run / "demo_project.pid").write_text(str(process.pid))
+    config.stash[_BUILDER_PROCESS] = process
+
+
+def _builder_gone(run: Path) -> bool:
+    import psutil
+    pid = run / "demo_project.pid"
+    if not pid.exists():
+        return False   # just started
+    try:
+        return psutil.Process(int(pid.read_text())).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 @pytest.fixture(scope="session")
 def demo_project(request) -> DemoProject:
-    """The shared small SYNTHETIC project (generated, ingested and analysed once per run)."""
-    return built_once(request.config, "demo_project", _build_demo_project)
+    """The shared small SYNTHETIC project (generated, ingested and analysed once per run, by the builder)."""
+    run = _run_folder(request.config)
+    _start_demo_project(request.config)   # (started at collection already, unless the hook did not run)
+    done, failed = run / "demo_project.pickle", run / "demo_project.failed"
+    while not done.exists():
+        if failed.exists():
+            raise RuntimeError(f"building the shared demo project failed:\n{failed.read_text()}")
+        if _builder_gone(run) and not done.exists():
+            log = run / "demo_project.log"
+            raise RuntimeError(f"the builder of the shared demo project stopped without a result; its output:\n"
+                               f"{log.read_text(errors='replace')[-5000:] if log.exists() else '(none)'}")
+        time.sleep(0.5)
+    return pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(scope="session")
