@@ -1,51 +1,148 @@
-"""Fixtures shared by the test modules, and the test markers.
+"""Fixtures shared by the test modules, the test markers, and the settings of a parallel run.
 
 ``demo_project`` (session)
-    One small SYNTHETIC project, built once per test run: the demo's raw files at a tenth
-    of their size (default seed), ingested into ``data/processed/demo``, its voices corpus
-    (``data/processed/demo-voices``), and analysed as ``kkbm demo`` does (``kkbm analyse``
-    after the voices: the analysis products reports read, the joint display among them),
-    with empty ``reports/`` and ``figures/`` folders. It lives in a private temporary folder (not
-    pytest's shared base folder, which concurrent test runs on the same machine may prune)
-    and is removed at the end.
+    One small SYNTHETIC project, built once per test run by :func:`kkbm_analysis.demo.run_demo`
+    (what ``kkbm demo`` runs) at a tenth of the demo's size, default seed: the raw files
+    (``data/raw/demo``), their ingest (``data/processed/demo``), the voices corpus
+    (``data/raw/demo-voices``, ``data/processed/demo-voices``) and the analysis products, with
+    empty ``reports/`` and ``figures/`` folders. Its ``report`` is the
+    :class:`~kkbm_analysis.demo.DemoReport`; ``synth`` is what the generator returned, and
+    ``reloads`` lists every read of processed tables back from disk during the run (the demo
+    hands the tables it holds to the analyses: ``test_demo.py`` checks the list is empty).
+    Tests may add files under ``reports/`` (each in a folder of its own) but change nothing
+    else: every test, in every worker, sees the same project.
 ``demo_data`` (session)
     Its processed tables as a :class:`~kkbm_analysis.data.ProgramData`. Treat it as
-    read-only: every test sees the same object.
+    read-only: every test of a worker sees the same object.
 ``demo_voices`` (session)
-    The SYNTHETIC voices corpus drawn from those tables, generated and ingested into the
-    same project (``data/raw/demo-voices``, ``data/processed/demo-voices``), as ``kkbm demo``
-    does; the :class:`~kkbm_analysis.demo.VoicesDemoReport`.
+    The :class:`~kkbm_analysis.demo.VoicesDemoReport` of the project's voices corpus.
+``demo_again`` (session)
+    The demo's raw files generated a second time with the same seed and scale, in a folder of
+    their own (``again/data/raw/demo``): the reproducibility tests compare them, and what is
+    made from them, with the project.
+``demo_other_seed`` (session)
+    The demo's raw files generated with another seed (:data:`OTHER_SEED`), same scale.
 ``project``
-    ``demo_project`` (with its voices) and ``KKBM_ROOT`` pointing at it for the test (paths
-    in report parameters must lie inside the project).
+    ``demo_project`` with ``KKBM_ROOT`` pointing at it for the test (paths in report
+    parameters must lie inside the project).
+``kkbm``
+    Runs the ``kkbm`` command in this process (``kkbm("ingest", folder, env={...})``) and
+    returns its exit code, stdout and stderr (a few tests run the installed program itself,
+    in a process of its own).
 
 Markers (see README, "Tests")
-    ``slow``: runs Jupyter kernels (notebooks, report batches) or generates the demo data
-    again; ``pytest -m "not slow"`` is the quick loop while developing.
+    ``slow``: runs Jupyter kernels (notebooks, report batches, Dask clusters) or makes demo
+    data of its own; ``pytest -m "not slow"`` is the quick loop while developing.
     ``browser``: needs a Chromium; skipped with the reason when none is installed.
+
+Parallel runs
+    ``addopts`` runs the suite on two processes (pytest-xdist, ``-n 2 --dist loadscope``: a
+    module's tests stay in one process, so a module fixture is built once); ``-n 0`` runs
+    everything in one process. The session fixtures above live in one folder per run (removed
+    at the end) and reach every process as a pickle. ``demo_project`` is built by a process of
+    its own, started as soon as the collected tests are known to need it, while the tests that
+    do not need it run first; the others are built by the first process that asks for them,
+    under a file lock.
 """
 from __future__ import annotations
 
+import os
+import pickle
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
+import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import pytest
 
 #: Scale of the shared demo project (a tenth of the published 7,935 members).
 DEMO_SCALE = 0.1
+#: The seed of ``demo_other_seed`` (the project uses the default seed).
+OTHER_SEED = 7
+
+_RUN_ID = pytest.StashKey[str]()
 
 
+# =========================================================================== one folder per test run
+def pytest_configure(config):
+    """Give the run an id that the xdist workers share (the folder of the shared fixtures is named by it)."""
+    if hasattr(config, "workerinput"):
+        return
+    run_id = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
+    if hasattr(config.option, "testrunuid"):
+        config.option.testrunuid = run_id   # xdist hands it to its workers
+    config.stash[_RUN_ID] = run_id
+
+
+def pytest_unconfigure(config):
+    """Stop this process's builder if it still runs (an interrupted run); the controlling process removes the
+    run's folder once every worker is done."""
+    builder = config.stash.get(_BUILDER_PROCESS, None)
+    if builder is not None:
+        if builder.poll() is None:
+            builder.terminate()
+        builder.wait()
+    if not hasattr(config, "workerinput") and _RUN_ID in config.stash:
+        shutil.rmtree(_run_folder(config), ignore_errors=True)
+
+
+def _run_folder(config) -> Path:
+    """Where this run's shared fixtures live: a private temporary folder, not pytest's base folder
+    (which concurrent test runs on the same machine may prune)."""
+    worker = getattr(config, "workerinput", None)
+    run_id = worker["testrunuid"] if worker else config.stash[_RUN_ID]
+    return Path(tempfile.gettempdir()) / f"kkbm-tests-{run_id}"
+
+
+def built_once(config, name: str, build: Callable[[Path], Any]) -> Any:
+    """``build(folder)``'s value, computed by the first process of the run that asks for ``name``.
+
+    The others wait for it (a file lock) and read it back (a pickle); ``folder`` is the run's
+    ``<run folder>/<name>``, so files written there are shared too.
+    """
+    from filelock import FileLock
+    run = _run_folder(config)
+    run.mkdir(exist_ok=True)
+    done = run / f"{name}.pickle"
+    with FileLock(run / f"{name}.lock"):
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        value = build(run / name)
+        partial = done.with_suffix(".partial")
+        partial.write_bytes(pickle.dumps(value))
+        partial.replace(done)
+    return value
+
+
+# =========================================================================== the demo project
 @dataclass(frozen=True)
 class DemoProject:
-    """A project root holding small SYNTHETIC demo data, raw and processed."""
+    """A project root holding small SYNTHETIC demo data: raw, processed, voices and analysis products."""
 
     root: Path
-    synth: object        # kkbm_analysis.synth.SynthResult of the raw files
-    ingest: object       # kkbm_analysis.ingest.IngestResult
-    voices_report: object = None  # kkbm_analysis.demo.VoicesDemoReport of the voices corpus
+    report: Any           # kkbm_analysis.demo.DemoReport of run_demo
+    synth: Any            # kkbm_analysis.synth.SynthResult of the raw files
+    reloads: tuple = ()   # (function, args) of each read of processed tables during run_demo
+    scale: float = DEMO_SCALE
+
+    @property
+    def seed(self) -> int:
+        return self.synth.ground_truth["seed"]
+
+    @property
+    def ingest(self):
+        """The registers' :class:`~kkbm_analysis.results.IngestResult`."""
+        return self.report.result
+
+    @property
+    def voices_report(self):
+        return self.report.voices
 
     @property
     def raw(self) -> Path:
@@ -68,29 +165,102 @@ class DemoProject:
         return self.root / "figures"
 
 
-@pytest.fixture(scope="session")
-def demo_project() -> DemoProject:
-    """The shared small SYNTHETIC project (generated and ingested once per run)."""
-    from kkbm_analysis.analyse import analyse
+def _build_demo_project(folder: Path) -> DemoProject:
+    """``run_demo`` on a new project root, recording what the generator returned and any read-back."""
+    import kkbm_analysis.data as data_module
+    import kkbm_analysis.demo as demo_module
+    import kkbm_analysis.store as store
     from kkbm_analysis.config import Paths
-    from kkbm_analysis.data import ProgramData
-    from kkbm_analysis.demo import run_voices_demo
-    from kkbm_analysis.ingest import ingest
-    from kkbm_analysis.synth import generate_demo
 
-    base = Path(tempfile.mkdtemp(prefix="kkbm-test-project-"))
-    root = base / "project"
-    with warnings.catch_warnings():
+    root = folder / "project"
+    generated, reloads = [], []
+
+    def spy(module, name: str, record: list, keep_result: bool = False) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            result = real(*args, **kwargs)
+            record.append(result if keep_result else (f"{module.__name__}.{name}", args))
+            return result
+        mp.setattr(module, name, wrapper)
+
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        synth = generate_demo(root / "data" / "raw" / "demo", scale=DEMO_SCALE)
-        result = ingest(root / "data" / "raw" / "demo", root / "data" / "processed" / "demo")
-        data = ProgramData(dict(result.tables), dict(result.manifest))
-        voices = run_voices_demo(Paths(root), data=data)
-        analyse(root / "data" / "processed" / "demo", data=data)  # after the voices, as kkbm demo does
-    for folder in ("reports", "figures"):
-        (root / folder).mkdir()
-    yield DemoProject(root, synth, result, voices)
-    shutil.rmtree(base, ignore_errors=True)
+        spy(demo_module, "generate_demo", generated, keep_result=True)
+        spy(store, "load_processed", reloads)
+        spy(data_module, "load_processed", reloads)
+        report = demo_module.run_demo(Paths(root), scale=DEMO_SCALE)
+    for name in ("reports", "figures"):
+        (root / name).mkdir()
+    return DemoProject(root, report, generated[0], tuple(reloads))
+
+
+#: The program that builds the shared project in a process of its own: argv = run folder, this folder.
+_BUILDER = """\
+import pickle, sys, traceback
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+import conftest
+run = Path(sys.argv[1])
+try:
+    project = conftest._build_demo_project(run / "demo_project")
+    (run / "demo_project.partial").write_bytes(pickle.dumps(project))
+    (run / "demo_project.partial").replace(run / "demo_project.pickle")
+except BaseException:
+    (run / "demo_project.failed").write_text(traceback.format_exc())
+    raise
+"""
+_BUILDER_PROCESS = pytest.StashKey[subprocess.Popen]()
+
+
+def pytest_collection_finish(session):
+    """Start building the shared project as soon as the collected tests are known to need it: it is built in a
+    process of its own while the tests that do not need it run (they come first: pytest_collection_modifyitems)."""
+    if any("demo_project" in getattr(item, "fixturenames", ()) for item in session.items):
+        _start_demo_project(session.config)
+
+
+def _start_demo_project(config) -> None:
+    """Start the builder, unless another process of the run has started it."""
+    run = _run_folder(config)
+    run.mkdir(exist_ok=True)
+    try:
+        os.close(os.open(run / "demo_project.started", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return
+    with open(run / "demo_project.log", "wb") as log:
+        process = subprocess.Popen([sys.executable, "-c", _BUILDER, str(run), str(Path(__file__).parent)],
+                                   stdout=log, stderr=subprocess.STDOUT)
+    (run / "demo_project.pid").write_text(str(process.pid))
+    config.stash[_BUILDER_PROCESS] = process
+
+
+def _builder_gone(run: Path) -> bool:
+    import psutil
+    pid = run / "demo_project.pid"
+    if not pid.exists():
+        return False   # just started
+    try:
+        return psutil.Process(int(pid.read_text())).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.fixture(scope="session")
+def demo_project(request) -> DemoProject:
+    """The shared small SYNTHETIC project (generated, ingested and analysed once per run, by the builder)."""
+    run = _run_folder(request.config)
+    _start_demo_project(request.config)   # (started at collection already, unless the hook did not run)
+    done, failed = run / "demo_project.pickle", run / "demo_project.failed"
+    while not done.exists():
+        if failed.exists():
+            raise RuntimeError(f"building the shared demo project failed:\n{failed.read_text()}")
+        if _builder_gone(run) and not done.exists():
+            log = run / "demo_project.log"
+            raise RuntimeError(f"the builder of the shared demo project stopped without a result; its output:\n"
+                               f"{log.read_text(errors='replace')[-5000:] if log.exists() else '(none)'}")
+        time.sleep(0.5)
+    return pickle.loads(done.read_bytes())
 
 
 @pytest.fixture(scope="session")
@@ -106,20 +276,84 @@ def demo_voices(demo_project):
     return demo_project.voices_report
 
 
+def _generate(folder: Path, seed: int | None = None):
+    from kkbm_analysis.synth import generate_demo
+    kwargs = {} if seed is None else {"seed": seed}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return generate_demo(folder / "data" / "raw" / "demo", scale=DEMO_SCALE, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def demo_again(request):
+    """The project's raw files made again (same seed, same scale), as a SynthResult."""
+    return built_once(request.config, "demo_again", _generate)
+
+
+@pytest.fixture(scope="session")
+def demo_other_seed(request):
+    """The demo's raw files with seed :data:`OTHER_SEED` (same scale), as a SynthResult."""
+    return built_once(request.config, "demo_other_seed", lambda folder: _generate(folder, OTHER_SEED))
+
+
 @pytest.fixture
-def project(demo_project, demo_voices, monkeypatch) -> DemoProject:
-    """The shared project (with its voices), with ``KKBM_ROOT`` set to it for this test."""
+def project(demo_project, monkeypatch) -> DemoProject:
+    """The shared project, with ``KKBM_ROOT`` set to it for this test."""
     monkeypatch.setenv("KKBM_ROOT", str(demo_project.root))
     return demo_project
 
 
+# =========================================================================== the command line
+@dataclass(frozen=True)
+class Ran:
+    """Exit code and printed output of one ``kkbm`` command."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def kkbm(monkeypatch, capsys) -> Callable[..., Ran]:
+    """Run ``kkbm ARGS`` in this process through the console entry point (``kkbm_analysis.cli.main``).
+
+    ``env`` sets (or, with None, removes) environment variables for the run. The command's exit
+    code, stdout and stderr come back as they would from the installed program; an exception
+    that escapes the entry point fails the test.
+    """
+    import sys
+
+    from kkbm_analysis import cli
+
+    def run(*args: str, env: dict[str, str | None] | None = None) -> Ran:
+        with monkeypatch.context() as mp:
+            for key, value in (env or {}).items():
+                if value is None:
+                    mp.delenv(key, raising=False)
+                else:
+                    mp.setenv(key, value)
+            mp.setattr(sys, "argv", ["kkbm", *map(str, args)])
+            capsys.readouterr()
+            try:
+                cli.main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+            out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+    return run
+
+
+# =========================================================================== markers
 def pytest_collection_modifyitems(config, items):
-    """Skip ``browser`` tests, saying why, when no Chromium is installed."""
+    """Skip ``browser`` tests, saying why, when no Chromium is installed; run the modules that do not use the
+    shared project first, so that one process builds it while the other has work."""
     from kkbm_analysis.reports.chromium import find_chromium
-    if find_chromium():
-        return
-    skip = pytest.mark.skip(reason="no Chromium on this machine: the optional PDF engine and the browser "
-                                   "rendering checks need Debian's chromium (or KKBM_CHROMIUM)")
-    for item in items:
-        if "browser" in item.keywords:
-            item.add_marker(skip)
+    if not find_chromium():
+        skip = pytest.mark.skip(reason="no Chromium on this machine: the optional PDF engine and the browser "
+                                       "rendering checks need Debian's chromium (or KKBM_CHROMIUM)")
+        for item in items:
+            if "browser" in item.keywords:
+                item.add_marker(skip)
+    uses_project = {item.module.__name__ for item in items if "demo_project" in item.fixturenames}
+    items.sort(key=lambda item: item.module.__name__ in uses_project)   # stable: the order within a module is kept

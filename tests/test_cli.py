@@ -14,6 +14,7 @@ DATA_PROVINCES = ["18", "32", "33", "35", "36", "52", "53"]
 
 
 def _kkbm(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The installed program in a process of its own (the other tests run it in this process: conftest ``kkbm``)."""
     return subprocess.run([sys.executable, "-m", "kkbm_analysis.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})}, timeout=300)
 
@@ -46,8 +47,8 @@ def test_several_values_after_one_province_option(tmp_path):
     assert spread_values(["reports", "--province", "35", "--no-pdf"]) == ["reports", "--province", "35", "--no-pdf"]
 
 
-def test_cli_province_errors_are_plain_usage_errors(project):
-    done = _kkbm("reports", str(project.processed), "--out", str(project.reports / "cli-provinces"), "--province",
+def test_cli_province_errors_are_plain_usage_errors(project, kkbm):
+    done = kkbm("reports", str(project.processed), "--out", str(project.reports / "cli-provinces"), "--province",
                  "35", "Atlantis", "--no-pdf", "--no-progress")
     assert done.returncode == 2, done.stderr
     assert "no province is called 'Atlantis'" in done.stderr and "Traceback" not in done.stderr
@@ -55,8 +56,8 @@ def test_cli_province_errors_are_plain_usage_errors(project):
 
 
 @pytest.mark.parametrize("command", [(), ("reports",), ("demo",), ("ingest",), ("analyse",), ("voices",)])
-def test_help_reads_at_80_columns(command):
-    done = _kkbm(*command, "--help", env={"COLUMNS": "80"})
+def test_help_reads_at_80_columns(command, kkbm):
+    done = kkbm(*command, "--help", env={"COLUMNS": "80"})
     assert done.returncode == 0 and done.stdout.startswith("Usage: kkbm")
     lines = done.stdout.splitlines()
     assert max(len(line) for line in lines) <= 80

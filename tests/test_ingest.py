@@ -234,6 +234,7 @@ def test_missing_required_column_quarantines_the_sheet(tmp_path: Path):
 
 # --------------------------------------------------------------------------- command line
 def _kkbm(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The installed program in a process of its own (the other tests run it in this process: conftest ``kkbm``)."""
     return subprocess.run([sys.executable, "-m", "kkbm_analysis.cli", *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
 
@@ -245,21 +246,21 @@ def test_cli_exit_1_on_data_problems(raw_dir: Path, tmp_path: Path):
     assert "quarantined" in proc.stdout and "Traceback" not in proc.stderr
 
 
-def test_cli_exit_2_on_usage_errors(raw_dir: Path, tmp_path: Path):
-    missing = _kkbm("ingest", str(tmp_path / "nope"))
+def test_cli_exit_2_on_usage_errors(raw_dir: Path, tmp_path: Path, kkbm):
+    missing = kkbm("ingest", str(tmp_path / "nope"))
     assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
-    bad_option = _kkbm("ingest", str(raw_dir), "--as-of", "31/01/2026", env={"KKBM_PSEUDONYM_KEY": "k"})
+    bad_option = kkbm("ingest", str(raw_dir), "--as-of", "31/01/2026", env={"KKBM_PSEUDONYM_KEY": "k"})
     assert bad_option.returncode == 2 and "--as-of" in bad_option.stderr
-    no_key = _kkbm("ingest", str(raw_dir), "--out", str(tmp_path / "o"),
-                   env={"KKBM_PSEUDONYM_KEY": "", "KKBM_PSEUDONYM_KEY_FILE": str(tmp_path / "none")})
+    no_key = kkbm("ingest", str(raw_dir), "--out", str(tmp_path / "o"),
+                  env={"KKBM_PSEUDONYM_KEY": "", "KKBM_PSEUDONYM_KEY_FILE": str(tmp_path / "none")})
     assert no_key.returncode == 2 and "pseudonym key" in no_key.stderr and "Traceback" not in no_key.stderr
-    unknown = _kkbm("frobnicate")
+    unknown = kkbm("frobnicate")
     assert unknown.returncode == 2
 
 
-def test_cli_help_on_every_subcommand():
+def test_cli_help_on_every_subcommand(kkbm):
     for command in ("synth", "ingest", "demo", "codebook"):
-        proc = _kkbm(command, "--help")
+        proc = kkbm(command, "--help")
         assert proc.returncode == 0 and "Usage" in proc.stdout
 
 

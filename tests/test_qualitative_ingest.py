@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -139,15 +137,14 @@ def test_codebook_extension_and_errors(tmp_path):
             load_codebook(extra)
 
 
-def test_cli_user_errors_have_no_traceback(raw, tmp_path):
-    kkbm = [sys.executable, "-m", "kkbm_analysis.cli", "voices"]
-    bad = subprocess.run(kkbm + ["ingest", str(tmp_path / "nowhere")], capture_output=True, text=True)
+def test_cli_user_errors_have_no_traceback(raw, tmp_path, kkbm):
+    bad = kkbm("voices", "ingest", tmp_path / "nowhere")
     assert bad.returncode == 2 and "raw folder not found" in bad.stderr and "Traceback" not in bad.stderr
     (raw / "kkbm-voices.yaml").write_text("themes:\n  Kaderisasi: no_such_theme\n", encoding="utf-8")
-    bad = subprocess.run(kkbm + ["ingest", str(raw), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    bad = kkbm("voices", "ingest", raw, "--out", tmp_path / "o")
     assert bad.returncode == 2 and "no_such_theme" in bad.stderr and "Traceback" not in bad.stderr
     (raw / "kkbm-voices.yaml").unlink()
-    ok = subprocess.run(kkbm + ["ingest", str(raw), "--out", str(tmp_path / "o")], capture_output=True, text=True)
+    ok = kkbm("voices", "ingest", raw, "--out", tmp_path / "o")
     assert ok.returncode == 1 and "quarantined by rule" in ok.stdout   # data problems: exit 1
-    book = subprocess.run(kkbm + ["codebook", "--lang", "id"], capture_output=True, text=True)
+    book = kkbm("voices", "codebook", "--lang", "id")
     assert book.returncode == 0 and "Kesenjangan pendampingan" in book.stdout and "[mentoring_points_mean" in book.stdout

@@ -77,10 +77,10 @@ def _gone(pids, timeout: float = 30.0) -> bool:
     return False
 
 
-def _connection_files() -> set[str]:
-    from jupyter_core.paths import jupyter_runtime_dir
-    folder = Path(jupyter_runtime_dir())
-    return {p.name for p in folder.glob("kernel-*.json")} if folder.is_dir() else set()
+def _connection_files(runtime: Path, tmp: Path) -> set[str]:
+    """Kernel connection files: named ones in a Jupyter runtime folder, and the temporary ones that jupyter_client
+    makes (``tempfile.mkstemp(".json")``) for a kernel started without a name, as nbclient starts them."""
+    return {p.name for p in [*runtime.glob("kernel-*.json"), *tmp.glob("tmp*.json")]}
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +140,12 @@ def test_two_local_workers_from_an_unguarded_script_each_keep_one_warm_kernel(pr
     script = tmp_path / "batch.py"
     script.write_text(SCRIPT.format(processed=str(project.processed), out=str(out), provinces=provinces[:4],
                                     tdir=str(tdir), tiny=TINY))
-    before = _connection_files()
+    # the batch's own runtime and temporary folders: kernels of other tests (or test runs) stay out of them
+    runtime, tmp = tmp_path / "jupyter-runtime", tmp_path / "tmp"
+    tmp.mkdir()
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "KKBM_ROOT": str(project.root)}, cwd=tmp_path)
+                          env={**os.environ, "KKBM_ROOT": str(project.root), "JUPYTER_RUNTIME_DIR": str(runtime),
+                               "TMPDIR": str(tmp)}, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = json.loads(done.stdout.strip().splitlines()[-1])
     assert [status for _, status, _, _ in rows] == ["built"] * 4, done.stderr[-3000:]
@@ -153,7 +156,7 @@ def test_two_local_workers_from_an_unguarded_script_each_keep_one_warm_kernel(pr
     for stem, _, _, pid in rows:                 # the pid printed inside the notebook is the worker's kernel
         assert _pids(out / f"{stem}.html") == [pid]
     assert _gone(kernels), "a kernel outlived the batch"
-    assert _connection_files() <= before         # shut down cleanly: no connection file left behind
+    assert _connection_files(runtime, tmp) == set()   # shut down cleanly: no connection file left behind
     assert "2 workers" in done.stderr
 
 

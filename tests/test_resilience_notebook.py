@@ -1,9 +1,6 @@
 """Notebook 05 (resilience) is thin, committed without outputs, and runs top to bottom on demo data."""
 from __future__ import annotations
 
-import shutil
-import tempfile
-import warnings
 from pathlib import Path
 
 import nbformat
@@ -29,25 +26,11 @@ def test_notebook_is_thin_and_has_no_outputs():
     assert "05_resilience.ipynb" in (REPO / "notebooks" / "README.md").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
-def project():
-    from kkbm_analysis.ingest import ingest
-    from kkbm_analysis.synth import generate_demo
-
-    root = Path(tempfile.mkdtemp(prefix="kkbm-test-resilience-nb-"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        generate_demo(root / "data" / "raw" / "demo", scale=0.1)
-        ingest(root / "data" / "raw" / "demo", root / "data" / "processed" / "demo")
-    yield root
-    shutil.rmtree(root, ignore_errors=True)
-
-
-def test_notebook_runs_on_demo_data(project, monkeypatch):
-    monkeypatch.setenv("KKBM_ROOT", str(project))
-    out = project / "05_out.ipynb"
-    nb = pm.execute_notebook(str(NOTEBOOK), str(out), kernel_name="kkbm-analysis", progress_bar=False,
-                             cwd=str(NOTEBOOK.parent), start_timeout=600, execution_timeout=None,
+@pytest.mark.slow
+def test_notebook_runs_on_demo_data(project, tmp_path):
+    """On the shared demo project (conftest; KKBM_ROOT points at it), from the notebooks folder, in Indonesian."""
+    nb = pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "05_out.ipynb"), kernel_name="kkbm-analysis",
+                             progress_bar=False, cwd=str(NOTEBOOK.parent), start_timeout=600, execution_timeout=None,
                              parameters={"data_dir": "data/processed/demo", "province": "36", "lang": "id"})
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]
     assert errors == []

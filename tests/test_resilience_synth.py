@@ -8,31 +8,26 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.demo import compare_quarantine
-from kkbm_analysis.ingest import ingest
 from kkbm_analysis.readers import read_raw
 from kkbm_analysis.synth import survey_kobo as kobo
 from kkbm_analysis.item_bank import load_item_bank
 from kkbm_analysis.synth.survey import KOBO_FILE, SECTION, demo_data, observed_loadings
-from kkbm_analysis.synth import generate_demo
-
-SCALE = 0.1
-SEED = 11
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("raw")
-    return generate_demo(out, seed=SEED, scale=SCALE)
+def demo(demo_project):
+    """The raw files of the shared demo project (conftest), the Kobo export among them."""
+    return demo_project.synth
 
 
 @pytest.fixture(scope="module")
-def ingested(demo):
-    return ingest(demo.out_dir)
+def ingested(demo_project):
+    return demo_project.ingest
 
 
 @pytest.fixture(scope="module")
-def direct():
-    return demo_data(seed=SEED, scale=SCALE)
+def direct(demo_project):
+    return demo_data(seed=demo_project.seed, scale=demo_project.scale)
 
 
 def test_demo_writes_the_kobo_export_and_the_truth(demo):
@@ -81,9 +76,10 @@ def test_ingest_round_trip_is_lossless(ingested, direct):
     assert nik.str.startswith("M").all()   # NIKs became pseudonyms
 
 
-def test_same_seed_same_bytes(demo, tmp_path):
-    again = generate_demo(tmp_path, seed=SEED, scale=SCALE)
-    assert (again.out_dir / KOBO_FILE).read_bytes() == (demo.out_dir / KOBO_FILE).read_bytes()
+@pytest.mark.slow
+def test_same_seed_same_bytes(demo, demo_again):
+    """The Kobo export of the shared project's raw files made again with its seed and scale (conftest)."""
+    assert (demo_again.out_dir / KOBO_FILE).read_bytes() == (demo.out_dir / KOBO_FILE).read_bytes()
 
 
 def test_latent_structure_is_as_documented(direct):

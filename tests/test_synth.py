@@ -477,11 +477,12 @@ def test_ground_truth_keys(demo):
 
 # ----------------------------------------------------------------------------- determinism
 @pytest.mark.slow
-def test_same_seed_same_bytes_other_seed_differs(demo, tmp_path):
-    again = synth.generate_demo(tmp_path / "again", scale=SMALL)
-    assert [p.name for p in again.files] == [p.name for p in demo.files]
-    for a, b in zip(demo.files, again.files):
+def test_same_seed_same_bytes_other_seed_differs(demo, demo_again, demo_other_seed):
+    """The shared project's raw files, made again with its seed and scale (conftest), and with another seed."""
+    assert [p.name for p in demo_again.files] == [p.name for p in demo.files]
+    for a, b in zip(demo.files, demo_again.files):
         assert _sha(a) == _sha(b), a.name
-    other = synth.generate_demo(tmp_path / "other", scale=SMALL, seed=7)
+    other = demo_other_seed
+    assert other.ground_truth["seed"] != demo.ground_truth["seed"]
     differs = [_sha(a) != _sha(b) for a, b in zip(demo.files, other.files) if a.name.startswith("SYNTHETIC_")]
     assert all(differs)
