@@ -118,8 +118,20 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     Returns
     -------
     AnalysisResult
+
+    Notes
+    -----
+    Everything runs with one BLAS thread: a sum split over threads is added in another order,
+    so the last bits of an estimate, and then a suppression or verdict at a boundary, would
+    depend on the machine's cores and on where a fit runs.
     """
-    folder = Path(processed_dir)
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _analyse(Path(processed_dir), data, voices_dir, parameters, client)
+
+
+def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | None, parameters: Parameters | None,
+             client: Any) -> AnalysisResult:
     timings: dict[str, float] = {}
     if data is None:
         data = _timed(timings, "load", lambda: ProgramData.load(folder, require=REQUIRED_FOR_ANALYSIS))

@@ -175,10 +175,15 @@ def _fit(cache: FitCache, fit_id: str, model: str, inputs: pd.DataFrame, paramet
 
 
 def run_fit(p: PendingFit) -> FitRecord:
-    """Run a fit (a :class:`ModelInputError` or ``ValueError`` becomes a failed record)."""
+    """Run a fit (a :class:`ModelInputError` or ``ValueError`` becomes a failed record).
+
+    With one BLAS thread, as all of :func:`~kkbm_analysis.analyse.analyse`, also on a Dask worker.
+    """
+    from threadpoolctl import threadpool_limits
+
     from ..models import ModelInputError
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")  # fragile results carry their notes
             result, tables, numbers = p.run()
     except (ModelInputError, ValueError, np.linalg.LinAlgError) as exc:
