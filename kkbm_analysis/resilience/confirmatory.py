@@ -35,12 +35,18 @@ CUTOFFS = {"cfi": 0.95, "tli": 0.95, "rmsea": 0.06, "srmr": 0.08}
 
 
 def model_description(structure: dict[str, list[str]], *, correlated: bool = True) -> str:
-    """semopy syntax of a CFA with unit-variance factors (every loading free)."""
+    """semopy syntax of a CFA with unit-variance factors (every loading free).
+
+    The factor covariances are written out, free or fixed at 0, in the order of ``structure``:
+    left to semopy, they are added in the order of a Python set, so their place among the
+    parameters, and with it the last digits of every estimate, would change with the
+    interpreter's string hashing (``PYTHONHASHSEED``) from one process to the next.
+    """
     lines = [f"{f} =~ " + " + ".join(f"l_{f}_{i}*{i}" for i in items) for f, items in structure.items()]
     lines += [f"{f} ~~ 1*{f}" for f in structure]
     factors = list(structure)
-    if not correlated:
-        lines += [f"{a} ~~ 0*{b}" for k, a in enumerate(factors) for b in factors[k + 1:]]
+    fixed = "" if correlated else "0*"
+    lines += [f"{a} ~~ {fixed}{b}" for k, a in enumerate(factors) for b in factors[k + 1:]]
     starts = " ".join(f"l_{f}_{i}" for f, items in structure.items() for i in items)
     lines.append(f"START(0.5) {starts}")
     return "\n".join(lines)
