@@ -67,6 +67,7 @@ DEMO_SCALE = 0.1
 OTHER_SEED = 7
 
 _RUN_ID = pytest.StashKey[str]()
+_INTERRUPTED = pytest.StashKey[bool]()
 
 
 # =========================================================================== one folder per test run
@@ -80,12 +81,18 @@ def pytest_configure(config):
     config.stash[_RUN_ID] = run_id
 
 
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == pytest.ExitCode.INTERRUPTED:
+        session.config.stash[_INTERRUPTED] = True
+
+
 def pytest_unconfigure(config):
-    """Stop this process's builder if it still runs (an interrupted run); the controlling process removes the
+    """Wait for this process's builder: another process of the run may still need the shared project after
+    this one's own tests are done (an interrupted run stops it instead). The controlling process removes the
     run's folder once every worker is done."""
     builder = config.stash.get(_BUILDER_PROCESS, None)
     if builder is not None:
-        if builder.poll() is None:
+        if builder.poll() is None and config.stash.get(_INTERRUPTED, False):
             builder.terminate()
         builder.wait()
     if not hasattr(config, "workerinput") and _RUN_ID in config.stash:
