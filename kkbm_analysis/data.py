@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from .io import ManifestFacts
 from .regions import NATIONAL_CODE  # noqa: F401  (re-exported: analyses import it from here)
 from .schema import TABLE_ORDER
 from .store import empty_table, load_processed, read_manifest
@@ -65,7 +66,7 @@ def region_column(level: str) -> str | None:
 
 
 @dataclass
-class ProgramData:
+class ProgramData(ManifestFacts):
     """The processed tables of one ingest.
 
     Attributes
@@ -113,13 +114,7 @@ class ProgramData:
         flag = " SYNTHETIC" if self.synthetic else ""
         return f"<ProgramData{flag} data_version={self.data_version} {counts}>"
 
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.manifest.get("synthetic", False))
 
-    @property
-    def data_version(self) -> str:
-        return str(self.manifest.get("data_version", "unknown"))
 
     # ------------------------------------------------------------------ joins
     def community_regions(self) -> pd.DataFrame:

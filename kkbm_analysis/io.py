@@ -167,3 +167,20 @@ def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+class ManifestFacts:
+    """The two facts every manifest (ingest, voices, products) states, read one way: a mixin for a class
+    with a ``manifest`` dict."""
+
+    manifest: dict[str, Any]
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the data are SYNTHETIC (every output then says so)."""
+        return bool(self.manifest.get("synthetic", False))
+
+    @property
+    def data_version(self) -> str:
+        """The data version the manifest names ('unknown' when it names none)."""
+        return str(self.manifest.get("data_version", "unknown"))

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..io import ManifestFacts
 from ..data import NATIONAL_CODE, REGION_LEVELS, ProgramData
 from ..store import ProcessedDataError, check_processed, empty_table, read_table, table_files
 
@@ -33,7 +34,7 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
-class Source:
+class Source(ManifestFacts):
     """A DuckDB connection over the processed tables of a :class:`ProgramData` or a processed folder.
 
     Parameters
@@ -88,13 +89,7 @@ class Source:
             raise ProcessedDataError(f"a Parquet file in {self.folder} cannot be read ({type(exc).__name__}: "
                                      f"{str(exc).splitlines()[0][:200]}); run `kkbm ingest` again") from None
 
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.manifest.get("synthetic", False))
 
-    @property
-    def data_version(self) -> str:
-        return str(self.manifest.get("data_version", "unknown"))
 
     def close(self) -> None:
         self.con.close()

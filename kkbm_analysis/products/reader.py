@@ -26,7 +26,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ..io import sha256
+from ..io import ManifestFacts, sha256
 from .layout import CELL_PRODUCTS, FITS, JOINT_DISPLAY, MANIFEST, MODELS_DIR, PRODUCTS_VERSION
 
 __all__ = ["Products", "ProductsMissing", "ModelFit", "NATIONAL"]
@@ -96,7 +96,7 @@ class ModelFit:
         return hit.iloc[0]
 
 
-class Products:
+class Products(ManifestFacts):
     """The analysis products of one processed folder (see the module docstring).
 
     Use :meth:`open`. Frames are read once per object and handed out as copies.
@@ -144,13 +144,7 @@ class Products:
                 if not (self.folder / name).is_file() or sha256(self.folder / name) != digest]
 
     # ------------------------------------------------------------------ what the products cover
-    @property
-    def data_version(self) -> str:
-        return str(self.manifest.get("data_version", "unknown"))
 
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.manifest.get("synthetic", False))
 
     @property
     def data_as_of(self) -> str:

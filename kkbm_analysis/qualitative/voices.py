@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..io import ManifestFacts
+
 __all__ = ["Voices", "TABLES"]
 
 TABLES = ("sources", "segments", "codes", "codings", "attributes", "cases", "themes")
@@ -24,7 +26,7 @@ SOURCE_FIELDS = ["province_code", "regency_code", "community_id", "role", "sex",
 
 
 @dataclass
-class Voices:
+class Voices(ManifestFacts):
     """Coded, redacted qualitative evidence.
 
     Attributes
@@ -45,13 +47,7 @@ class Voices:
     themes: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def synthetic(self) -> bool:
-        return bool(self.manifest.get("synthetic", False))
 
-    @property
-    def data_version(self) -> str:
-        return str(self.manifest.get("data_version", "unknown"))
 
     @classmethod
     def load(cls, folder: str | Path) -> "Voices":
