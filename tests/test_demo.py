@@ -113,38 +113,26 @@ def test_processed_files_marked_synthetic(demo_run):
     assert "SYNTHETIC" in (demo_run.processed_dir / "data_quality.md").read_text()
 
 
-#: The seed of the byte-identity check. At the default seed the analysis products of run_demo (tables handed over in
-#: memory) and of ``analyse`` reading the same tables from disk differ in the last digits of the resilience index,
-#: which flips a suppression and some verdicts: a known problem of the resilience products, left to their owners.
-BYTE_IDENTITY_SEED = 11
-
-
-@pytest.fixture(scope="module")
-def seed_run(tmp_path_factory, demo_project):
-    """run_demo at :data:`BYTE_IDENTITY_SEED`, the shared project's scale, on a root of its own."""
-    from kkbm_analysis.config import paths
-    from kkbm_analysis.demo import run_demo
-    return run_demo(paths(tmp_path_factory.mktemp("root")), seed=BYTE_IDENTITY_SEED, scale=demo_project.scale)
-
-
 @pytest.mark.slow
-def test_same_seed_gives_byte_identical_parquet(seed_run, demo_project, tmp_path: Path):
+def test_same_seed_gives_byte_identical_parquet(demo_project, tmp_path: Path):
+    """The shared project (run_demo: tables handed over in memory) made again step by step, each step reading
+    the previous one's files: every Parquet file, model fits and voices included, byte for byte."""
     from kkbm_analysis.synth import generate_demo
     raw = tmp_path / "raw"
-    generate_demo(raw, seed=BYTE_IDENTITY_SEED, scale=demo_project.scale)
+    generate_demo(raw, seed=demo_project.seed, scale=demo_project.scale)
     out = tmp_path / "processed" / "demo"  # the demo's folder names: products.json names the voices folder
-    result = ingest(raw, out, as_of=pd.Timestamp(seed_run.result.manifest["as_of"]).date())
-    generate_voices_demo(tmp_path / "raw-voices", seed=BYTE_IDENTITY_SEED,
+    result = ingest(raw, out, as_of=pd.Timestamp(demo_project.ingest.manifest["as_of"]).date())
+    generate_voices_demo(tmp_path / "raw-voices", seed=demo_project.seed,
                          data=ProgramData(dict(result.tables), dict(result.manifest)))
     ingest_voices(tmp_path / "raw-voices", tmp_path / "processed" / "demo-voices")  # found beside `out` by analyse
     analyse(out)  # the analysis products are reproducible too, model fits and voices included
-    first = {str(p.relative_to(seed_run.processed_dir)): sha256(p) for p in seed_run.processed_dir.rglob("*.parquet")}
+    first = {str(p.relative_to(demo_project.processed)): sha256(p) for p in demo_project.processed.rglob("*.parquet")}
     second = {str(p.relative_to(out)): sha256(p) for p in out.rglob("*.parquet")}
     assert first and first == second
-    products = json.loads((seed_run.processed_dir / "products.json").read_text())
+    products = json.loads((demo_project.processed / "products.json").read_text())
     assert any(name.startswith("models/") for name in products["files"])
     assert products["files"] == json.loads((out / "products.json").read_text())["files"]
-    assert sha256(seed_run.processed_dir / "products.json") == sha256(out / "products.json")
+    assert sha256(demo_project.processed / "products.json") == sha256(out / "products.json")
 
 
 @pytest.mark.slow
