@@ -240,8 +240,8 @@ def _products_current(folder: Path) -> bool:
 
 @app.command()
 def reports(
-    processed_dir: Annotated[Path, typer.Argument(help="Processed data folder (inside data/).")] = Path(
-        "data/processed/demo"),
+    processed_dir: Annotated[Optional[Path], typer.Argument(help="Processed data folder (inside data/; default: "
+                                                            "the demo's, data/processed/demo).")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: reports/).")] = None,
     province: Annotated[Optional[list[str]], typer.Option(metavar="CODE|NAME", help="Province(s) by code or name, any case: "
                                                           "--province 35 36, --province \"jawa timur\" banten "
@@ -270,8 +270,10 @@ def reports(
     from .reports import ParameterError, build_reports, check_path
     from .reports.cluster import ClusterError
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
-    try:
-        folder = check_path(processed_dir, "processed_dir")
+    try:  # paths typed here are relative to the working folder, as in every other command
+        folder = check_path(processed_dir.absolute() if processed_dir else config.paths().demo_processed(),
+                            "processed_dir")
+        out = out.absolute() if out else None
         check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
         if not _products_current(folder):
             from .analyse import analyse as run_analyse

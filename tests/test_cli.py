@@ -55,6 +55,18 @@ def test_cli_province_errors_are_plain_usage_errors(project, kkbm):
     assert not (project.reports / "cli-provinces" / "index.html").exists()
 
 
+def test_reports_paths_are_relative_to_the_working_folder(project, kkbm, monkeypatch):
+    """As in every other command and shell: `cd data/processed && kkbm reports demo --out ../../reports/x`."""
+    monkeypatch.chdir(project.processed.parent)
+    done = kkbm("reports", "demo", "--out", "../../reports/cli-relative", "--province", "Atlantis", "--no-pdf",
+                "--no-progress")
+    assert done.returncode == 2, done.stderr
+    assert "no province is called 'Atlantis'" in done.stderr      # the folder was found and checked first
+    monkeypatch.chdir(project.root / "figures")
+    done = kkbm("reports", "demo", "--no-pdf", "--no-progress")
+    assert done.returncode == 2 and f"folder not found: {project.root / 'figures' / 'demo'}" in done.stderr
+
+
 @pytest.mark.parametrize("command", [(), ("reports",), ("demo",), ("ingest",), ("analyse",), ("voices",)])
 def test_help_reads_at_80_columns(command, kkbm):
     done = kkbm(*command, "--help", env={"COLUMNS": "80"})
