@@ -130,17 +130,18 @@ class FitCache:
         return FitRecord(fit_id, e["model"], e["status"], e["key"], e["inputs_sha256"], e["parameters"], e["seed"],
                          e["n_obs"], e["reason"], e["notes"], e["numbers"], e["interpretation"], tables, cached=True)
 
-    def write(self, records: list[FitRecord]) -> list[Path]:
+    def write(self, records: list[FitRecord], *, synthetic: bool) -> list[Path]:
         """Write every record's tables (unchanged ones are left as they are) and ``fits.json``; remove
-        tables of fits no longer made."""
+        tables of fits no longer made. Each table says whether it was fitted on synthetic data."""
         self.folder.mkdir(parents=True, exist_ok=True)
         entries, files = {}, []
         for rec in records:
             meta = {}
             for name, table in rec.tables.items():
                 path = self.folder / f"{rec.fit_id}{'' if name == 'estimates' else '_' + name}.parquet"
-                if not (rec.cached and path.exists()):
-                    write_parquet(table, path, {"fit_id": rec.fit_id, "key": rec.key})
+                marks = {"fit_id": rec.fit_id, "key": rec.key, "synthetic": str(bool(synthetic)).lower()}
+                if not (rec.cached and path.exists() and read_parquet_metadata(path) == marks):
+                    write_parquet(table, path, marks)
                 meta[name] = {"file": path.name, "sha256": sha256(path)}
                 files.append(path)
             entries[rec.fit_id] = rec.entry(meta)
@@ -272,7 +273,7 @@ def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: A
     done = _on_dask(client, pending) if client is not None and len(pending) > 1 else [run_fit(p) for p in pending]
     ran = {p.fit_id: r for p, r in zip(pending, done)}
     records = [ran[x.fit_id] if isinstance(x, PendingFit) else x for x in items]
-    return records, cache.write(records)
+    return records, cache.write(records, synthetic=shared.data.synthetic)
 
 
 def _on_dask(client: Any, pending: list[PendingFit]) -> list[FitRecord]:
