@@ -164,6 +164,15 @@ def test_kur_card_and_column_name_one_measure(reports, products):
                      re.S)
 
 
+def test_comparison_rows_lead_with_the_province(reports, products):
+    """The first column is the one a phone keeps pinned while the table scrolls: it names the row."""
+    from kkbm_analysis.i18n import region_name
+    table = section(reports[("national", None, "2018", "en")], "comparison")
+    assert re.findall(r"<th[^>]*>([^<]*)</th>", table)[:2] == ["Province", "Rank"]
+    firsts = re.findall(r"<tr[^>]*><td>([^<]*)</td>", table)
+    assert set(firsts[:-1]) == {region_name(c, "en") for c in products.provinces} and firsts[-1] == "National"
+
+
 def test_follow_up_is_defined_and_consistent_with_mentoring(reports, products):
     for key, sections in reports.items():
         methods = text_of(section(sections, "methods"))

@@ -17,12 +17,10 @@ Every file is written atomically (temporary file, then rename).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
-from ..i18n import text as t
 from ..io import atomic_path
 from .markup import STYLE, _css
 

@@ -89,7 +89,7 @@ class NarrativeSections:
     # ------------------------------------------------------------------ key messages
     def key_messages(self) -> Html:
         """Three to five sentences built from the products, each bound by its verdict (top of the report)."""
-        lang, region = self.lang, self.region
+        lang = self.lang
         items = [self._scale_message()]
         for measure in KEY_MEASURES:
             items.append(self._measure_message(measure))

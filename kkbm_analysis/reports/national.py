@@ -16,7 +16,7 @@ from .field_resilience import resilience_section
 from .field_voices import voices_section
 from .markup import STYLE, Html, _cards, _h2, _p, _section, _table
 from .params import validate_parameters
-from .sections import _coverage_map, _model_error, _Report, _staffing_figure
+from .sections import _coverage_map, _Report, _staffing_figure
 
 #: The comparison table's columns: (product, measure, header key).
 COMPARISON = (("indicators", "members", "report.col_members"), ("barriers", "members_trained", "report.col_trained"),
@@ -84,7 +84,7 @@ class NationalBrief(_Report):
 
         def cells(code: str, rank: str) -> list[str]:
             name = t("common.national", lang) if code == NATIONAL else region_name(code, lang)
-            out = [rank, escape(name)]
+            out = [escape(name), rank]  # the name first: it is the column a phone keeps in view
             for prod, measure, _ in COMPARISON:
                 f = frames[prod]
                 hit = f.loc[(f["measure_id"] == measure) & (f["region_code"] == code)]
@@ -92,13 +92,13 @@ class NationalBrief(_Report):
             return out
         rows = [("", cells(code, str(i))) for i, code in enumerate(order, start=1)]
         rows.append(("kkbm-national", cells(NATIONAL, "")))
-        header = [(t("report.col_rank", lang), True), (t("common.province", lang), False),
+        header = [(t("common.province", lang), False), (t("report.col_rank", lang), True),
                   *((t(key, lang), True) for _, _, key in COMPARISON)]
         th = self.products.thresholds
         shown = pd.concat([f.loc[f["region_code"] == NATIONAL] for f in frames.values()], ignore_index=True)
         return _section(_h2("report.comparison", lang),
                         _p(t("report.comparison_intro", lang, period=self.period_text())),
-                        _table(header, rows, "wide"), self.windows_note(shown),
+                        _table(header, rows, "wide ranked"), self.windows_note(shown),
                         _p(t("report.suppressed_note", lang, min_count=th.get("min_count"),
                              min_den=th.get("min_denominator")), "kkbm-note"))
 

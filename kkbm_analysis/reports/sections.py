@@ -39,7 +39,7 @@ from ..i18n import text as t
 from ..products import NATIONAL, ModelFit, Products
 from . import figures as fg
 from .cells import tagged, tagged_fit
-from .markup import Html, _h2, _p, _section, _table
+from .markup import _p, _table
 from .narrative import NarrativeSections
 from .params import ReportParameters
 from .quality import QualitySection
