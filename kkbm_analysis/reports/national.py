@@ -12,8 +12,6 @@ from ..products import NATIONAL
 from .advice import national_advice
 from .cache import load_products
 from .cells import cell_text, is_withheld, tagged
-from .field_resilience import resilience_section
-from .field_voices import voices_section
 from .markup import STYLE, Html, _cards, _h2, _p, _section, _table
 from .params import validate_parameters
 from .sections import _coverage_map, _Report, _staffing_figure
@@ -127,15 +125,6 @@ class NationalBrief(_Report):
             parts.append(self.model_window(fit))
         parts.append(self.perdes_did())
         return _section(*parts)
-
-    def resilience(self) -> Html:
-        """Resilience capacities against the national value, measurement quality, drivers, recovery
-        (:mod:`.field_resilience`)."""
-        return resilience_section(self)
-
-    def voices(self) -> Html:
-        """Voices from the field: the joint display of numbers and coded voices (:mod:`.field_voices`)."""
-        return voices_section(self)
 
     def recommendations(self) -> Html:
         """The evidence-graded recommendation records of the period, in words."""

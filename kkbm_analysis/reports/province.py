@@ -16,8 +16,6 @@ from . import figures as fg
 from .advice import province_advice
 from .cache import load_products
 from .cells import badge, cell_ci, cell_text, is_withheld, supp, tagged
-from .field_resilience import resilience_section
-from .field_voices import voices_section
 from .markup import STYLE, Html, _cards, _h2, _p, _section, _table
 from .narrative import fill
 from .params import validate_parameters
@@ -251,15 +249,6 @@ class ProvinceReport(_Report):
         body = "".join(f"<li>{i}</li>" for i in items) or f"<li>{escape(t('evidence.rec_none', lang))}</li>"
         return _section(_h2("report.recommendations", lang), _p(t("evidence.recommendations_intro", lang)),
                         f'<ol class="kkbm-recs">{body}</ol>')
-
-    def resilience(self) -> Html:
-        """Resilience capacities against the national value, measurement quality, drivers, recovery
-        (:mod:`.field_resilience`)."""
-        return resilience_section(self)
-
-    def voices(self) -> Html:
-        """Voices from the field: the joint display of numbers and coded voices (:mod:`.field_voices`)."""
-        return voices_section(self)
 
     def map(self) -> Html:
         """Tile-grid map of mentoring coverage by province, this province outlined."""

@@ -39,7 +39,9 @@ from ..i18n import text as t
 from ..products import NATIONAL, ModelFit, Products
 from . import figures as fg
 from .cells import tagged, tagged_fit
-from .markup import _p, _table
+from .field_resilience import resilience_section
+from .field_voices import voices_section
+from .markup import Html, _p, _table
 from .narrative import NarrativeSections
 from .params import ReportParameters
 from .quality import QualitySection
@@ -93,6 +95,16 @@ class _Report(NarrativeSections, QualitySection, TrendSection):
 
     def _fit(self, fit_id: str) -> ModelFit | None:
         return self.products.fits().get(fit_id)
+
+    # ------------------------------------------------------------------ sections of both reports
+    def resilience(self) -> Html:
+        """Resilience capacities against the national value, measurement quality, drivers, recovery
+        (:mod:`.field_resilience`)."""
+        return resilience_section(self)
+
+    def voices(self) -> Html:
+        """Voices from the field: the joint display of numbers and coded voices (:mod:`.field_voices`)."""
+        return voices_section(self)
 
     # ------------------------------------------------------------------ time
     @property
