@@ -59,6 +59,17 @@ def sections(demo_project, products, province, period) -> dict[tuple[str, str], 
     return out
 
 
+def _report_on(products: Products, demo_project, province: str, period: str, lang: str):
+    """The shared project's province report, reading ``products`` (a variant of the shared products) instead."""
+    import kkbm_analysis.reports as rp
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KKBM_ROOT", str(demo_project.root))
+        report = rp.ProvinceReport.from_parameters(province=province, period=period, lang=lang,
+                                                   data_dir=str(demo_project.processed))
+    report.products = products
+    return report
+
+
 def _published(products: Products) -> dict[str, pd.DataFrame]:
     tags = {"data-indicator": ("indicators", "resilience", "voices"), "data-barrier": ("barriers", "mentoring_points")}
     return {tag: pd.concat([products.cells(n, disaggregation=None) for n in names if products.has(n)],
@@ -185,7 +196,6 @@ def test_sections_render_with_every_number_a_published_cell(sections, products, 
 def test_no_withheld_resilience_value_beside_its_label(products, province, period, demo_project):
     """The demo publishes every overall resilience cell of the latest round; withhold the province's (as the one
     suppression would: numbers NA, verdict too_few) and its true values appear nowhere in their rows."""
-    import kkbm_analysis.reports as rp
     from kkbm_analysis.reports.cells import cell_text
     from kkbm_analysis.reports.field_resilience import latest_round
 
@@ -208,32 +218,27 @@ def test_no_withheld_resilience_value_beside_its_label(products, province, perio
             return f
 
     withheld = Withheld(products.folder, products.manifest)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KKBM_ROOT", str(demo_project.root))
-        for lang in ("id", "en"):
-            r = rp.ProvinceReport.from_parameters(province=province, period=period, lang=lang,
-                                                  data_dir=str(demo_project.processed))
-            r.products = withheld
-            html = str(r.resilience())
-            rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
-            checked = 0
-            for _, cell in real.iterrows():
-                tag = f'data-indicator="{cell["measure_id"]}" data-region="{province}" data-period="{round_}"'
-                mine = [row for row in rows if tag in row]
-                risk = cell["measure_id"].startswith("resilience_risk:")
-                assert len(mine) <= 1 if risk else len(mine) == 1, cell["measure_id"]
-                if not mine:  # a risk below the most frequent ones
-                    continue
-                checked += 1
-                secrets = [cell_text(cell, "resilience", lang), cell_text(cell, "resilience", lang, field="ci_low")]
-                assert 'data-value=""' in mine[0] and "kkbm-supp" in mine[0]
-                assert 'data-verdict="too_few"' in mine[0]
-                national = "".join(m.group(0) for m in _TAGGED.finditer(mine[0]) if 'data-value=""' not in m.group(1))
-                rest = re.sub(r"<[^>]+>", " ", mine[0].replace(national, ""))
-                for secret in secrets:
-                    assert secret not in rest, (lang, cell["measure_id"], secret)
-            index_rows = int((~real["measure_id"].str.startswith("resilience_risk:")).sum())
-            assert checked == index_rows + 5  # the index table and the five risks shown
+    for lang in ("id", "en"):
+        html = str(_report_on(withheld, demo_project, province, period, lang).resilience())
+        rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
+        checked = 0
+        for _, cell in real.iterrows():
+            tag = f'data-indicator="{cell["measure_id"]}" data-region="{province}" data-period="{round_}"'
+            mine = [row for row in rows if tag in row]
+            risk = cell["measure_id"].startswith("resilience_risk:")
+            assert len(mine) <= 1 if risk else len(mine) == 1, cell["measure_id"]
+            if not mine:  # a risk below the most frequent ones
+                continue
+            checked += 1
+            secrets = [cell_text(cell, "resilience", lang), cell_text(cell, "resilience", lang, field="ci_low")]
+            assert 'data-value=""' in mine[0] and "kkbm-supp" in mine[0]
+            assert 'data-verdict="too_few"' in mine[0]
+            national = "".join(m.group(0) for m in _TAGGED.finditer(mine[0]) if 'data-value=""' not in m.group(1))
+            rest = re.sub(r"<[^>]+>", " ", mine[0].replace(national, ""))
+            for secret in secrets:
+                assert secret not in rest, (lang, cell["measure_id"], secret)
+        index_rows = int((~real["measure_id"].str.startswith("resilience_risk:")).sum())
+        assert checked == index_rows + 5  # the index table and the five risks shown
 
 
 def test_convergence_verdicts_in_the_report_are_the_products(sections, products, province, period):
@@ -255,7 +260,6 @@ def test_convergence_verdicts_in_the_report_are_the_products(sections, products,
 
 def test_sections_say_so_without_a_survey_or_voices(products, province, period, demo_project):
     """A products folder without resilience cells and joint display: one line each, no failure."""
-    import kkbm_analysis.reports as rp
     from kkbm_analysis.i18n import text
 
     class Without(Products):
@@ -266,12 +270,8 @@ def test_sections_say_so_without_a_survey_or_voices(products, province, period, 
             return False
 
     stripped = Without(products.folder, products.manifest)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KKBM_ROOT", str(demo_project.root))
-        for lang in ("id", "en"):
-            r = rp.ProvinceReport.from_parameters(province=province, period=period, lang=lang,
-                                                  data_dir=str(demo_project.processed))
-            r.products = stripped
-            res, voi = str(r.resilience()), str(r.voices())
-            assert text("field.resilience.none", lang) in res and "kkbm-cell" not in res
-            assert text("field.voices.none", lang) in voi and "kkbm-cell" not in voi
+    for lang in ("id", "en"):
+        r = _report_on(stripped, demo_project, province, period, lang)
+        res, voi = str(r.resilience()), str(r.voices())
+        assert text("field.resilience.none", lang) in res and "kkbm-cell" not in res
+        assert text("field.voices.none", lang) in voi and "kkbm-cell" not in voi
