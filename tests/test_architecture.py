@@ -20,7 +20,6 @@ LARGE_MODULES: dict[str, tuple[int, str]] = {
     "regions.py": (820, "ingest area (issue 7): the region list, names and harmonisation"),
     "schema.py": (940, "18 table schemas declared once (declarations, not logic); the resilience table is generated from its item bank"),
     "ingest.py": (700, "ingest area (issue 7)"),
-    "viz/boundaries.py": (660, "reading, matching, repairing and downloading boundary files"),
     "models/did.py": (640, "DiD estimation (its numerics are being reworked separately)"),
     "suppression.py": (580, "primary and secondary suppression over every sum relation, one algorithm"),
     "indicators/engine.py": (540, "the aggregation engine and its two public entry points"),

@@ -22,7 +22,8 @@ maps, tilegrid
     :func:`choropleth` (boundary file, else the tile grid) and :func:`tile_map`.
 boundaries
     Boundary files: :func:`load_boundaries` (matched to Kemendagri codes, with a
-    repair report), :func:`download_boundaries`, :func:`resolve_boundaries`.
+    repair report), :func:`download_boundaries`, :func:`resolve_boundaries`; the matching
+    itself in ``boundary_matching``, its result :class:`BoundarySet` in ``boundary_set``.
 """
 from .boundaries import (BoundaryChecksumError, BoundaryDownloadError, BoundarySet, download_boundaries,
                          load_boundaries, match_boundaries, resolve_boundaries)
