@@ -23,7 +23,7 @@ except PackageNotFoundError:  # pragma: no cover
     __version__ = "0+unknown"
 
 #: Where each name of the package's top level is defined.
-_HOMES = {"ProgramData": ".data", "IngestResult": ".ingest", "ingest": ".ingest", "load_processed": ".store",
+_HOMES = {"ProgramData": ".data", "IngestResult": ".results", "ingest": ".ingest", "load_processed": ".store",
           "TABLES": ".schema", "codebook": ".schema", "load_mentoring_points": ".schema"}
 
 __all__ = ["__version__", *_HOMES]
@@ -32,6 +32,7 @@ __all__ = ["__version__", *_HOMES]
 def __getattr__(name: str):
     if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(_HOMES[name], __name__), name)
-    globals()[name] = value   # the function ingest, not the module of the same name that importing it set here
-    return value
+    module = import_module(_HOMES[name], __name__)
+    # every name of that home at once: importing .ingest has just set `ingest` here to the module
+    globals().update({other: getattr(module, other) for other, home in _HOMES.items() if home == _HOMES[name]})
+    return globals()[name]

@@ -223,6 +223,8 @@ _BUILDER_PROCESS = pytest.StashKey[subprocess.Popen]()
 def pytest_collection_finish(session):
     """Start building the shared project as soon as the collected tests are known to need it: it is built in a
     process of its own while the tests that do not need it run (they come first: pytest_collection_modifyitems)."""
+    if session.config.option.collectonly:
+        return   # nothing runs: --collect-only neither builds the project nor waits for it
     if any("demo_project" in getattr(item, "fixturenames", ()) for item in session.items):
         _start_demo_project(session.config)
 

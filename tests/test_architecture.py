@@ -123,7 +123,7 @@ def test_top_level_names_are_the_documented_objects():
              "names = [n for n in kk.__all__ if n != '__version__']\n"
              "got = {n: getattr(kk, n) for n in names}\n"
              "import sys\n"
-             "homes = {'ProgramData': 'data', 'IngestResult': 'ingest', 'ingest': 'ingest', 'load_processed': 'store',\n"
+             "homes = {'ProgramData': 'data', 'IngestResult': 'results', 'ingest': 'ingest', 'load_processed': 'store',\n"
              "         'TABLES': 'schema', 'codebook': 'schema', 'load_mentoring_points': 'schema'}\n"
              "assert sorted(homes) == sorted(names), names\n"
              "assert all(got[n] is getattr(sys.modules['kkbm_analysis.' + homes[n]], n) for n in names)\n"
