@@ -32,7 +32,8 @@
 
 Markers (see README, "Tests")
     ``slow``: runs Jupyter kernels (notebooks, report batches, Dask clusters) or makes demo
-    data of its own; ``pytest -m "not slow"`` is the quick loop while developing.
+    data of its own (generated, ingested or analysed again); ``pytest -m "not slow"`` is the
+    quick loop while developing.
     ``browser``: needs a Chromium; skipped with the reason when none is installed.
 
 Parallel runs
