@@ -385,32 +385,40 @@ def log_internal_error(exc: BaseException) -> Path:
     return path
 
 
-def _user_errors() -> tuple[tuple[type, ...], tuple[type, ...]]:
+def _usage_errors() -> tuple[type, ...]:
+    """Exceptions that mean a usage error (exit 2). Imported only when a command fails: their modules load
+    the data model, which ``kkbm --help`` does not need (an ``except`` clause is evaluated only then)."""
     from .mapping import MappingError
     from .privacy import MissingKeyError
-    from .readers import RawFileError
     from .store import OutputFolderError
-    usage = (UsageError, MappingError, MissingKeyError, OutputFolderError, FileNotFoundError, NotADirectoryError)
-    data = (DataError, RawFileError)
-    return usage, data
+    return UsageError, MappingError, MissingKeyError, OutputFolderError, FileNotFoundError, NotADirectoryError
+
+
+def _processed_data_error() -> type:
+    from .store import ProcessedDataError
+    return ProcessedDataError
+
+
+def _data_errors() -> tuple[type, ...]:
+    """Exceptions that mean a problem in the data (exit 1); imported as :func:`_usage_errors` is."""
+    from .readers import RawFileError
+    return DataError, RawFileError
 
 
 def main() -> None:
     """Console entry point with the exit-code contract (see the module docstring)."""
-    usage, data = _user_errors()
-    from .store import ProcessedDataError
     from .cli_options import spread_values
     try:  # `--province 35 36`: click takes one value per option, so the values are spread first
         code = app(args=spread_values(sys.argv[1:]), prog_name="kkbm", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except usage as exc:
+    except _usage_errors() as exc:
         _error(exc)
         sys.exit(EXIT_USAGE)
-    except ProcessedDataError as exc:
+    except _processed_data_error() as exc:
         _error(exc)
         sys.exit(exc.exit_code)
-    except data as exc:
+    except _data_errors() as exc:
         _error(exc)
         sys.exit(EXIT_DATA)
     except KeyboardInterrupt:

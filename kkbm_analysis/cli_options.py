@@ -13,8 +13,6 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from .i18n import region_name
-
 __all__ = ["spread_values", "resolve_provinces", "ProvinceError", "province_keys"]
 
 
@@ -30,6 +28,7 @@ def _key(value: str) -> str:
 @lru_cache(maxsize=1)
 def province_keys() -> dict[str, str]:
     """Every way to name a province -> its code: code, official and display names, short name, abbreviation."""
+    from .i18n import region_name
     from .regions import official_names
     from .viz._frames import tile_table
     keys: dict[str, str] = {}
@@ -101,6 +100,7 @@ def resolve_provinces(values: Iterable[str], valid: Sequence[str]) -> list[str]:
                 continue
             code = keys.get(_key(part))
             if code is None or code not in valid:
+                from .i18n import region_name
                 why = (f"{region_name(code)} ({code}) has no data in this folder" if code
                        else f"no province is called {part.strip()!r}")
                 raise ProvinceError(f"--province {part.strip()}: {why}. Provinces in the data (give the code or "

@@ -32,7 +32,8 @@
 
 Markers (see README, "Tests")
     ``slow``: runs Jupyter kernels (notebooks, report batches, Dask clusters) or makes demo
-    data of its own; ``pytest -m "not slow"`` is the quick loop while developing.
+    data of its own (generated, ingested or analysed again); ``pytest -m "not slow"`` is the
+    quick loop while developing.
     ``browser``: needs a Chromium; skipped with the reason when none is installed.
 
 Parallel runs
@@ -223,6 +224,8 @@ _BUILDER_PROCESS = pytest.StashKey[subprocess.Popen]()
 def pytest_collection_finish(session):
     """Start building the shared project as soon as the collected tests are known to need it: it is built in a
     process of its own while the tests that do not need it run (they come first: pytest_collection_modifyitems)."""
+    if session.config.option.collectonly:
+        return   # nothing runs: --collect-only neither builds the project nor waits for it
     if any("demo_project" in getattr(item, "fixturenames", ()) for item in session.items):
         _start_demo_project(session.config)
 

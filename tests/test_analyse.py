@@ -160,6 +160,7 @@ def first(copy):
     return analyse(copy), stale
 
 
+@pytest.mark.slow
 def test_model_fits_are_cached_by_inputs_parameters_and_seed(copy, first):
     first, _ = first
     fits = json.loads((copy / "models" / "fits.json").read_text())

@@ -107,3 +107,35 @@ def test_every_module_has_a_docstring():
     missing = [p.relative_to(PACKAGE).as_posix() for p in _modules()
                if not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))]
     assert not missing
+
+
+#: Libraries the package's top level and ``kkbm --help`` do without (each takes a noticeable part of a second).
+HEAVY = ("pandas", "numpy", "pyarrow", "pandera", "scipy", "statsmodels", "matplotlib", "seaborn", "geopandas",
+         "duckdb", "papermill", "distributed", "weasyprint")
+
+
+def test_package_top_level_and_help_load_no_heavy_library():
+    """``import kkbm_analysis`` and ``kkbm --help`` start fast: the top-level names are imported when first used."""
+    probe = ("import sys\nsys.argv = ['kkbm', '--help']\nimport kkbm_analysis\nfrom kkbm_analysis.cli import main\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             f"print('LOADED', sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))")
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Usage: kkbm" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1] == "LOADED []", result.stdout[-500:]
+
+
+def test_top_level_names_are_the_documented_objects():
+    """Every name of ``kkbm_analysis.__all__`` resolves lazily to the object of its home module."""
+    probe = ("import kkbm_analysis as kk\n"
+             "names = [n for n in kk.__all__ if n != '__version__']\n"
+             "got = {n: getattr(kk, n) for n in names}\n"
+             "import sys\n"
+             "homes = {'ProgramData': 'data', 'IngestResult': 'results', 'ingest': 'ingest', 'load_processed': 'store',\n"
+             "         'TABLES': 'schema', 'codebook': 'schema', 'load_mentoring_points': 'schema'}\n"
+             "assert sorted(homes) == sorted(names), names\n"
+             "assert all(got[n] is getattr(sys.modules['kkbm_analysis.' + homes[n]], n) for n in names)\n"
+             "assert kk.ingest is sys.modules['kkbm_analysis.ingest'].ingest and callable(kk.ingest)\n"
+             "print('OK')")
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0 and result.stdout.strip() == "OK", result.stderr[-2000:]

@@ -302,6 +302,7 @@ def test_member_location_only_where_the_sheet_gives_it(tmp_path: Path):
     assert len(where) == 3 and where.isna().all(axis=1).sum() == 1   # the member without a village: no location
 
 
+@pytest.mark.slow
 def test_outputs_do_not_depend_on_the_chunk_size(demo_project, tmp_path: Path, monkeypatch):
     """Text files read in small chunks (many per file, a short tail joined to the chunk before it) give
     byte-identical outputs: tables, quarantine, notes, accounting and manifest."""

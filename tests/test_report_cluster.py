@@ -105,6 +105,7 @@ def test_an_unusable_memory_limit_is_refused_before_anything_runs(project):
     assert not (project.reports / "refused" / "index.html").exists()
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_usage_error(project):
     import socket
     with socket.socket() as s:  # a loopback port nobody listens on

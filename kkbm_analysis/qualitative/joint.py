@@ -125,11 +125,19 @@ def _rule_text(rule: str, verdict: str, quant: str, qual: str, polarity: str, pa
                 verdict=text(f"voices.joint.verdict.{verdict}", lang))
 
 
-def _excerpts(voices: Voices, province: str, theme: str, k: int) -> list[str]:
+def _excerpt_sources(voices: Voices) -> tuple[dict[tuple[str, str], Any], pd.DataFrame]:
+    """What :func:`_excerpts` looks in, made once per display: the segment ids of each province's and
+    theme's publishable codings (in the order of the codings), and the segments by ``segment_id``."""
     coded = voices.coded()
-    hit = coded[(coded["province_code"] == province) & (coded["theme_id"] == theme) & coded["publishable"].astype(bool)]
-    seg = voices.segments.set_index("segment_id")
-    cands = seg.loc[hit["segment_id"].unique()]
+    hits = coded.loc[coded["publishable"].astype(bool), ["province_code", "theme_id", "segment_id"]]
+    ids = {key: group.unique() for key, group in hits.groupby(["province_code", "theme_id"], sort=False)["segment_id"]}
+    return ids, voices.segments.set_index("segment_id")[["text", "n_chars", "publishable"]]
+
+
+def _excerpts(ids: dict[tuple[str, str], Any], seg: pd.DataFrame, province: str, theme: str, k: int) -> list[str]:
+    """Up to ``k`` publishable excerpts of ``theme`` in ``province`` (from :func:`_excerpt_sources`), in
+    segment order, of 40-400 characters when there are ``k`` of those."""
+    cands = seg.loc[ids.get((province, theme), [])]
     cands = cands[cands["text"].notna() & cands["publishable"]]
     good = cands[(cands["n_chars"] >= 40) & (cands["n_chars"] <= 400)]
     chosen = (good if len(good) >= k else cands).sort_index().head(k)
@@ -218,6 +226,7 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
     m = metrics[metrics["region_code"].astype(str) != "ID"].merge(links, on="barrier_id", how="inner")
     params = {"min_sources": min_sources, "raised_share": raised_share, "absent_share": absent_share}
     rows = []
+    ids, seg = _excerpt_sources(voices) if excerpts else ({}, None)
     for r in m.itertuples(index=False):
         key = (str(r.region_code), r.theme_id)
         n_src = count["value"].get(key, np.nan)
@@ -231,7 +240,7 @@ def joint_display(metrics: pd.DataFrame, voices: Voices, *, min_sources: int = M
                      "convergence": verdict, "rule": rule,
                      "rule_id": _rule_text(rule, verdict, quant, qual, r.polarity, params, "id"),
                      "rule_en": _rule_text(rule, verdict, quant, qual, r.polarity, params, "en"),
-                     "excerpts": _excerpts(voices, str(r.region_code), r.theme_id, excerpts) if shown else []})
+                     "excerpts": _excerpts(ids, seg, str(r.region_code), r.theme_id, excerpts) if shown else []})
     table = pd.DataFrame(rows)
     if len(table):
         table = table.astype({"sources": "Float64", "sources_total": "Float64", "share": "Float64"})

@@ -89,14 +89,14 @@ def resilience_section(data: ProgramData, province: str | None = None, *, frame:
     every province.
     """
     frame = analysis_frame(data) if frame is None else frame
+    if province is not None and province not in set(frame["province_code"].astype(str)):   # before any fit
+        raise ValueError(f"no resilience interviews in province {province!r}; provinces with interviews: "
+                         f"{', '.join(sorted(set(frame['province_code'].astype(str))))}")
     model = index.measurement if index is not None and index.measurement is not None else cfa(frame)
     index = index or resilience_index(frame, model)
     empowerment = empowerment or empowerment_map(data, frame, model)
     round = round or [r for r in ROUNDS if (frame["round"] == r).any()][-1]
     region = province or NATIONAL_CODE
-    if province is not None and province not in set(frame["province_code"].astype(str)):
-        raise ValueError(f"no resilience interviews in province {province!r}; provinces with interviews: "
-                         f"{', '.join(sorted(set(frame['province_code'].astype(str))))}")
     table = resilience_indicators(data, frame=frame, index=index, by=(None,))
     published = suppress(table, registry=registry(), synthetic=data.synthetic).frame
     return ResilienceSection(region, round, _index_table(published, region, round),
