@@ -10,10 +10,11 @@ Typical use in a notebook::
 
 The names in ``__all__`` are imported when first used (a module-level ``__getattr__``), so that
 ``import kkbm_analysis.<module>`` (the ``kkbm`` command, a report kernel) loads only what that
-module needs. ``kk.ingest`` is the ingest function when asked for first; once the module of the
-same name has been imported (``import kkbm_analysis.ingest``), Python's import system names the
-module there, as for any package: ``from kkbm_analysis.ingest import ingest`` always works.
+module needs. ``kk.ingest`` is always the ingest function, also after something imported the
+module of the same name (see :class:`_TopLevel`).
 """
+import sys
+import types
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
@@ -33,6 +34,23 @@ def __getattr__(name: str):
     if name not in _HOMES:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = import_module(_HOMES[name], __name__)
-    # every name of that home at once: importing .ingest has just set `ingest` here to the module
     globals().update({other: getattr(module, other) for other, home in _HOMES.items() if home == _HOMES[name]})
     return globals()[name]
+
+
+class _TopLevel(types.ModuleType):
+    """The package module, whose top-level names are never replaced by a submodule of the same name.
+
+    Importing a submodule sets it as an attribute of its package, so ``import kkbm_analysis.demo``
+    (which imports ``kkbm_analysis.ingest``) would leave ``kk.ingest`` naming the module rather
+    than the function, unlike the eager imports this package had before. Such an assignment is
+    skipped: the module stays in ``sys.modules`` and ``from kkbm_analysis.ingest import ...`` works.
+    """
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _HOMES and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _TopLevel

@@ -125,6 +125,15 @@ def test_package_top_level_and_help_load_no_heavy_library():
     assert result.stdout.rstrip().splitlines()[-1] == "LOADED []", result.stdout[-500:]
 
 
+def test_top_level_ingest_is_the_function_whatever_was_imported_first():
+    """``kk.ingest`` stays the function after ``import kkbm_analysis.demo`` has imported the module of that name."""
+    probe = ("import kkbm_analysis as kk\nimport kkbm_analysis.demo\nimport sys\n"
+             "assert kk.ingest is sys.modules['kkbm_analysis.ingest'].ingest, kk.ingest\n"
+             "from kkbm_analysis.ingest import IngestResult\nprint('OK')")
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0 and result.stdout.strip() == "OK", result.stderr[-2000:]
+
+
 def test_top_level_names_are_the_documented_objects():
     """Every name of ``kkbm_analysis.__all__`` resolves lazily to the object of its home module."""
     probe = ("import kkbm_analysis as kk\n"
