@@ -179,42 +179,59 @@ def _accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> 
 def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str, TableSpool],
                 bads: dict[str, np.ndarray], problems: Problems) -> None:
     """Rules between a row and its parent: a loan before the member joined, a report outside the
-    business's lifetime (against accepted parent rows)."""
+    business's lifetime (against accepted parent rows).
+
+    Each row finds its parent by a hash lookup of its key among the parent's accepted keys
+    (:func:`pyarrow.compute.index_in`), and the dates are compared in numpy.
+    """
     if table == "kur_loans" and "members" in spools:
-        parents = _parent_frame(spools["members"], bads["members"], "member_id", ["joined_on"])
-        for rows in _accepted_frames(spool, bad, ["_uid", "member_id", "applied_on"]):
-            joined = rows["member_id"].map(parents["joined_on"])
-            hit = (rows["applied_on"] < joined).fillna(False).to_numpy(dtype=bool)
-            problems.add(rows.loc[hit, "_uid"], "applied_on", "loan_before_joining",
-                         [f"applied {a:%d/%m/%Y}, before the member joined on {j:%d/%m/%Y}"
-                          for a, j in zip(rows.loc[hit, "applied_on"], joined[hit])])
+        keys, (joined_on,) = _parent_columns(spools["members"], bads["members"], "member_id", ["joined_on"])
+        for batch in _accepted_batches(spool, bad, ["_uid", "member_id", "applied_on"]):
+            joined = _dates(joined_on.take(pc.index_in(batch.column("member_id"), value_set=keys)))
+            applied = _dates(batch.column("applied_on"))
+            hit = applied < joined  # false where either is missing
+            problems.add(batch.column("_uid").to_numpy()[hit], "applied_on", "loan_before_joining",
+                         [f"applied {pd.Timestamp(a):%d/%m/%Y}, before the member joined on {pd.Timestamp(j):%d/%m/%Y}"
+                          for a, j in zip(applied[hit], joined[hit])])
     if table == "business_reports" and "businesses" in spools:
-        life = _parent_frame(spools["businesses"], bads["businesses"], "business_id", ["started_on", "closed_on"])
-        index = pd.Index(life.index)
-        start = life["started_on"].dt.to_period("M").dt.to_timestamp().to_numpy()
-        end = life["closed_on"].dt.to_period("M").dt.to_timestamp().to_numpy()
-        for rows in _accepted_frames(spool, bad, ["_uid", "business_id", "period"]):
-            at = index.get_indexer(rows["business_id"])
-            found = at >= 0
-            period = rows["period"].to_numpy()
-            s = np.where(found, start[np.maximum(at, 0)], np.datetime64("NaT"))
-            e = np.where(found, end[np.maximum(at, 0)], np.datetime64("NaT"))
-            hit = (~np.isnat(s) & (period < s)) | (~np.isnat(e) & (period > e))
-            problems.add(rows.loc[hit, "_uid"], "period", "report_outside_lifetime",
+        keys, (started, closed) = _parent_columns(spools["businesses"], bads["businesses"], "business_id",
+                                                  ["started_on", "closed_on"])
+        start, end = pa.array(_month_start(started)), pa.array(_month_start(closed))
+        for batch in _accepted_batches(spool, bad, ["_uid", "business_id", "period"]):
+            at = pc.index_in(batch.column("business_id"), value_set=keys)
+            s, e = _dates(start.take(at)), _dates(end.take(at))
+            period = _dates(batch.column("period"))
+            hit = (period < s) | (period > e)  # false where either is missing
+            problems.add(batch.column("_uid").to_numpy()[hit], "period", "report_outside_lifetime",
                          "report month is before the business started or after it closed")
 
 
-def _parent_frame(spool: TableSpool, bad: np.ndarray, key: str, columns: list[str]) -> pd.DataFrame:
-    frames = list(_accepted_frames(spool, bad, [key, *columns]))
-    frame = pd.concat(frames, ignore_index=True) if frames else spool.frame(spool.schema.empty_table()
-                                                                           .select([key, *columns]))
-    return frame.drop_duplicates(key).set_index(key)
+def _parent_columns(spool: TableSpool, bad: np.ndarray, key: str,
+                    columns: list[str]) -> tuple[pa.Array, list[pa.Array]]:
+    """A parent table's accepted keys and, aligned with them, some of its columns (the first row of a key)."""
+    parts = list(_accepted_batches(spool, bad, [key, *columns]))
+    data = pa.concat_tables(parts) if parts else spool.schema.empty_table().select([key, *columns])
+    keys = data.column(key).combine_chunks()
+    first = pc.equal(pc.index_in(keys, value_set=keys), pa.array(np.arange(len(keys)), type=pa.int32()))
+    data = data.filter(pc.fill_null(first, False))
+    return data.column(key).combine_chunks(), [data.column(c).combine_chunks() for c in columns]
 
 
-def _accepted_frames(spool: TableSpool, bad: np.ndarray, columns: list[str]):
+def _dates(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Dates as numpy ``datetime64`` (missing as NaT)."""
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[ms]")
+
+
+def _month_start(values: pa.Array) -> np.ndarray:
+    """The first day of each date's month (missing stays NaT)."""
+    return _dates(values).astype("datetime64[M]").astype("datetime64[ms]")
+
+
+def _accepted_batches(spool: TableSpool, bad: np.ndarray, columns: list[str]):
+    """The spool's accepted rows (not in ``bad``), batch by batch, with only ``columns``."""
     bad_set = pa.array(bad, type=pa.int64())
     need = columns if "_uid" in columns else ["_uid", *columns]
     for batch in spool.batches(need):
         batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
         if batch.num_rows:
-            yield spool.frame(batch.select(columns))
+            yield batch.select(columns)
