@@ -21,7 +21,7 @@ from .schema import TABLES
 from .spool import TableSpool
 from .validate import Problems, field_kind
 
-__all__ = ["duplicate_keys", "reference_problems", "table_rules", "accepted_uids"]
+__all__ = ["duplicate_keys", "reference_problems", "table_rules"]
 
 Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
 
@@ -66,13 +66,6 @@ def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     later, earlier = order[again], order[starts[np.searchsorted(starts, again, side="right") - 1]]
     by_position = np.argsort(later, kind="stable")
     return later[by_position], earlier[by_position]
-
-
-def accepted_uids(spool: TableSpool, bad: np.ndarray) -> tuple[pa.Table, np.ndarray]:
-    """The spooled ``_uid`` column and a mask of the rows not in ``bad``."""
-    uids = spool.read(["_uid"]).column("_uid")
-    ok = ~pc.is_in(uids, value_set=pa.array(bad, type=pa.int64())).to_numpy(zero_copy_only=False)
-    return uids, ok
 
 
 # --------------------------------------------------------------------------- duplicate keys
@@ -129,27 +122,18 @@ def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, targ
                        target_bad: np.ndarray, problems: Problems, echo: Echo) -> None:
     """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys."""
     known = _accepted_values(target, list(ref.target), target_bad)
-    bad_set = pa.array(bad, type=pa.int64())
-    person = all(field_kind(table, c) == "pseudonym" for c in ref.columns)
-    found_uids, found_values = [], []
-    for batch in spool.batches(["_uid", *ref.columns]):
-        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
-        values = _as_text([batch.column(c) for c in ref.columns])
-        present = pc.is_valid(values)
-        missing = pc.and_(present, pc.invert(pc.is_in(values, value_set=known)))
-        if pc.any(missing).as_py():
-            found_uids.append(batch.column("_uid").filter(missing).to_numpy())
-            found_values.append(values.filter(missing).to_pandas())
-    if not found_uids:
+    rows = _accepted(spool, bad, ["_uid", *ref.columns])  # one membership test: the known values hashed once
+    values = _as_text([rows.column(c) for c in ref.columns])
+    missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
+    if not pc.any(missing).as_py():
         return
-    uids = np.concatenate(found_uids)
-    if person:
+    uids = rows.column("_uid").filter(missing).to_numpy()
+    if all(field_kind(table, c) == "pseudonym" for c in ref.columns):
         problems.add(uids, ",".join(ref.columns), "unknown_reference",
                      f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
                      "check the NIK")
         return
-    values = pd.concat(found_values, ignore_index=True)
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values.filter(missing).to_pandas())
     said = np.array([f"{echo.quote(v)} does not exist in table {ref.table} ({', '.join(ref.target)})"
                      for v in uniques], dtype=object)
     problems.add(uids, ",".join(ref.columns), "unknown_reference", said[codes])
@@ -182,35 +166,34 @@ def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str
     business's lifetime (against accepted parent rows).
 
     Each row finds its parent by a hash lookup of its key among the parent's accepted keys
-    (:func:`pyarrow.compute.index_in`), and the dates are compared in numpy.
+    (:func:`pyarrow.compute.index_in`, over every row at once: the hash table of the keys is built
+    once), and the dates are compared in numpy.
     """
     if table == "kur_loans" and "members" in spools:
         keys, (joined_on,) = _parent_columns(spools["members"], bads["members"], "member_id", ["joined_on"])
-        for batch in _accepted_batches(spool, bad, ["_uid", "member_id", "applied_on"]):
-            joined = _dates(joined_on.take(pc.index_in(batch.column("member_id"), value_set=keys)))
-            applied = _dates(batch.column("applied_on"))
-            hit = applied < joined  # false where either is missing
-            problems.add(batch.column("_uid").to_numpy()[hit], "applied_on", "loan_before_joining",
-                         [f"applied {pd.Timestamp(a):%d/%m/%Y}, before the member joined on {pd.Timestamp(j):%d/%m/%Y}"
-                          for a, j in zip(applied[hit], joined[hit])])
+        rows = _accepted(spool, bad, ["_uid", "member_id", "applied_on"])
+        joined = _dates(joined_on.take(pc.index_in(rows.column("member_id"), value_set=keys)))
+        applied = _dates(rows.column("applied_on"))
+        hit = applied < joined  # false where either is missing
+        problems.add(rows.column("_uid").to_numpy()[hit], "applied_on", "loan_before_joining",
+                     [f"applied {pd.Timestamp(a):%d/%m/%Y}, before the member joined on {pd.Timestamp(j):%d/%m/%Y}"
+                      for a, j in zip(applied[hit], joined[hit])])
     if table == "business_reports" and "businesses" in spools:
         keys, (started, closed) = _parent_columns(spools["businesses"], bads["businesses"], "business_id",
                                                   ["started_on", "closed_on"])
         start, end = pa.array(_month_start(started)), pa.array(_month_start(closed))
-        for batch in _accepted_batches(spool, bad, ["_uid", "business_id", "period"]):
-            at = pc.index_in(batch.column("business_id"), value_set=keys)
-            s, e = _dates(start.take(at)), _dates(end.take(at))
-            period = _dates(batch.column("period"))
-            hit = (period < s) | (period > e)  # false where either is missing
-            problems.add(batch.column("_uid").to_numpy()[hit], "period", "report_outside_lifetime",
-                         "report month is before the business started or after it closed")
+        rows = _accepted(spool, bad, ["_uid", "business_id", "period"])
+        at = pc.index_in(rows.column("business_id"), value_set=keys)
+        period = _dates(rows.column("period"))
+        hit = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where a date is missing
+        problems.add(rows.column("_uid").to_numpy()[hit], "period", "report_outside_lifetime",
+                     "report month is before the business started or after it closed")
 
 
 def _parent_columns(spool: TableSpool, bad: np.ndarray, key: str,
                     columns: list[str]) -> tuple[pa.Array, list[pa.Array]]:
     """A parent table's accepted keys and, aligned with them, some of its columns (the first row of a key)."""
-    parts = list(_accepted_batches(spool, bad, [key, *columns]))
-    data = pa.concat_tables(parts) if parts else spool.schema.empty_table().select([key, *columns])
+    data = _accepted(spool, bad, [key, *columns])
     keys = data.column(key).combine_chunks()
     first = pc.equal(pc.index_in(keys, value_set=keys), pa.array(np.arange(len(keys)), type=pa.int32()))
     data = data.filter(pc.fill_null(first, False))
@@ -227,11 +210,10 @@ def _month_start(values: pa.Array) -> np.ndarray:
     return _dates(values).astype("datetime64[M]").astype("datetime64[ms]")
 
 
-def _accepted_batches(spool: TableSpool, bad: np.ndarray, columns: list[str]):
-    """The spool's accepted rows (not in ``bad``), batch by batch, with only ``columns``."""
+def _accepted(spool: TableSpool, bad: np.ndarray, columns: list[str]) -> pa.Table:
+    """Some columns of the spool's accepted rows (those not in ``bad``), in the order written."""
     bad_set = pa.array(bad, type=pa.int64())
     need = columns if "_uid" in columns else ["_uid", *columns]
-    for batch in spool.batches(need):
-        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
-        if batch.num_rows:
-            yield batch.select(columns)
+    parts = [batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set))).select(columns)
+             for batch in spool.batches(need)]
+    return pa.concat_tables(parts) if parts else spool.schema.empty_table().select(columns)
