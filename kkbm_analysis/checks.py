@@ -32,12 +32,14 @@ def _plain(column: str) -> str:
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """Integer codes of a column's values (equal values, equal codes; every null one code) and how many
-    codes there are. Searched in the column's distinct values chunk by chunk, never a copy of the column."""
+    codes there are, from one hash pass (Arrow gives every chunk the same dictionary)."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    distinct = pc.unique(column)  # a null is one of them, and index_in finds it
-    codes = pc.index_in(column, value_set=distinct).to_numpy(zero_copy_only=False)
-    return codes.astype(np.int64, copy=False), len(distinct)
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.int64), 0
+    codes = [chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64) for chunk in encoded.chunks]
+    return np.concatenate(codes), len(encoded.chunks[-1].dictionary)
 
 
 def _combined(columns: list[pa.ChunkedArray], n: int) -> np.ndarray:
