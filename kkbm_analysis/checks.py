@@ -21,7 +21,7 @@ from .schema import TABLES
 from .spool import TableSpool
 from .validate import Problems, field_kind
 
-__all__ = ["duplicate_keys", "reference_problems", "table_rules"]
+__all__ = ["duplicate_keys", "reference_problems", "accepted_values", "table_rules"]
 
 Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
 
@@ -120,10 +120,10 @@ def _python(value):
 
 
 # --------------------------------------------------------------------------- references
-def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, target: TableSpool,
-                       target_bad: np.ndarray, problems: Problems, echo: Echo) -> None:
-    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys."""
-    known = _accepted_values(target, list(ref.target), target_bad)
+def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, known: pa.Array,
+                       problems: Problems, echo: Echo) -> None:
+    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys (``known``:
+    :func:`accepted_values`)."""
     rows = _accepted(spool, bad, ["_uid", *ref.columns])  # one membership test: the known values hashed once
     values = _as_text([rows.column(c) for c in ref.columns])
     missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
@@ -149,8 +149,8 @@ def _as_text(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(*texts, " / ")
 
 
-def _accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> pa.Array:
-    """Distinct reference values of a table's accepted rows."""
+def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> pa.Array:
+    """Distinct reference values of a table's accepted rows (text; several columns joined with ' / ')."""
     parts = []
     bad_set = pa.array(bad, type=pa.int64())
     for batch in spool.batches(["_uid", *columns]):
