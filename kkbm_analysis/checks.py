@@ -21,7 +21,7 @@ from .schema import TABLES
 from .spool import TableSpool
 from .validate import Problems, field_kind
 
-__all__ = ["duplicate_keys", "reference_problems", "table_rules", "accepted_uids"]
+__all__ = ["duplicate_keys", "reference_problems", "accepted_values", "table_rules"]
 
 Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
 
@@ -32,12 +32,14 @@ def _plain(column: str) -> str:
 
 def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """Integer codes of a column's values (equal values, equal codes; every null one code) and how many
-    codes there are. Searched in the column's distinct values chunk by chunk, never a copy of the column."""
+    codes there are, from one hash pass (Arrow gives every chunk the same dictionary)."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
-    distinct = pc.unique(column)  # a null is one of them, and index_in finds it
-    codes = pc.index_in(column, value_set=distinct).to_numpy(zero_copy_only=False)
-    return codes.astype(np.int64, copy=False), len(distinct)
+    encoded = pc.dictionary_encode(column, null_encoding="encode")
+    if not encoded.num_chunks:
+        return np.zeros(0, dtype=np.int64), 0
+    codes = [chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64) for chunk in encoded.chunks]
+    return np.concatenate(codes), len(encoded.chunks[-1].dictionary)
 
 
 def _combined(columns: list[pa.ChunkedArray], n: int) -> np.ndarray:
@@ -66,13 +68,6 @@ def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     later, earlier = order[again], order[starts[np.searchsorted(starts, again, side="right") - 1]]
     by_position = np.argsort(later, kind="stable")
     return later[by_position], earlier[by_position]
-
-
-def accepted_uids(spool: TableSpool, bad: np.ndarray) -> tuple[pa.Table, np.ndarray]:
-    """The spooled ``_uid`` column and a mask of the rows not in ``bad``."""
-    uids = spool.read(["_uid"]).column("_uid")
-    ok = ~pc.is_in(uids, value_set=pa.array(bad, type=pa.int64())).to_numpy(zero_copy_only=False)
-    return uids, ok
 
 
 # --------------------------------------------------------------------------- duplicate keys
@@ -125,31 +120,22 @@ def _python(value):
 
 
 # --------------------------------------------------------------------------- references
-def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, target: TableSpool,
-                       target_bad: np.ndarray, problems: Problems, echo: Echo) -> None:
-    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys."""
-    known = _accepted_values(target, list(ref.target), target_bad)
-    bad_set = pa.array(bad, type=pa.int64())
-    person = all(field_kind(table, c) == "pseudonym" for c in ref.columns)
-    found_uids, found_values = [], []
-    for batch in spool.batches(["_uid", *ref.columns]):
-        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
-        values = _as_text([batch.column(c) for c in ref.columns])
-        present = pc.is_valid(values)
-        missing = pc.and_(present, pc.invert(pc.is_in(values, value_set=known)))
-        if pc.any(missing).as_py():
-            found_uids.append(batch.column("_uid").filter(missing).to_numpy())
-            found_values.append(values.filter(missing).to_pandas())
-    if not found_uids:
+def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, known: pa.Array,
+                       problems: Problems, echo: Echo) -> None:
+    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys (``known``:
+    :func:`accepted_values`)."""
+    rows = _accepted(spool, bad, ["_uid", *ref.columns])  # one membership test: the known values hashed once
+    values = _as_text([rows.column(c) for c in ref.columns])
+    missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
+    if not pc.any(missing).as_py():
         return
-    uids = np.concatenate(found_uids)
-    if person:
+    uids = rows.column("_uid").filter(missing).to_numpy()
+    if all(field_kind(table, c) == "pseudonym" for c in ref.columns):
         problems.add(uids, ",".join(ref.columns), "unknown_reference",
                      f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
                      "check the NIK")
         return
-    values = pd.concat(found_values, ignore_index=True)
-    codes, uniques = pd.factorize(values)
+    codes, uniques = pd.factorize(values.filter(missing).to_pandas())
     said = np.array([f"{echo.quote(v)} does not exist in table {ref.table} ({', '.join(ref.target)})"
                      for v in uniques], dtype=object)
     problems.add(uids, ",".join(ref.columns), "unknown_reference", said[codes])
@@ -163,8 +149,8 @@ def _as_text(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(*texts, " / ")
 
 
-def _accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> pa.Array:
-    """Distinct reference values of a table's accepted rows."""
+def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> pa.Array:
+    """Distinct reference values of a table's accepted rows (text; several columns joined with ' / ')."""
     parts = []
     bad_set = pa.array(bad, type=pa.int64())
     for batch in spool.batches(["_uid", *columns]):
@@ -179,42 +165,57 @@ def _accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> 
 def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str, TableSpool],
                 bads: dict[str, np.ndarray], problems: Problems) -> None:
     """Rules between a row and its parent: a loan before the member joined, a report outside the
-    business's lifetime (against accepted parent rows)."""
+    business's lifetime (against accepted parent rows).
+
+    Each row finds its parent by a hash lookup of its key among the parent's accepted keys
+    (:func:`pyarrow.compute.index_in`, over every row at once: the hash table of the keys is built
+    once), and the dates are compared in numpy.
+    """
     if table == "kur_loans" and "members" in spools:
-        parents = _parent_frame(spools["members"], bads["members"], "member_id", ["joined_on"])
-        for rows in _accepted_frames(spool, bad, ["_uid", "member_id", "applied_on"]):
-            joined = rows["member_id"].map(parents["joined_on"])
-            hit = (rows["applied_on"] < joined).fillna(False).to_numpy(dtype=bool)
-            problems.add(rows.loc[hit, "_uid"], "applied_on", "loan_before_joining",
-                         [f"applied {a:%d/%m/%Y}, before the member joined on {j:%d/%m/%Y}"
-                          for a, j in zip(rows.loc[hit, "applied_on"], joined[hit])])
+        keys, (joined_on,) = _parent_columns(spools["members"], bads["members"], "member_id", ["joined_on"])
+        rows = _accepted(spool, bad, ["_uid", "member_id", "applied_on"])
+        joined = _dates(joined_on.take(pc.index_in(rows.column("member_id"), value_set=keys)))
+        applied = _dates(rows.column("applied_on"))
+        hit = applied < joined  # false where either is missing
+        problems.add(rows.column("_uid").to_numpy()[hit], "applied_on", "loan_before_joining",
+                     [f"applied {pd.Timestamp(a):%d/%m/%Y}, before the member joined on {pd.Timestamp(j):%d/%m/%Y}"
+                      for a, j in zip(applied[hit], joined[hit])])
     if table == "business_reports" and "businesses" in spools:
-        life = _parent_frame(spools["businesses"], bads["businesses"], "business_id", ["started_on", "closed_on"])
-        index = pd.Index(life.index)
-        start = life["started_on"].dt.to_period("M").dt.to_timestamp().to_numpy()
-        end = life["closed_on"].dt.to_period("M").dt.to_timestamp().to_numpy()
-        for rows in _accepted_frames(spool, bad, ["_uid", "business_id", "period"]):
-            at = index.get_indexer(rows["business_id"])
-            found = at >= 0
-            period = rows["period"].to_numpy()
-            s = np.where(found, start[np.maximum(at, 0)], np.datetime64("NaT"))
-            e = np.where(found, end[np.maximum(at, 0)], np.datetime64("NaT"))
-            hit = (~np.isnat(s) & (period < s)) | (~np.isnat(e) & (period > e))
-            problems.add(rows.loc[hit, "_uid"], "period", "report_outside_lifetime",
-                         "report month is before the business started or after it closed")
+        keys, (started, closed) = _parent_columns(spools["businesses"], bads["businesses"], "business_id",
+                                                  ["started_on", "closed_on"])
+        start, end = pa.array(_month_start(started)), pa.array(_month_start(closed))
+        rows = _accepted(spool, bad, ["_uid", "business_id", "period"])
+        at = pc.index_in(rows.column("business_id"), value_set=keys)
+        period = _dates(rows.column("period"))
+        hit = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where a date is missing
+        problems.add(rows.column("_uid").to_numpy()[hit], "period", "report_outside_lifetime",
+                     "report month is before the business started or after it closed")
 
 
-def _parent_frame(spool: TableSpool, bad: np.ndarray, key: str, columns: list[str]) -> pd.DataFrame:
-    frames = list(_accepted_frames(spool, bad, [key, *columns]))
-    frame = pd.concat(frames, ignore_index=True) if frames else spool.frame(spool.schema.empty_table()
-                                                                           .select([key, *columns]))
-    return frame.drop_duplicates(key).set_index(key)
+def _parent_columns(spool: TableSpool, bad: np.ndarray, key: str,
+                    columns: list[str]) -> tuple[pa.Array, list[pa.Array]]:
+    """A parent table's accepted keys and, aligned with them, some of its columns (the first row of a key)."""
+    data = _accepted(spool, bad, [key, *columns])
+    keys = data.column(key).combine_chunks()
+    first = pc.equal(pc.index_in(keys, value_set=keys), pa.array(np.arange(len(keys)), type=pa.int32()))
+    data = data.filter(pc.fill_null(first, False))
+    return data.column(key).combine_chunks(), [data.column(c).combine_chunks() for c in columns]
 
 
-def _accepted_frames(spool: TableSpool, bad: np.ndarray, columns: list[str]):
+def _dates(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Dates as numpy ``datetime64`` (missing as NaT)."""
+    return np.asarray(values.to_numpy(zero_copy_only=False), dtype="datetime64[ms]")
+
+
+def _month_start(values: pa.Array) -> np.ndarray:
+    """The first day of each date's month (missing stays NaT)."""
+    return _dates(values).astype("datetime64[M]").astype("datetime64[ms]")
+
+
+def _accepted(spool: TableSpool, bad: np.ndarray, columns: list[str]) -> pa.Table:
+    """Some columns of the spool's accepted rows (those not in ``bad``), in the order written."""
     bad_set = pa.array(bad, type=pa.int64())
     need = columns if "_uid" in columns else ["_uid", *columns]
-    for batch in spool.batches(need):
-        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
-        if batch.num_rows:
-            yield spool.frame(batch.select(columns))
+    parts = [batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set))).select(columns)
+             for batch in spool.batches(need)]
+    return pa.concat_tables(parts) if parts else spool.schema.empty_table().select(columns)

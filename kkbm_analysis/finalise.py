@@ -11,6 +11,7 @@ province cannot be told (its parent table was not given), the table stays one fi
 """
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Iterator
 
@@ -20,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import store
+from .schema import TABLES
 from .spool import TableSpool
 
 __all__ = ["finalise", "PROVINCE_VIA"]
@@ -107,18 +109,21 @@ def finalise(present: list[str], spools: dict[str, TableSpool], bad: dict[str, n
             continue
         codes = accepted.provinces(table) if table in store.PARTITIONED else None
         if codes is None or len(codes) == 0:
-            frame = store.conform(table, _frame(spools[table], accepted.batches(table)), validate=False)
-            info[table] = store.write_table(out, table, frame, meta)
+            info[table] = store.write_table(out, table, _conformed(table, _rows(spools[table], accepted.batches(table))),
+                                            meta)
         else:
             parts = _by_province(table, spools[table], accepted, codes, work)
             info[table] = store.write_partitioned(out, table, parts, meta)
     return tables, info
 
 
-def _frame(spool: TableSpool, batches: Iterator[pa.Table]) -> pd.DataFrame:
+def _rows(spool: TableSpool, batches: Iterator[pa.Table]) -> pa.Table:
     parts = list(batches)
-    table = pa.concat_tables(parts) if parts else spool.schema.empty_table()
-    return spool.frame(table)
+    return pa.concat_tables(parts) if parts else spool.schema.empty_table()
+
+
+def _frame(spool: TableSpool, batches: Iterator[pa.Table]) -> pd.DataFrame:
+    return spool.frame(_rows(spool, batches))
 
 
 def _by_province(table: str, spool: TableSpool, accepted: _Accepted, codes: pa.Array,
@@ -153,4 +158,22 @@ def _by_province(table: str, spool: TableSpool, accepted: _Accepted, codes: pa.A
         with pa.OSFile(str(path), "rb") as source:
             rows = pa.ipc.open_stream(source).read_all()
         path.unlink()
-        yield code, store.conform(table, spool.frame(rows), validate=False)
+        yield code, _conformed(table, rows)
+
+
+def _conformed(table: str, rows: pa.Table) -> pa.Table:
+    """Spooled rows as :func:`kkbm_analysis.store.conform` gives them, without a round trip through pandas.
+
+    The schema's columns with the types (and pandas metadata) that a conformed frame's Arrow
+    conversion has, sorted by key with Arrow's stable sort (text by code point, missing last, as
+    pandas sorts), in one chunk: the Parquet file is the same byte for byte.
+    """
+    schema = _arrow_schema(table)
+    data = rows.select(schema.names).cast(schema)
+    order = pc.sort_indices(data, sort_keys=[(k, "ascending") for k in TABLES[table].key])  # nulls last, by default
+    return data.take(order).combine_chunks()
+
+
+@cache
+def _arrow_schema(table: str) -> pa.Schema:
+    return pa.Schema.from_pandas(store.empty_table(table), preserve_index=False)

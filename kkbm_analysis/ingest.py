@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .checks import duplicate_keys, reference_problems, table_rules
+from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
 from .finalise import finalise
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
@@ -281,6 +281,7 @@ class _Run:
     def _cross_table(self) -> None:
         """References between tables in dependency order, against accepted rows; then the table rules."""
         echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
+        known: dict[tuple, tuple[np.ndarray, Any]] = {}
         for table in TABLES:
             if table not in self.present:
                 continue
@@ -292,11 +293,21 @@ class _Run:
                                              "message": f"no {ref.table} data was given, so "
                                                         f"{', '.join(ref.columns)} could not be checked against it"})
                     continue
-                reference_problems(table, self.spools[table], self.bad[table], ref, self.spools[ref.table],
-                                   self.bad[ref.table], late, echo)
+                reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known),
+                                   late, echo)
                 self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
             table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
             self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+
+    def _known(self, ref, known: dict[tuple, tuple[np.ndarray, Any]]) -> Any:
+        """The target's accepted keys (:func:`.checks.accepted_values`), read again only when the target's
+        refused rows have changed since (several tables refer to members)."""
+        bad, values = known.get((ref.table, ref.target), (None, None))
+        if bad is not self.bad[ref.table]:
+            bad = self.bad[ref.table]
+            values = accepted_values(self.spools[ref.table], list(ref.target), bad)
+            known[(ref.table, ref.target)] = (bad, values)
+        return values
 
     # ------------------------------------------------------------------ quarantine and notes
     def _quarantine(self) -> pd.DataFrame:

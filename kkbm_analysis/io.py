@@ -42,14 +42,14 @@ def _umask() -> int:
     return mask
 
 
-def write_parquet(df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None) -> None:
+def write_parquet(df: pd.DataFrame | pa.Table, path: str | Path, metadata: dict[str, str] | None = None) -> None:
     """Write ``df`` to Parquet atomically and byte-reproducibly.
 
     The pandas index is not stored; ``metadata`` goes into the file's key-value metadata
     under ``kkbm:`` keys (e.g. ``kkbm:synthetic``). No timestamps are written, so the
-    same frame gives the same bytes.
+    same frame gives the same bytes. An Arrow table is written as it is.
     """
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     extra = {f"kkbm:{k}".encode(): str(v).encode() for k, v in sorted((metadata or {}).items())}
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
     with atomic_path(path) as tmp:

@@ -677,6 +677,22 @@ def _resolve(tokens: dict[int, _Token], columns: dict[int, str], index: _Index) 
     return _Outcome(codes=codes, notes=[(columns[1], *note) for note in notes])
 
 
+#: Outcomes against the official index, by cells and columns (an ingest meets the same combinations in every chunk).
+_RESOLVED: dict[tuple, _Outcome] = {}
+_RESOLVED_SIZE = 100_000
+
+
+def _resolve_official(tokens: dict[int, _Token], columns: dict[int, str], index: _Index) -> _Outcome:
+    """:func:`_resolve` against the official index, remembered (its outcomes are only read)."""
+    key = (tuple(sorted(tokens.items())), tuple(sorted(columns.items())))
+    outcome = _RESOLVED.get(key)
+    if outcome is None:
+        if len(_RESOLVED) >= _RESOLVED_SIZE:
+            _RESOLVED.clear()
+        outcome = _RESOLVED[key] = _resolve(tokens, columns, index)
+    return outcome
+
+
 def _legacy_notes(given: _Token | None, provinces: tuple[str, ...], deepest: str,
                   index: _Index) -> list[tuple[str, str]]:
     """``(rule, message)`` when a pre-2022 province was given for a region now in a new one."""
@@ -787,7 +803,7 @@ def harmonise_regions(
     problems, notes = [], []
     for i, combo in enumerate(combos):
         tokens = {lv: parsed[j][1][k] for j, (lv, k) in enumerate(zip(levels, combo)) if k >= 0}
-        outcome = _resolve(tokens, columns, index)
+        outcome = _resolve(tokens, columns, index) if table is not None else _resolve_official(tokens, columns, index)
         out[i] = outcome.codes
         problems += [(i, *p) for p in outcome.problems]
         notes += [(i, *n) for n in outcome.notes]

@@ -164,17 +164,17 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
     q = pd.concat([problems.reset_index(drop=True), where], axis=1)
     columns, cells = [], []
     placed: dict[tuple, tuple[str, Any]] = {}  # (part, field, header) -> the column shown, its cells' namer
-    for rec in q.itertuples(index=False):
-        key = (rec.part, rec.field, rec.header)
+    for at, fields, header, row in zip(*_lists(q, ["part", "field", "header", "row"])):
+        key = (at, fields, header)
         found = placed.get(key)
         if found is None:
-            part = locator.parts[rec.part]
-            column = _column_of(part, rec.field, rec.header)
-            shown = echoes.get(rec.part, Echo()).header(column, confirmed=part.raw.header_confirmed) if column else ""
+            part = locator.parts[at]
+            column = _column_of(part, fields, header)
+            shown = echoes.get(at, Echo()).header(column, confirmed=part.raw.header_confirmed) if column else ""
             first = column.split(" / ")[0] if column else ""
             found = placed[key] = (shown, part.raw.cell_namer(first) if first in part.raw.frame.columns else None)
         columns.append(found[0])
-        cells.append(found[1](rec.row) if found[1] is not None else "")
+        cells.append(found[1](row) if found[1] is not None else "")
     q["column"], q["cell"] = columns, cells
     q["values"] = q["uid"].map(_values_by_uid(q, locator, echoes))
     q = q.sort_values(["file", "sheet", "row", "column", "rule"], kind="stable")
@@ -185,12 +185,17 @@ def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
     """Per row id, the fields its problems are about (named, or mentioned by a table rule)."""
     from .schema import TABLES
     out: dict[int, set[str]] = {}
-    for rec in q.itertuples(index=False):
-        names = {f for f in str(rec.field).split(",") if f}
-        if not names and rec.table in TABLES:
-            names = {c for c in TABLES[rec.table].columns if c in str(rec.message)}
-        out.setdefault(rec.uid, set()).update(names)
+    for uid, table, fields, message in zip(*_lists(q, ["uid", "table", "field", "message"])):
+        names = {f for f in str(fields).split(",") if f}
+        if not names and table in TABLES:
+            names = {c for c in TABLES[table].columns if c in str(message)}
+        out.setdefault(uid, set()).update(names)
     return out
+
+
+def _lists(frame: pd.DataFrame, columns: list[str]) -> list[list]:
+    """Columns as Python lists (a loop over them is much faster than ``itertuples`` over Arrow text)."""
+    return [frame[c].tolist() for c in columns]
 
 
 def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -> dict[int, str]:
@@ -211,7 +216,7 @@ def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -
         headers = [h for h, f in part.mapped.items() if h not in part.identifiers]
         cells = part.raw.frame.reindex(index=rows["row"].to_numpy(), columns=headers)
         shown = {h: echo.header(h, confirmed=part.raw.header_confirmed) for h in headers}
-        for uid, values in zip(rows["uid"], cells.itertuples(index=False, name=None)):
+        for uid, values in zip(rows["uid"].tolist(), zip(*_lists(cells, headers))):
             wanted = involved.get(int(uid), set())
             record = {}
             for header, value in zip(headers, values):

@@ -293,9 +293,11 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
         rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
-        starts = None if extra else ascii_matches(frame[column], _TOTAL_START_ASCII)  # None: all looked at
+        if not len(rows):
+            continue
+        starts = None if extra else ascii_matches(frame[column].take(rows), _TOTAL_START_ASCII)  # None: all looked at
         if starts is not None:
-            rows = rows[starts[rows]]
+            rows = rows[starts]
         if not len(rows):
             continue
         values = frame[column].to_numpy(dtype=object)[rows]

@@ -85,10 +85,14 @@ class TableSpool:
             self._writer = None
 
     def batches(self, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
-        """The spooled rows in the order written, a batch at a time (only ``columns``)."""
+        """The spooled rows in the order written, a batch at a time (only ``columns``, the only ones read
+        and decompressed)."""
         self.close()
-        with pa.OSFile(str(self.path), "rb") as source:
-            reader = pa.ipc.open_stream(source)
+        options = None
+        if columns is not None:
+            options = pa.ipc.IpcReadOptions(included_fields=sorted({self.schema.get_field_index(c) for c in columns}))
+        with pa.memory_map(str(self.path), "r") as source:
+            reader = pa.ipc.open_stream(source, options=options)
             for batch in reader:
                 table = pa.Table.from_batches([batch])
                 yield table.select(list(columns)) if columns is not None else table

@@ -332,23 +332,23 @@ def _read_file(path: Path, columns: list[str] | None) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- writing tables
 def write_table(folder: Path, table: str, frame: pd.DataFrame, meta: dict[str, str]) -> dict[str, Any]:
-    """Write a conformed table as one file; return its manifest entry."""
+    """Write a conformed table (a frame or an Arrow table) as one file; return its manifest entry."""
     from .io import write_parquet
 
     write_parquet(frame, folder / f"{table}.parquet", {**meta, "table": table})
-    return {"rows": len(frame), "columns": list(frame.columns)}
+    return {"rows": len(frame), "columns": list(getattr(frame, "column_names", frame.columns))}
 
 
 def write_partitioned(folder: Path, table: str, parts: Iterable[tuple[str, pd.DataFrame]],
                       meta: dict[str, str]) -> dict[str, Any]:
-    """Write a table one conformed frame per province (hive style); return its manifest entry."""
+    """Write a table one conformed frame (or Arrow table) per province (hive style); return its manifest entry."""
     from .io import write_parquet
 
     rows, columns, codes = 0, list(TABLES[table].columns), []
     for code, frame in parts:
         write_parquet(frame, folder / table / f"{PARTITION_COLUMN}={code}" / _PART_FILE,
                       {**meta, "table": table, PARTITION_COLUMN: code})
-        rows, columns = rows + len(frame), list(frame.columns)
+        rows, columns = rows + len(frame), list(getattr(frame, "column_names", frame.columns))
         codes.append(code)
     return {"rows": rows, "columns": columns, "partitioned_by": PARTITION_COLUMN, "partitions": codes}
 

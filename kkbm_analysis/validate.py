@@ -169,7 +169,10 @@ def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey,
 def _text(values: pd.Series) -> pd.Series:
     """Trimmed text with single spaces (blank -> <NA>), computed once per distinct value."""
     codes, uniques = pd.factorize(values)
-    clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
+    if isinstance(uniques.dtype, pd.StringDtype):  # text already: cast, not one Python string at a time
+        clean = pd.Series(uniques.array, dtype="string").str.strip()
+    else:
+        clean = pd.Series([_cell_text(v) for v in uniques], dtype="string").str.strip()
     clean = clean.str.replace(SPACE + "+", " ", regex=True)
     clean = clean.mask(clean == "")
     return pd.Series(clean.array.take(codes, allow_fill=True), index=values.index, dtype="string")

@@ -67,6 +67,32 @@ def test_conform_without_validation_types_accepted_rows_as_the_validation_does(t
     pd.testing.assert_frame_equal(store.conform("members", loose, validate=False), checked)
 
 
+def test_finalise_in_arrow_writes_the_bytes_conform_and_pandas_write(tmp_path):
+    """The ingest sorts and writes its spooled rows in Arrow: the Parquet file must be byte-identical to
+    the one a conformed frame gives (keys out of order, non-ASCII text, missing values, several batches)."""
+    from kkbm_analysis.finalise import _conformed
+    from kkbm_analysis.io import sha256, write_parquet
+    from kkbm_analysis.spool import TableSpool
+
+    ids = ["K-z", "K-é", "K-a", "K-Ω", "K-Z", "K-ab", "K-b"]
+    df = pd.DataFrame({"member_id": ids, "community_id": ["K1", "K2", "K1", None, "K3", "K1", "K2"],
+                       "status": ["pmi_purna", "keluarga", "pmi_aktif", "keluarga", None, "pmi_purna", "keluarga"],
+                       "sex": ["P", "L", None, "P", "L", "P", "L"],
+                       "joined_on": pd.to_datetime(["2017-01-02", None, "2018-03-04", "2019-05-06", "2017-01-01",
+                                                    "2020-02-29", "2018-12-31"]),
+                       "birth_year": [1980, None, 1975, 1990, None, 1985, 1970]})
+    spool = TableSpool(tmp_path, "members")
+    typed = df.reindex(columns=list(store.column_dtypes("members"))).assign(_uid=range(len(df)))
+    for part in (typed.iloc[:3], typed.iloc[3:]):
+        spool.write(part, np.arange(len(part)))
+    rows = spool.read()
+    write_parquet(_conformed("members", rows), tmp_path / "arrow.parquet", {"table": "members"})
+    write_parquet(store.conform("members", spool.frame(rows), validate=False), tmp_path / "pandas.parquet",
+                  {"table": "members"})
+    assert sha256(tmp_path / "arrow.parquet") == sha256(tmp_path / "pandas.parquet")
+    assert list(pd.read_parquet(tmp_path / "arrow.parquet")["member_id"]) == sorted(ids)
+
+
 def test_empty_table_has_the_schema_types():
     empty = store.empty_table("kur_loans")
     assert list(empty.columns) == store.TABLES["kur_loans"].columns and len(empty) == 0
