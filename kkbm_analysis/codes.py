@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["arrow_strings", "positions", "is_in"]
+__all__ = ["arrow_strings", "positions", "is_in", "sort_by_key"]
 
 
 def arrow_strings(values: Any, *, combine: bool = True) -> pa.Array | pa.ChunkedArray:
@@ -50,3 +50,29 @@ def is_in(values: Any, keys: Any) -> np.ndarray:
     """Whether each value is among ``keys`` (missing values: False), as a boolean array."""
     hit = pc.is_in(arrow_strings(values, combine=False), value_set=arrow_strings(keys))
     return hit.fill_null(False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+def sort_by_key(table: pa.Table, key: list[str]) -> pa.Table:
+    """``table`` sorted by the columns ``key`` (ascending, missing values last, stable), as Arrow.
+
+    The order of ``DataFrame.sort_values(key, kind="stable")``: strings compare by code point
+    in both. A table already in key order (as a processed table's partitions, concatenated,
+    usually are) is returned as it is, after one vectorised comparison of neighbouring rows.
+    """
+    if table.num_rows < 2:
+        return table
+    if _in_order(table, key):
+        return table
+    return table.take(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in key]))  # nulls at the end
+
+
+def _in_order(table: pa.Table, key: list[str]) -> bool:
+    """Whether each row's key is <= the next row's, lexicographically (False with a missing key value)."""
+    if any(table[k].null_count for k in key):
+        return False
+    before, after = table.slice(0, table.num_rows - 1), table.slice(1)
+    *first, last = key
+    ok = pc.less_equal(before[last], after[last])
+    for k in reversed(first):
+        ok = pc.or_(pc.less(before[k], after[k]), pc.and_(pc.equal(before[k], after[k]), ok))
+    return bool(pc.all(ok).as_py())
