@@ -364,8 +364,8 @@ def _staffing(cells: _Cells, data: ProgramData, replacement_months: int) -> None
     g = cells.grid
     frames: dict[Any, pd.DataFrame] = {}
     for key, level in (("regions", g.level), ("nation", "national")):
-        parts = [staffing(data, level=level, period=kind, replacement_months=replacement_months).table
-                 for kind in (g.kind, None)]
+        parts = [staffing(data, level=level, period=kind, replacement_months=replacement_months, as_of=g.end).table
+                 for kind in (g.kind, None)]  # the grid's record ends on a day: the same window, found once
         frames[key] = pd.concat(parts, ignore_index=True)
 
     def col(name: str) -> np.ndarray:
