@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codes import positions
+from ..codes import arrow_strings, positions, positions_of
 from ..data import ProgramData
 from ._base import ModelInputError, warn
 
@@ -144,7 +144,7 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     mem = data.members[["member_id", "community_id", "sex", "departed_on", "returned_on"]].copy()
     mem["member_id"] = mem["member_id"].astype("string")
     mem["community_id"] = mem["community_id"].astype("string")
-    at = positions(mem["member_id"], mm["member_id"])  # member ids are the members' key: one row each
+    at = _member_rows(mem["member_id"], mm["member_id"])
     trained = np.zeros(len(mem), dtype=bool)
     trained[at >= 0] = mm["trained"].to_numpy(dtype=bool)[at[at >= 0]]
     df = mem.loc[trained].reset_index(drop=True)
@@ -169,8 +169,12 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     df.loc[df["sex"].isna(), "female"] = np.nan
     years = (_dates(df["returned_on"]) - _dates(df["departed_on"])).dt.days / DAYS_PER_YEAR
     df["years_abroad"] = years.fillna(0.0).clip(lower=0).astype(float)
-    df["kur_before_t12"] = _kur_before(data, df).astype(float)
-    df["y12"] = _running_at(data, df["member_id"], df["t12"]).astype(float)
+    loans, businesses = _approved_loans(data), _owned_businesses(data)
+    loan_rows, business_rows = positions_of([loans["member_id"], businesses["owner_member_id"]], df["member_id"])
+    t12 = df["t12"].to_numpy()
+    df["kur_before_t12"] = (_per_member_date(loan_rows, _dates(loans["approved_on"]).to_numpy(), len(df),
+                                             earliest=True) <= t12).astype(float)
+    df["y12"] = _running_at(businesses, business_rows, t12).astype(float)
     regions = data.communities[["community_id", "province_code"]].drop_duplicates("community_id")
     in_regions = positions(df["community_id"], regions["community_id"])
     df["province_code"] = regions["province_code"].array.take(in_regions, allow_fill=True)
@@ -179,6 +183,14 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     out = df[cols].reset_index(drop=True)
     out.attrs["synthetic"] = data.synthetic
     return out
+
+
+def _member_rows(members: pd.Series, ids: pd.Series) -> np.ndarray:
+    """Row of each member in ``ids`` (-1 if absent): member ids are the members' key, one row each. A frame
+    made from the members (as :func:`~kkbm_analysis.barriers.member_mentoring`) lists them in their order."""
+    if len(members) == len(ids) and arrow_strings(members).equals(arrow_strings(ids)):
+        return np.arange(len(members))
+    return positions(members, ids)
 
 
 def _take(values: np.ndarray, at: np.ndarray, missing: Any) -> np.ndarray:
@@ -204,26 +216,29 @@ def _warn_points_after_t12(last_point_on: np.ndarray, df: pd.DataFrame, notes: l
              "it although it cannot have caused Y12", notes)
 
 
-def _kur_before(data: ProgramData, df: pd.DataFrame) -> pd.Series:
+def _approved_loans(data: ProgramData) -> pd.DataFrame:
+    """KUR loans approved on a known date: ``member_id, approved_on``."""
     loans = data.kur_loans
-    ok = loans.loc[loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna(),
-                   ["member_id", "approved_on"]]
-    first = _per_member_date(positions(ok["member_id"], df["member_id"]), _dates(ok["approved_on"]).to_numpy(), len(df),
-                    earliest=True)
-    return pd.Series(first <= df["t12"].to_numpy(), index=df.index)
+    return loans.loc[loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna(),
+                     ["member_id", "approved_on"]]
 
 
-def _running_at(data: ProgramData, member_id: pd.Series, when: pd.Series) -> pd.Series:
-    """True where the member owns a business started by ``when`` and not closed by then (member ids unique)."""
-    bus = data.businesses.loc[data.businesses["owner_member_id"].notna(), ["owner_member_id", "started_on", "closed_on"]]
-    owner = positions(bus["owner_member_id"], member_id)
+def _owned_businesses(data: ProgramData) -> pd.DataFrame:
+    """Businesses with an owner: ``owner_member_id, started_on, closed_on``."""
+    bus = data.businesses
+    return bus.loc[bus["owner_member_id"].notna(), ["owner_member_id", "started_on", "closed_on"]]
+
+
+def _running_at(businesses: pd.DataFrame, owner: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Per member (``when``: a date each, datetime64[ns]): owns a business started by ``when`` and not closed
+    by then. ``owner``: each business's member position (-1: none of these members)."""
     mine = owner >= 0
-    at, t = owner[mine], when.to_numpy(dtype="datetime64[ns]")[owner[mine]]
-    started, closed = (_dates(bus[c]).to_numpy()[mine] for c in ("started_on", "closed_on"))
+    at, t = owner[mine], when[owner[mine]]
+    started, closed = (_dates(businesses[c]).to_numpy()[mine] for c in ("started_on", "closed_on"))
     run = (started <= t) & (np.isnat(closed) | (closed > t))
-    hit = np.zeros(len(member_id), dtype=bool)
+    hit = np.zeros(len(when), dtype=bool)
     hit[at[run]] = True
-    return pd.Series(hit, index=member_id.index)
+    return hit
 
 
 def business_survival_frame(data: ProgramData, *, as_of: Any = None, notes: list[str] | None = None
@@ -296,7 +311,8 @@ def departures_panel(data: ProgramData, outcome: str = "non_procedural") -> pd.D
     first = (month_index(regs["adopted_on"]).groupby(regs["village_code"].astype("string")).min()
              if len(regs) else pd.Series(dtype="Int64"))
     df["cohort"] = df["village_code"].map(first).astype("Int64")
-    df["period"] = [month_label(m) for m in df["month"]]
+    months, at = np.unique(df["month"].to_numpy(dtype="int64"), return_inverse=True)
+    df["period"] = np.array([month_label(m) for m in months], dtype=object)[at].tolist()  # each month once
     df["month"] = df["month"].astype("int64")
     out = df.sort_values(["village_code", "month"]).reset_index(drop=True)
     out.attrs["synthetic"] = data.synthetic
