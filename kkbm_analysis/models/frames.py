@@ -169,12 +169,7 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     df.loc[df["sex"].isna(), "female"] = np.nan
     years = (_dates(df["returned_on"]) - _dates(df["departed_on"])).dt.days / DAYS_PER_YEAR
     df["years_abroad"] = years.fillna(0.0).clip(lower=0).astype(float)
-    loans, businesses = _approved_loans(data), _owned_businesses(data)
-    loan_rows, business_rows = positions_of([loans["member_id"], businesses["owner_member_id"]], df["member_id"])
-    t12 = df["t12"].to_numpy()
-    df["kur_before_t12"] = (_per_member_date(loan_rows, _dates(loans["approved_on"]).to_numpy(), len(df),
-                                             earliest=True) <= t12).astype(float)
-    df["y12"] = _running_at(businesses, business_rows, t12).astype(float)
+    df["kur_before_t12"], df["y12"] = _kur_and_y12(data, df["member_id"], df["t12"].to_numpy())
     regions = data.communities[["community_id", "province_code"]].drop_duplicates("community_id")
     in_regions = positions(df["community_id"], regions["community_id"])
     df["province_code"] = regions["province_code"].array.take(in_regions, allow_fill=True)
@@ -214,6 +209,15 @@ def _warn_points_after_t12(last_point_on: np.ndarray, df: pd.DataFrame, notes: l
     if late.any():
         warn(f"{int(late.sum()):,} members attended a mentoring point after their t12; points_received counts "
              "it although it cannot have caused Y12", notes)
+
+
+def _kur_and_y12(data: ProgramData, member_id: pd.Series, t12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kur_before_t12`` and ``y12`` (0/1 floats) of members with their t12 (datetime64[ns]); the member ids
+    are hashed once for both lookups."""
+    loans, businesses = _approved_loans(data), _owned_businesses(data)
+    loan_rows, business_rows = positions_of([loans["member_id"], businesses["owner_member_id"]], member_id)
+    first_loan = _per_member_date(loan_rows, _dates(loans["approved_on"]).to_numpy(), len(t12), earliest=True)
+    return (first_loan <= t12).astype(float), _running_at(businesses, business_rows, t12).astype(float)
 
 
 def _approved_loans(data: ProgramData) -> pd.DataFrame:
