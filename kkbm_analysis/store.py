@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
+from .codes import sort_by_key
 from .products.layout import FILES as PRODUCT_FILES
 from .schema import TABLE_ORDER, TABLES
 
@@ -318,8 +319,7 @@ def read_table(folder: str | Path, table: str, *, columns: Iterable[str] | None 
     except Exception as exc:
         raise ProcessedDataError(f"{Path(folder) / table} cannot be read ({type(exc).__name__}); "
                                  "run `kkbm ingest` again") from None
-    frame = pa.concat_tables(parts).to_pandas()
-    frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
+    frame = sort_by_key(pa.concat_tables(parts), key).to_pandas()
     return frame if cols is None else frame[cols]
 
 

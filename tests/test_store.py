@@ -248,3 +248,35 @@ def test_a_file_of_someone_else_in_a_partition_folder_is_never_replaced(processe
     (processed / "members" / "province=99" / "draft.xlsx").write_bytes(b"x")
     with pytest.raises(OutputFolderError, match="members"):
         store.check_output_folder(processed)
+
+
+def test_key_sort_in_arrow_is_the_stable_pandas_order():
+    """sort_by_key gives DataFrame.sort_values(key, kind="stable"): code-point order of text, ties in
+    their order, missing keys last; a table already in order (and complete) is returned untouched."""
+    import pyarrow as pa
+
+    from kkbm_analysis.codes import sort_by_key
+
+    frame = pd.DataFrame({"a": pd.array(["b", "a", "ä", None, "a", "B", "b"], dtype="string"),
+                          "t": pd.to_datetime(["2018-02-01", "2018-01-01", "2017-01-01", "2017-01-01",
+                                               "2018-01-01", "2019-01-01", None]).astype("datetime64[ms]"),
+                          "row": range(7)})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for key in (["a"], ["a", "t"], ["t", "a"]):
+        want = frame.sort_values(key, kind="stable").reset_index(drop=True)
+        got = sort_by_key(table, key).to_pandas()
+        assert got["row"].tolist() == want["row"].tolist(), key
+    complete = pa.Table.from_pandas(frame.dropna(), preserve_index=False)
+    ordered = sort_by_key(complete, ["a", "t"])
+    assert ordered is not complete and sort_by_key(ordered, ["a", "t"]) is ordered
+
+
+def test_positions_of_several_columns_hash_the_keys_once_with_the_same_answer():
+    from kkbm_analysis.codes import positions, positions_of
+
+    keys = pd.Series(["m1", "m2", "m3"], dtype="string")
+    columns = [pd.Series(["m3", None, "x", "m1"], dtype="string"), pd.Series([], dtype="string"),
+               pd.Series(["m2", "m2"], dtype="string")]
+    got = positions_of(columns, keys)
+    assert [g.tolist() for g in got] == [[2, -1, -1, 0], [], [1, 1]]
+    assert all(np.array_equal(g, positions(c, keys)) for g, c in zip(got, columns))

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..codes import positions
 from ..data import NATIONAL_CODE, ProgramData, period_label, region_column
 from ..periods import period_bounds
 from ..schema import TABLES
@@ -54,8 +55,10 @@ def _region_codes(data: ProgramData, level: str) -> pd.Series:
 
 
 def _add_region(data: ProgramData, df: pd.DataFrame, level: str, on: str = "community_id") -> pd.DataFrame:
-    """Add ``region_code`` (the region of the row's community at ``level``)."""
-    return df.assign(region_code=df[on].astype("string").map(_region_codes(data, level)).astype("string"))
+    """Add ``region_code`` (the region of the row's community at ``level``; NA when it has none)."""
+    codes = _region_codes(data, level)
+    at = positions(df[on], codes.index)  # community ids are unique in ``codes``: a join by position
+    return df.assign(region_code=pd.Series(codes.array.take(at, allow_fill=True), index=df.index, dtype="string"))
 
 
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..codes import positions_of
 from ..data import NATIONAL_CODE, ProgramData, region_column
 from ..i18n import region_name
 from ..intervals import median_interval, poisson_rate_interval, t_interval, wilson_interval
@@ -364,8 +365,8 @@ def _staffing(cells: _Cells, data: ProgramData, replacement_months: int) -> None
     g = cells.grid
     frames: dict[Any, pd.DataFrame] = {}
     for key, level in (("regions", g.level), ("nation", "national")):
-        parts = [staffing(data, level=level, period=kind, replacement_months=replacement_months).table
-                 for kind in (g.kind, None)]
+        parts = [staffing(data, level=level, period=kind, replacement_months=replacement_months, as_of=g.end).table
+                 for kind in (g.kind, None)]  # the grid's record ends on a day: the same window, found once
         frames[key] = pd.concat(parts, ignore_index=True)
 
     def col(name: str) -> np.ndarray:
@@ -412,15 +413,14 @@ def _capital(cells: _Cells, data: ProgramData, member_region: np.ndarray) -> Non
     own business by the period's end, applying in the period)."""
     g = cells.grid
     loans = _frame(data, "kur_loans")
-    m = _positions(loans["member_id"], data.members["member_id"])
+    biz = _frame(data, "businesses")
+    m, owner = positions_of([loans["member_id"], biz["owner_member_id"]], data.members["member_id"])
     r = np.where(m >= 0, member_region[np.maximum(m, 0)], -2)
     known = r > -2
     p = g.period_of(loans["applied_on"])
     approved = loans["approved"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     cells.add(ALL_MEASURES["kur_approval_rate"], g.sum(r[known], p[known], approved[known]),
               g.sum(r[known], p[known]))
-    biz = _frame(data, "businesses")
-    owner = _positions(biz["owner_member_id"], data.members["member_id"])
     started = biz["started_on"].to_numpy(dtype="datetime64[ms]").view(np.int64)
     ok = (owner >= 0) & (started != np.datetime64("NaT", "ms").view(np.int64))
     first = np.full(len(data.members), _NONE, dtype=np.int64)

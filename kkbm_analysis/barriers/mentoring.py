@@ -51,7 +51,8 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
         One row per member: ``member_id, community_id, trained, entry_training_on``, one
         boolean column per point id, ``points_received`` (0..number of points), ``points``
         (ids received, comma-separated), ``mentoring_sessions``, ``first_mentoring_on``,
-        ``months_to_first`` and ``followed_up`` (NA for untrained members). Definitions in
+        ``months_to_first``, ``last_mentoring_on`` (latest dated session of a mandated point) and
+        ``followed_up`` (NA for untrained members). Definitions in
         the module docstring; models use ``points_received`` as a covariate. ``<point>_on``
         (first dated session of each point) and ``followed_up_on`` (first dated follow-up
         session) let a period's cohort be counted up to the period's end only.
@@ -74,9 +75,9 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
     pair = np.column_stack([_positions(att["session_id"], sessions["session_id"]),
                             _positions(att["member_id"], members["member_id"])])
     pair = pair[(pair >= 0).all(axis=1)]
-    if len(pair):
-        pair = np.unique(pair, axis=0)  # one attendance per member and session
-    s, m = pair[:, 0], pair[:, 1]
+    code = np.sort(pair[:, 0] * max(n, 1) + pair[:, 1])  # session-major, as np.unique(pair, axis=0)
+    code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code  # one attendance per pair
+    s, m = np.divmod(code, max(n, 1))
     k, t = kind[s], held[s]
     dated = t != np.datetime64("NaT", "ms").view(np.int64)
     entry = _first(m[(k == 0) & dated], t[(k == 0) & dated], n)
@@ -103,6 +104,9 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
     first_rows = is_point & dated & (after | ~trained[m])
     first = _first(m[first_rows], t[first_rows], n)
     out["first_mentoring_on"] = np.where(first != _NONE, first, _NAT.view(np.int64)).view("datetime64[ms]")
+    last = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last, m[point_rows], t[point_rows])
+    out["last_mentoring_on"] = np.where(last != np.iinfo(np.int64).min, last, _NAT.view(np.int64)).view("datetime64[ms]")
     out["months_to_first"] = ((out["first_mentoring_on"] - out["entry_training_on"]).dt.days
                               / DAYS_PER_MONTH).astype("Float64")
     follow = np.zeros(n, dtype=bool)

@@ -297,7 +297,14 @@ def _fit_mixed(y: np.ndarray, X: np.ndarray, groups: np.ndarray, notes: list[str
 
 
 # ----------------------------------------------------------------------------- marginal effects
-def _ame(beta: np.ndarray, X: np.ndarray, names: Sequence[str]) -> np.ndarray:
+def _binary(X: np.ndarray) -> list[bool]:
+    """Whether each column of ``X`` holds only 0 and 1."""
+    return [bool(((x == 0.0) | (x == 1.0)).all()) for x in X.T]
+
+
+def _ame(beta: np.ndarray, X: np.ndarray, names: Sequence[str], binary: Sequence[bool]) -> np.ndarray:
+    """Average marginal effect of each covariate: a count's next unit, a 0/1 covariate's switch from 0 to 1
+    (``binary``: per column of ``X``), otherwise the derivative."""
     eta = X @ beta
     p = special.expit(eta)
     out = []
@@ -307,7 +314,7 @@ def _ame(beta: np.ndarray, X: np.ndarray, names: Sequence[str]) -> np.ndarray:
         x = X[:, j]
         if name in COUNT_COVARIATES:
             out.append(np.mean(special.expit(eta + beta[j]) - p))
-        elif set(np.unique(x)) <= {0.0, 1.0}:
+        elif binary[j]:
             base = eta - beta[j] * x
             out.append(np.mean(special.expit(base + beta[j]) - special.expit(base)))
         else:
@@ -317,14 +324,15 @@ def _ame(beta: np.ndarray, X: np.ndarray, names: Sequence[str]) -> np.ndarray:
 
 def _marginal_effects(X: np.ndarray, names: Sequence[str], beta: np.ndarray, cov: np.ndarray) -> pd.DataFrame:
     """Average marginal effects with delta-method standard errors (numerical Jacobian)."""
-    base = _ame(beta, X, names)
+    binary = _binary(X)
+    base = _ame(beta, X, names, binary)
     jac = np.empty((len(base), len(beta)))
     for k in range(len(beta)):
         h = 1e-6 * max(1.0, abs(beta[k]))
         up, down = beta.copy(), beta.copy()
         up[k] += h
         down[k] -= h
-        jac[:, k] = (_ame(up, X, names) - _ame(down, X, names)) / (2 * h)
+        jac[:, k] = (_ame(up, X, names, binary) - _ame(down, X, names, binary)) / (2 * h)
     se = np.sqrt(np.diag(jac @ cov @ jac.T))
     out = wald_table([n for n in names if n != "const"], base, se)
     return out.rename(columns={"estimate": "ame"})

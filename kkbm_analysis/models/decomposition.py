@@ -284,12 +284,9 @@ def _bootstrap(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, in_a: np.ndarray,
     comm = pd.factorize(df["community_id"].astype("string"))[0]
     n_comm = int(comm.max()) + 1 if len(comm) else 0
     k = X.shape[1]
-    XtX = np.zeros((n_comm, k, k))
-    np.add.at(XtX, comm, X[:, :, None] * X[:, None, :])
-    Xty = np.zeros((n_comm, k))
-    np.add.at(Xty, comm, X * y[:, None])
-    Xs = np.zeros((n_comm, k))
-    np.add.at(Xs, comm, X)
+    XtX = _sums(comm, (X[:, :, None] * X[:, None, :]).reshape(len(X), k * k), n_comm).reshape(n_comm, k, k)
+    Xty = _sums(comm, X * y[:, None], n_comm)
+    Xs = _sums(comm, X, n_comm)
     ys = np.bincount(comm, weights=y, minlength=n_comm)
     yy = np.bincount(comm, minlength=n_comm).astype(float)
     strata = [np.unique(comm[in_a]), np.unique(comm[~in_a])]
@@ -297,12 +294,17 @@ def _bootstrap(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, in_a: np.ndarray,
     for _ in range(n_boot):
         w = []
         for s in strata:
-            pick = rng.choice(s, size=max(len(s) - 1, 1), replace=True)
+            pick = s[rng.integers(0, len(s), size=max(len(s) - 1, 1))]  # the draws of rng.choice(s, replace=True)
             w.append(np.bincount(pick, minlength=n_comm).astype(float))
         res = _decompose_stats(*(_weighted(wt, XtX, Xty, Xs, ys, yy) for wt in w))
         for key, v in res.items():
             out.setdefault(key, []).append(v)
     return {key: np.vstack(v) for key, v in out.items()}
+
+
+def _sums(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Column sums of ``values`` (rows x columns) per group (0..n-1), each added in row order."""
+    return np.column_stack([np.bincount(group, weights=v, minlength=n) for v in values.T]).reshape(n, -1)
 
 
 def _weighted(w: np.ndarray, XtX: np.ndarray, Xty: np.ndarray, Xs: np.ndarray, ys: np.ndarray,

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..codes import arrow_strings, positions, positions_of
 from ..data import ProgramData
-from ..schema import load_mentoring_points
 from ._base import ModelInputError, warn
 
 DAYS_PER_YEAR = 365.25
@@ -69,7 +69,7 @@ def observation_end(data: ProgramData, as_of: Any = None) -> pd.Timestamp:
     for table, column in (("business_reports", "period"), ("departures", "period")):
         df = data.tables.get(table)
         if df is not None and len(df):
-            candidates.append(_month_end(df[column]).max())
+            candidates.append(_month_end(pd.Series([df[column].max()])).iloc[0])  # month end rises with the date
     for table, columns in (("businesses", ("started_on", "closed_on")), ("kur_loans", ("applied_on", "approved_on")),
                            ("sessions", ("held_on",))):
         df = data.tables.get(table)
@@ -126,7 +126,7 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     notes : list, optional
         Receives the exclusions and warnings, for a model summary.
     mentoring : DataFrame, optional
-        :func:`kkbm_analysis.barriers.member_mentoring` of ``data``, when already computed
+        :func:`kkbm_analysis.barriers.member_mentoring` of ``data`` (all its columns), when already computed
         (``kkbm analyse`` builds it once for every analysis).
 
     Returns
@@ -144,32 +144,35 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     mem = data.members[["member_id", "community_id", "sex", "departed_on", "returned_on"]].copy()
     mem["member_id"] = mem["member_id"].astype("string")
     mem["community_id"] = mem["community_id"].astype("string")
-    df = mem.merge(mm[["member_id", "trained", "entry_training_on", "points_received"]], on="member_id", how="left")
-    n_all = len(df)
-    df = df.loc[df["trained"].fillna(False).astype(bool)].copy()
-    if n_all - len(df):
-        notes.append(f"{n_all - len(df):,} members without an entry training are not in the Y12 population")
-    df["t0"] = _dates(df["entry_training_on"])
+    at = _member_rows(mem["member_id"], mm["member_id"])
+    trained = np.zeros(len(mem), dtype=bool)
+    trained[at >= 0] = mm["trained"].to_numpy(dtype=bool)[at[at >= 0]]
+    df = mem.loc[trained].reset_index(drop=True)
+    if len(mem) - len(df):
+        notes.append(f"{len(mem) - len(df):,} members without an entry training are not in the Y12 population")
+    rows = at[trained]
+    df["t0"] = _dates(mm["entry_training_on"].iloc[rows].reset_index(drop=True))
     df["t12"] = df["t0"] + pd.Timedelta(days=365)
     late = df["t12"] > end
     if late.any():
         notes.append(f"{int(late.sum()):,} trained members left out: their t12 is after the observation end "
                      f"{end.date()}")
-    df = df.loc[~late].copy()
-    _warn_points_after_t12(data, df, notes)
-    df["points"] = df["points_received"].astype(float)
+    keep = ~late.to_numpy()
+    df = df.loc[keep].reset_index(drop=True)
+    _warn_points_after_t12(_dates(mm["last_mentoring_on"]).to_numpy()[rows[keep]], df, notes)
+    df["points"] = mm["points_received"].to_numpy()[rows[keep]].astype(float)
     staffing = community_staffing(data)
-    df = df.merge(staffing[["community_id", "members_per_staff", "members_per_staff_10"]], on="community_id",
-                  how="left")
+    in_staffing = positions(df["community_id"], staffing["community_id"])
+    for column in ("members_per_staff", "members_per_staff_10"):
+        df[column] = _take(staffing[column].to_numpy(dtype=float), in_staffing, np.nan)
     df["female"] = (df["sex"] == "P").astype(float)
     df.loc[df["sex"].isna(), "female"] = np.nan
     years = (_dates(df["returned_on"]) - _dates(df["departed_on"])).dt.days / DAYS_PER_YEAR
     df["years_abroad"] = years.fillna(0.0).clip(lower=0).astype(float)
-    df["kur_before_t12"] = _kur_before(data, df).astype(float)
-    df["y12"] = _running_at(data, df["member_id"], df["t12"]).astype(float)
-    regions = data.communities[["community_id", "province_code"]].drop_duplicates("community_id").copy()
-    regions["community_id"] = regions["community_id"].astype("string")
-    df = df.merge(regions, on="community_id", how="left")
+    df["kur_before_t12"], df["y12"] = _kur_and_y12(data, df["member_id"], df["t12"].to_numpy())
+    regions = data.communities[["community_id", "province_code"]].drop_duplicates("community_id")
+    in_regions = positions(df["community_id"], regions["community_id"])
+    df["province_code"] = regions["province_code"].array.take(in_regions, allow_fill=True)
     cols = ["member_id", "community_id", "province_code", "t0", "t12", "y12", "points", "members_per_staff",
             "members_per_staff_10", "kur_before_t12", "female", "years_abroad"]
     out = df[cols].reset_index(drop=True)
@@ -177,36 +180,69 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     return out
 
 
-def _warn_points_after_t12(data: ProgramData, df: pd.DataFrame, notes: list[str]) -> None:
-    ids = load_mentoring_points().point_ids
-    sess = data.sessions.loc[data.sessions["kind"].isin(ids), ["session_id", "held_on"]]
-    att = data.attendance[["session_id", "member_id"]].merge(sess, on="session_id")
-    last = _dates(att["held_on"]).groupby(att["member_id"].astype("string")).max()
-    late = df["member_id"].map(last) > df["t12"]
+def _member_rows(members: pd.Series, ids: pd.Series) -> np.ndarray:
+    """Row of each member in ``ids`` (-1 if absent): member ids are the members' key, one row each. A frame
+    made from the members (as :func:`~kkbm_analysis.barriers.member_mentoring`) lists them in their order."""
+    if len(members) == len(ids) and arrow_strings(members).equals(arrow_strings(ids)):
+        return np.arange(len(members))
+    return positions(members, ids)
+
+
+def _take(values: np.ndarray, at: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[at]``, ``missing`` where ``at`` is -1 (a left join by positions)."""
+    return np.where(at >= 0, values[np.maximum(at, 0)] if len(values) else missing, missing)
+
+
+def _per_member_date(member_at: np.ndarray, when: np.ndarray, n: int, earliest: bool = False) -> np.ndarray:
+    """Per member position (0..n-1): the latest (``earliest``: the earliest) ``when`` (datetime64[ns]) of the
+    rows whose ``member_at`` is not -1, skipping NaT; NaT where there is none."""
+    ok = (member_at >= 0) & ~np.isnat(when)
+    none = np.iinfo(np.int64).max if earliest else np.iinfo(np.int64).min
+    out = np.full(n, none, dtype=np.int64)
+    (np.minimum if earliest else np.maximum).at(out, member_at[ok], when.view(np.int64)[ok])
+    return np.where(out == none, np.datetime64("NaT", "ns").view(np.int64), out).view("datetime64[ns]")
+
+
+def _warn_points_after_t12(last_point_on: np.ndarray, df: pd.DataFrame, notes: list[str]) -> None:
+    """Warn when members attended a mandated point after their t12 (``last_point_on``: per row of ``df``)."""
+    late = last_point_on > df["t12"].to_numpy()
     if late.any():
         warn(f"{int(late.sum()):,} members attended a mentoring point after their t12; points_received counts "
              "it although it cannot have caused Y12", notes)
 
 
-def _kur_before(data: ProgramData, df: pd.DataFrame) -> pd.Series:
+def _kur_and_y12(data: ProgramData, member_id: pd.Series, t12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kur_before_t12`` and ``y12`` (0/1 floats) of members with their t12 (datetime64[ns]); the member ids
+    are hashed once for both lookups."""
+    loans, businesses = _approved_loans(data), _owned_businesses(data)
+    loan_rows, business_rows = positions_of([loans["member_id"], businesses["owner_member_id"]], member_id)
+    first_loan = _per_member_date(loan_rows, _dates(loans["approved_on"]).to_numpy(), len(t12), earliest=True)
+    return (first_loan <= t12).astype(float), _running_at(businesses, business_rows, t12).astype(float)
+
+
+def _approved_loans(data: ProgramData) -> pd.DataFrame:
+    """KUR loans approved on a known date: ``member_id, approved_on``."""
     loans = data.kur_loans
-    ok = loans.loc[loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna(),
-                   ["member_id", "approved_on"]]
-    first = _dates(ok["approved_on"]).groupby(ok["member_id"].astype("string")).min()
-    return (df["member_id"].map(first) <= df["t12"]).fillna(False).astype(bool)
+    return loans.loc[loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna(),
+                     ["member_id", "approved_on"]]
 
 
-def _running_at(data: ProgramData, member_id: pd.Series, when: pd.Series) -> pd.Series:
-    """True where the member owns a business started by ``when`` and not closed by then."""
-    bus = data.businesses.loc[data.businesses["owner_member_id"].notna(),
-                              ["owner_member_id", "started_on", "closed_on"]].copy()
-    bus["member_id"] = bus["owner_member_id"].astype("string")
-    key = pd.DataFrame({"member_id": member_id.to_numpy(), "when": when.to_numpy(), "_row": np.arange(len(when))})
-    m = key.merge(bus, on="member_id", how="inner")
-    run = (_dates(m["started_on"]) <= m["when"]) & (_dates(m["closed_on"]).isna() | (_dates(m["closed_on"]) > m["when"]))
-    hit = np.zeros(len(key), dtype=bool)
-    hit[m.loc[run.to_numpy(), "_row"].to_numpy()] = True
-    return pd.Series(hit, index=member_id.index)
+def _owned_businesses(data: ProgramData) -> pd.DataFrame:
+    """Businesses with an owner: ``owner_member_id, started_on, closed_on``."""
+    bus = data.businesses
+    return bus.loc[bus["owner_member_id"].notna(), ["owner_member_id", "started_on", "closed_on"]]
+
+
+def _running_at(businesses: pd.DataFrame, owner: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Per member (``when``: a date each, datetime64[ns]): owns a business started by ``when`` and not closed
+    by then. ``owner``: each business's member position (-1: none of these members)."""
+    mine = owner >= 0
+    at, t = owner[mine], when[owner[mine]]
+    started, closed = (_dates(businesses[c]).to_numpy()[mine] for c in ("started_on", "closed_on"))
+    run = (started <= t) & (np.isnat(closed) | (closed > t))
+    hit = np.zeros(len(when), dtype=bool)
+    hit[at[run]] = True
+    return hit
 
 
 def business_survival_frame(data: ProgramData, *, as_of: Any = None, notes: list[str] | None = None
@@ -279,7 +315,8 @@ def departures_panel(data: ProgramData, outcome: str = "non_procedural") -> pd.D
     first = (month_index(regs["adopted_on"]).groupby(regs["village_code"].astype("string")).min()
              if len(regs) else pd.Series(dtype="Int64"))
     df["cohort"] = df["village_code"].map(first).astype("Int64")
-    df["period"] = [month_label(m) for m in df["month"]]
+    months, at = np.unique(df["month"].to_numpy(dtype="int64"), return_inverse=True)
+    df["period"] = np.array([month_label(m) for m in months], dtype=object)[at].tolist()  # each month once
     df["month"] = df["month"].astype("int64")
     out = df.sort_values(["village_code", "month"]).reset_index(drop=True)
     out.attrs["synthetic"] = data.synthetic

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..codes import is_in
 from ..data import ProgramData
 from ..schema import load_mentoring_points
 from ..item_bank import CAPACITIES, load_item_bank
@@ -106,7 +107,8 @@ def covariates(data: ProgramData, rows: pd.DataFrame) -> pd.DataFrame:
 def _points_by(data: ProgramData, key: pd.DataFrame) -> np.ndarray:
     ids = load_mentoring_points().point_ids
     sess = data.sessions.loc[data.sessions["kind"].isin(ids), ["session_id", "kind", "held_on"]]
-    att = data.attendance[["session_id", "member_id"]].merge(sess, on="session_id")
+    att = data.attendance[["session_id", "member_id"]]
+    att = att.loc[is_in(att["member_id"], key["member_id"])].merge(sess, on="session_id")  # interviewed members
     att["member_id"] = att["member_id"].astype("string")
     m = key.merge(att, on="member_id", how="inner")
     m = m[_dates(m["held_on"]) <= m["when"]]

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..codes import positions
 from ..data import NATIONAL_CODE, ProgramData
 from ..indicators import REGISTRY, RESULT_COLUMNS, Indicator
 from .frames import ROUNDS, analysis_frame
@@ -99,7 +100,8 @@ def registry() -> dict[str, Indicator]:
 def design_weights(data: ProgramData, frame: pd.DataFrame) -> pd.Series:
     """``N_h / n_h`` per interview row: register members over baseline respondents of the province."""
     prov = data.communities.drop_duplicates("community_id").set_index("community_id")["province_code"]
-    N = data.members["community_id"].map(prov).astype(str).value_counts()
+    at = positions(data.members["community_id"], prov.index)  # community ids are unique in ``prov``
+    N = pd.Series(prov.array.take(at, allow_fill=True)).astype(str).value_counts()
     base = frame[frame["round"] == ROUNDS[0]] if (frame["round"] == ROUNDS[0]).any() else frame
     n = base.drop_duplicates("member_id")["province_code"].astype(str).value_counts()
     p = frame["province_code"].astype(str)
