@@ -245,7 +245,7 @@ class Products(ManifestFacts):
                                                   sort=False).indices
             self._keys[product] = {key: int(positions[0]) for key, positions in groups.items()}
         position = self._keys[product].get((measure, region, period, disaggregation))
-        return None if position is None else self._frame(product).iloc[position]
+        return None if position is None else self._frame(product).iloc[position].copy()
 
     def indicators(self, **filters: Any) -> pd.DataFrame:
         """Indicator cells (``indicators.parquet``); filters as :meth:`cells`."""
