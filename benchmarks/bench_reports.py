@@ -220,8 +220,8 @@ import time
 t0 = time.perf_counter()
 from kkbm_analysis.reports import build_reports
 t1 = time.perf_counter()
-r = build_reports({processed!r}, {out!r}, periods={periods!r}, langs={langs!r}, pdf={pdf!r}, progress=False,
-                  n_boot={n_boot!r})
+r = build_reports({processed!r}, {out!r}, provinces={provinces!r}, periods={periods!r}, langs={langs!r},
+                  pdf={pdf!r}, progress=False, n_boot={n_boot!r})
 t2 = time.perf_counter()
 assert not r.built and r.ok, r.summary()
 print(f"{{t2 - t1:.3f}} {{t2 - t0:.3f}}")
@@ -231,6 +231,7 @@ print(f"{{t2 - t1:.3f}} {{t2 - t0:.3f}}")
 def rerun_fresh(processed: Path, out: Path, periods: list[str], args) -> tuple[float, float]:
     """A no-change re-run in a new Python process: (the call, the call with the package's import)."""
     code = FRESH.format(processed=str(processed), out=str(out), periods=periods, langs=args.langs.split(","),
+                        provinces=args.provinces.split(",") if args.provinces else None,
                         pdf=args.pdf, n_boot=args.n_boot)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     call, with_import = (float(x) for x in done.stdout.split()[-2:])
