@@ -17,7 +17,7 @@ namespace is cleared (``%reset -f``, which ends with a full garbage collection),
 closed, matplotlib's rc and the warning filters restored, the working directory and
 execution counter reset. What survives a reset (modules, caches) is then frozen
 (:func:`gc.freeze`), so the next reset's collection walks only what one notebook made,
-not the whole warm process again (that took about a second per report). Module state
+not the whole warm process again (a fifth of a national report's kernel time before). Module state
 survives: the caches of :mod:`kkbm_analysis.reports.cache` keep loaded data there, so a
 worker reads its shared inputs once, to save time only. Every cached result is a pure
 function of the data's content and the call's arguments, and callers get their own view
