@@ -66,6 +66,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="time only this many loop iterations and extrapolate (0: run the whole loop)")
     p.add_argument("--skip-baseline", action="store_true")
     p.add_argument("--root", default=str(HERE / "out" / "bench-root"), help="project root of the benchmark")
+    p.add_argument("--processed", default=None,
+                   help="an existing, analysed processed folder inside --root (instead of generating one)")
+    p.add_argument("--provinces", default=None, help="comma-separated province codes (default: every province)")
+    p.add_argument("--out-name", default="batch", help="output folder under <root>/reports (emptied first)")
     return p.parse_args(argv)
 
 
@@ -142,24 +146,43 @@ def analysed(folder: Path) -> Path:
 
 # --------------------------------------------------------------------------- the two sides
 class TreeMemory:
-    """Peak resident memory of this process and all its descendants, sampled every 0.2 s."""
+    """Peak resident memory and CPU time of this process and all its descendants, sampled every 0.2 s.
+
+    ``cpu`` is the CPU time (user + system) the tree used while watched: each process's last
+    seen time, less this process's own at the start (a process's last 0.2 s may be missed).
+    """
 
     def __init__(self) -> None:
+        import psutil
         self.peak = 0
+        self._me = psutil.Process()
+        start = self._me.cpu_times()
+        self._cpu_start = start.user + start.system
+        self._cpu: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
+    @property
+    def cpu(self) -> float:
+        return sum(self._cpu.values()) - self._cpu_start
+
+    def _sample(self) -> None:
         import psutil
-        me = psutil.Process()
-        while not self._stop.wait(0.2):
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
+        total = 0
+        for proc in [self._me, *self._me.children(recursive=True)]:
+            try:
+                with proc.oneshot():
                     total += proc.memory_info().rss
-                except psutil.Error:
-                    pass
-            self.peak = max(self.peak, total)
+                    times = proc.cpu_times()
+                    self._cpu[proc.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        self.peak = max(self.peak, total)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample()
+        self._sample()
 
     def __enter__(self) -> "TreeMemory":
         self._thread.start()
@@ -170,15 +193,26 @@ class TreeMemory:
         self._thread.join()
 
 
-def run_batch(processed: Path, out: Path, periods: list[str], args, *, force: bool) -> tuple[float, object, int]:
+def run_batch(processed: Path, out: Path, periods: list[str], args, *,
+              force: bool) -> tuple[float, object, int, float]:
+    """(wall seconds, result, process tree's peak resident bytes, CPU seconds of the tree)."""
     from kkbm_analysis.reports import build_reports
+    provinces = args.provinces.split(",") if args.provinces else None
     with TreeMemory() as memory:
         t0 = time.perf_counter()
-        result = build_reports(processed, out, periods=periods, langs=args.langs.split(","), jobs=args.jobs,
-                               scheduler=args.scheduler, pdf=args.pdf, force=force, progress=False,
+        result = build_reports(processed, out, provinces=provinces, periods=periods, langs=args.langs.split(","),
+                               jobs=args.jobs, scheduler=args.scheduler, pdf=args.pdf, force=force, progress=False,
                                n_boot=args.n_boot)
         seconds = time.perf_counter() - t0
-    return seconds, result, memory.peak
+    return seconds, result, memory.peak, memory.cpu
+
+
+def per_report_seconds(result) -> dict[str, tuple[int, float, float]]:
+    """Per template: (reports built, mean and median seconds per report on its worker)."""
+    by: dict[str, list[float]] = {}
+    for outcome in result.built:
+        by.setdefault(outcome.job.template, []).append(outcome.seconds)
+    return {k: (len(v), statistics.mean(v), statistics.median(v)) for k, v in sorted(by.items())}
 
 
 FRESH = """
@@ -186,8 +220,8 @@ import time
 t0 = time.perf_counter()
 from kkbm_analysis.reports import build_reports
 t1 = time.perf_counter()
-r = build_reports({processed!r}, {out!r}, periods={periods!r}, langs={langs!r}, pdf={pdf!r}, progress=False,
-                  n_boot={n_boot!r})
+r = build_reports({processed!r}, {out!r}, provinces={provinces!r}, periods={periods!r}, langs={langs!r},
+                  pdf={pdf!r}, progress=False, n_boot={n_boot!r})
 t2 = time.perf_counter()
 assert not r.built and r.ok, r.summary()
 print(f"{{t2 - t1:.3f}} {{t2 - t0:.3f}}")
@@ -197,6 +231,7 @@ print(f"{{t2 - t1:.3f}} {{t2 - t0:.3f}}")
 def rerun_fresh(processed: Path, out: Path, periods: list[str], args) -> tuple[float, float]:
     """A no-change re-run in a new Python process: (the call, the call with the package's import)."""
     code = FRESH.format(processed=str(processed), out=str(out), periods=periods, langs=args.langs.split(","),
+                        provinces=args.provinces.split(",") if args.provinces else None,
                         pdf=args.pdf, n_boot=args.n_boot)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     call, with_import = (float(x) for x in done.stdout.split()[-2:])
@@ -249,19 +284,27 @@ def main(argv: list[str] | None = None) -> int:
           f"scale={args.scale}, communities={args.communities:g}, periods={args.periods}, langs={args.langs}, "
           f"jobs={args.jobs}, scheduler={args.scheduler or 'local'}, n_boot={args.n_boot}, pdf={args.pdf}",
           flush=True)
-    processed = make_data(root, args.scale, args.seed, args.communities)
+    processed = (root / args.processed if args.processed else
+                 make_data(root, args.scale, args.seed, args.communities))
     periods = valid_periods(data_summary(processed)) if args.periods == "all" else args.periods.split(",")
-    jobs = plan_reports(processed, periods=periods, langs=args.langs.split(","), n_boot=args.n_boot)
+    jobs = plan_reports(processed, provinces=args.provinces.split(",") if args.provinces else None,
+                        periods=periods, langs=args.langs.split(","), n_boot=args.n_boot)
     print(f"reports: {len(jobs)} ({sum(j.template == 'province' for j in jobs)} province reports, "
           f"{sum(j.template == 'national' for j in jobs)} national briefs; periods {', '.join(periods)})", flush=True)
 
-    out = root / "reports" / "batch"
+    out = root / "reports" / args.out_name
     shutil.rmtree(out, ignore_errors=True)
-    batch_s, result, peak = run_batch(processed, out, periods, args, force=True)
+    load = os.getloadavg()
+    batch_s, result, peak, batch_cpu = run_batch(processed, out, periods, args, force=True)
     print(result.summary(), flush=True)
-    print(f"batch (build_reports on Dask, {result.workers} workers): {batch_s:.1f} s, "
-          f"process tree peak {peak / 2**30:.2f} GiB", flush=True)
-    rerun_s, rerun, _ = run_batch(processed, out, periods, args, force=False)
+    print(f"batch (build_reports on Dask, {result.workers} workers): {batch_s:.1f} s wall, {batch_cpu:.1f} s CPU "
+          f"(process tree), process tree peak {peak / 2**30:.2f} GiB; load average before "
+          f"{load[0]:.1f}, after {os.getloadavg()[0]:.1f}", flush=True)
+    per_report = per_report_seconds(result)
+    for template, (n, mean, median) in per_report.items():
+        print(f"  {template}: {n} reports, {mean:.1f} s mean, {median:.1f} s median per report on its worker "
+              "(notebook, HTML and PDF)", flush=True)
+    rerun_s, rerun, _, _ = run_batch(processed, out, periods, args, force=False)
     fresh_call, fresh_total = rerun_fresh(processed, out, periods, args)
     print(f"RESULT no-change re-run: {rerun_s:.3f} s in this process; {fresh_call:.2f} s in a fresh process "
           f"({fresh_total:.2f} s with the import) ({len(rerun.cached)} up to date, {len(rerun.built)} re-run; "
@@ -269,9 +312,9 @@ def main(argv: list[str] | None = None) -> int:
 
     record = {"scale": args.scale, "communities": args.communities, "periods": periods, "reports": len(jobs),
               "jobs": args.jobs, "workers": result.workers, "scheduler": args.scheduler, "n_boot": args.n_boot,
-              "pdf": args.pdf, "batch_seconds": batch_s, "batch_tree_peak_bytes": peak, "rerun_seconds": rerun_s,
+              "pdf": args.pdf, "batch_seconds": batch_s, "batch_cpu_seconds": batch_cpu, "batch_tree_peak_bytes": peak, "rerun_seconds": rerun_s,
               "rerun_fresh_call_seconds": fresh_call, "rerun_fresh_with_import_seconds": fresh_total,
-              "batch_ok": result.ok}
+              "batch_ok": result.ok, "per_report_seconds": per_report}
     if not args.skip_baseline:
         sample = spread(jobs, args.baseline_sample)
         loop_out = root / "reports" / "loop"
@@ -290,7 +333,8 @@ def main(argv: list[str] | None = None) -> int:
         record.update(loop_seconds=loop_total, loop_measured_seconds=measured, loop_runs=len(sample),
                       loop_kind=kind, ratio=ratio, loop_per_report=times)
     (HERE / "out").mkdir(exist_ok=True)
-    name = f"bench_reports-{args.scale}" + (f"-communities{args.communities:g}" if args.communities < 1 else "")
+    name = (f"bench_reports-{Path(args.processed).name}-{args.out_name}" if args.processed else
+            f"bench_reports-{args.scale}" + (f"-communities{args.communities:g}" if args.communities < 1 else ""))
     (HERE / "out" / f"{name}.json").write_text(json.dumps(record, indent=2))
     return 0 if result.ok else 1
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 
 from kkbm_analysis.products import NATIONAL, Products, ProductsMissing
@@ -52,6 +53,49 @@ def test_cell_value_and_filters(products):
         products.cells("nothing")
 
 
+def _filtered(frame: pd.DataFrame, **wanted) -> pd.DataFrame:
+    """The cells a plain boolean filter over the whole frame selects (what the index must give)."""
+    mask = pd.Series(True, index=frame.index)
+    for column, values in wanted.items():
+        if values is not None:
+            mask &= frame[column].isin([values] if isinstance(values, str) else list(values))
+    return frame.loc[mask].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("product", ["indicators", "barriers", "mentoring_points"])
+def test_indexed_filters_select_what_a_boolean_filter_selects(products, product):
+    frame = products._frame(product)
+    measures, regions = sorted(frame["measure_id"].unique()), sorted(frame["region_code"].unique())
+    requests = [
+        {"measure_id": measures[0], "region_code": regions[0], "period": "2018", "disaggregation": "all"},
+        {"measure_id": [measures[-1], measures[0], "no-such-measure"], "period": ["all", "2017"],
+         "disaggregation": "all"},
+        {"region_code": NATIONAL, "disaggregation": None, "level": "national"},
+        {"measure_id": measures[1], "region_code": "99", "disaggregation": "all"},
+        {"disaggregation": None},
+    ]
+    for wanted in requests:
+        got = products.cells(product, measure=wanted.get("measure_id"), region=wanted.get("region_code"),
+                             period=wanted.get("period"), disaggregation=wanted["disaggregation"],
+                             level=wanted.get("level"))
+        pd.testing.assert_frame_equal(got, _filtered(frame, **wanted))
+    got["value"] = -1.0  # a copy: the product is untouched
+    assert not (products._frame(product)["value"] == -1.0).any()
+
+
+def test_find_gives_the_first_matching_cell_or_none(products):
+    frame = products._frame("barriers")
+    for row in frame.iloc[:: max(1, len(frame) // 40)].itertuples():
+        key = (row.measure_id, row.region_code, row.period, row.disaggregation)
+        expected = _filtered(frame, measure_id=key[0], region_code=key[1], period=key[2],
+                             disaggregation=key[3]).iloc[0]
+        pd.testing.assert_series_equal(products.find("barriers", *key), expected, check_names=False)
+    assert products.find("barriers", "members_per_organiser", "99", "2018") is None
+    cell = products.find("barriers", "members_per_organiser", NATIONAL, "2018")
+    cell["value"] = -1.0
+    assert products.find("barriers", "members_per_organiser", NATIONAL, "2018")["value"] != -1.0
+
+
 def test_trend_has_every_year_and_the_national_value_beside(products):
     code = products.provinces[0]
     tr = products.trend("barriers", "members_per_organiser", code)
@@ -72,6 +116,9 @@ def test_model_fits_and_records(products):
     fit = products.fit("business_model")
     assert fit.ok and fit.n_obs > 100 and fit.text("id") and fit.text("en")
     assert "points" in set(fit.table("marginal_effects")["term"])
+    assert fit.row("points", "marginal_effects")["ame"] > 0
+    table = fit.table("marginal_effects")
+    table["ame"] = 0.0  # each call gives its own copy of the table, read once
     assert fit.row("points", "marginal_effects")["ame"] > 0
     with pytest.raises(KeyError, match="no model fit"):
         products.fit("nothing")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+import numpy as np
 import pandas as pd
 
 from ..io import ManifestFacts, sha256
@@ -33,6 +34,9 @@ __all__ = ["Products", "ProductsMissing", "ModelFit", "NATIONAL"]
 
 #: Region code of the nation.
 NATIONAL = "ID"
+
+#: The columns :meth:`Products.cells` filters on (each indexed once per product).
+FILTER_COLUMNS: tuple[str, ...] = ("measure_id", "region_code", "period", "disaggregation", "level")
 
 
 class ProductsMissing(FileNotFoundError):
@@ -72,6 +76,7 @@ class ModelFit:
     seed: int | None
     interpretation: dict[str, str]
     files: dict[str, Path] = field(default_factory=dict, repr=False)
+    _tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -85,7 +90,9 @@ class ModelFit:
         """One of its tables (``estimates``; ``marginal_effects``, ``event_study``, ``by_factor``...)."""
         if name not in self.files:
             raise KeyError(f"fit {self.fit_id} has no table {name!r}; tables: {', '.join(self.files) or '(none)'}")
-        return pd.read_parquet(self.files[name])
+        if name not in self._tables:  # read once; every caller gets its own copy
+            self._tables[name] = pd.read_parquet(self.files[name])
+        return self._tables[name].copy()
 
     def row(self, term: str, name: str = "estimates") -> pd.Series:
         """The row of one term of a table (KeyError naming the terms)."""
@@ -106,6 +113,8 @@ class Products(ManifestFacts):
         self.folder = folder
         self.manifest = manifest
         self._frames: dict[str, pd.DataFrame] = {}
+        self._rows: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+        self._keys: dict[str, dict[tuple, int]] = {}
         self._fits: dict[str, Any] | None = None
 
     # ------------------------------------------------------------------ opening
@@ -197,19 +206,46 @@ class Products(ManifestFacts):
             self._frames[product] = pd.read_parquet(self.folder / f"{CELL_PRODUCTS[product]}.parquet")
         return self._frames[product]
 
+    def _row_index(self, product: str) -> dict[str, dict[str, np.ndarray]]:
+        """Row positions of a product's cells by the value of each filter column (built once per product)."""
+        if product not in self._rows:
+            f = self._frame(product)
+            self._rows[product] = {column: f.groupby(column, sort=False).indices
+                                   for column in FILTER_COLUMNS if column in f.columns}
+        return self._rows[product]
+
     def cells(self, product: str, *, measure: str | Iterable[str] | None = None, region: str | None = None,
               period: str | Iterable[str] | None = None, disaggregation: str | None = "all",
               level: str | None = None) -> pd.DataFrame:
-        """Published cells of a product, filtered (None: any). ``disaggregation='all'`` by default."""
+        """Published cells of a product, filtered (None: any). ``disaggregation='all'`` by default.
+
+        The rows keep the product's order. Filters are looked up in an index of row positions
+        (:meth:`_row_index`) rather than compared over the whole frame: a report asks for
+        hundreds of single cells.
+        """
         f = self._frame(product)
-        mask = pd.Series(True, index=f.index)
+        index = self._row_index(product)
+        rows: np.ndarray | None = None
         for column, wanted in (("measure_id", measure), ("region_code", region), ("period", period),
                                ("disaggregation", disaggregation), ("level", level)):
             if wanted is None:
                 continue
             values = [wanted] if isinstance(wanted, str) else list(wanted)
-            mask &= f[column].isin(values)
-        return f.loc[mask].reset_index(drop=True).copy()
+            positions = index[column]
+            hit = np.unique(np.concatenate([positions.get(v, _NO_ROWS) for v in values] or [_NO_ROWS]))
+            rows = hit if rows is None else np.intersect1d(rows, hit, assume_unique=True)
+        return (f.copy() if rows is None else f.take(rows)).reset_index(drop=True)
+
+    def find(self, product: str, measure: str, region: str, period: str, disaggregation: str = "all"
+             ) -> pd.Series | None:
+        """One published cell (a copy), or None when there is none: what :meth:`cells` gives first for
+        these four values, looked up by its key (a dict built once per product)."""
+        if product not in self._keys:
+            groups = self._frame(product).groupby(["measure_id", "region_code", "period", "disaggregation"],
+                                                  sort=False).indices
+            self._keys[product] = {key: int(positions[0]) for key, positions in groups.items()}
+        position = self._keys[product].get((measure, region, period, disaggregation))
+        return None if position is None else self._frame(product).iloc[position].copy()
 
     def indicators(self, **filters: Any) -> pd.DataFrame:
         """Indicator cells (``indicators.parquet``); filters as :meth:`cells`."""
@@ -335,6 +371,10 @@ class Products(ManifestFacts):
         flag = " SYNTHETIC" if self.synthetic else ""
         return (f"<Products{flag} {self.folder.name}: data {self.data_version} as of {self.data_as_of}, "
                 f"{len(self.provinces)} provinces, periods {', '.join(self.periods)}>")
+
+
+#: No rows (the positions of a value a product does not have).
+_NO_ROWS = np.array([], dtype=np.intp)
 
 
 def _product_of(products: Products, frame: pd.DataFrame) -> str:

@@ -80,8 +80,7 @@ class _Report(NarrativeSections, QualitySection, TrendSection):
     # ------------------------------------------------------------------ cells
     def _cell(self, product: str, measure: str, region: str, period: str | None = None) -> pd.Series | None:
         """One published cell of this report's period (or ``period``); None when there is none."""
-        f = self.products.cells(product, measure=measure, region=region, period=period or self.period)
-        return f.iloc[0] if len(f) else None
+        return self.products.find(product, measure, region, period or self.period)
 
     def ind(self, measure: str, region: str, period: str | None = None) -> pd.Series | None:
         return self._cell("indicators", measure, region, period)
