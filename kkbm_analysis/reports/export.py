@@ -62,10 +62,18 @@ def _exporter():
     return _EXPORTER
 
 
-def _drop_stderr(nb: Any) -> Any:
+#: The id given to papermill's injected-parameters cell, which papermill draws at random.
+INJECTED_CELL_ID = "injected-parameters"
+
+
+def _for_export(nb: Any) -> Any:
+    """A copy without stderr outputs, and with a fixed id for the injected parameters (the page's
+    ``cell-id`` anchor), so that the same notebook and parameters give the same page."""
     import copy
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.id = INJECTED_CELL_ID
         if cell.get("cell_type") == "code":
             cell.outputs = [o for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
@@ -86,7 +94,7 @@ def notebook_to_html(nb: Any, *, title: str, lang: str = "en", footer: str = "")
     footer : str
         A plain-text line at the bottom (e.g. the generator and data version).
     """
-    body, _ = _exporter().from_notebook_node(_drop_stderr(nb))
+    body, _ = _exporter().from_notebook_node(_for_export(nb))
     foot = f'<div class="kkbm-footer">{escape(footer)}</div>' if footer else ""
     return ("<!DOCTYPE html>\n"
             f'<html lang="{escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
