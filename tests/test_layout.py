@@ -4,6 +4,8 @@ Rendered with WeasyPrint (the default PDF engine, always installed), so these ru
 """
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from kkbm_analysis.reports.export import NARROW_CSS, NARROW_MEDIA, PAGE_CSS, PAGE_STYLE
@@ -94,3 +96,20 @@ def test_without_the_narrow_rules_the_wide_table_overflows_a_phone():
     page = _phone(narrow_rules=False)
     assert _right(next(_boxes(page, "table"))) > 420.5
     assert next(_boxes(page, "img")).width < 420
+
+
+def test_the_same_page_prints_the_same_pdf_bytes(tmp_path, monkeypatch):
+    """fontTools stamps each subset font with the time it was made; the engine fixes that time (unless
+    SOURCE_DATE_EPOCH is set), so a report printed twice gives the same file."""
+    import time
+
+    from kkbm_analysis.reports.pdf import open_pdf_engine
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    html = tmp_path / "report.html"
+    html.write_text(_notes_page(30), encoding="utf-8")
+    with open_pdf_engine("weasyprint") as engine:
+        first = engine.print_pdf(html, tmp_path / "first.pdf", footer="Laporan").read_bytes()
+        time.sleep(1.1)  # the font's time stamp counts seconds
+        second = engine.print_pdf(html, tmp_path / "second.pdf", footer="Laporan").read_bytes()
+    assert first == second
+    assert "SOURCE_DATE_EPOCH" not in os.environ  # the caller's environment is left as it was

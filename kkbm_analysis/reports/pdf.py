@@ -29,8 +29,9 @@ import logging
 import os
 import warnings
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .markup import _css
 
@@ -110,7 +111,25 @@ class WeasyPrintEngine(PdfEngine):
             if len(retry.pages) < len(document.pages):
                 document = retry
                 break
-        return write_bytes(document.write_pdf(), pdf)
+        with _fixed_font_timestamps():
+            return write_bytes(document.write_pdf(), pdf)
+
+
+@contextmanager
+def _fixed_font_timestamps() -> Iterator[None]:
+    """Subset fonts stamped with a fixed time, so that the same page gives the same PDF bytes.
+
+    fontTools stamps each font it subsets with the time it saved it (the ``head`` table), unless
+    ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) says which time; one the caller
+    set is kept.
+    """
+    given = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = given if given is not None else "0"
+    try:
+        yield
+    finally:
+        if given is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
 
 
 #: A last page filled less than this (share of its text area, about a third) is "near-empty": it is pulled back when it can be.
