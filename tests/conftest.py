@@ -367,3 +367,27 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(skip)
     uses_project = {item.module.__name__ for item in items if "demo_project" in item.fixturenames}
     items.sort(key=lambda item: item.module.__name__ in uses_project)   # stable: the order within a module is kept
+
+
+# =========================================================================== notebooks
+@pytest.fixture
+def execute_notebook() -> Callable[..., Any]:
+    """``papermill.execute_notebook``, run again when its kernel died before answering.
+
+    jupyter_client picks free ports and releases them for the kernel to bind; a kernel starting at the same
+    moment elsewhere (the other test process) can take one first, and the kernel dies with "Address already
+    in use" (jupyter_client#154, papermill#511). The product's warm kernels retry the same way
+    (``WarmKernel.start``).
+    """
+    import papermill as pm
+
+    from kkbm_analysis.reports.kernel import START_ATTEMPTS
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return pm.execute_notebook(*args, **kwargs)
+            except RuntimeError as exc:
+                if "died before replying" not in str(exc) or attempt == START_ATTEMPTS:
+                    raise
+    return run

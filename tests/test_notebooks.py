@@ -100,9 +100,9 @@ def _errors(nb) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ALL)
-def test_notebook_runs_top_to_bottom(name, project, tmp_path):
+def test_notebook_runs_top_to_bottom(name, project, tmp_path, execute_notebook):
     out = tmp_path / name
-    nb = pm.execute_notebook(str(PATHS[name]), str(out), kernel_name=KERNEL, progress_bar=False,
+    nb = execute_notebook(str(PATHS[name]), str(out), kernel_name=KERNEL, progress_bar=False,
                              cwd=str(project.root), start_timeout=600, execution_timeout=None,
                              parameters={"data_dir": "data/processed/demo"})
     assert _errors(nb) == []
@@ -121,9 +121,9 @@ def test_notebook_runs_top_to_bottom(name, project, tmp_path):
 
 
 @pytest.mark.slow
-def test_template_refuses_an_unknown_province_at_once(project, tmp_path):
+def test_template_refuses_an_unknown_province_at_once(project, tmp_path, execute_notebook):
     with pytest.raises(PapermillExecutionError) as err:
-        pm.execute_notebook(str(PATHS["report_province.ipynb"]), str(tmp_path / "bad.ipynb"),
+        execute_notebook(str(PATHS["report_province.ipynb"]), str(tmp_path / "bad.ipynb"),
                             kernel_name=KERNEL, progress_bar=False, cwd=str(project.root), start_timeout=600,
                             parameters={"data_dir": "data/processed/demo", "province": "99", "lang": "en"})
     e = err.value
@@ -134,9 +134,9 @@ def test_template_refuses_an_unknown_province_at_once(project, tmp_path):
 
 
 @pytest.mark.slow
-def test_template_refuses_a_path_outside_the_project(project, tmp_path):
+def test_template_refuses_a_path_outside_the_project(project, tmp_path, execute_notebook):
     with pytest.raises(PapermillExecutionError) as err:
-        pm.execute_notebook(str(PATHS["brief_national.ipynb"]), str(tmp_path / "bad.ipynb"),
+        execute_notebook(str(PATHS["brief_national.ipynb"]), str(tmp_path / "bad.ipynb"),
                             kernel_name=KERNEL, progress_bar=False, cwd=str(project.root), start_timeout=600,
                             parameters={"data_dir": "/etc"})
     assert err.value.ename == "ParameterError" and "outside the project" in err.value.evalue

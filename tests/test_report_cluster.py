@@ -273,3 +273,30 @@ def test_a_worker_of_a_separate_cluster_killed_mid_batch(project, provinces, das
                            templates_dir=tdir, templates={"province": TINY})
     assert result.ok and len(result.built) == 3, result.summary()
     assert (markers / f"killed-{provinces[1]}").exists()                      # it was killed, then retried
+
+
+def test_a_kernel_that_loses_the_port_race_is_started_again(monkeypatch):
+    """jupyter_client picks ports and releases them for the kernel; two kernels starting at once can reach for
+    the same one, and one dies before it answers. The warm kernel starts it again; other failures stay failures."""
+    from kkbm_analysis.reports import kernel as kn
+
+    starts, stops = [], []
+    outcomes = iter([RuntimeError("Kernel died before replying to kernel_info"), None])
+
+    def start_once(self):
+        starts.append(True)
+        outcome = next(outcomes)
+        if outcome is not None:
+            raise outcome
+    monkeypatch.setattr(kn.WarmKernel, "_start_once", start_once)
+    monkeypatch.setattr(kn.WarmKernel, "shutdown", lambda self: stops.append(True))
+    kn.WarmKernel().start()
+    assert len(starts) == 2 and len(stops) == 1
+    outcomes = iter([RuntimeError("kernel set-up code failed: ImportError")])
+    with pytest.raises(RuntimeError, match="set-up code failed"):
+        kn.WarmKernel().start()
+    assert len(starts) == 3                         # not retried
+    outcomes = iter([RuntimeError("Kernel died before replying to kernel_info")] * kn.START_ATTEMPTS)
+    with pytest.raises(RuntimeError, match="died before replying"):
+        kn.WarmKernel().start()
+    assert len(starts) == 3 + kn.START_ATTEMPTS

@@ -383,16 +383,14 @@ def test_the_same_notebook_gives_the_same_page_whatever_id_papermill_drew():
 
 
 @pytest.mark.slow
-def test_a_report_reads_the_same_on_a_fresh_kernel(batch, demo_project):
+def test_a_report_reads_the_same_on_a_fresh_kernel(batch, demo_project, execute_notebook):
     """Results do not depend on module caches surviving between notebooks: the province report the batch built
     last on its warm kernel (after the brief and another province filled the caches) equals the same template run
     alone on a fresh kernel by plain papermill. (Other tests rebuild only the first province.)"""
-    import papermill as pm
-
     from kkbm_analysis.reports.export import notebook_to_html
     from kkbm_analysis.reports.kernel import KERNEL_NAME
     report = [r for r in batch.reports if r.job.template == "province"][-1]  # the last notebook of the warm worker
-    nb = pm.execute_notebook(str(report.job.notebook), None, parameters=report.job.parameters,
+    nb = execute_notebook(str(report.job.notebook), None, parameters=report.job.parameters,
                              kernel_name=KERNEL_NAME, progress_bar=False, cwd=str(demo_project.root),
                              start_timeout=600)
     fresh = notebook_to_html(nb, title=report.job.title, lang=report.job.lang)

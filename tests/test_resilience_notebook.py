@@ -27,9 +27,9 @@ def test_notebook_is_thin_and_has_no_outputs():
 
 
 @pytest.mark.slow
-def test_notebook_runs_on_demo_data(project, tmp_path):
+def test_notebook_runs_on_demo_data(project, tmp_path, execute_notebook):
     """On the shared demo project (conftest; KKBM_ROOT points at it), from the notebooks folder, in Indonesian."""
-    nb = pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "05_out.ipynb"), kernel_name="kkbm-analysis",
+    nb = execute_notebook(str(NOTEBOOK), str(tmp_path / "05_out.ipynb"), kernel_name="kkbm-analysis",
                              progress_bar=False, cwd=str(NOTEBOOK.parent), start_timeout=600, execution_timeout=None,
                              parameters={"data_dir": "data/processed/demo", "province": "36", "lang": "id"})
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.output_type == "error"]

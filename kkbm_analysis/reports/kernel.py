@@ -44,6 +44,8 @@ KERNEL_NAME = "kkbm-analysis"
 ENGINE_NAME = "kkbm-warm"
 #: Seconds to wait for a kernel to start (generous: the machine may be busy).
 START_TIMEOUT = 600
+#: Starts of a kernel that dies before it answers (a port taken between choosing and binding it).
+START_ATTEMPTS = 3
 #: Seconds nbclient waits for the outputs of a cell after its reply (under load they lag).
 IOPUB_TIMEOUT = 300
 
@@ -149,7 +151,23 @@ class WarmKernel:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
-        """Start the kernel and import the heavy modules."""
+        """Start the kernel and import the heavy modules.
+
+        A kernel that dies before it answers is started again, up to :data:`START_ATTEMPTS`
+        times: jupyter_client picks free ports and releases them for the kernel to bind, so two
+        kernels starting at once (two workers of a batch) can reach for the same port and one
+        dies with "Address already in use" (jupyter_client#154, papermill#511).
+        """
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self._start_once()
+            except RuntimeError as exc:
+                if "died before replying" not in str(exc) or attempt == START_ATTEMPTS:
+                    raise
+                log.warning("kernel %s died while starting (attempt %d); starting it again", self.name, attempt)
+                self.shutdown()
+
+    def _start_once(self) -> None:
         from jupyter_client.manager import AsyncKernelManager
         from jupyter_core.utils import run_sync
         ensure_kernel(self.name)
