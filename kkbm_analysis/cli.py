@@ -196,7 +196,7 @@ def analyse(
     from contextlib import contextmanager
 
     from .analyse import Parameters, analyse as run_analyse
-    from .reports.cluster import ClusterError, batch_client
+    from .cluster import ClusterError, batch_client
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     check_processed(processed_dir, require=REQUIRED_FOR_ANALYSIS)
     if voices is not None and not (voices / "sources.parquet").is_file():
@@ -268,7 +268,7 @@ def reports(
     Reports read the analysis products; `kkbm analyse` runs first when they are missing or older than the data.
     """
     from .reports import ParameterError, build_reports, check_path
-    from .reports.cluster import ClusterError
+    from .cluster import ClusterError
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     try:  # paths typed here are relative to the working folder, as in every other command
         folder = check_path(processed_dir.absolute() if processed_dir else config.paths().demo_processed(),
@@ -328,7 +328,7 @@ def demo(
         raise typer.Exit(EXIT_DATA)
     if reports:
         from .reports import ParameterError, build_reports
-        from .reports.cluster import ClusterError
+        from .cluster import ClusterError
         try:
             built = build_reports(report.processed_dir, paths.reports, langs=("id", "en"), progress=progress,
                                   jobs=jobs, scheduler=scheduler, root=paths.root)

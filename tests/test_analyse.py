@@ -210,7 +210,7 @@ def test_stale_products_are_removed(copy, first):
 @pytest.mark.slow
 def test_fits_on_a_dask_cluster_give_the_same_products(demo_project, tmp_path):
     """Every fit run here and on two local Dask workers (cache emptied): every product file byte for byte."""
-    from kkbm_analysis.reports.cluster import batch_client
+    from kkbm_analysis.cluster import batch_client
 
     here, there = tmp_path / "here" / "processed", tmp_path / "there" / "processed"
     for folder in (here, there):

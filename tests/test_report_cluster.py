@@ -20,7 +20,7 @@ import psutil
 import pytest
 
 from kkbm_analysis.reports import ParameterError, build_reports
-from kkbm_analysis.reports.cluster import RESERVED, worker_memory_limit
+from kkbm_analysis.cluster import RESERVED, worker_memory_limit
 
 pytestmark = pytest.mark.usefixtures("project")
 

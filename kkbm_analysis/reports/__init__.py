@@ -34,8 +34,8 @@ Modules
 :mod:`.export`    HTML (code hidden, offline), index page
 :mod:`.pdf`       PDF engines (WeasyPrint by default, headless Chromium optionally)
 :mod:`.planning`  the jobs of a batch, their names and files
-:mod:`.cluster`   where a batch runs: a local Dask cluster, or an existing one
-:mod:`.worker`    one warm kernel per Dask worker (a worker plugin) and the one-report task
+:mod:`.worker`    one warm kernel per Dask worker (a worker plugin) and the one-report task, on a
+                  cluster from :mod:`kkbm_analysis.cluster`
 :mod:`.outcomes`  what a batch did (:class:`BuildResult`)
 :mod:`.runner`    :func:`build_reports`
 """

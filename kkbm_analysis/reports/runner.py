@@ -19,7 +19,7 @@ What it does
    see :func:`kkbm_analysis.reports.cache.build_key`); the key is stored in
    ``<out_dir>/.cache/<name>.json`` beside the outputs. ``force=True`` rebuilds all. When
    nothing is left to do, no cluster is started and Dask is not even imported.
-3. Runs the rest on ``dask.distributed`` (:mod:`.cluster`): a local cluster of ``jobs``
+3. Runs the rest on ``dask.distributed`` (:mod:`kkbm_analysis.cluster`): a local cluster of ``jobs``
    worker processes by default, or the cluster at ``scheduler``. One task is one report
    (:func:`.worker.render_report`: notebook -> HTML -> PDF), run on the worker's warm kernel
    (:class:`.worker.WarmKernelPlugin`: the pinned ``kkbm-analysis`` kernel, started once per
@@ -50,7 +50,7 @@ from typing import Any, Iterable, Sequence
 from ..config import paths as project_paths
 from ..i18n import region_name
 from . import kernel as kn
-from .cluster import DEFAULT_MEMORY_LIMIT
+from ..cluster import DEFAULT_MEMORY_LIMIT
 from .outcomes import BuildResult, ReportError, ReportOutcome
 from .params import ParameterError, check_path, data_summary
 from .pdf import DEFAULT_PDF_ENGINE, PDF_ENGINES
@@ -148,7 +148,7 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     scheduler : str or distributed.Client, optional
         Run on an existing Dask cluster: its scheduler's address (``"tcp://127.0.0.1:8786"``)
         or a client of it. Default: a local cluster started for the batch
-        (:mod:`kkbm_analysis.reports.cluster`; a script calling this at its top level needs
+        (:mod:`kkbm_analysis.cluster`; a script calling this at its top level needs
         no ``if __name__ == "__main__":`` guard).
     memory_limit : str, int or None
         The local cluster's whole process tree (default ``"4GiB"``; None: no limit); a report
@@ -242,7 +242,7 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
 
 
 def _check_memory_limit(memory_limit: str | int | None, jobs: int) -> None:
-    from .cluster import worker_memory_limit
+    from ..cluster import worker_memory_limit
     try:
         worker_memory_limit(memory_limit, jobs)
     except (ValueError, TypeError) as exc:
@@ -293,7 +293,7 @@ def _run_on_dask(tasks: list[tuple[ReportJob, str]], settings, scheduler: Any, n
     """Submit one task per report (plan order first), hand each result to ``record``; the number of workers."""
     from distributed import as_completed
 
-    from .cluster import batch_client
+    from ..cluster import batch_client
     from .worker import WarmKernelPlugin, render_report
     with batch_client(scheduler, n_workers=n_local, memory_limit=memory_limit) as (client, n_workers):
         client.register_plugin(WarmKernelPlugin(settings, eager=any(kind == "report" for _, kind in tasks)))

@@ -1,4 +1,7 @@
-"""Where a report batch runs: a local Dask cluster of worker processes, or a cluster that already runs.
+"""Where Dask work runs: a local cluster of worker processes, or a cluster that already runs.
+
+The report batch (:mod:`kkbm_analysis.reports`) runs one report per task here, and ``kkbm analyse
+--jobs/--scheduler`` its model fits; the settings below are the batch's.
 
 Local (the default)
     A scheduler and ``n_workers`` worker processes on 127.0.0.1 (one thread each, no
