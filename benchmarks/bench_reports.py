@@ -21,6 +21,11 @@ loop makes none), working directory the project root.
 * **no-change re-run** -- ``build_reports`` again with nothing changed: timed in this process (modules
   already imported) and in a fresh Python process (the call alone, then with the imports).
 
+``--no-national`` leaves the national briefs out (``--provinces 36 --periods 2018 --langs id
+--no-national --jobs 1`` times one province report from a cold start: cluster, kernel and imports
+included). The batch's CPU is also split by process: this one, the kernels, the Dask workers
+(driving the notebooks, HTML export, PDF) and the scheduler and nannies.
+
 ``--baseline-sample N`` times N loop iterations spread over the list (the national brief
 included) and extrapolates the loop's total as their mean x the number of reports; the output
 says which figures are measured and which are extrapolated. The ratio is measured side by side
@@ -70,6 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="an existing, analysed processed folder inside --root (instead of generating one)")
     p.add_argument("--provinces", default=None, help="comma-separated province codes (default: every province)")
     p.add_argument("--out-name", default="batch", help="output folder under <root>/reports (emptied first)")
+    p.add_argument("--no-national", action="store_true",
+                   help="province reports only (no national brief), e.g. to time one report from a cold start")
     return p.parse_args(argv)
 
 
@@ -149,7 +156,10 @@ class TreeMemory:
     """Peak resident memory and CPU time of this process and all its descendants, sampled every 0.2 s.
 
     ``cpu`` is the CPU time (user + system) the tree used while watched: each process's last
-    seen time, less this process's own at the start (a process's last 0.2 s may be missed).
+    seen time, less this process's own at the start (a process's last 0.2 s may be missed);
+    ``cpu_by_role`` splits it into this process (``main``), Jupyter kernels (``kernel``), Dask
+    worker processes (``worker``: notebook driving, HTML export, PDF) and the rest (``dask``:
+    scheduler and nannies; ``other``).
     """
 
     def __init__(self) -> None:
@@ -159,12 +169,34 @@ class TreeMemory:
         start = self._me.cpu_times()
         self._cpu_start = start.user + start.system
         self._cpu: dict[int, float] = {}
+        self._role: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @property
     def cpu(self) -> float:
         return sum(self._cpu.values()) - self._cpu_start
+
+    @property
+    def cpu_by_role(self) -> dict[str, float]:
+        roles: dict[str, float] = {"main": -self._cpu_start}
+        for pid, seconds in self._cpu.items():
+            roles[self._role[pid]] = roles.get(self._role[pid], 0.0) + seconds
+        return roles
+
+    def _role_of(self, proc) -> str:
+        import psutil
+        if proc.pid == self._me.pid:
+            return "main"
+        try:
+            command = " ".join(proc.cmdline())
+        except psutil.Error:
+            return "other"
+        if "ipykernel" in command:
+            return "kernel"
+        if "spawn_main" in command:
+            return "worker"
+        return "dask" if "dask" in command else "other"
 
     def _sample(self) -> None:
         import psutil
@@ -175,6 +207,8 @@ class TreeMemory:
                     total += proc.memory_info().rss
                     times = proc.cpu_times()
                     self._cpu[proc.pid] = times.user + times.system
+                if proc.pid not in self._role:
+                    self._role[proc.pid] = self._role_of(proc)
             except psutil.Error:
                 pass
         self.peak = max(self.peak, total)
@@ -194,17 +228,17 @@ class TreeMemory:
 
 
 def run_batch(processed: Path, out: Path, periods: list[str], args, *,
-              force: bool) -> tuple[float, object, int, float]:
-    """(wall seconds, result, process tree's peak resident bytes, CPU seconds of the tree)."""
+              force: bool) -> tuple[float, object, int, float, dict[str, float]]:
+    """(wall seconds, result, process tree's peak resident bytes, CPU seconds of the tree, and by role)."""
     from kkbm_analysis.reports import build_reports
     provinces = args.provinces.split(",") if args.provinces else None
     with TreeMemory() as memory:
         t0 = time.perf_counter()
         result = build_reports(processed, out, provinces=provinces, periods=periods, langs=args.langs.split(","),
                                jobs=args.jobs, scheduler=args.scheduler, pdf=args.pdf, force=force, progress=False,
-                               n_boot=args.n_boot)
+                               n_boot=args.n_boot, national=not args.no_national)
         seconds = time.perf_counter() - t0
-    return seconds, result, memory.peak, memory.cpu
+    return seconds, result, memory.peak, memory.cpu, memory.cpu_by_role
 
 
 def per_report_seconds(result) -> dict[str, tuple[int, float, float]]:
@@ -221,7 +255,7 @@ t0 = time.perf_counter()
 from kkbm_analysis.reports import build_reports
 t1 = time.perf_counter()
 r = build_reports({processed!r}, {out!r}, provinces={provinces!r}, periods={periods!r}, langs={langs!r},
-                  pdf={pdf!r}, progress=False, n_boot={n_boot!r})
+                  pdf={pdf!r}, progress=False, n_boot={n_boot!r}, national={national!r})
 t2 = time.perf_counter()
 assert not r.built and r.ok, r.summary()
 print(f"{{t2 - t1:.3f}} {{t2 - t0:.3f}}")
@@ -232,7 +266,7 @@ def rerun_fresh(processed: Path, out: Path, periods: list[str], args) -> tuple[f
     """A no-change re-run in a new Python process: (the call, the call with the package's import)."""
     code = FRESH.format(processed=str(processed), out=str(out), periods=periods, langs=args.langs.split(","),
                         provinces=args.provinces.split(",") if args.provinces else None,
-                        pdf=args.pdf, n_boot=args.n_boot)
+                        pdf=args.pdf, n_boot=args.n_boot, national=not args.no_national)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     call, with_import = (float(x) for x in done.stdout.split()[-2:])
     return call, with_import
@@ -288,23 +322,26 @@ def main(argv: list[str] | None = None) -> int:
                  make_data(root, args.scale, args.seed, args.communities))
     periods = valid_periods(data_summary(processed)) if args.periods == "all" else args.periods.split(",")
     jobs = plan_reports(processed, provinces=args.provinces.split(",") if args.provinces else None,
-                        periods=periods, langs=args.langs.split(","), n_boot=args.n_boot)
+                        periods=periods, langs=args.langs.split(","), n_boot=args.n_boot,
+                        national=not args.no_national)
     print(f"reports: {len(jobs)} ({sum(j.template == 'province' for j in jobs)} province reports, "
           f"{sum(j.template == 'national' for j in jobs)} national briefs; periods {', '.join(periods)})", flush=True)
 
     out = root / "reports" / args.out_name
     shutil.rmtree(out, ignore_errors=True)
     load = os.getloadavg()
-    batch_s, result, peak, batch_cpu = run_batch(processed, out, periods, args, force=True)
+    batch_s, result, peak, batch_cpu, cpu_roles = run_batch(processed, out, periods, args, force=True)
     print(result.summary(), flush=True)
     print(f"batch (build_reports on Dask, {result.workers} workers): {batch_s:.1f} s wall, {batch_cpu:.1f} s CPU "
           f"(process tree), process tree peak {peak / 2**30:.2f} GiB; load average before "
           f"{load[0]:.1f}, after {os.getloadavg()[0]:.1f}", flush=True)
+    print("  CPU by process: " + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in sorted(cpu_roles.items())),
+          flush=True)
     per_report = per_report_seconds(result)
     for template, (n, mean, median) in per_report.items():
         print(f"  {template}: {n} reports, {mean:.1f} s mean, {median:.1f} s median per report on its worker "
               "(notebook, HTML and PDF)", flush=True)
-    rerun_s, rerun, _, _ = run_batch(processed, out, periods, args, force=False)
+    rerun_s, rerun, _, _, _ = run_batch(processed, out, periods, args, force=False)
     fresh_call, fresh_total = rerun_fresh(processed, out, periods, args)
     print(f"RESULT no-change re-run: {rerun_s:.3f} s in this process; {fresh_call:.2f} s in a fresh process "
           f"({fresh_total:.2f} s with the import) ({len(rerun.cached)} up to date, {len(rerun.built)} re-run; "
@@ -312,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
 
     record = {"scale": args.scale, "communities": args.communities, "periods": periods, "reports": len(jobs),
               "jobs": args.jobs, "workers": result.workers, "scheduler": args.scheduler, "n_boot": args.n_boot,
-              "pdf": args.pdf, "batch_seconds": batch_s, "batch_cpu_seconds": batch_cpu, "batch_tree_peak_bytes": peak, "rerun_seconds": rerun_s,
+              "pdf": args.pdf, "batch_seconds": batch_s, "batch_cpu_seconds": batch_cpu,
+              "batch_cpu_seconds_by_process": cpu_roles, "batch_tree_peak_bytes": peak, "rerun_seconds": rerun_s,
               "rerun_fresh_call_seconds": fresh_call, "rerun_fresh_with_import_seconds": fresh_total,
               "batch_ok": result.ok, "per_report_seconds": per_report}
     if not args.skip_baseline:
