@@ -38,8 +38,8 @@ Markers (see README, "Tests")
 
 Parallel runs
     ``addopts`` runs the suite on two processes (pytest-xdist, ``-n 2 --dist loadscope``: a
-    module's tests stay in one process, so a module fixture is built once; the modules of
-    :data:`ONE_BY_ONE` are handed out test by test); ``-n 0`` runs everything in one process.
+    module's tests stay in one process, so a module fixture is built once; the tests of
+    :data:`ONE_BY_ONE` are handed out one by one); ``-n 0`` runs everything in one process.
     The modules are handed out in the order of :func:`_run_order` (xdist's own reordering, by
     the number of tests in a module, is turned off): those that do not use the shared project
     first, then the longest. The session fixtures above live in one folder per run (removed
@@ -393,20 +393,22 @@ def _run_order(items) -> Callable[[Any], tuple]:
     return order
 
 
-#: Modules whose tests share no module fixture and each run something long (a notebook in a kernel of its own):
-#: handed out one test at a time, so that both processes share them. Every other module goes to one process whole.
-ONE_BY_ONE = {"tests/test_notebooks.py"}
+#: Tests that use no module fixture and each run something long (a notebook in a kernel of its own): handed out one
+#: at a time (each parameter too), so that both processes share them. Every other module goes to one process whole.
+ONE_BY_ONE = {"tests/test_notebooks.py::test_notebook_runs_top_to_bottom",
+              "tests/test_notebooks.py::test_template_refuses_an_unknown_province_at_once",
+              "tests/test_notebooks.py::test_template_refuses_a_path_outside_the_project"}
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those modules'."""
+    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those tests."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if nodeid.split("::", 1)[0] in ONE_BY_ONE else super()._split_scope(nodeid)
+            return nodeid if nodeid.split("[", 1)[0] in ONE_BY_ONE else super()._split_scope(nodeid)
     return Scheduling(config, log)
 
 
