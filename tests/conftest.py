@@ -42,7 +42,7 @@ Parallel runs
     :data:`ONE_BY_ONE` are handed out one by one); ``-n 0`` runs everything in one process.
     The modules are handed out in the order of :func:`_run_order` (xdist's own reordering, by
     the number of tests in a module, is turned off): those that do not use the shared project
-    first, then the longest. The session fixtures above live in one folder per run (removed
+    first, then the longest, and the tests handed out one by one last. The session fixtures above live in one folder per run (removed
     at the end) and reach every process as a pickle. ``demo_project`` is built by a process of
     its own, started as soon as the collected tests are known to need it, while the tests that
     do not need it run first; the others are built by the first process that asks for them,
@@ -374,22 +374,27 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _run_order(items) -> Callable[[Any], tuple]:
-    """The order in which the modules are handed to the processes (xdist keeps it: ``--no-loadscope-reorder``).
+    """The order in which the tests are handed to the processes (xdist keeps it: ``loadscopereorder`` is off).
 
-    First the modules that do not use the shared project (one process builds it meanwhile); then those that do,
-    the modules with the most ``slow`` tests (kernels, batches, clusters: the longest runs) first, so that the
-    last modules handed out are short and both processes finish together.
+    First the modules that do not use the shared project (one process builds it meanwhile); then those that do:
+    the modules with the most ``slow`` tests (kernels, batches, clusters: the longest runs) first, then the
+    others, and last the tests handed out one by one (:data:`ONE_BY_ONE`), which fill the time until both
+    processes are done.
     """
     uses_project, slow = set(), {}
     for item in items:
         module = item.module.__name__
         if "demo_project" in item.fixturenames:
             uses_project.add(module)
-        slow[module] = slow.get(module, 0) + ("slow" in item.keywords)
+        slow[module] = slow.get(module, 0) + ("slow" in item.keywords and not _one_by_one(item.nodeid))
 
     def order(item) -> tuple:
         module = item.module.__name__
-        return (module in uses_project, -slow[module] if module in uses_project else 0)
+        if module not in uses_project:
+            return (0,)
+        if _one_by_one(item.nodeid):
+            return (3,)
+        return (1, -slow[module]) if slow[module] else (2,)
     return order
 
 
@@ -408,8 +413,12 @@ def pytest_xdist_make_scheduler(config, log):
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if nodeid.split("[", 1)[0] in ONE_BY_ONE else super()._split_scope(nodeid)
+            return nodeid if _one_by_one(nodeid) else super()._split_scope(nodeid)
     return Scheduling(config, log)
+
+
+def _one_by_one(nodeid: str) -> bool:
+    return nodeid.split("[", 1)[0] in ONE_BY_ONE
 
 
 # =========================================================================== notebooks
