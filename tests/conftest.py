@@ -38,8 +38,11 @@ Markers (see README, "Tests")
 
 Parallel runs
     ``addopts`` runs the suite on two processes (pytest-xdist, ``-n 2 --dist loadscope``: a
-    module's tests stay in one process, so a module fixture is built once); ``-n 0`` runs
-    everything in one process. The session fixtures above live in one folder per run (removed
+    module's tests stay in one process, so a module fixture is built once; the tests of
+    :data:`ONE_BY_ONE` are handed out one by one); ``-n 0`` runs everything in one process.
+    The modules are handed out in the order of :func:`_run_order` (xdist's own reordering, by
+    the number of tests in a module, is turned off): those that do not use the shared project
+    first, then the longest, and the tests handed out one by one last. The session fixtures above live in one folder per run (removed
     at the end) and reach every process as a pickle. ``demo_project`` is built by a process of
     its own, started as soon as the collected tests are known to need it, while the tests that
     do not need it run first; the others are built by the first process that asks for them,
@@ -76,6 +79,7 @@ def pytest_configure(config):
     """Give the run an id that the xdist workers share (the folder of the shared fixtures is named by it)."""
     if hasattr(config, "workerinput"):
         return
+    config.option.loadscopereorder = False   # xdist hands the modules out in the order _run_order gives them
     run_id = getattr(config.option, "testrunuid", None) or uuid.uuid4().hex
     if hasattr(config.option, "testrunuid"):
         config.option.testrunuid = run_id   # xdist hands it to its workers
@@ -355,6 +359,7 @@ def kkbm(monkeypatch, capsys) -> Callable[..., Ran]:
 
 
 # =========================================================================== markers
+@pytest.hookimpl(trylast=True)   # after -m and -k have deselected: the order is of the tests that run
 def pytest_collection_modifyitems(config, items):
     """Skip ``browser`` tests, saying why, when no Chromium is installed; run the modules that do not use the
     shared project first, so that one process builds it while the other has work."""
@@ -365,8 +370,55 @@ def pytest_collection_modifyitems(config, items):
         for item in items:
             if "browser" in item.keywords:
                 item.add_marker(skip)
-    uses_project = {item.module.__name__ for item in items if "demo_project" in item.fixturenames}
-    items.sort(key=lambda item: item.module.__name__ in uses_project)   # stable: the order within a module is kept
+    items.sort(key=_run_order(items))   # stable: the order within a module is kept
+
+
+def _run_order(items) -> Callable[[Any], tuple]:
+    """The order in which the tests are handed to the processes (xdist keeps it: ``loadscopereorder`` is off).
+
+    First the modules that do not use the shared project (one process builds it meanwhile); then those that do:
+    the modules with the most ``slow`` tests (kernels, batches, clusters: the longest runs) first, then the
+    others, and last the tests handed out one by one (:data:`ONE_BY_ONE`), which fill the time until both
+    processes are done.
+    """
+    uses_project, slow = set(), {}
+    for item in items:
+        module = item.module.__name__
+        if "demo_project" in item.fixturenames:
+            uses_project.add(module)
+        slow[module] = slow.get(module, 0) + ("slow" in item.keywords and not _one_by_one(item.nodeid))
+
+    def order(item) -> tuple:
+        module = item.module.__name__
+        if module not in uses_project:
+            return (0,)
+        if _one_by_one(item.nodeid):
+            return (3,)
+        return (1, -slow[module]) if slow[module] else (2,)
+    return order
+
+
+#: Tests that use no module fixture and each run something long (a notebook in a kernel of its own): handed out one
+#: at a time (each parameter too), so that both processes share them. Every other module goes to one process whole.
+ONE_BY_ONE = {"tests/test_notebooks.py::test_notebook_runs_top_to_bottom",
+              "tests/test_notebooks.py::test_template_refuses_an_unknown_province_at_once",
+              "tests/test_notebooks.py::test_template_refuses_a_path_outside_the_project"}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those tests."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if _one_by_one(nodeid) else super()._split_scope(nodeid)
+    return Scheduling(config, log)
+
+
+def _one_by_one(nodeid: str) -> bool:
+    return nodeid.split("[", 1)[0] in ONE_BY_ONE
 
 
 # =========================================================================== notebooks

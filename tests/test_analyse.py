@@ -239,13 +239,15 @@ def _client_of(context):
         yield client
 
 
-@pytest.mark.slow  # distributed tries to connect for 30 s
+@pytest.mark.slow  # a program of its own, which imports Dask
 def test_analyse_on_an_unreachable_scheduler_is_a_usage_error(demo_project):
+    import os
     import subprocess
     import sys
 
+    env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}   # distributed's default tries for 30 s
     done = subprocess.run([sys.executable, "-m", "kkbm_analysis.cli", "analyse", str(demo_project.processed),
-                           "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True, timeout=300)
+                           "--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 2, done.stderr
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in done.stderr + done.stdout
     assert "Traceback" not in done.stderr + done.stdout

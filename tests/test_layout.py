@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 
-import pytest
-
 from kkbm_analysis.reports.export import NARROW_CSS, NARROW_MEDIA, PAGE_CSS, PAGE_STYLE
 from kkbm_analysis.reports.markup import STYLE
 
-weasyprint = pytest.importorskip("weasyprint", reason="WeasyPrint (the default PDF engine) is not installed")
+# weasyprint is imported by the tests that draw with it (its import costs about 1.3 CPU-s at collection otherwise).
 
 
 def _page(body: str, style: str | None = None) -> str:
@@ -31,6 +29,7 @@ def _notes_page(n_lines: int) -> str:
 
 
 def test_a_near_empty_last_page_is_pulled_back(tmp_path):
+    import weasyprint
     from pypdf import PdfReader
 
     from kkbm_analysis.reports.markup import _css
@@ -73,6 +72,7 @@ FIGURE = ('<figure class="kkbm-figure"><img alt="map" style="max-width:100%;widt
 def _phone(narrow_rules: bool):
     """The page laid out on a 420 px screen. WeasyPrint evaluates no (max-width) query, so the narrow-screen
     rules the page carries inside one are put in unconditionally, at the same place of the cascade."""
+    import weasyprint
     style = PAGE_CSS + STYLE + (NARROW_CSS if narrow_rules else "")
     sheets = [weasyprint.CSS(string="@page{size:420px 2000px !important;margin:0 !important}")]
     html = _page(f"<h2>Comparison</h2>{WIDE_TABLE}{FIGURE}", style)

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-import papermill as pm
 import pytest
-from papermill.exceptions import PapermillExecutionError
 
 from kkbm_analysis.reports.planning import TEMPLATES_DIR
 
@@ -20,6 +17,8 @@ TEMPLATES = ["report_province.ipynb", "brief_national.ipynb"]
 PATHS = {**{p.name: p for p in NOTEBOOKS.glob("*.ipynb")}, **{name: TEMPLATES_DIR / name for name in TEMPLATES}}
 ALL = sorted(PATHS)
 KERNEL = "kkbm-analysis"
+# nbformat and papermill are imported by the tests that use them: importing nbformat builds jsonschema's URI parser
+# (about 1.5 CPU-s), which the process that runs none of these tests need not pay at collection.
 
 
 def test_the_expected_notebooks_exist():
@@ -33,6 +32,7 @@ def test_the_expected_notebooks_exist():
 
 @pytest.mark.parametrize("name", ALL)
 def test_committed_notebook_has_no_outputs(name):
+    import nbformat
     nb = nbformat.read(PATHS[name], as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == KERNEL
@@ -46,6 +46,8 @@ def test_committed_notebook_has_no_outputs(name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_notebook_has_a_parameters_cell(name):
+    import nbformat
+    import papermill as pm
     nb = nbformat.read(PATHS[name], as_version=4)
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
@@ -57,6 +59,7 @@ def test_notebook_has_a_parameters_cell(name):
 
 
 def test_template_parameters():
+    import papermill as pm
     prov = pm.inspect_notebook(str(PATHS["report_province.ipynb"]))
     assert {"province", "period", "lang", "data_dir", "show_models", "figure_dir"} <= set(prov)
     assert prov["province"]["inferred_type_name"] == "str" and prov["province"]["default"] == '"36"'
@@ -68,6 +71,7 @@ def test_template_parameters():
 
 def test_templates_are_thin():
     """Templates hold parameters and calls; logic lives in kkbm_analysis.reports."""
+    import nbformat
     for name in TEMPLATES:
         nb = nbformat.read(PATHS[name], as_version=4)
         for cell in nb.cells:
@@ -79,6 +83,7 @@ def test_templates_are_thin():
 
 def test_exploratory_notebooks_load_through_the_data_layer_and_show_the_banner():
     """Not through the report layer; the banner is the first code cell's last expression, so it displays."""
+    import nbformat
     for name in sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")):
         nb = nbformat.read(PATHS[name], as_version=4)
         code = [c.source for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])]
@@ -122,6 +127,7 @@ def test_notebook_runs_top_to_bottom(name, project, tmp_path, execute_notebook):
 
 @pytest.mark.slow
 def test_template_refuses_an_unknown_province_at_once(project, tmp_path, execute_notebook):
+    from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError) as err:
         execute_notebook(str(PATHS["report_province.ipynb"]), str(tmp_path / "bad.ipynb"),
                             kernel_name=KERNEL, progress_bar=False, cwd=str(project.root), start_timeout=600,
@@ -135,6 +141,7 @@ def test_template_refuses_an_unknown_province_at_once(project, tmp_path, execute
 
 @pytest.mark.slow
 def test_template_refuses_a_path_outside_the_project(project, tmp_path, execute_notebook):
+    from papermill.exceptions import PapermillExecutionError
     with pytest.raises(PapermillExecutionError) as err:
         execute_notebook(str(PATHS["brief_national.ipynb"]), str(tmp_path / "bad.ipynb"),
                             kernel_name=KERNEL, progress_bar=False, cwd=str(project.root), start_timeout=600,

@@ -15,7 +15,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 import pytest
 
@@ -29,6 +28,7 @@ TINY = "tiny_province.ipynb"
 
 def _tiny_template(folder: Path, code: str) -> Path:
     """A province template with the batch's parameters and one code cell."""
+    import nbformat   # here: nbformat's import builds jsonschema's URI parser (about 1.5 CPU-s)
     folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('province = "36"\nperiod = "2018"\nlang = "en"\ndata_dir = ""\n'

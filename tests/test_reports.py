@@ -12,7 +12,6 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -230,6 +229,7 @@ def test_incremental_rerun_does_nothing(project, processed, provinces, batch):
 
 
 def _failing_template(tmp: Path, province: str) -> Path:
+    import nbformat   # here: nbformat's import builds jsonschema's URI parser (about 1.5 CPU-s)
     nb = nbformat.read(TEMPLATES / "report_province.ipynb", as_version=4)
     cell = nbformat.v4.new_code_cell(f'if province == "{province}":\n'
                                      f'    raise RuntimeError("deliberate failure for province " + province)')

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import nbformat
-import papermill as pm
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -12,6 +10,8 @@ NOTEBOOK = REPO / "notebooks" / "05_resilience.ipynb"
 
 
 def test_notebook_is_thin_and_has_no_outputs():
+    import nbformat   # here, not at collection: its import builds jsonschema's URI parser (about 1.5 CPU-s)
+    import papermill as pm
     nb = nbformat.read(NOTEBOOK, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.kernelspec.name == "kkbm-analysis"
