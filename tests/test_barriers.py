@@ -477,10 +477,12 @@ def test_member_rows_place_each_reference_once_and_follow_a_replaced_table(data)
     from kkbm_analysis.codes import positions
     d = ProgramData(dict(data.tables), data.manifest)
     for table, column in (("attendance", "member_id"), ("stages", "member_id"), ("businesses", "owner_member_id")):
-        np.testing.assert_array_equal(d.member_rows(table, column), positions(d.tables[table][column], d.members["member_id"]))
+        want = positions(d.tables[table][column], d.members["member_id"])
+        np.testing.assert_array_equal(d.member_rows(table, column), want)
     assert d.member_rows("attendance") is d.member_rows("attendance")            # found once, kept
     d.tables["attendance"] = d.attendance.iloc[::-1].reset_index(drop=True)       # a table replaced: placed again
-    np.testing.assert_array_equal(d.member_rows("attendance"), positions(d.attendance["member_id"], d.members["member_id"]))
+    want = positions(d.attendance["member_id"], d.members["member_id"])
+    np.testing.assert_array_equal(d.member_rows("attendance"), want)
     d.tables["members"] = d.members.iloc[1:].reset_index(drop=True)               # other members: every column again
     np.testing.assert_array_equal(d.member_rows("stages"), positions(d.stages["member_id"], d.members["member_id"]))
     assert (d.member_rows("stages") == -1).any()

@@ -129,17 +129,16 @@ class BarrierGrid:
         period, region x all, nation x period, nation x all), with the units' rows, in unit order."""
         has_r, has_p = region >= 0, period >= 0
         both, width = has_r & has_p, self.P + 1
+        nation = np.full(len(region), self.R * width + self.P, dtype=np.int64)
         return [((region * width + period)[both], both), ((region * width + self.P)[has_r], has_r),
-                ((self.R * width + period)[has_p], has_p),
-                (np.full(len(region), self.R * width + self.P, dtype=np.int64), slice(None))]
+                ((self.R * width + period)[has_p], has_p), (nation, slice(None))]
 
     def median(self, region: np.ndarray, period: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
         """Median, 95 % interval (order statistics) and count per grid cell."""
         ok = ~np.isnan(values)
         by_value = np.argsort(values[ok], kind="stable")  # then a stable sort by cell: by cell, value, unit
         ranked = values[ok][by_value]
-        groups = self._groups(np.asarray(region, dtype=np.int64)[ok][by_value],
-                              np.asarray(period, dtype=np.int64)[ok][by_value])
+        groups = self._groups(*(np.asarray(a, dtype=np.int64)[ok][by_value] for a in (region, period)))
         key = np.concatenate([k for k, _ in groups])
         v = np.concatenate([ranked[rows] for _, rows in groups])
         n_cells = (self.R + 1) * (self.P + 1)

@@ -192,8 +192,9 @@ def _staffing_table(data: ProgramData, org: pd.DataFrame, staff: pd.DataFrame, g
     members = _add_region(data, _frame(data, "members")[["member_id", "community_id", "joined_on"]], level)
     com = _add_region(data, _frame(data, "communities")[["community_id", "formed_on"]], level)
     ends = bounds["period_end"]
-    counts = [pd.DataFrame({"members": m, "communities": c}).rename_axis("region_code").reset_index().assign(period=label)
-              for label, m, c in zip(bounds.index, _counts_by(members, "joined_on", ends), _counts_by(com, "formed_on", ends))]
+    by_end = zip(bounds.index, _counts_by(members, "joined_on", ends), _counts_by(com, "formed_on", ends))
+    counts = [pd.DataFrame({"members": m, "communities": c}).rename_axis("region_code").reset_index().assign(period=p)
+              for p, m, c in by_end]
     out = out.merge(pd.concat(counts), on=["region_code", "period"], how="left")
     for role, name in ((list(ORGANISER_ROLES), "organisers_fte"), (["co"], "co_fte")):
         fte = _staff_in_period(org.loc[org["role"].isin(role)], grid, "region_code").rename(columns={"fte": name})

@@ -74,7 +74,7 @@ class GapDecomposition(ModelResult):
     means : dict
         ``a`` and ``b``: share with Y12 = 1.
     fit : statsmodels OaxacaBlinder
-        statsmodels' implementation on the same rows (built when first asked for), for the record.
+        statsmodels' implementation on the same rows (built each time it is asked for), for the record.
     """
 
     twofold: pd.DataFrame = field(default_factory=pd.DataFrame)
