@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .io import ManifestFacts
@@ -33,6 +34,9 @@ REGION_LEVELS: dict[str, str | None] = {
     "community": "community_id",
 }
 PERIODS = ("year", "quarter", "month")
+#: The columns holding a member id that analyses look up among the members (:meth:`ProgramData.member_rows`).
+MEMBER_REFERENCES: tuple[tuple[str, str], ...] = (
+    ("attendance", "member_id"), ("stages", "member_id"), ("kur_loans", "member_id"), ("businesses", "owner_member_id"))
 Period = Literal["year", "quarter", "month"]
 
 
@@ -79,6 +83,7 @@ class ProgramData(ManifestFacts):
 
     tables: dict[str, pd.DataFrame]
     manifest: dict[str, Any] = field(default_factory=dict)
+    _member_rows: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, processed_dir: str | Path, *, require: tuple[str, ...] = ()) -> "ProgramData":
@@ -117,6 +122,31 @@ class ProgramData(ManifestFacts):
 
 
     # ------------------------------------------------------------------ joins
+    def member_rows(self, table: str, column: str = "member_id") -> np.ndarray:
+        """The row of each row's member in ``members`` (``-1`` when absent or missing), as int64.
+
+        The member ids are integer codes from then on: on first use, the columns of
+        :data:`MEMBER_REFERENCES` are all placed among the members at once (hashing the
+        members' ids once, :func:`kkbm_analysis.codes.positions_of`), and kept. A table
+        replaced in ``tables`` since is placed again; the frames themselves are read-only.
+        """
+        from .codes import positions_of
+
+        members, cache = self.tables["members"], self._member_rows
+        if cache.get("members") is not members:
+            cache.clear()
+            cache["members"] = members
+
+        def stale(ref: tuple[str, str]) -> bool:
+            frame = self.tables.get(ref[0])
+            return frame is not None and ref[1] in frame.columns and (
+                ref not in cache or cache[ref][0] is not frame or len(cache[ref][1]) != len(frame))
+        wanted = [ref for ref in dict.fromkeys([(table, column), *MEMBER_REFERENCES]) if stale(ref)]
+        if wanted:
+            found = positions_of([self.tables[t][c] for t, c in wanted], members["member_id"])
+            cache.update({ref: (self.tables[ref[0]], at) for ref, at in zip(wanted, found)})
+        return cache[(table, column)][1]
+
     def community_regions(self) -> pd.DataFrame:
         """community_id -> province/regency/district/village codes and programme."""
         cols = ["community_id", "province_code", "regency_code", "district_code", "village_code", "program"]

@@ -470,3 +470,42 @@ def test_a_years_mentoring_is_counted_up_to_the_years_end(demo_data, cells):
         assert _cell(cells, "no_follow_up_share", "ID", year)["value"] == pytest.approx(no_follow.mean())
     whole = mm.loc[mm["trained"]]
     assert _cell(cells, "mentoring_points_mean", "ID", "all")["value"] == pytest.approx(whole["points_received"].mean())
+
+
+# --------------------------------------------------------------------------- integer codes and grid sums
+def test_member_rows_place_each_reference_once_and_follow_a_replaced_table(data):
+    from kkbm_analysis.codes import positions
+    d = ProgramData(dict(data.tables), data.manifest)
+    for table, column in (("attendance", "member_id"), ("stages", "member_id"), ("businesses", "owner_member_id")):
+        want = positions(d.tables[table][column], d.members["member_id"])
+        np.testing.assert_array_equal(d.member_rows(table, column), want)
+    assert d.member_rows("attendance") is d.member_rows("attendance")            # found once, kept
+    d.tables["attendance"] = d.attendance.iloc[::-1].reset_index(drop=True)       # a table replaced: placed again
+    want = positions(d.attendance["member_id"], d.members["member_id"])
+    np.testing.assert_array_equal(d.member_rows("attendance"), want)
+    d.tables["members"] = d.members.iloc[1:].reset_index(drop=True)               # other members: every column again
+    np.testing.assert_array_equal(d.member_rows("stages"), positions(d.stages["member_id"], d.members["member_id"]))
+    assert (d.member_rows("stages") == -1).any()
+
+
+def test_grid_sums_and_medians_add_each_cell_in_unit_order():
+    grid = br.BarrierGrid("province", np.array(["11", "12"], dtype=object), ["2018", "2019"], "year",
+                          pd.Timestamp("2018-01-01"), pd.Timestamp("2019-12-31"))
+    rng = np.random.default_rng(1)
+    region, period = rng.integers(-1, 2, 500), rng.integers(-1, 2, 500)
+    w = rng.random(500) / 3
+    got = grid.sum(region, period, w)
+    want = np.zeros((3, 3))
+    for r, p, x in zip(region, period, w):                        # one unit after the other, as a loop would
+        for rr, pp in ((r, p), (r, 2), (2, p), (2, 2)):
+            if rr >= 0 and pp >= 0:
+                want[rr, pp] += x
+    assert got.tobytes() == want.tobytes()
+    assert grid.sum(region, period).dtype == np.int64 and grid.sum(region, period)[2, 2] == 500
+    values = np.where(rng.random(500) < 0.2, np.nan, rng.integers(0, 9, 500).astype(float))
+    med, lo, hi, n = grid.median(region, period, values)
+    ok = ~np.isnan(values)
+    assert n[2, 2] == ok.sum() and med[2, 2] == np.median(values[ok])
+    cell = ok & (region == 1) & (period == 0)
+    assert n[1, 0] == cell.sum() and med[1, 0] == np.median(values[cell])
+    assert lo[1, 0] <= med[1, 0] <= hi[1, 0]

@@ -225,6 +225,39 @@ def test_oaxaca_threefold_only_when_identified(frame):
     assert np.allclose(sm[:3], three.loc[["endowments", "coefficients", "interaction"]].to_numpy())
 
 
+
+def test_stacked_least_squares_is_numpy_lstsq_bit_for_bit():
+    from kkbm_analysis.models.decomposition import _lstsq_stack
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(40, 6, 6))
+    A = A @ np.swapaxes(A, 1, 2)                      # normal equations, as the bootstrap solves
+    A[::4, 2, :] = A[::4, :, 2] = 0.0                 # rank-deficient ones: a covariate constant in a province
+    b = rng.normal(size=(40, 6))
+    stacked = _lstsq_stack(A, b)
+    one_by_one = np.stack([np.linalg.lstsq(m, v, rcond=None)[0] for m, v in zip(A, b)])
+    assert stacked.tobytes() == one_by_one.tobytes()
+
+
+@pytest.mark.parametrize("a, b", [("36", "32"), ("33", "35")])    # 33/35: mentoring constant in 35
+def test_gap_bootstrap_draws_are_the_fits_on_resampled_communities(frame, a, b):
+    from kkbm_analysis.models.decomposition import _bootstrap, _decompose
+    df = frame.dropna(subset=["y12", "community_id", *models.DEFAULT_COVARIATES])
+    df = df[df["province_code"].isin([a, b])].reset_index(drop=True)
+    X = np.column_stack([np.ones(len(df)), df[list(models.DEFAULT_COVARIATES)].to_numpy(dtype=float)])
+    y = df["y12"].to_numpy(dtype=float)
+    in_a = (df["province_code"] == a).to_numpy()
+    draws = _bootstrap(df, X, y, in_a, 50, 3)
+    rng = np.random.default_rng(3)                    # the same draws, fitted on the resampled rows
+    comm = pd.factorize(df["community_id"].astype("string"))[0]
+    strata = [np.unique(comm[in_a]), np.unique(comm[~in_a])]
+    for i in range(50):
+        rows = [np.concatenate([np.flatnonzero(comm == c) for c in s[rng.integers(0, len(s), size=len(s) - 1)]])
+                for s in strata]
+        ref = _decompose(X[rows[0]], y[rows[0]], X[rows[1]], y[rows[1]])
+        for key, value in ref.items():
+            np.testing.assert_allclose(draws[key][i], value, rtol=1e-9, atol=1e-12, err_msg=key)
+
+
 # ----------------------------------------------------------------------------- Perdes DiD
 def test_perdes_att_gt_matches_the_true_cells_and_aggregates(did, truth):
     cells = pd.DataFrame(tv(truth, "perdes", "att_gt"))

@@ -229,8 +229,8 @@ def _did(shared: Shared, cache: FitCache) -> FitRecord | PendingFit:
 def _gap(shared: Shared, cache: FitCache, province: str, reference: str) -> FitRecord | PendingFit:
     p = shared.parameters
     cols = ["y12", "community_id", "province_code", *DEFAULT_COVARIATES]
-    frame = shared.outcome
-    inputs = frame.loc[frame["province_code"].astype(str).isin([province, reference]), cols].reset_index(drop=True)
+    rows = [shared.outcome_rows.get(code, np.array([], dtype=np.int64)) for code in (province, reference)]
+    inputs = shared.outcome.take(np.sort(np.concatenate(rows)))[cols].reset_index(drop=True)
 
     def run():
         r = province_gap_decomposition(inputs, reference, province, n_boot=p.gap_n_boot, seed=p.seed)

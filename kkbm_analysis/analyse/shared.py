@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..barriers import member_mentoring
@@ -116,6 +117,16 @@ class Shared:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its warnings are kept in the notes
             return business_outcome_frame(self.data, notes=self.notes, mentoring=self.mentoring)
+
+    @cached_property
+    def outcome_rows(self) -> dict[str, np.ndarray]:
+        """Positions of the outcome frame's rows by province code (as text), in order: found once for every
+        gap decomposition (empty without an outcome frame)."""
+        frame = self.outcome
+        if frame is None:
+            return {}
+        found = pd.Series(np.arange(len(frame))).groupby(frame["province_code"].astype(str).to_numpy()).indices
+        return {str(k): np.asarray(v, dtype=np.int64) for k, v in found.items()}
 
 
 def baseline_cfa(frame: pd.DataFrame) -> Any:

@@ -95,7 +95,8 @@ def _explode_months(df: pd.DataFrame, start: str, end: str, last_month: int) -> 
     stop = _months_index(df[end]).fillna(last_month).clip(upper=last_month).astype("int64")
     n = (stop - first + 1).clip(lower=0).to_numpy()
     out = df.loc[df.index.repeat(n)].reset_index(drop=True)
-    out["month"] = np.repeat(first.to_numpy(), n) + out.groupby(np.repeat(df.index.to_numpy(), n)).cumcount().to_numpy()
+    within = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)  # 0, 1, ... within each row's months
+    out["month"] = np.repeat(first.to_numpy(), n) + within
     return out
 
 

@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codes import positions_of
 from ..data import NATIONAL_CODE, ProgramData, region_column
 from ..i18n import region_name
 from ..intervals import median_interval, poisson_rate_interval, t_interval, wilson_interval
@@ -114,32 +113,37 @@ class BarrierGrid:
     def sum(self, region: np.ndarray, period: np.ndarray, weights: Any = None) -> np.ndarray:
         """Sums over units per (region + nation) x (period + all): an ``(R + 1, P + 1)`` array.
 
-        ``region`` -1: counted nationally only; ``period`` -1: counted in ``'all'`` only.
+        ``region`` -1: counted nationally only; ``period`` -1: counted in ``'all'`` only. Each
+        cell adds its units' weights in unit order (one :func:`numpy.bincount` per group of cells).
         """
-        key, rows = self._keys(region, period)
-        w = None if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), (len(region),))[rows]
-        return np.bincount(key, weights=w, minlength=(self.R + 1) * (self.P + 1)).reshape(self.R + 1, self.P + 1)
-
-    def _keys(self, region: np.ndarray, period: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         region, period = np.asarray(region, dtype=np.int64), np.asarray(period, dtype=np.int64)
-        rows = np.arange(len(region))
-        keys, sel = [], []
-        for r, p, ok in ((region, period, (region >= 0) & (period >= 0)), (region, self.P, region >= 0),
-                         (self.R, period, period >= 0), (self.R, self.P, np.ones(len(region), bool))):
-            r_ = np.broadcast_to(r, region.shape)[ok]
-            p_ = np.broadcast_to(p, region.shape)[ok]
-            keys.append(r_ * (self.P + 1) + p_)
-            sel.append(rows[ok])
-        return np.concatenate(keys), np.concatenate(sel)
+        n_cells = (self.R + 1) * (self.P + 1)
+        w = None if weights is None else np.broadcast_to(np.asarray(weights, dtype=float), (len(region),))
+        out = np.zeros(n_cells, dtype=np.int64 if w is None else float)
+        for key, rows in self._groups(region, period):  # each cell is in one group: adding the others' zeros
+            out += np.bincount(key, weights=None if w is None else w[rows], minlength=n_cells)
+        return out.reshape(self.R + 1, self.P + 1)
+
+    def _groups(self, region: np.ndarray, period: np.ndarray) -> list[tuple[np.ndarray, Any]]:
+        """The cells' keys (row-major in the grid) of the units counted in each group of cells (region x
+        period, region x all, nation x period, nation x all), with the units' rows, in unit order."""
+        has_r, has_p = region >= 0, period >= 0
+        both, width = has_r & has_p, self.P + 1
+        nation = np.full(len(region), self.R * width + self.P, dtype=np.int64)
+        return [((region * width + period)[both], both), ((region * width + self.P)[has_r], has_r),
+                ((self.R * width + period)[has_p], has_p), (nation, slice(None))]
 
     def median(self, region: np.ndarray, period: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, ...]:
         """Median, 95 % interval (order statistics) and count per grid cell."""
         ok = ~np.isnan(values)
-        key, rows = self._keys(region[ok], period[ok])
-        v = values[ok][rows]
-        order = np.lexsort((v, key))
-        key, v = key[order], v[order]
+        by_value = np.argsort(values[ok], kind="stable")  # then a stable sort by cell: by cell, value, unit
+        ranked = values[ok][by_value]
+        groups = self._groups(*(np.asarray(a, dtype=np.int64)[ok][by_value] for a in (region, period)))
+        key = np.concatenate([k for k, _ in groups])
+        v = np.concatenate([ranked[rows] for _, rows in groups])
         n_cells = (self.R + 1) * (self.P + 1)
+        order = np.argsort(key.astype(np.int16) if n_cells <= np.iinfo(np.int16).max else key, kind="stable")
+        key, v = key[order], v[order]
         counts = np.bincount(key, minlength=n_cells)
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
         med = np.full(n_cells, np.nan)
@@ -336,7 +340,7 @@ def mentoring_point_cells(data: ProgramData, *, grid: BarrierGrid | None = None,
 def _funnel(cells: _Cells, data: ProgramData, region_of_comm: np.ndarray) -> None:
     g = cells.grid
     stages = _frame(data, "stages")
-    member = _positions(stages["member_id"], data.members["member_id"])
+    member = data.member_rows("stages")
     comm = _positions(data.members["community_id"], data.communities["community_id"])
     mcomm = np.where(member >= 0, comm[np.maximum(member, 0)], -1)
     r = np.where(mcomm >= 0, region_of_comm[np.maximum(mcomm, 0)], -1)
@@ -414,7 +418,7 @@ def _capital(cells: _Cells, data: ProgramData, member_region: np.ndarray) -> Non
     g = cells.grid
     loans = _frame(data, "kur_loans")
     biz = _frame(data, "businesses")
-    m, owner = positions_of([loans["member_id"], biz["owner_member_id"]], data.members["member_id"])
+    m, owner = data.member_rows("kur_loans"), data.member_rows("businesses", "owner_member_id")
     r = np.where(m >= 0, member_region[np.maximum(m, 0)], -2)
     known = r > -2
     p = g.period_of(loans["applied_on"])

@@ -72,8 +72,7 @@ def member_mentoring(data: ProgramData, *, points: MentoringPoints | None = None
     kind = _positions(sessions["kind"], pd.Series(kinds, dtype="string"))
     held = sessions["held_on"].to_numpy(dtype="datetime64[ms]").view(np.int64)
     att = data.attendance
-    pair = np.column_stack([_positions(att["session_id"], sessions["session_id"]),
-                            _positions(att["member_id"], members["member_id"])])
+    pair = np.column_stack([_positions(att["session_id"], sessions["session_id"]), data.member_rows("attendance")])
     pair = pair[(pair >= 0).all(axis=1)]
     code = np.sort(pair[:, 0] * max(n, 1) + pair[:, 1])  # session-major, as np.unique(pair, axis=0)
     code = code[np.r_[True, code[1:] != code[:-1]]] if len(code) else code  # one attendance per pair

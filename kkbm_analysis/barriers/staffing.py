@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..data import NATIONAL_CODE, ProgramData, period_label, region_column
@@ -190,12 +191,10 @@ def _staffing_table(data: ProgramData, org: pd.DataFrame, staff: pd.DataFrame, g
     out = out.merge(bounds.reset_index(), on="period")
     members = _add_region(data, _frame(data, "members")[["member_id", "community_id", "joined_on"]], level)
     com = _add_region(data, _frame(data, "communities")[["community_id", "formed_on"]], level)
-    counts = []
-    for label, (ps, pe) in bounds.iterrows():
-        counts.append(pd.DataFrame({
-            "members": members.loc[members["joined_on"] <= pe].groupby("region_code").size(),
-            "communities": com.loc[com["formed_on"] <= pe].groupby("region_code").size(),
-        }).rename_axis("region_code").reset_index().assign(period=label))
+    ends = bounds["period_end"]
+    by_end = zip(bounds.index, _counts_by(members, "joined_on", ends), _counts_by(com, "formed_on", ends))
+    counts = [pd.DataFrame({"members": m, "communities": c}).rename_axis("region_code").reset_index().assign(period=p)
+              for p, m, c in by_end]
     out = out.merge(pd.concat(counts), on=["region_code", "period"], how="left")
     for role, name in ((list(ORGANISER_ROLES), "organisers_fte"), (["co"], "co_fte")):
         fte = _staff_in_period(org.loc[org["role"].isin(role)], grid, "region_code").rename(columns={"fte": name})
@@ -217,6 +216,14 @@ def _staffing_table(data: ProgramData, org: pd.DataFrame, staff: pd.DataFrame, g
                 "co_fte", "members_per_organiser", "members_per_co", "officers_fte", "officers_per_community",
                 "vacancy_months", "communities_observed", "vacancy_months_per_community", "organisers_ended",
                 "avg_organisers", "turnover", "departures", "replaced", "departures_censored", "regeneration"]]
+
+
+def _counts_by(frame: pd.DataFrame, date: str, ends: pd.Series) -> list[pd.Series]:
+    """Rows dated on or before each end, by ``region_code`` (rows without a region or date are not counted)."""
+    region, codes = pd.factorize(frame["region_code"])
+    when = frame[date].to_numpy(dtype="datetime64[ns]")
+    return [pd.Series(np.bincount(region[(region >= 0) & (when <= end.to_datetime64())], minlength=len(codes)),
+                      index=codes) for end in ends]
 
 
 def _vacancy_by_period(data: ProgramData, org: pd.DataFrame, grid: pd.DataFrame, level: str,

@@ -73,6 +73,8 @@ class GapDecomposition(ModelResult):
     province_a, province_b : str
     means : dict
         ``a`` and ``b``: share with Y12 = 1.
+    fit : statsmodels OaxacaBlinder
+        statsmodels' implementation on the same rows (built each time it is asked for), for the record.
     """
 
     twofold: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -87,7 +89,12 @@ class GapDecomposition(ModelResult):
     n_a: int = 0
     n_b: int = 0
     n_boot: int = 0
-    fit: Any = field(default=None, repr=False)
+    oaxaca_inputs: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def fit(self) -> Any:
+        """statsmodels' ``OaxacaBlinder`` on the same rows (its groups: indicator 0 = A, 1 = B), or None."""
+        return None if self.oaxaca_inputs is None else _statsmodels_oaxaca(*self.oaxaca_inputs)
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -173,8 +180,6 @@ def province_gap_decomposition(data: ProgramData | pd.DataFrame, province_a: str
         Same or unknown provinces, fewer than 30 members or 2 communities in a province, no
         variation in the outcome or a covariate in the two provinces together.
     """
-    from statsmodels.stats.oaxaca import OaxacaBlinder
-
     notes: list[str] = []
     synthetic = is_synthetic(data)
     province_a, province_b = str(province_a), str(province_b)
@@ -213,48 +218,40 @@ def province_gap_decomposition(data: ProgramData | pd.DataFrame, province_a: str
         warn(f"no variation within a province ({where}): its province-specific coefficient is not identified, "
              "so the threefold decomposition is not reported (the twofold with pooled coefficients is valid)", notes)
     est = _decompose(X[in_a], y[in_a], X[~in_a], y[~in_a])
-    # statsmodels' implementation, for the record (its groups: indicator 0 = A, 1 = B)
     exog = np.column_stack([X, (~in_a).astype(float)])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # rank-deficient province model when a covariate is constant in it
-        ob = OaxacaBlinder(y, exog, bifurcate=exog.shape[1] - 1, hasconst=True, swap=False)
-        sm_two = ob.two_fold(two_fold_type="pooled")
-    if not np.allclose([sm_two.params[1], sm_two.params[0]], [est["explained"][0], est["unexplained"][0]], atol=1e-8):
-        raise RuntimeError("internal check failed: decomposition differs from statsmodels OaxacaBlinder")
+    if constant_in:  # a province model is rank-deficient: check against statsmodels' own handling of it
+        sm_two = _statsmodels_oaxaca(y, exog).two_fold(two_fold_type="pooled")
+        if not np.allclose([sm_two.params[1], sm_two.params[0]], [est["explained"][0], est["unexplained"][0]],
+                           atol=1e-8):
+            raise RuntimeError("internal check failed: decomposition differs from statsmodels OaxacaBlinder")
     boots = _bootstrap(df, X, y, in_a, n_boot, seed)
     groups = {k: tuple(v) for k, v in (factor_groups or FACTOR_GROUPS).items()}
     rest = tuple(c for c in covariates if not any(c in v for v in groups.values()))
     if rest:
         groups["other"] = rest
 
-    def row(term: str, value: float, draws: np.ndarray) -> dict:
-        se = float(np.std(draws, ddof=1))
-        return wald_table([term], [value], [se]).iloc[0].to_dict()
-
     gap = est["gap"][0]
-    rows = [row("gap", gap, boots["gap"][:, 0]), row("explained", est["explained"][0], boots["explained"][:, 0]),
-            row("unexplained", est["unexplained"][0], boots["unexplained"][:, 0])]
-    detail_rows = []
-    for j, c in enumerate(covariates):
-        r = row(f"explained: {c}", est["detail"][j], boots["detail"][:, j])
-        rows.append(r)
-        detail_rows.append({"term": c, "mean_a": X[in_a, j + 1].mean(), "mean_b": X[~in_a, j + 1].mean(),
-                            "coefficient": est["pooled"][j], "explained": r["estimate"], "std_error": r["std_error"],
-                            "ci_low": r["ci_low"], "ci_high": r["ci_high"]})
-    factor_rows = []
-    for name, members in groups.items():
-        idx = [covariates.index(c) for c in members if c in covariates]
-        if not idx:
-            continue
-        r = row(f"explained: {name}", est["detail"][idx].sum(), boots["detail"][:, idx].sum(axis=1))
-        rows.append(r)
-        factor_rows.append({"factor": name, "covariates": ", ".join(covariates[i] for i in idx),
-                            **{k: r[k] for k in ("estimate", "std_error", "ci_low", "ci_high")}})
+    terms = [("gap", gap, boots["gap"][:, 0]), ("explained", est["explained"][0], boots["explained"][:, 0]),
+             ("unexplained", est["unexplained"][0], boots["unexplained"][:, 0])]
+    terms += [(f"explained: {c}", est["detail"][j], boots["detail"][:, j]) for j, c in enumerate(covariates)]
+    factors = {name: [covariates.index(c) for c in members if c in covariates] for name, members in groups.items()}
+    factors = {name: idx for name, idx in factors.items() if idx}
+    terms += [(f"explained: {name}", est["detail"][idx].sum(), boots["detail"][:, idx].sum(axis=1))
+              for name, idx in factors.items()]
+    if not constant_in:
+        terms += [(k, est[k][0], boots[k][:, 0]) for k in ("endowments", "coefficients", "interaction")]
+    rows = wald_table([t for t, _, _ in terms], [v for _, v, _ in terms],
+                      [float(np.std(draws, ddof=1)) for _, _, draws in terms]).to_dict("records")
+    detail_rows = [{"term": c, "mean_a": X[in_a, j + 1].mean(), "mean_b": X[~in_a, j + 1].mean(),
+                    "coefficient": est["pooled"][j], "explained": r["estimate"], "std_error": r["std_error"],
+                    "ci_low": r["ci_low"], "ci_high": r["ci_high"]}
+                   for j, (c, r) in enumerate(zip(covariates, rows[3:]))]
+    factor_rows = [{"factor": name, "covariates": ", ".join(covariates[i] for i in idx),
+                    **{k: r[k] for k in ("estimate", "std_error", "ci_low", "ci_high")}}
+                   for (name, idx), r in zip(factors.items(), rows[3 + len(covariates):])]
     three = None
     if not constant_in:
-        three_rows = [row(k, est[k][0], boots[k][:, 0]) for k in ("endowments", "coefficients", "interaction")]
-        rows += three_rows
-        three = pd.DataFrame(three_rows)[["term", "estimate", "std_error", "ci_low", "ci_high"]].rename(
+        three = pd.DataFrame(rows[-3:])[["term", "estimate", "std_error", "ci_low", "ci_high"]].rename(
             columns={"term": "component"})
     table = pd.DataFrame(rows)
     table["share_of_gap"] = table["estimate"] / gap if gap != 0 else np.nan
@@ -267,7 +264,15 @@ def province_gap_decomposition(data: ProgramData | pd.DataFrame, province_a: str
         by_factor=pd.DataFrame(factor_rows), province_a=province_a, province_b=province_b,
         name_a=region_name(province_a), name_b=region_name(province_b),
         means={"a": float(y[in_a].mean()), "b": float(y[~in_a].mean())}, n_a=int(in_a.sum()),
-        n_b=int((~in_a).sum()), n_boot=n_boot, fit=ob)
+        n_b=int((~in_a).sum()), n_boot=n_boot, oaxaca_inputs=(y, exog))
+
+
+def _statsmodels_oaxaca(y: np.ndarray, exog: np.ndarray) -> Any:
+    """statsmodels' ``OaxacaBlinder`` (the last column of ``exog`` is the group indicator)."""
+    from statsmodels.stats.oaxaca import OaxacaBlinder
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rank-deficient province model when a covariate is constant in it
+        return OaxacaBlinder(y, exog, bifurcate=exog.shape[1] - 1, hasconst=True, swap=False)
 
 
 def _bootstrap(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, in_a: np.ndarray, n_boot: int, seed: int
@@ -278,28 +283,28 @@ def _bootstrap(df: pd.DataFrame, X: np.ndarray, y: np.ndarray, in_a: np.ndarray,
     column sums, counts) summed with the draw's multiplicities: the same estimates as fitting
     the resampled rows (the minimum-norm least-squares solution, also when a covariate is
     constant in a province), without building them. The draws themselves are those of a
-    row resampling with the same seed.
+    row resampling with the same seed. All draws are solved at once, as stacks: each draw's
+    sums, solves and products are the same calls on the same numbers as one draw at a time
+    (see :func:`_lstsq_stack`), so the draws are the same to the last bit.
     """
     rng = np.random.default_rng(seed)
     comm = pd.factorize(df["community_id"].astype("string"))[0]
     n_comm = int(comm.max()) + 1 if len(comm) else 0
     k = X.shape[1]
-    XtX = _sums(comm, (X[:, :, None] * X[:, None, :]).reshape(len(X), k * k), n_comm).reshape(n_comm, k, k)
-    Xty = _sums(comm, X * y[:, None], n_comm)
-    Xs = _sums(comm, X, n_comm)
-    ys = np.bincount(comm, weights=y, minlength=n_comm)
-    yy = np.bincount(comm, minlength=n_comm).astype(float)
+    stats = (_sums(comm, (X[:, :, None] * X[:, None, :]).reshape(len(X), k * k), n_comm),
+             _sums(comm, X * y[:, None], n_comm), _sums(comm, X, n_comm),
+             np.bincount(comm, weights=y, minlength=n_comm)[:, None],
+             np.bincount(comm, minlength=n_comm).astype(float)[:, None])
     strata = [np.unique(comm[in_a]), np.unique(comm[~in_a])]
-    out: dict[str, list] = {}
-    for _ in range(n_boot):
-        w = []
-        for s in strata:
+    times = np.zeros((len(strata), n_boot, 1, n_comm))  # how often each draw picked each community
+    for b in range(n_boot):
+        for i, s in enumerate(strata):
             pick = s[rng.integers(0, len(s), size=max(len(s) - 1, 1))]  # the draws of rng.choice(s, replace=True)
-            w.append(np.bincount(pick, minlength=n_comm).astype(float))
-        res = _decompose_stats(*(_weighted(wt, XtX, Xty, Xs, ys, yy) for wt in w))
-        for key, v in res.items():
-            out.setdefault(key, []).append(v)
-    return {key: np.vstack(v) for key, v in out.items()}
+            times[i, b, 0] = np.bincount(pick, minlength=n_comm)
+    # (draws, 1, communities) @ (communities, m): one vector-matrix product per draw, as ``w @ stat``
+    a, b = ([(w @ stat)[:, 0, :] for stat in stats] for w in times)
+    a[0], b[0] = a[0].reshape(n_boot, k, k), b[0].reshape(n_boot, k, k)
+    return _decompose_stats(a, b)
 
 
 def _sums(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
@@ -307,30 +312,42 @@ def _sums(group: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
     return np.column_stack([np.bincount(group, weights=v, minlength=n) for v in values.T]).reshape(n, -1)
 
 
-def _weighted(w: np.ndarray, XtX: np.ndarray, Xty: np.ndarray, Xs: np.ndarray, ys: np.ndarray,
-              n: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Sufficient statistics of the rows of the communities drawn ``w`` times each."""
-    return (np.tensordot(w, XtX, axes=1), w @ Xty, w @ Xs, float(w @ ys), float(w @ n))
+def _lstsq_stack(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.linalg.lstsq(A[i], b[i], rcond=None)[0]`` for every matrix of a stack (the last bit the same).
+
+    numpy's ``lstsq`` takes one matrix at a time; the LAPACK routine it calls (``gelsd``, through
+    its generalised ufunc) takes a stack, and solves each matrix as one call would. Without that
+    ufunc (a numpy that moved it), the matrices are solved one by one.
+    """
+    try:
+        from numpy.linalg import _umath_linalg
+    except ImportError:  # pragma: no cover - numpy's internal module moved
+        return np.stack([np.linalg.lstsq(m, v, rcond=None)[0] for m, v in zip(A, b)])
+    rcond = np.finfo(float).eps * max(A.shape[-2:])
+    with np.errstate(all="ignore"):
+        return _umath_linalg.lstsq(A, b[..., None], rcond, signature="ddd->ddid")[0][..., 0]
 
 
-def _solve(XtX: np.ndarray, Xty: np.ndarray) -> np.ndarray:
-    return np.linalg.lstsq(XtX, Xty, rcond=None)[0]
+def _dot_rows(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``u[i] @ v[i]`` for every row (one dot product per row, as for one row)."""
+    return (u[:, None, :] @ v[:, :, None])[:, 0, 0]
 
 
-def _decompose_stats(a: tuple[np.ndarray, ...], b: tuple[np.ndarray, ...]) -> dict[str, np.ndarray]:
-    """:func:`_decompose` from sufficient statistics (X'X, X'y, sum X, sum y, n) of the two groups."""
+def _decompose_stats(a: list[np.ndarray], b: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`_decompose` from sufficient statistics (X'X, X'y, sum X, sum y, n) of the two groups, for a
+    stack of draws (one row per draw; sum y and n as columns)."""
     (AtA, Aty, As, ay, na), (BtB, Bty, Bs, by, nb) = a, b
-    ba, bb = _solve(AtA, Aty), _solve(BtB, Bty)
-    k = len(As)
-    P = np.zeros((k + 1, k + 1))  # pooled design [X, 1 for group A]
-    P[:k, :k] = AtA + BtB
-    P[:k, k] = P[k, :k] = As
-    P[k, k] = na
-    bp = _solve(P, np.r_[Aty + Bty, ay])[:-1]
+    ba, bb = _lstsq_stack(AtA, Aty), _lstsq_stack(BtB, Bty)
+    n, k = As.shape
+    P = np.zeros((n, k + 1, k + 1))  # pooled design [X, 1 for group A]
+    P[:, :k, :k] = AtA + BtB
+    P[:, :k, k] = P[:, k, :k] = As
+    P[:, k, k] = na[:, 0]
+    bp = _lstsq_stack(P, np.concatenate([Aty + Bty, ay], axis=1))[:, :-1]
     ma, mb = As / na, Bs / nb
     detail = (ma - mb) * bp
     gap = ay / na - by / nb
-    return {"gap": np.array([gap]), "explained": np.array([detail[1:].sum()]),
-            "unexplained": np.array([gap - detail[1:].sum()]), "detail": detail[1:],
-            "endowments": np.array([(ma - mb) @ bb]), "coefficients": np.array([mb @ (ba - bb)]),
-            "interaction": np.array([(ma - mb) @ (ba - bb)]), "pooled": bp[1:]}
+    explained = detail[:, 1:].sum(axis=1, keepdims=True)
+    return {"gap": gap, "explained": explained, "unexplained": gap - explained, "detail": detail[:, 1:],
+            "endowments": _dot_rows(ma - mb, bb)[:, None], "coefficients": _dot_rows(mb, ba - bb)[:, None],
+            "interaction": _dot_rows(ma - mb, ba - bb)[:, None], "pooled": bp[:, 1:]}

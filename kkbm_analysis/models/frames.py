@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..codes import arrow_strings, positions, positions_of
+from ..codes import arrow_strings, positions
 from ..data import ProgramData
 from ._base import ModelInputError, warn
 
@@ -169,7 +169,7 @@ def business_outcome_frame(data: ProgramData, *, as_of: Any = None, notes: list[
     df.loc[df["sex"].isna(), "female"] = np.nan
     years = (_dates(df["returned_on"]) - _dates(df["departed_on"])).dt.days / DAYS_PER_YEAR
     df["years_abroad"] = years.fillna(0.0).clip(lower=0).astype(float)
-    df["kur_before_t12"], df["y12"] = _kur_and_y12(data, df["member_id"], df["t12"].to_numpy())
+    df["kur_before_t12"], df["y12"] = _kur_and_y12(data, np.flatnonzero(trained)[keep], df["t12"].to_numpy())
     regions = data.communities[["community_id", "province_code"]].drop_duplicates("community_id")
     in_regions = positions(df["community_id"], regions["community_id"])
     df["province_code"] = regions["province_code"].array.take(in_regions, allow_fill=True)
@@ -211,11 +211,16 @@ def _warn_points_after_t12(last_point_on: np.ndarray, df: pd.DataFrame, notes: l
              "it although it cannot have caused Y12", notes)
 
 
-def _kur_and_y12(data: ProgramData, member_id: pd.Series, t12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``kur_before_t12`` and ``y12`` (0/1 floats) of members with their t12 (datetime64[ns]); the member ids
-    are hashed once for both lookups."""
-    loans, businesses = _approved_loans(data), _owned_businesses(data)
-    loan_rows, business_rows = positions_of([loans["member_id"], businesses["owner_member_id"]], member_id)
+def _kur_and_y12(data: ProgramData, member_at: np.ndarray, t12: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``kur_before_t12`` and ``y12`` (0/1 floats) of members (``member_at``: their rows in ``data.members``)
+    with their t12 (datetime64[ns]); loans and businesses are placed by the members' integer codes
+    (:meth:`~kkbm_analysis.data.ProgramData.member_rows`)."""
+    approved, owned = np.flatnonzero(_approved(data.kur_loans)), np.flatnonzero(_owned(data.businesses))
+    loans, businesses = data.kur_loans.iloc[approved], data.businesses.iloc[owned]
+    ours = np.full(len(data.members), -1, dtype=np.int64)  # member row -> position among ``member_at``
+    ours[member_at] = np.arange(len(member_at))
+    loan_rows = _take(ours, data.member_rows("kur_loans")[approved], -1)
+    business_rows = _take(ours, data.member_rows("businesses", "owner_member_id")[owned], -1)
     first_loan = _per_member_date(loan_rows, _dates(loans["approved_on"]).to_numpy(), len(t12), earliest=True)
     return (first_loan <= t12).astype(float), _running_at(businesses, business_rows, t12).astype(float)
 
@@ -223,14 +228,23 @@ def _kur_and_y12(data: ProgramData, member_id: pd.Series, t12: np.ndarray) -> tu
 def _approved_loans(data: ProgramData) -> pd.DataFrame:
     """KUR loans approved on a known date: ``member_id, approved_on``."""
     loans = data.kur_loans
-    return loans.loc[loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna(),
-                     ["member_id", "approved_on"]]
+    return loans.loc[_approved(loans), ["member_id", "approved_on"]]
+
+
+def _approved(loans: pd.DataFrame) -> np.ndarray:
+    """Which loans were approved on a known date."""
+    return (loans["approved"].fillna(False).astype(bool) & loans["approved_on"].notna()).to_numpy(dtype=bool)
 
 
 def _owned_businesses(data: ProgramData) -> pd.DataFrame:
     """Businesses with an owner: ``owner_member_id, started_on, closed_on``."""
     bus = data.businesses
-    return bus.loc[bus["owner_member_id"].notna(), ["owner_member_id", "started_on", "closed_on"]]
+    return bus.loc[_owned(bus), ["owner_member_id", "started_on", "closed_on"]]
+
+
+def _owned(businesses: pd.DataFrame) -> np.ndarray:
+    """Which businesses have an owner."""
+    return businesses["owner_member_id"].notna().to_numpy(dtype=bool)
 
 
 def _running_at(businesses: pd.DataFrame, owner: np.ndarray, when: np.ndarray) -> np.ndarray:
