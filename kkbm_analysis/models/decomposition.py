@@ -319,13 +319,13 @@ def _lstsq_stack(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     its generalised ufunc) takes a stack, and solves each matrix as one call would. Without that
     ufunc (a numpy that moved it), the matrices are solved one by one.
     """
+    rcond = np.finfo(float).eps * max(A.shape[-2:])
     try:
         from numpy.linalg import _umath_linalg
-    except ImportError:  # pragma: no cover - numpy's internal module moved
+        with np.errstate(all="ignore"):
+            return _umath_linalg.lstsq(A, b[..., None], rcond, signature="ddd->ddid")[0][..., 0]
+    except (ImportError, AttributeError, TypeError):  # pragma: no cover - numpy moved or changed its internal ufunc
         return np.stack([np.linalg.lstsq(m, v, rcond=None)[0] for m, v in zip(A, b)])
-    rcond = np.finfo(float).eps * max(A.shape[-2:])
-    with np.errstate(all="ignore"):
-        return _umath_linalg.lstsq(A, b[..., None], rcond, signature="ddd->ddid")[0][..., 0]
 
 
 def _dot_rows(u: np.ndarray, v: np.ndarray) -> np.ndarray:
