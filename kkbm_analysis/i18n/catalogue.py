@@ -33,8 +33,11 @@ RESOURCE = "catalogue.yaml"
 
 @functools.cache
 def _document() -> dict[str, Any]:
+    # libyaml's safe loader when PyYAML has it (its wheels do): the same document, parsed in a tenth of the time
+    # that every process showing a word would otherwise spend on it (about 0.15 s)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with resources.files(__package__).joinpath(RESOURCE).open("r", encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=loader)  # noqa: S506 - a safe loader
 
 
 def _is_entry(node: Any) -> bool:
