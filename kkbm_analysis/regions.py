@@ -49,6 +49,7 @@ __all__ = [
     "normalise_code",
     "normalise_name",
     "province_as_of",
+    "official_name",
     "official_names",
     "region_table",
 ]
@@ -421,6 +422,21 @@ def official_names(level: int | None = None) -> dict[str, str]:
     if level is not None:
         table = table.loc[table["level"] == level]
     return dict(zip(table["code"].astype(str).tolist(), table["name"].astype(str).tolist()))  # no per-value Arrow
+
+
+def official_name(code: str) -> str | None:
+    """The official Kemendagri name of one dotted code (``None`` if the bundled list lacks it).
+
+    The same name as ``official_names()[code]``, read from the one bundled file that holds the
+    code's level (provinces to districts, or villages) without building the region table: a
+    report naming its province pays 0.01 s, not the table's 0.4 s.
+
+    Examples
+    --------
+    >>> official_name("36")
+    'Banten'
+    """
+    return _read_lokal("desa" if code.count(".") >= 3 else "wilayah").get(code)
 
 
 def load_region_table(path: str | PathLike | IO) -> pd.DataFrame:

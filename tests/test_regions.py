@@ -429,3 +429,12 @@ def test_large_frame_with_few_combinations():
     assert sorted(result.problems["index"]) == sorted(bad)
     assert result.codes.loc[bad].isna().all().all()
     assert len(result.notes) == merauke.sum()
+
+
+def test_one_official_name_is_the_one_in_the_whole_list():
+    from kkbm_analysis.regions import official_name, official_names
+
+    names = official_names()
+    assert all(official_name(code) == name for code, name in names.items())   # every level, villages included
+    assert official_name("36") == "Banten" and official_name("11.01.01.2001") == "Keude Bakongan"
+    assert official_name("99.99") is None and official_name("36.04.99.9999") is None

