@@ -425,14 +425,9 @@ def official_names(level: int | None = None) -> dict[str, str]:
 
 
 def official_name(code: str) -> str | None:
-    """The official Kemendagri name of one dotted code (``None`` if the bundled list lacks it).
+    """``official_names()[code]`` (``None`` if absent), read from the one bundled file of the code's level
+    without building the region table: 0.01 s, not 0.4 s, for a report naming its province.
 
-    The same name as ``official_names()[code]``, read from the one bundled file that holds the
-    code's level (provinces to districts, or villages) without building the region table: a
-    report naming its province pays 0.01 s, not the table's 0.4 s.
-
-    Examples
-    --------
     >>> official_name("36")
     'Banten'
     """
