@@ -316,8 +316,8 @@ def _lstsq_stack(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``np.linalg.lstsq(A[i], b[i], rcond=None)[0]`` for every matrix of a stack (the last bit the same).
 
     numpy's ``lstsq`` takes one matrix at a time; the LAPACK routine it calls (``gelsd``, through
-    its generalised ufunc) takes a stack, and solves each matrix as one call would. Without that
-    ufunc (a numpy that moved it), the matrices are solved one by one.
+    its generalised ufunc) takes a stack, and solves each matrix as one call would. The ufunc is
+    numpy's internal: where it is missing or takes other arguments, the matrices are solved one by one.
     """
     rcond = np.finfo(float).eps * max(A.shape[-2:])
     try:
