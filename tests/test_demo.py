@@ -135,12 +135,11 @@ def test_processed_files_marked_synthetic(demo_run):
 
 
 @pytest.mark.slow
-def test_same_seed_gives_byte_identical_parquet(demo_project, tmp_path: Path):
+def test_same_seed_gives_byte_identical_parquet(demo_project, demo_again, tmp_path: Path):
     """The shared project (run_demo: tables handed over in memory) made again step by step, each step reading
-    the previous one's files: every Parquet file, model fits and voices included, byte for byte."""
-    from kkbm_analysis.synth import generate_demo
-    raw = tmp_path / "raw"
-    generate_demo(raw, seed=demo_project.seed, scale=demo_project.scale)
+    the previous one's files: every Parquet file, model fits and voices included, byte for byte. The raw files
+    are ``demo_again``'s (generated again with the project's seed and scale; test_synth.py compares their bytes)."""
+    raw = demo_again.out_dir
     out = tmp_path / "processed" / "demo"  # the demo's folder names: products.json names the voices folder
     result = ingest(raw, out, as_of=pd.Timestamp(demo_project.ingest.manifest["as_of"]).date())
     generate_voices_demo(tmp_path / "raw-voices", seed=demo_project.seed,

@@ -10,24 +10,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kkbm_analysis.config import Paths
 from kkbm_analysis.qualitative import (Voices, barrier_metrics, intercoder_agreement,
                                        joint_display, theme_prevalence)
-from kkbm_analysis.demo import run_voices_demo
 from kkbm_analysis.synth.voices import generate_voices_demo, load_truth
 
 
 @pytest.fixture(scope="module")
-def program():
-    from kkbm_analysis.synth import program_data
-    return program_data()
+def program(demo_data):
+    """The shared demo project's program data, from which its voices corpus was generated."""
+    return demo_data
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory, program):
-    root = tmp_path_factory.mktemp("voices")
-    report = run_voices_demo(Paths(root), data=program)
-    return report, Voices.load(report.processed_dir), load_truth(report.raw_dir)
+def demo(demo_voices):
+    """The shared project's voices corpus (``run_voices_demo`` on its program data): report, corpus, truth."""
+    return demo_voices, Voices.load(demo_voices.processed_dir), load_truth(demo_voices.raw_dir)
 
 
 def test_demo_quarantine_is_exactly_the_planted_defects(demo):

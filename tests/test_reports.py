@@ -50,6 +50,21 @@ def batch(demo_project, processed, provinces):
     return result
 
 
+@pytest.fixture(scope="module")
+def one_worker(demo_project):
+    """One local worker kept for the module's other batches (each batch still starts a kernel of its own there).
+
+    Starting a cluster costs about 10 CPU-s (a scheduler and a worker process importing Dask), four times over
+    here. ``batch`` runs on the local cluster ``build_reports`` starts itself, the user's path, as do the tests of
+    ``test_report_cluster.py``.
+    """
+    from kkbm_analysis.cluster import batch_client
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KKBM_ROOT", str(demo_project.root))
+        with batch_client(n_workers=1) as (client, _):
+            yield client
+
+
 # =========================================================================== parameters
 def test_unknown_province_lists_valid_ones(processed, provinces):
     with pytest.raises(ParameterError) as err:
@@ -199,10 +214,10 @@ def test_html_is_self_contained_with_code_hidden(batch):
 
 
 @pytest.mark.slow
-def test_language_and_number_format_follow_the_parameter(project, processed, provinces):
+def test_language_and_number_format_follow_the_parameter(project, processed, provinces, one_worker):
     out = project.reports / "lang"
-    result = build_reports(processed, out, provinces=provinces[:1], periods=("2018",), langs=("id",), jobs=1, national=False,
-                           pdf=False, progress=False, n_boot=50)
+    result = build_reports(processed, out, provinces=provinces[:1], periods=("2018",), langs=("id",), scheduler=one_worker,
+                           national=False, pdf=False, progress=False, n_boot=50)
     assert result.ok, result.summary()
     html = result.reports[0].html.read_text(encoding="utf-8")
     assert "Angka kunci" in html and "Key figures" not in html
@@ -214,7 +229,7 @@ def test_language_and_number_format_follow_the_parameter(project, processed, pro
 
 
 @pytest.mark.slow
-def test_incremental_rerun_does_nothing(project, processed, provinces, batch):
+def test_incremental_rerun_does_nothing(project, processed, provinces, batch, one_worker):
     before = {r.job.stem: r.html.stat().st_mtime_ns for r in batch.reports}
     again = build_reports(processed, batch.out_dir, provinces=provinces[:2], periods=("2018",), langs=("en",), jobs=2,
                           progress=False, n_boot=50)
@@ -223,8 +238,8 @@ def test_incremental_rerun_does_nothing(project, processed, provinces, batch):
     assert again.built == [] and again.workers == 0
     assert {r.job.stem: r.html.stat().st_mtime_ns for r in again.reports} == before
     # a changed parameter is a different key: only that report is rebuilt
-    changed = build_reports(processed, batch.out_dir, provinces=provinces[:1], periods=("2018",), langs=("en",), jobs=1,
-                            national=False, progress=False, n_boot=60)
+    changed = build_reports(processed, batch.out_dir, provinces=provinces[:1], periods=("2018",), langs=("en",),
+                            scheduler=one_worker, national=False, progress=False, n_boot=60)
     assert [r.status for r in changed.reports] == ["built"]
 
 
@@ -240,7 +255,7 @@ def _failing_template(tmp: Path, province: str) -> Path:
 
 
 @pytest.mark.slow
-def test_failing_report_is_summarised_and_leaves_no_complete_file(project, processed, provinces, tmp_path):
+def test_failing_report_is_summarised_and_leaves_no_complete_file(project, processed, provinces, tmp_path, one_worker):
     bad, good = provinces[0], provinces[1]
     tdir = tmp_path / "templates"
     tdir.mkdir()
@@ -249,8 +264,8 @@ def test_failing_report_is_summarised_and_leaves_no_complete_file(project, proce
     out.mkdir()
     stem = output_stem("province", "2018", "en", bad)
     (out / f"{stem}.html").write_text("<html>an old, complete-looking report</html>")
-    result = build_reports(processed, out, provinces=[bad, good], periods=("2018",), langs=("en",), jobs=1, national=False,
-                           pdf=False, templates_dir=tdir, templates={"province": "report_province_failing.ipynb"},
+    result = build_reports(processed, out, provinces=[bad, good], periods=("2018",), langs=("en",), scheduler=one_worker,
+                           national=False, pdf=False, templates_dir=tdir, templates={"province": "report_province_failing.ipynb"},
                            progress=False, n_boot=50)
     assert result.exit_code == 1 and not result.ok
     assert [r.job.stem for r in result.failed] == [stem]
@@ -270,12 +285,12 @@ def test_failing_report_is_summarised_and_leaves_no_complete_file(project, proce
 
 
 @pytest.mark.slow
-def test_stop_at_first_failure(project, processed, provinces, tmp_path):
+def test_stop_at_first_failure(project, processed, provinces, tmp_path, one_worker):
     tdir = tmp_path / "templates"
     tdir.mkdir()
     _failing_template(tdir, provinces[0])
-    result = build_reports(processed, project.reports / "stop", provinces=provinces[:3], periods=("2018",), langs=("en",), jobs=1,
-                           national=False, pdf=False, templates_dir=tdir, continue_on_error=False,
+    result = build_reports(processed, project.reports / "stop", provinces=provinces[:3], periods=("2018",), langs=("en",),
+                           scheduler=one_worker, national=False, pdf=False, templates_dir=tdir, continue_on_error=False,
                            templates={"province": "report_province_failing.ipynb"}, progress=False, n_boot=50)
     assert [r.status for r in result.reports] == ["failed", "not run", "not run"]
     assert result.exit_code == 1
