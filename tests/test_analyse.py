@@ -209,27 +209,26 @@ def test_stale_products_are_removed(copy, first):
 # --------------------------------------------------------------------------- fits on Dask
 @pytest.mark.slow
 def test_fits_on_a_dask_cluster_give_the_same_products(demo_project, tmp_path):
-    """Every fit run here and on two local Dask workers (cache emptied): every product file byte for byte."""
+    """Every fit run again on two local Dask workers (cache emptied) gives the shared project's product files
+    (fitted in this process by run_demo) byte for byte."""
     from kkbm_analysis.cluster import batch_client
 
-    here, there = tmp_path / "here" / "processed", tmp_path / "there" / "processed"
-    for folder in (here, there):
-        shutil.copytree(demo_project.processed, folder)
-        shutil.rmtree(folder / "models")
+    here, there = demo_project.processed, tmp_path / "there" / "processed"
+    shutil.copytree(here, there)
+    shutil.rmtree(there / "models")
     opened = []
 
     def cluster():  # opened by analyse only when a fit must run
         opened.append(True)
         return batch_client(n_workers=2, memory_limit=None)
 
-    analyse(here)
-    result = analyse(there, client=lambda: _client_of(cluster()))
+    result = analyse(there, voices_dir=demo_project.voices, client=lambda: _client_of(cluster()))
     assert opened and not any(f.cached for f in result.fits)
     files = sorted(p.relative_to(here) for p in here.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(there) for p in there.rglob("*") if p.is_file())
     for rel in files:
         assert sha256(here / rel) == sha256(there / rel), rel
-    again = analyse(there, client=lambda: _client_of(cluster()))   # every fit cached: no cluster
+    again = analyse(there, voices_dir=demo_project.voices, client=lambda: _client_of(cluster()))  # all cached
     assert all(f.cached for f in again.fits) and len(opened) == 1
 
 
