@@ -135,21 +135,18 @@ def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: dict[str,
         ingest meets a member's NIK in several tables). Only ``str`` cells are remembered, so
         that a number and its text, which compare equal as keys, are never confused.
     """
+    memo = {} if memo is None else memo
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    values = uniques.tolist() if memo is not None else None
-    hashed: list = [memo.get(v) if type(v) is str else None for v in values] if values is not None else []
-    todo = [i for i, h in enumerate(hashed) if h is None] if values is not None else None
-    fresh = uniques if todo is None else uniques.take(todo)
+    values = uniques.tolist()
+    hashed = [memo.get(v) if type(v) is str else None for v in values]
+    todo = [i for i, h in enumerate(hashed) if h is None]
+    fresh = uniques.take(todo)
     canon = normalise_identifier(pd.Series(fresh, dtype=object) if not isinstance(fresh, pd.Index) or
                                  fresh.dtype == object else pd.Series(fresh.astype(object)))
-    made = _keyed_hashes(canon, key, f"{entity}:", entity[0].upper())
-    if todo is None:
-        hashed = made
-    else:
-        for i, h in zip(todo, made):
-            hashed[i] = h
-            if h is not None and type(values[i]) is str:
-                memo[values[i]] = h
+    for i, h in zip(todo, _keyed_hashes(canon, key, f"{entity}:", entity[0].upper())):
+        hashed[i] = h
+        if h is not None and type(values[i]) is str:
+            memo[values[i]] = h
     out = pd.array(hashed, dtype="string").take(codes, allow_fill=True)
     return pd.Series(out, index=raw.index, dtype="string")
 
