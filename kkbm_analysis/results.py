@@ -185,10 +185,13 @@ def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
     """Per row id, the fields its problems are about (named, or mentioned by a table rule)."""
     from .schema import TABLES
     out: dict[int, set[str]] = {}
+    mentioned: dict[tuple, set[str]] = {}  # (table, message) -> the table's columns it names (messages repeat)
     for uid, table, fields, message in zip(*_lists(q, ["uid", "table", "field", "message"])):
         names = {f for f in str(fields).split(",") if f}
         if not names and table in TABLES:
-            names = {c for c in TABLES[table].columns if c in str(message)}
+            if (table, message) not in mentioned:
+                mentioned[(table, message)] = {c for c in TABLES[table].columns if c in str(message)}
+            names = mentioned[(table, message)]
         out.setdefault(uid, set()).update(names)
     return out
 
