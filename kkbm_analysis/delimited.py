@@ -228,7 +228,7 @@ def _read_delimited_as(path: Path, header: list[int] | None, encoding: str, know
         sheet = _finish(path, None, names, data, rows, header_line, title, known, skipped=skipped,
                         encoding=encoding, delimiter=delimiter)
     else:
-        sheet = _stream(path, None, names, lambda: rows_reader.chunks(chunk_rows), header_line, title, known,
+        sheet = _stream(path, None, names, lambda only=None: rows_reader.chunks(chunk_rows, only), header_line, title, known,
                         numbers_width=len(names), width=width, encoding=encoding, delimiter=delimiter)
     sheet.notes += notes
     sheet.header_rows = first_data - pos

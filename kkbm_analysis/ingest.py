@@ -172,6 +172,7 @@ class _Run:
         self._open_all()
         for table in self.wrap(TABLE_ORDER, "checking tables"):
             self._build(table, work)
+        self.ctx.pseudonyms.clear()  # every table is parsed: its memory is freed for the checks and the writing
         for job in self.jobs:
             if job.table is None:
                 job.run(self.ctx, None, Echo(), [])

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["SPACE_CHARS", "SPACE", "ASCII_SPACE", "ascii_matches"]
+__all__ = ["SPACE_CHARS", "SPACE", "ASCII_SPACE", "ascii_matches", "first_bytes"]
 
 #: The characters of Python's ``\s`` (those ``str.isspace`` accepts), for a ``[...]`` class; none lies
 #: above U+3000 (``tests/test_parsing.py`` checks the whole range).
@@ -33,3 +33,23 @@ def ascii_matches(column: pd.Series, pattern: str) -> np.ndarray | None:
     if not pc.all(pc.string_is_ascii(data)).as_py():
         return None
     return pc.fill_null(pc.match_substring_regex(data, pattern), False).to_numpy(zero_copy_only=False)
+
+
+def first_bytes(column: pd.Series) -> np.ndarray | None:
+    """The first UTF-8 byte of each cell of a column of Arrow text (0 for an empty or missing cell), read
+    from Arrow's buffers without making a Python string; None when the column is not Arrow text."""
+    if not isinstance(column.dtype, pd.StringDtype) or column.dtype.storage != "pyarrow":
+        return None
+    parts = []
+    for chunk in pa.chunked_array(column.array._pa_array).chunks:
+        if not pa.types.is_string(chunk.type) and not pa.types.is_large_string(chunk.type):
+            return None
+        _, offsets, data = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        starts = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+        first = np.zeros(len(chunk), dtype=np.uint8)
+        filled = (starts[1:] > starts[:-1]) & ~chunk.is_null().to_numpy(zero_copy_only=False)
+        if filled.any():
+            first[filled] = np.frombuffer(data, dtype=np.uint8)[starts[:-1][filled]]
+        parts.append(first)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)

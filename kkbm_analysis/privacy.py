@@ -116,7 +116,8 @@ def normalise_identifier(raw: pd.Series) -> pd.Series:
     return out.mask(out.fillna("") == "")
 
 
-def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str) -> pd.Series:
+def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: dict[str, str | None] | None = None
+                 ) -> pd.Series:
     """Keyed pseudonyms for a Series of identifiers (blank stays <NA>).
 
     Each distinct cell is normalised and hashed once (the HMAC's key schedule is done once
@@ -129,11 +130,23 @@ def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str) -> pd.Series:
     key : PseudonymKey
     entity : str
         ``'member'`` or ``'staff'``: the same NIK gives different pseudonyms per entity.
+    memo : dict, optional
+        Pseudonyms of text cells already seen with this key and entity (read and filled; one
+        ingest meets a member's NIK in several tables). Only ``str`` cells are remembered, so
+        that a number and its text, which compare equal as keys, are never confused.
     """
+    memo = {} if memo is None else memo
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    canon = normalise_identifier(pd.Series(uniques, dtype=object) if not isinstance(uniques, pd.Index) or
-                                 uniques.dtype == object else pd.Series(uniques.astype(object)))
-    hashed = _keyed_hashes(canon, key, f"{entity}:", entity[0].upper())
+    values = uniques.tolist()
+    hashed = [memo.get(v) if type(v) is str else None for v in values]
+    todo = [i for i, h in enumerate(hashed) if h is None]
+    fresh = uniques.take(todo)
+    canon = normalise_identifier(pd.Series(fresh, dtype=object) if not isinstance(fresh, pd.Index) or
+                                 fresh.dtype == object else pd.Series(fresh.astype(object)))
+    for i, h in zip(todo, _keyed_hashes(canon, key, f"{entity}:", entity[0].upper())):
+        hashed[i] = h
+        if h is not None and type(values[i]) is str:
+            memo[values[i]] = h
     out = pd.array(hashed, dtype="string").take(codes, allow_fill=True)
     return pd.Series(out, index=raw.index, dtype="string")
 

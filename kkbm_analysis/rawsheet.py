@@ -238,14 +238,15 @@ class RowStream:
     sheet : RawSheet
         The header (its ``frame`` has the columns and no rows).
     chunks : callable
-        ``chunks() -> iterator of (frame of raw cells, row numbers)``, read afresh each call.
+        ``chunks(only=None) -> iterator of (frame of raw cells, row numbers)``, read afresh each call;
+        ``only``, column positions, asks for those columns alone (a reader may give more).
     names : list of str
         Header cell texts, one per column position (``""`` when the header cell is empty).
     numbers_width : int or None
         Look for a column-numbers row at the top of the first chunk (see :func:`numbers_row`).
     """
 
-    def __init__(self, sheet: "RawSheet", chunks: Callable[[], Iterator[tuple[pd.DataFrame, np.ndarray]]],
+    def __init__(self, sheet: "RawSheet", chunks: Callable[..., Iterator[tuple[pd.DataFrame, np.ndarray]]],
                  names: list[str], numbers_width: int | None) -> None:
         self.sheet = sheet
         self._chunks = chunks
@@ -307,14 +308,15 @@ class RowStream:
         return [self.columns()[i] for i in keep]
 
     def values(self, columns: list[str]) -> Iterator[pd.DataFrame]:
-        """The cells of some columns, chunk by chunk, read afresh (blank rows included)."""
+        """The cells of some columns, chunk by chunk, read afresh (blank rows included; only those
+        columns are converted where the reader can)."""
         where = [self.columns().index(c) for c in columns]
-        for data, _ in self._chunks():
+        for data, _ in self._chunks(where):
             data = data.reindex(columns=range(max(len(self.names), data.shape[1])))
             yield data.iloc[:, where].set_axis(columns, axis=1)
 
 
-def stream(path: Path, sheet: str | None, header: list[Any], chunks: Callable[[], Iterator[tuple[pd.DataFrame,
+def stream(path: Path, sheet: str | None, header: list[Any], chunks: Callable[..., Iterator[tuple[pd.DataFrame,
            np.ndarray]]], header_line: int, title: str | None, known: Known | None, *, numbers_width: int | None = None,
            width: int = 0, encoding: str | None = None, delimiter: str | None = None) -> RawSheet:
     """A :class:`RawSheet` whose rows are read in chunks (see :class:`RowStream`).

@@ -728,19 +728,22 @@ def _factorise(series: pd.Series, level: int) -> tuple[np.ndarray, list[_Token |
     return labels, tokens
 
 
-def _combinations(labels: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row -> combination id, and each combination's labels (one row per id).
+def _meanings(labels: np.ndarray, tokens: list[_Token | None]) -> np.ndarray:
+    """Labels per row that are equal for cells meaning the same region, however written (-1 = blank)."""
+    meaning = pd.factorize(pd.Series([(t.code, t.key, t.kind) if t else None for t in tokens] + [None],
+                                     dtype=object))[0]
+    return np.where(labels >= 0, meaning[labels], -1)
 
-    Columns are folded in one at a time with hash factorisation, so the work is
-    linear in the rows and the combined key never overflows.
-    """
+
+def _combinations(labels: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row -> combination id, and each combination's first row. Columns are folded in one at a time with
+    hash factorisation, so the work is linear in the rows and the combined key never overflows."""
     key = np.zeros(n, dtype=np.int64)
     for lab in labels:
         key = pd.factorize(key * (int(lab.max(initial=-1)) + 2) + lab + 1)[0]
-    n_combos = int(key.max(initial=-1)) + 1
-    first = np.empty(n_combos, dtype=np.int64)
-    first[key[::-1]] = np.arange(n - 1, -1, -1)  # first row of each combination
-    return key, np.column_stack(labels)[first] if n else np.empty((0, len(labels)), np.int64)
+    first = np.empty(int(key.max(initial=-1)) + 1, dtype=np.int64)
+    first[key[::-1]] = np.arange(n - 1, -1, -1)
+    return key, first
 
 
 def _report(rows: list[tuple[int, str, str, str]], inverse: np.ndarray, labels: pd.Index) -> pd.DataFrame:
@@ -755,15 +758,9 @@ def _report(rows: list[tuple[int, str, str, str]], inverse: np.ndarray, labels: 
     return hits[_PROBLEM_COLUMNS].reset_index(drop=True)
 
 
-def harmonise_regions(
-    df: pd.DataFrame,
-    *,
-    province: str | None = None,
-    regency: str | None = None,
-    district: str | None = None,
-    village: str | None = None,
-    table: pd.DataFrame | None = None,
-) -> RegionMatch:
+def harmonise_regions(df: pd.DataFrame, *, province: str | None = None, regency: str | None = None,
+                      district: str | None = None, village: str | None = None,
+                      table: pd.DataFrame | None = None) -> RegionMatch:
     """Map province/regency/district/village columns to Kemendagri codes.
 
     Each named column holds a code or a name at its level (mixed across rows
@@ -771,7 +768,8 @@ def harmonise_regions(
     :func:`normalise_name` only; there is no fuzzy matching. Each level's
     candidates must lie under the parent level's candidates, and a child can
     settle an ambiguous parent ("Blitar" + district "Kanigoro" is Kabupaten
-    Blitar). Work is done once per unique combination of cells.
+    Blitar). Work is done once per combination of what the cells mean, and
+    again as written for the combinations that have a problem or a note.
 
     Parameters
     ----------
@@ -805,26 +803,26 @@ def harmonise_regions(
     if absent:
         raise KeyError(f"columns not in the frame: {absent}")
     index = _official_index() if table is None else _build_index(table)
-
+    resolve = _resolve if table is not None else _resolve_official
     levels = list(columns)
     parsed = [_factorise(df[columns[lv]], lv) for lv in levels]
-    inverse, combos = _combinations([labels for labels, _ in parsed], len(df))
 
-    out = np.full((len(combos), 4), None, dtype=object)
-    problems, notes = [], []
-    for i, combo in enumerate(combos):
-        tokens = {lv: parsed[j][1][k] for j, (lv, k) in enumerate(zip(levels, combo)) if k >= 0}
-        outcome = _resolve(tokens, columns, index) if table is not None else _resolve_official(tokens, columns, index)
-        out[i] = outcome.codes
-        problems += [(i, *p) for p in outcome.problems]
-        notes += [(i, *n) for n in outcome.notes]
+    def outcomes(at: np.ndarray, labels: list[np.ndarray]) -> tuple[np.ndarray, list[_Outcome], np.ndarray]:
+        inverse, first = _combinations(labels, len(at))
+        found = [resolve({lv: tokens[labs[r]] for lv, (labs, tokens) in zip(levels, parsed) if labs[r] >= 0},
+                         columns, index) for r in at[first]]
+        return inverse, found, np.array([o.codes for o in found] or np.empty((0, 4)), dtype=object)[inverse]
 
-    codes = pd.DataFrame(
-        {name: pd.array(out[:, j], dtype="string").take(inverse) for j, name in enumerate(_CODE_COLUMNS)},
-        index=df.index,
-    )
-    return RegionMatch(
-        codes=codes,
-        problems=_report(problems, inverse, df.index),
-        notes=_report(notes, inverse, df.index),
-    )
+    # first by what the cells mean, however written: the text matters only in messages, so only the
+    # combinations with a problem or a note are resolved again as written
+    everywhere = np.arange(len(df))
+    inverse, found, rows = outcomes(everywhere, [_meanings(labs, tokens) for labs, tokens in parsed])
+    at = everywhere[np.array([bool(o.problems or o.notes) for o in found], dtype=bool)[inverse]]
+    inverse, found, again = outcomes(at, [labs[at] for labs, _ in parsed])
+    rows[at] = again
+    codes = pd.DataFrame({name: pd.array(rows[:, j], dtype="string") for j, name in enumerate(_CODE_COLUMNS)},
+                         index=df.index)
+    problems = [(i, *p) for i, o in enumerate(found) for p in o.problems]
+    notes = [(i, *n) for i, o in enumerate(found) for n in o.notes]
+    return RegionMatch(problems=_report(problems, inverse, df.index[at]), notes=_report(notes, inverse, df.index[at]),
+                       codes=codes)

@@ -185,10 +185,13 @@ def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
     """Per row id, the fields its problems are about (named, or mentioned by a table rule)."""
     from .schema import TABLES
     out: dict[int, set[str]] = {}
+    mentioned: dict[tuple, set[str]] = {}  # (table, message) -> the table's columns it names (messages repeat)
     for uid, table, fields, message in zip(*_lists(q, ["uid", "table", "field", "message"])):
         names = {f for f in str(fields).split(",") if f}
         if not names and table in TABLES:
-            names = {c for c in TABLES[table].columns if c in str(message)}
+            if (table, message) not in mentioned:
+                mentioned[(table, message)] = {c for c in TABLES[table].columns if c in str(message)}
+            names = mentioned[(table, message)]
         out.setdefault(uid, set()).update(names)
     return out
 
@@ -213,17 +216,23 @@ def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -
         if part.table is None:
             out.update({int(u): "" for u in rows["uid"]})
             continue
-        headers = [h for h, f in part.mapped.items() if h not in part.identifiers]
-        cells = part.raw.frame.reindex(index=rows["row"].to_numpy(), columns=headers)
-        shown = {h: echo.header(h, confirmed=part.raw.header_confirmed) for h in headers}
-        for uid, values in zip(rows["uid"].tolist(), zip(*_lists(cells, headers))):
-            wanted = involved.get(int(uid), set())
+        uids = rows["uid"].tolist()
+        wanted = [involved.get(int(uid), set()) for uid in uids]
+        named = set().union(*wanted)
+        headers = [h for h, f in part.mapped.items() if h not in part.identifiers and f in named]
+        cells = _lists(part.raw.frame.reindex(index=rows["row"].to_numpy(), columns=headers), headers)
+        shown = [echo.header(h, confirmed=part.raw.header_confirmed) for h in headers]
+        fields = [part.mapped[h] for h in headers]
+        where: dict[frozenset, list[int]] = {}  # the fields a row's problems are about -> their headers' places
+        for i, (uid, about) in enumerate(zip(uids, wanted)):
+            key = frozenset(about)
+            if key not in where:
+                where[key] = [j for j, f in enumerate(fields) if f in key]
             record = {}
-            for header, value in zip(headers, values):
-                field_name = part.mapped[header]
-                if field_name in wanted:
-                    value = _year_only(value) if field_name == "birth_year" else value
-                    record[shown[header]] = _jsonable(echo.cell(value))
+            for j in where[key]:
+                value = cells[j][i]
+                value = _year_only(value) if fields[j] == "birth_year" else value
+                record[shown[j]] = _jsonable(echo.cell(value))
             out[int(uid)] = json.dumps(record, ensure_ascii=False)
     return out
 

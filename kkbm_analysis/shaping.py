@@ -26,7 +26,7 @@ from . import parsing
 from .layout import cell_text, is_empty
 from .mapping import FileRule, Mapping
 from .matching import header_keys, identifier_headers, match_columns
-from .patterns import ASCII_SPACE, ascii_matches
+from .patterns import ASCII_SPACE, ascii_matches, first_bytes
 from .readers import RawSheet
 from .schema import TABLES, identifier_kind
 from .textrows import ARROW_STRINGS
@@ -255,6 +255,10 @@ _TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap
                           r"nasional|national|all\b|semua)", re.IGNORECASE)
 #: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
 _TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
+#: First UTF-8 bytes a cell that :data:`_TOTAL_START` matches can have: the initials of its words in either
+#: case, ASCII white space, and any byte of a non-ASCII character (whose case folding Python decides).
+_TOTAL_FIRST_BYTE = np.array([chr(b).lower() in "jtgsrkina" or chr(b).isspace() if b < 128 else True
+                              for b in range(256)], dtype=bool)
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -293,6 +297,9 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
         rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
+        first = None if extra or not len(rows) else first_bytes(frame[column])
+        if first is not None:  # a cell whose first character no totals word begins with is none
+            rows = rows[_TOTAL_FIRST_BYTE[first[rows]]]
         if not len(rows):
             continue
         starts = None if extra else ascii_matches(frame[column].take(rows), _TOTAL_START_ASCII)  # None: all looked at

@@ -47,6 +47,7 @@ class Context:
     rules: Mapping
     chunk_rows: int | None
     notes: list[dict] = field(default_factory=list)  # sheet-level notes, in the order made
+    pseudonyms: dict[str, dict] = field(default_factory=dict)  # by entity: raw cell -> pseudonym, made so far
 
 
 @dataclass
@@ -171,7 +172,8 @@ class SheetJob:
         table = self.table
         problems, later, notes = Problems(), Problems(), []
         self._missing_columns(ctx, shaped, problems)
-        typed = build_table(table, [shaped], ctx.key, ctx.as_of, problems, notes, echo, communities, later)
+        typed = build_table(table, [shaped], ctx.key, ctx.as_of, problems, notes, echo, communities, later,
+                            ctx.pseudonyms)
         locator, echoes = Locator([shaped]), {0: self.echo()}
         if len(problems.columns["uid"]):
             self.quarantine.append(quarantine_frame(problems.frame(), locator, echoes))

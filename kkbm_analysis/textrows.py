@@ -105,15 +105,19 @@ class TextRows:
     first_line: int
     fast: bool = True
 
-    def chunks(self, rows: int | None = None) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    def chunks(self, rows: int | None = None, only: list[int] | None = None
+               ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
         """Frames of raw strings (``None``/NaN for an empty cell) and each record's line number.
 
-        ``rows`` records per chunk (about); ``None`` reads everything as one chunk.
+        ``rows`` records per chunk (about); ``None`` reads everything as one chunk. ``only``: the
+        column positions wanted (the fast reader then converts no other cell, and the frames hold
+        just those columns, labelled by position; the line numbers do not count the line breaks
+        inside the other cells). The pandas parser, where it takes over, gives every column.
         """
         done, line = 0, self.first_line
         if self.fast and self.encoding in STREAM_ENCODINGS:
             try:
-                for frame in self._arrow(rows):
+                for frame in self._arrow(rows, only):
                     numbers, line = _line_numbers(frame, line)
                     done += len(frame)
                     yield frame, numbers
@@ -136,11 +140,12 @@ class TextRows:
         return pd.concat(frames, ignore_index=True), np.concatenate([r for _, r in parts])
 
     # ----------------------------------------------------------------- engines
-    def _arrow(self, rows: int | None) -> Iterator[pd.DataFrame]:
+    def _arrow(self, rows: int | None, only: list[int] | None = None) -> Iterator[pd.DataFrame]:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
         names = [str(i) for i in range(self.width)]
+        include = [names[i] for i in only] if only is not None and all(i < self.width for i in only) else []
         try:
             source = pa.input_stream(str(self.path), compression="gzip" if _gz(self.path) else None)
             reader = pcsv.open_csv(
@@ -150,7 +155,8 @@ class TextRows:
                 parse_options=pcsv.ParseOptions(delimiter=self.delimiter, quote_char='"', double_quote=True,
                                                 newlines_in_values=True, ignore_empty_lines=False),
                 convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, null_values=[""],
-                                                    strings_can_be_null=True, quoted_strings_can_be_null=True))
+                                                    strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                    include_columns=include))
         except pa.ArrowInvalid as exc:
             if "Empty CSV file" in str(exc):
                 return
@@ -170,11 +176,11 @@ class TextRows:
             count += batch.num_rows
             while rows is not None and count >= rows:
                 table = pa.Table.from_batches(pending)
-                yield _arrow_frame(table.slice(0, rows), names)
+                yield _arrow_frame(table.slice(0, rows))
                 rest = table.slice(rows)
                 pending, count = rest.to_batches(), rest.num_rows
         if count:
-            yield _arrow_frame(pa.Table.from_batches(pending), names)
+            yield _arrow_frame(pa.Table.from_batches(pending))
 
     def _pandas(self, rows: int | None, given: int) -> Iterator[pd.DataFrame]:
         """pandas' C parser from the start, skipping the ``given`` records already read."""
@@ -219,11 +225,12 @@ class _ArrowRefused(Exception):
     """The fast reader cannot read this file (the pandas parser takes over)."""
 
 
-def _arrow_frame(table, names: list[str]) -> pd.DataFrame:
+def _arrow_frame(table) -> pd.DataFrame:
+    """A batch of records as a frame whose columns are labelled by position."""
     import pyarrow as pa
 
     frame = table.combine_chunks().to_pandas(types_mapper=lambda t: ARROW_STRINGS if t == pa.string() else None)
-    frame.columns = list(range(len(names)))
+    frame.columns = [int(name) for name in table.column_names]
     return frame
 
 

@@ -118,13 +118,14 @@ _PARSERS: dict[str, tuple[Callable[..., Any], str, str]] = {
 
 def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Timestamp, problems: Problems,
                 notes: list[dict], echo: Echo, communities: pd.DataFrame | None = None,
-                pending: Problems | None = None) -> pd.DataFrame:
+                pending: Problems | None = None, memo: dict[str, dict] | None = None) -> pd.DataFrame:
     """Parse, pseudonymise, harmonise and check rows of one table (typed, with ``_uid``).
 
     ``parts`` are shaped sheets or chunks of them. The schema's checks run on the rows
     without a problem so far; with ``pending`` their failures go there, to be kept only
     for rows that turn out not to repeat an earlier row's key (duplicates are found over
-    the whole table, before the schema's checks, as :mod:`.checks` does).
+    the whole table, before the schema's checks, as :mod:`.checks` does). ``memo`` holds the
+    pseudonyms made so far, by entity (:func:`~kkbm_analysis.privacy.pseudonymise`).
     """
     spec = TABLES[table]
     frames = [p.frame for p in parts]
@@ -134,7 +135,7 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
     region_cols = [c for c in spec.region_columns]
     for column in spec.columns:
         if column not in region_cols:
-            out[column] = _parse_column(table, column, raw, key, problems, notes, echo, headers)
+            out[column] = _parse_column(table, column, raw, key, problems, notes, echo, headers, memo)
     if region_cols:
         context = _community_context(raw, communities) if table == "members" else None
         out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
@@ -143,7 +144,8 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
 
 
 def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey, problems: Problems,
-                  notes: list[dict], echo: Echo, headers: pd.Series | None) -> pd.Series:
+                  notes: list[dict], echo: Echo, headers: pd.Series | None,
+                  memo: dict[str, dict] | None = None) -> pd.Series:
     if column not in raw:
         return pd.Series(pd.NA, index=raw.index)
     values = raw[column]
@@ -154,7 +156,8 @@ def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey,
     if kind == "pseudonym":
         if table in ("members", "staff"):
             _nik_notes(table, column, values, uids, notes)
-        return pseudonymise(values, key, "staff" if table == "staff" else "member")
+        entity = "staff" if table == "staff" else "member"
+        return pseudonymise(values, key, entity, None if memo is None else memo.setdefault(entity, {}))
     if kind == "category":
         return _category(table, column, values, uids, problems, echo, headers)
     if kind == "birth_year":

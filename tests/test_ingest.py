@@ -187,6 +187,22 @@ def test_pseudonyms_are_stable_and_keyed(raw_dir: Path):
     assert set(kur["member_id"]) <= set(a)
 
 
+def test_pseudonym_memo_gives_the_pseudonyms_made_without_it():
+    """The memo one ingest shares across tables changes nothing: the same pseudonyms as a fresh hash of
+    every cell, a number never taken for its text (3201.0 and '3201' are equal dict keys), blanks stay
+    blank, and only text cells are remembered."""
+    from kkbm_analysis.privacy import pseudonymise
+
+    first = pd.Series(["3201 0101 0101 0001", "3201010101010002", None, "  ", "Siti  Aminah"], dtype=object)
+    second = pd.Series([3201.0, "3201", "3201010101010002", 3201, "siti aminah", None], dtype=object)
+    memo: dict = {}
+    for raw in (first, second, first):
+        assert pseudonymise(raw, KEY, "member", memo).tolist() == pseudonymise(raw, KEY, "member").tolist()
+    assert pseudonymise(second, KEY, "member", memo).isna().tolist() == [False] * 5 + [True]
+    assert all(type(k) is str for k in memo) and "  " not in memo and len(memo) == 5
+    assert memo["3201010101010002"] == pseudonymise(pd.Series(["3201010101010002"]), KEY, "member")[0]
+
+
 def test_raw_files_never_modified(raw_dir: Path, tmp_path: Path):
     before = {p.name: sha256(p) for p in raw_dir.iterdir()}
     ingest(raw_dir, tmp_path / "out", key=KEY, as_of=AS_OF)

@@ -438,3 +438,23 @@ def test_one_official_name_is_the_one_in_the_whole_list():
     assert all(official_name(code) == name for code, name in names.items())   # every level, villages included
     assert official_name("36") == "Banten" and official_name("11.01.01.2001") == "Keude Bakongan"
     assert official_name("99.99") is None and official_name("36.04.99.9999") is None
+
+
+def test_spellings_of_one_region_resolve_as_each_row_alone():
+    """Cells that mean the same region are resolved once, but every problem and note still quotes the
+    cell as written in its own row (against harmonising each row on its own)."""
+    frame = pd.DataFrame(
+        {
+            "prov": ["Papua", "PAPUA", "Provinsi Papua", "Jawa Timur", "JAWA TIMUR", "Jatim", None, "Banten"],
+            "kab": ["Merauke", "MERAUKE", "Kab. Merauke", "Blitar", "BLITAR", "Kota Lebak", "Kab. Serang", "Atlantis"],
+        },
+        index=[f"r{i}" for i in range(8)],
+    )
+    whole = harmonise_regions(frame, province="prov", regency="kab")
+    alone = [harmonise_regions(frame.iloc[[i]], province="prov", regency="kab") for i in range(len(frame))]
+    pd.testing.assert_frame_equal(whole.codes, pd.concat([a.codes for a in alone]))
+    for part in ("problems", "notes"):
+        expected = pd.concat([getattr(a, part) for a in alone if len(getattr(a, part))], ignore_index=True)
+        pd.testing.assert_frame_equal(getattr(whole, part).astype(object), expected.astype(object))
+    assert len(whole.notes) == 3 and len(set(whole.notes["message"])) == 3  # each quotes its own spelling
+    assert len(set(whole.problems["message"])) == len(whole.problems) == 4

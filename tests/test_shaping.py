@@ -109,3 +109,28 @@ def test_totals_prefilter_in_arrow_matches_the_python_pattern():
     expected = [bool(_TOTAL_START.match(v)) for v in values]
     assert any(expected) and not all(expected)
     assert pc.match_substring_regex(pa.array(values), _TOTAL_START_ASCII).to_pylist() == expected
+
+
+def test_totals_rows_first_byte_filter_changes_nothing(monkeypatch):
+    """The first-byte filter only skips cells no totals word can start: the rows found are the same as
+    with every filled cell looked at (Arrow text, with non-ASCII, blank, padded and sliced cells)."""
+    import re
+
+    import pandas as pd
+
+    from kkbm_analysis import shaping
+    from kkbm_analysis.patterns import first_bytes
+
+    words = re.search(r"\(\?:(.*)\)", shaping._TOTAL_START.pattern).group(1).replace(")", "").split("|")
+    assert all(shaping._TOTAL_FIRST_BYTE[ord(w[0])] and shaping._TOTAL_FIRST_BYTE[ord(w[0].upper())] for w in words)
+    rng = np.random.default_rng(3)
+    pool = ["JUMLAH", " total", "Grand Total", "\u00a0Jumlah", "Sub-Total", "Kab. Blitar", "Siti", "all", "Alla",
+            "rekap 2020", "9 total", "-", "", None, "Indonesia", "ſemua", "Desa Jaya", "Ketua", "Wonosobo"]
+    frame = pd.DataFrame({c: pd.Series(rng.choice(np.array(pool, dtype=object), 400), dtype="string[pyarrow]")
+                          for c in ("a", "b", "c")}).iloc[7:]  # sliced: Arrow offsets start past 0
+    frame["c"] = frame["c"].astype(object)  # object cells take the Python path
+    assert [chr(b) if b else None for b in first_bytes(frame["a"])] == [
+        v.encode()[:1].decode("latin-1") if isinstance(v, str) and v else None for v in frame["a"].astype(object)]
+    found = shaping._totals_rows(frame, {}, None)
+    monkeypatch.setattr(shaping, "first_bytes", lambda column: None)
+    assert found.any() and (found == shaping._totals_rows(frame, {}, None)).all()

@@ -67,3 +67,17 @@ def test_fast_and_reference_engines_agree_whole_and_in_chunks(tmp_path_factory, 
         expected.append(line)
         line += 1 + sum(c.count("\n") for c in r)
     assert reference[1] == expected
+
+
+@SETTINGS
+@given(records=st.lists(st.lists(CELL, min_size=4, max_size=4), min_size=1, max_size=40),
+       only=st.lists(st.integers(0, 3), min_size=1, max_size=3, unique=True), size=st.sampled_from([None, 1, 7]))
+def test_some_columns_are_the_same_cells_as_every_column(tmp_path_factory, records, only, size):
+    """Asking the fast reader for some columns gives those columns' cells, as a read of every column does."""
+    path = tmp_path_factory.mktemp("only") / "data.csv"
+    _write(path, records, ";", "utf-8", 0)
+    reader = TextRows(path, "utf-8", ";", 0, 4, 1)
+    every = pd.concat([f for f, _ in reader.chunks(size)], ignore_index=True)
+    some = pd.concat([f for f, _ in reader.chunks(size, only)], ignore_index=True)
+    assert set(only) <= set(some.columns)
+    assert _cells(some[only]) == _cells(every[only])
