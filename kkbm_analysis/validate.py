@@ -70,10 +70,12 @@ def fmt_number(x: Any) -> str:
 
 
 def fmt_value(x: Any, kind: str | None = None) -> str:
-    """A parsed value for a message: dates as 26/07/2019, amounts as Rp 1.250.000, numbers as 1.250."""
+    """A parsed value for a message: dates as 26/07/2019, amounts as Rp 1.250.000, years as 1985, numbers as 1.250."""
     if isinstance(x, (pd.Timestamp, np.datetime64)):
         return f"{pd.Timestamp(x):%d/%m/%Y}"
     if isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool):
+        if kind == "birth_year" and float(x).is_integer():
+            return str(int(x))
         return ("Rp " if kind == "rupiah" else "") + fmt_number(x)
     return str(x)
 
@@ -345,7 +347,7 @@ def _pandera(table: str, df: pd.DataFrame, problems: Problems) -> None:
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases.dropna(subset=["index"])
         by_error = {c.error: c.name for c in schema.checks if c.error}
-        stats = {(name, str(ch)): getattr(ch, "statistics", {}) or {} for name, col in schema.columns.items()
+        stats = {(name, ch.error or str(ch)): getattr(ch, "statistics", {}) or {} for name, col in schema.columns.items()
                  for ch in col.checks}
         at = df.index.get_indexer(cases["index"].to_numpy())
         uids = df["_uid"].to_numpy()[at]

@@ -135,6 +135,23 @@ def test_quarantine_names_file_sheet_row_column_and_message(result):
     assert set(q[q.file == "catatan.csv"]["rule"]) == {"unrecognised_sheet"}
 
 
+def test_range_messages_name_the_limit_the_schema_sets(result):
+    """A value out of range is reported with the schema's own limit (a year as a year, an amount in rupiah)."""
+    from kkbm_analysis.schema import TABLES
+
+    def limit(table, column, check):
+        return next(c.statistics for c in TABLES[table].schema.columns[column].checks if c.name == check)
+
+    q = result.quarantine[result.quarantine["rule"] == "out_of_range"]
+    year = q[q["field"] == "birth_year"]["message"].tolist()
+    amount = q[q["field"] == "amount_idr"]["message"].tolist()
+    low = limit("members", "birth_year", "greater_than_or_equal_to")["min_value"]
+    high = limit("kur_loans", "amount_idr", "less_than_or_equal_to")["max_value"]
+    assert year == [f"1850 is below the minimum of {low} for birth year"]
+    assert len(amount) == 1 and amount[0].startswith("Rp 600.000.000 is above the maximum of Rp ")
+    assert f"{high:,}".replace(",", ".") in amount[0] and "None" not in amount[0]
+
+
 def test_quarantine_keeps_values_but_redacts_identifiers(result):
     q = result.quarantine
     rec = q[(q.file == "anggota.xlsx") & (q.row == 5)].iloc[0]
