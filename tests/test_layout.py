@@ -190,3 +190,32 @@ def test_png_pixels_go_into_the_pdf_as_they_are_with_the_same_bytes(tmp_path, mo
     with_alpha = FIGURE.split("base64,")[1].split('"')[0]  # the 1-pixel RGBA PNG above
     image = Image.open(io.BytesIO(base64.b64decode(with_alpha)))
     assert image.mode == "RGBA" and pdf._plain_rgb_idat(image) is None
+
+
+def test_a_38_province_chart_prints_at_most_185_mm_tall_in_proportion(tmp_path):
+    """Print figures fit the page: a bar chart of every province (about 245 mm tall at the text width) is set
+    at most 185 mm tall, its proportions kept, and shares its page with its heading and caption."""
+    import pandas as pd
+    import weasyprint
+
+    from kkbm_analysis.reports import figures as fg
+    from kkbm_analysis.reports.markup import _css
+    from kkbm_analysis.viz._frames import tile_table
+    codes = sorted(tile_table()["code"].astype(str))
+    assert len(codes) == 38
+    frame = pd.DataFrame({"region_code": codes, "value": [float(i % 7) for i in range(len(codes))],
+                          "suppressed": False})
+    fig = fg.province_bars(frame, "value", lang="en", highlight=codes[3])
+    html = _page("<h2>Staffing</h2><p>Members per organiser.</p>" + fg.figure_html(fig, alt="bars", caption="Bars"))
+    page = "@page{size:A4;margin:16mm 13mm 17mm}"
+    mm = 25.4 / 96  # CSS pixels to millimetres
+
+    def laid_out(sheets):
+        document = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=s) for s in sheets])
+        return len(document.pages), next(img for page in document.pages for img in _boxes(page._page_box, "img"))
+
+    _, plain = laid_out([page])
+    pages, printed = laid_out([_css("print.css"), page])
+    assert plain.height * mm > 230  # without the print rules the chart takes nearly a page
+    assert printed.height * mm <= 185.01 and pages == 1
+    assert printed.style["object_fit"] == "contain"  # drawn inside its box in proportion, not stretched

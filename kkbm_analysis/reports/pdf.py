@@ -16,10 +16,11 @@
 Both print the same page: A4, the report's own style, a red "SYNTHETIC DATA / DATA
 SINTETIS" line on every page of demo reports, the report title and ``page / pages`` in the
 footer. WeasyPrint also gets ``css/print.css``: the key-figure cards in flowing rows,
-headings kept with what follows them, and the colophon kept with the last section, so no
-heading is stranded at a page foot. When the last page would still be near-empty (less than
-:data:`NEAR_EMPTY` of it filled), WeasyPrint lays the report out again with the slightly
-tighter settings of :data:`TIGHTER`, in turn, and keeps the first that saves the page.
+headings kept with what follows them, the colophon kept with the last section, so no
+heading is stranded at a page foot, figures at most 185 mm tall (a 38-province bar chart
+shares its page) and the end matter set small. When the last page would still be near-empty
+(less than :data:`NEAR_EMPTY` of it filled; rare), WeasyPrint lays the report out again with
+the slightly tighter settings of :data:`TIGHTER`, in turn, and keeps the first that saves the page.
 
 ::
 
@@ -253,13 +254,11 @@ def _plain_rgb_idat(pillow_image: Any) -> bytes | None:
 #: A last page filled less than this (share of its text area, about a third) is "near-empty": it is pulled back when it can be.
 NEAR_EMPTY = 0.35
 
-#: Tighter settings tried in turn when the last page is near-empty; the first that saves the page is kept.
+#: Tighter settings tried in turn when the last page is near-empty; the first that saves the page is kept. Rare:
+#: ``print.css`` already sets figures at most 185 mm tall and the end matter small (no layout of the 24 pages of a
+#: national slice needed it), so a report is laid out once.
 TIGHTER: tuple[str, ...] = (
-    ".kkbm-notes li,.kkbm-footer,.kkbm-note{font-size:.8em !important}.kkbm-notes li{margin:.1em 0 !important}"
-    "figure.kkbm-figure{margin:.4em 0 !important}.kkbm-report h2{margin-top:1em !important}",
-    "body{font-size:9.5pt !important}.kkbm-notes li,.kkbm-footer,.kkbm-note{font-size:.8em !important}"
-    "figure.kkbm-figure{margin:.4em 0 !important}.kkbm-report h2{margin-top:.9em !important}"
-    "figure.kkbm-figure img{max-height:88mm;width:auto !important}",
+    "body{font-size:9.5pt !important}.kkbm-report h2{margin-top:.9em !important}",
 )
 
 
