@@ -132,3 +132,90 @@ def test_fonts_without_their_layout_tables_give_the_same_pdf_bytes(tmp_path, mon
         monkeypatch.setattr(pdf, "_lean_font_subsetting", lambda memo: nullcontext())
         whole = engine.print_pdf(html, tmp_path / "whole.pdf", header="SYNTHETIC DATA", footer="Report").read_bytes()
     assert lean == whole
+
+
+def _figure_page(tmp_path):
+    """A page with one report figure (a bar chart drawn by the report code) as its embedded PNG."""
+    import pandas as pd
+
+    from kkbm_analysis.reports import figures as fg
+    frame = pd.DataFrame({"region_code": ["11", "12", "13", "ID"], "value": [3.0, 5.0, 4.0, 4.2],
+                          "suppressed": [False, False, True, False]})
+    fig = fg.province_bars(frame, "value", lang="en", highlight="12", synthetic=True)
+    html = tmp_path / "figure.html"
+    html.write_text(_page("<h1>Report</h1>" + fg.figure_html(fig, alt="bars", caption="Bars")), encoding="utf-8")
+    return fig, html
+
+
+def test_report_figures_are_opaque_rgb_pngs_with_matplotlibs_pixels(tmp_path):
+    """The figure's PNG drops only an alpha channel that says nothing: the pixels are matplotlib's own."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from kkbm_analysis.reports import figures as fg
+    fig, _ = _figure_page(tmp_path)
+    ours = Image.open(io.BytesIO(fg.png_bytes(fig)))
+    buf = io.BytesIO()  # what matplotlib writes itself (RGBA)
+    fig.savefig(buf, format="png", dpi=fg.PNG_DPI, metadata={"Software": None}, facecolor="white",
+                bbox_inches="tight", pad_inches=0.12)
+    theirs = Image.open(io.BytesIO(buf.getvalue()))
+    assert ours.mode == "RGB" and theirs.mode == "RGBA" and ours.size == theirs.size
+    assert np.asarray(theirs)[..., 3].min() == 255
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs)[..., :3])
+    assert fg.png_bytes(fig) == fg.png_bytes(fig) and type(fig.canvas).__name__ == "FigureCanvasBase"
+
+
+def test_png_pixels_go_into_the_pdf_as_they_are_with_the_same_bytes(tmp_path, monkeypatch):
+    """The engine hands WeasyPrint an RGB PNG's compressed pixels instead of having it decode and re-encode them:
+    the PDF is byte-identical, and an image with an alpha channel still goes through WeasyPrint."""
+    import base64
+    import io
+    from contextlib import nullcontext
+
+    from PIL import Image
+
+    from kkbm_analysis.reports import pdf
+    _, html = _figure_page(tmp_path)
+    used = []
+    plain_idat = pdf._plain_rgb_idat
+    monkeypatch.setattr(pdf, "_plain_rgb_idat", lambda image: used.append(plain_idat(image)) or used[-1])
+    with pdf.open_pdf_engine("weasyprint") as engine:
+        as_they_are = engine.print_pdf(html, tmp_path / "a.pdf", footer="Report").read_bytes()
+        assert used and all(data for data in used)  # the figure took the short way
+        monkeypatch.setattr(pdf, "_png_pixels_as_they_are", lambda: nullcontext())
+        reencoded = engine.print_pdf(html, tmp_path / "b.pdf", footer="Report").read_bytes()
+    assert as_they_are == reencoded
+    with_alpha = FIGURE.split("base64,")[1].split('"')[0]  # the 1-pixel RGBA PNG above
+    image = Image.open(io.BytesIO(base64.b64decode(with_alpha)))
+    assert image.mode == "RGBA" and pdf._plain_rgb_idat(image) is None
+
+
+def test_a_38_province_chart_prints_at_most_185_mm_tall_in_proportion(tmp_path):
+    """Print figures fit the page: a bar chart of every province (about 245 mm tall at the text width) is set
+    at most 185 mm tall, its proportions kept, and shares its page with its heading and caption."""
+    import pandas as pd
+    import weasyprint
+
+    from kkbm_analysis.reports import figures as fg
+    from kkbm_analysis.reports.markup import _css
+    from kkbm_analysis.viz._frames import tile_table
+    codes = sorted(tile_table()["code"].astype(str))
+    assert len(codes) == 38
+    frame = pd.DataFrame({"region_code": codes, "value": [float(i % 7) for i in range(len(codes))],
+                          "suppressed": False})
+    fig = fg.province_bars(frame, "value", lang="en", highlight=codes[3])
+    html = _page("<h2>Staffing</h2><p>Members per organiser.</p>" + fg.figure_html(fig, alt="bars", caption="Bars"))
+    page = "@page{size:A4;margin:16mm 13mm 17mm}"
+    mm = 25.4 / 96  # CSS pixels to millimetres
+
+    def laid_out(sheets):
+        document = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=s) for s in sheets])
+        return len(document.pages), next(img for page in document.pages for img in _boxes(page._page_box, "img"))
+
+    _, plain = laid_out([page])
+    pages, printed = laid_out([_css("print.css"), page])
+    assert plain.height * mm > 230  # without the print rules the chart takes nearly a page
+    assert printed.height * mm <= 185.01 and pages == 1
+    assert printed.style["object_fit"] == "contain"  # drawn inside its box in proportion, not stretched

@@ -122,6 +122,24 @@ def test_an_unreachable_scheduler_is_a_usage_error(project):
 
 
 # =========================================================================== the local cluster
+@pytest.mark.slow
+def test_the_local_cluster_runs_without_the_dashboards_profiler_and_fast_monitors():
+    """Its workers neither sample their own stacks every 10 ms nor tick every 20 ms: those serve a dashboard the
+    local cluster does not have, and cost an idle 2-worker cluster about 8 % of a core."""
+    import dask
+
+    from kkbm_analysis.cluster import batch_client
+
+    def settings():
+        get = dask.config.get
+        return (get("distributed.worker.profile.enabled"), get("distributed.admin.tick.interval"),
+                get("distributed.admin.system-monitor.interval"), get("distributed.worker.memory.monitor-interval"))
+    with batch_client(n_workers=1) as (client, _):
+        seen = list(client.run(settings).values())
+        scheduler = client.run_on_scheduler(lambda: dask.config.get("distributed.scheduler.worker-saturation"))
+    assert seen == [(False, "1s", "2s", "1s")] and float(scheduler) == 1.0
+
+
 SCRIPT = """
 import json, sys
 from kkbm_analysis.reports import build_reports

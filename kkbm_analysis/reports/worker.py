@@ -56,6 +56,8 @@ MEMORY_KILL = 0.95
 MEMORY_RESTART = 0.80
 #: Seconds between two looks of the memory watchdog.
 WATCH_INTERVAL = 0.5
+#: Seconds the watchdog keeps its list of the kernel's processes before looking them up again.
+CHILDREN_LOOKUP = 10.0
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,7 @@ class WarmKernelPlugin(WorkerPlugin):
         self._pdf: Any = None
         self._pdf_note: str | None = None
         self._memory_killed: str | None = None
+        self._watched: tuple[int | None, float, list] | None = None  # (kernel pid, when, processes watched)
         self._busy = False
         self._address = str(worker.address)
         self._limit = getattr(getattr(worker, "memory_manager", None), "memory_limit", None) or None
@@ -253,10 +256,19 @@ class WarmKernelPlugin(WorkerPlugin):
             return []
 
     def _memory_used(self) -> int:
-        """Resident memory of this worker process and its kernel (with the kernel's children)."""
+        """Resident memory of this worker process and its kernel (with the kernel's children).
+
+        The processes are looked up again every :data:`CHILDREN_LOOKUP` seconds or when the kernel
+        changes, not at every look: finding a process's children reads every process of the machine
+        (a few ms each time, twice a second for the whole batch), and reports start none.
+        """
         import psutil
+        pid = self._session.pid if self._session is not None else None
+        now = time.monotonic()
+        if self._watched is None or self._watched[0] != pid or now - self._watched[1] > CHILDREN_LOOKUP:
+            self._watched = (pid, now, [psutil.Process(), *self._kernel_processes()])
         total = 0
-        for proc in [psutil.Process(), *self._kernel_processes()]:
+        for proc in self._watched[2]:
             try:
                 total += proc.memory_info().rss
             except psutil.Error:
