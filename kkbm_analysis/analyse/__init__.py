@@ -35,6 +35,8 @@ product), :mod:`.fits` (model fits and their cache), :mod:`.write` (files and ma
 from __future__ import annotations
 
 import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,7 +49,7 @@ from ..recommendations import recommend
 from ..store import REQUIRED_FOR_ANALYSIS
 from ..suppression import PublishedTable, small_cells, suppress
 from . import cells as cl
-from .fits import FitRecord, fit_all
+from .fits import FitRecord, fit_all, national_fits
 from .joint import JOINT_PARAMETERS, convergence_counts, joint_display_cells, write_joint_display
 from .shared import Parameters, Shared
 from .write import remove_stale, write_manifest, write_products, write_records
@@ -126,20 +128,26 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     depend on the machine's cores and on where a fit runs.
     """
     from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _analyse(Path(processed_dir), data, voices_dir, parameters, client)
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(), \
+            ThreadPoolExecutor(1, thread_name_prefix="kkbm-analyse") as beside:
+        return _analyse(Path(processed_dir), data, voices_dir, parameters, client, beside)
 
 
 def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | None, parameters: Parameters | None,
-             client: Any) -> AnalysisResult:
+             client: Any, beside: ThreadPoolExecutor) -> AnalysisResult:
     timings: dict[str, float] = {}
     if data is None:
         data = _timed(timings, "load", lambda: ProgramData.load(folder, require=REQUIRED_FOR_ANALYSIS))
     shared = Shared(data, parameters or Parameters())
-    parts = {"indicators": _timed(timings, "indicators", lambda: cl.indicator_cells(shared)),
-             "barriers": _timed(timings, "barriers", lambda: cl.barrier_product_cells(shared)),
+    shared.span  # noqa: B018  (made here, before the second thread reads it)
+    indicators = beside.submit(_timed, timings, "indicators", lambda: cl.indicator_cells(shared))
+    barriers = _timed(timings, "barriers", lambda: cl.barrier_product_cells(shared))
+    national = (beside.submit(_timed, timings, "national models", lambda: national_fits(shared, folder))
+                if client is None else None)
+    parts = {"indicators": None, "barriers": barriers,
              "mentoring_points": _timed(timings, "barriers", lambda: cl.point_cells(shared))}
     resilience = _timed(timings, "resilience", lambda: cl.resilience_cells(shared))
+    parts["indicators"] = indicators.result()
     if resilience is not None:
         parts["resilience"] = resilience
     voices_path = Path(voices_dir) if voices_dir else find_voices(folder)
@@ -158,7 +166,7 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
         voices_info["joint_display"] = {"parameters": dict(JOINT_PARAMETERS), "rows": len(joint),
                                         "convergence": convergence_counts(joint)}
     fits, fit_files = _timed(timings, "models", lambda: fit_all(shared, folder, products["barriers"].frame.loc[
-        lambda f: f["measure_id"] == cl.OUTCOME.id], client))
+        lambda f: f["measure_id"] == cl.OUTCOME.id], client, national.result if national else None))
     records = recommend(products["barriers"].frame, {f.fit_id: {"status": f.status, "tables": f.tables} for f in fits},
                         did_window=_did_window(fits))
     meta = {"synthetic": str(bool(data.synthetic)).lower(), "data_version": data.data_version}
