@@ -39,7 +39,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -49,7 +49,7 @@ from ..recommendations import recommend
 from ..store import REQUIRED_FOR_ANALYSIS
 from ..suppression import PublishedTable, small_cells, suppress
 from . import cells as cl
-from .fits import FitRecord, fit_all, national_fits
+from .fits import FitRecord, fit_all, independent_fits
 from .joint import JOINT_PARAMETERS, convergence_counts, joint_display_cells, write_joint_display
 from .shared import Parameters, Shared
 from .write import remove_stale, write_manifest, write_products, write_records
@@ -142,11 +142,12 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
     shared.span  # noqa: B018  (made here, before the second thread reads it)
     indicators = beside.submit(_timed, timings, "indicators", lambda: cl.indicator_cells(shared))
     barriers = _timed(timings, "barriers", lambda: cl.barrier_product_cells(shared))
-    national = (beside.submit(_timed, timings, "national models", lambda: national_fits(shared, folder))
-                if client is None else None)
+    national = _beside(beside, client, timings, "national models", lambda: independent_fits(shared, folder, "national"))
     parts = {"indicators": None, "barriers": barriers,
              "mentoring_points": _timed(timings, "barriers", lambda: cl.point_cells(shared))}
     resilience = _timed(timings, "resilience", lambda: cl.resilience_cells(shared))
+    resilience_fits = _beside(beside, client, timings, "resilience models",
+                              lambda: independent_fits(shared, folder, "resilience"))
     parts["indicators"] = indicators.result()
     if resilience is not None:
         parts["resilience"] = resilience
@@ -166,7 +167,7 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
         voices_info["joint_display"] = {"parameters": dict(JOINT_PARAMETERS), "rows": len(joint),
                                         "convergence": convergence_counts(joint)}
     fits, fit_files = _timed(timings, "models", lambda: fit_all(shared, folder, products["barriers"].frame.loc[
-        lambda f: f["measure_id"] == cl.OUTCOME.id], client, national.result if national else None))
+        lambda f: f["measure_id"] == cl.OUTCOME.id], client, national, resilience_fits))
     records = recommend(products["barriers"].frame, {f.fit_id: {"status": f.status, "tables": f.tables} for f in fits},
                         did_window=_did_window(fits))
     meta = {"synthetic": str(bool(data.synthetic)).lower(), "data_version": data.data_version}
@@ -184,6 +185,13 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
         return files
     files = _timed(timings, "write", write)
     return AnalysisResult(folder, files, published, fits, records, list(shared.notes), timings)
+
+
+def _beside(beside: ThreadPoolExecutor, client: Any, timings: dict[str, float], name: str,
+            fn: Callable[[], list[FitRecord]]) -> Callable[[], list[FitRecord]] | None:
+    """Fits that need no published cell, started on the second thread (None with a Dask client, which
+    runs every fit); returns what gives their records."""
+    return None if client is not None else beside.submit(_timed, timings, name, fn).result
 
 
 def _suppress(shared: Shared, parts: dict[str, pd.DataFrame]) -> PublishedTable:

@@ -30,7 +30,7 @@ from ..models import province_gap_decomposition
 from ..products.layout import FITS, MODELS_DIR
 from .shared import Shared
 
-__all__ = ["FitRecord", "FitCache", "PendingFit", "fit_all", "national_fits", "run_fit", "code_fingerprint",
+__all__ = ["FitRecord", "FitCache", "PendingFit", "fit_all", "independent_fits", "run_fit", "code_fingerprint",
            "frame_sha256"]
 
 
@@ -268,41 +268,50 @@ def gap_references(outcome_cells: pd.DataFrame) -> dict[str, str]:
     return {code: ranked[1] if code == ranked[0] else ranked[0] for code in ranked}
 
 
-def national_fits(shared: Shared, folder: Path) -> list[FitRecord]:
-    """The business model and the Perdes DiD, fitted here (or read from the cache).
+def independent_fits(shared: Shared, folder: Path, which: str) -> list[FitRecord]:
+    """The fits that need no published cell, fitted here (or read from the cache): ``'national'`` (the
+    business model and the Perdes DiD) or ``'resilience'`` (:func:`.resilience_fits.resilience_fits`).
 
-    They need no published cell, so :func:`~kkbm_analysis.analyse.analyse` runs them beside the
-    steps before the suppression and hands them to :func:`fit_all` (``national``).
+    :func:`~kkbm_analysis.analyse.analyse` runs them on a second thread beside the steps before the
+    suppression and hands them to :func:`fit_all`.
     """
     cache = FitCache(folder)
-    return [x if isinstance(x, FitRecord) else run_fit(x) for x in (_business(shared, cache), _did(shared, cache))]
+    if which == "national":
+        items = [_business(shared, cache), _did(shared, cache)]
+    else:
+        from .resilience_fits import resilience_fits
+        items = resilience_fits(shared, cache)
+    return [x if isinstance(x, FitRecord) else run_fit(x) for x in items]
+
+
+Made = Callable[[], list[FitRecord]]
 
 
 def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: Any = None,
-            national: Callable[[], list[FitRecord]] | None = None) -> tuple[list[FitRecord], list[Path]]:
+            national: Made | None = None, resilience: Made | None = None) -> tuple[list[FitRecord], list[Path]]:
     """Every fit (cache hits reused), written to ``models/``; returns the records and the files.
 
     ``client``: a :class:`distributed.Client`, or a callable opening one as a context manager
     (called only when a fit must run, so that a cluster is started only then); the fits the cache
     does not hold then run on its workers (the gap decompositions are one per province),
     otherwise one after the other here. Either way each fit is the same (each is seeded).
-    ``national``: gives the records of :func:`national_fits` (made elsewhere, e.g. on another
-    thread), asked for once the other fits have run.
+    ``national``, ``resilience``: give the records of :func:`independent_fits` made elsewhere (e.g.
+    on another thread); asked for once the other fits have run.
     """
     cache = FitCache(folder)
     from .resilience_fits import resilience_fits
-    items = [] if national is not None else [_business(shared, cache), _did(shared, cache)]
+    gaps = []
     if shared.outcome is not None:
         hashes = pd.util.hash_pandas_object(shared.outcome[GAP_COLUMNS], index=False).to_numpy()
-        for province, reference in sorted(gap_references(outcome_cells).items()):
-            items.append(_gap(shared, cache, province, reference, hashes))
-    items += resilience_fits(shared, cache)
-    pending = [x for x in items if isinstance(x, PendingFit)]
+        gaps = [_gap(shared, cache, province, reference, hashes)
+                for province, reference in sorted(gap_references(outcome_cells).items())]
+    parts = [national or [_business(shared, cache), _did(shared, cache)], gaps,
+             resilience or resilience_fits(shared, cache)]
+    pending = [x for part in parts if isinstance(part, list) for x in part if isinstance(x, PendingFit)]
     done = _on_dask(client, pending) if client is not None and len(pending) > 1 else [run_fit(p) for p in pending]
     ran = {p.fit_id: r for p, r in zip(pending, done)}
-    records = [ran[x.fit_id] if isinstance(x, PendingFit) else x for x in items]
-    if national is not None:
-        records = [*national(), *records]
+    records = [ran[x.fit_id] if isinstance(x, PendingFit) else x
+               for part in parts for x in (part if isinstance(part, list) else part())]
     return records, cache.write(records, synthetic=shared.data.synthetic)
 
 
