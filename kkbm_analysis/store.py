@@ -248,10 +248,13 @@ def load_processed(folder: str | Path, *, require: Iterable[str] = (),
     ProcessedDataError
         See :func:`check_processed`; also when a table cannot be decoded.
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     folder = Path(folder)
     check_processed(folder, require=require)
-    return {table: read_table(folder, table, provinces=provinces) for table in TABLE_ORDER
-            if table_location(folder, table) is not None}
+    present = [table for table in TABLE_ORDER if table_location(folder, table) is not None]
+    with ThreadPoolExecutor(2, thread_name_prefix="kkbm-load") as pool:  # Arrow decodes without the GIL
+        return dict(zip(present, pool.map(lambda table: read_table(folder, table, provinces=provinces), present)))
 
 
 def table_location(folder: str | Path, table: str) -> Path | None:

@@ -29,6 +29,14 @@ How it runs
     same data refits nothing. Recommendation records follow from the published cells and
     the fits (:mod:`kkbm_analysis.recommendations`).
 
+    Two threads: the indicators (DuckDB) and the fits that need no published cell (the
+    national business model, the Perdes DiD, the resilience fits) run on a second thread
+    while this one builds the barrier, mentoring-point and resilience cells and the gap
+    decompositions. Both spend most of their time in DuckDB, numpy and Arrow, which release
+    the GIL, so on two cores the steps overlap. Every step computes what it computed alone
+    (each fit is seeded, one BLAS thread, DuckDB's sums do not depend on its threads), so
+    the products are the same byte for byte.
+
 Modules: :mod:`.shared` (parameters, intermediates), :mod:`.cells` (the cells of each
 product), :mod:`.fits` (model fits and their cache), :mod:`.write` (files and manifest).
 """
@@ -59,7 +67,11 @@ __all__ = ["analyse", "AnalysisResult", "Parameters", "find_voices"]
 
 @dataclass
 class AnalysisResult:
-    """What :func:`analyse` wrote, and how long each step took (not written: it varies by run)."""
+    """What :func:`analyse` wrote, and how long each step took (not written: it varies by run).
+
+    The steps on the second thread (indicators, national and resilience models) overlap the
+    others: the times add up to more than the run's.
+    """
 
     folder: Path
     files: list[Path]
@@ -79,7 +91,7 @@ class AnalysisResult:
                  f"models: {len(self.fits)} fits, {hits} reused from the cache"
                  + (f"; could not be fitted: {', '.join(failed)}" if failed else ""),
                  *(f"note: {n}" for n in self.notes),
-                 "time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
+                 "time (indicators and the national and resilience models beside the rest): " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
         return "\n".join(lines)
 
 
@@ -114,8 +126,8 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     client : distributed.Client or callable, optional
         Run the model fits the cache does not hold (one gap decomposition per province, the
         national models) on this Dask cluster's workers; a callable opening a client as a
-        context manager is called only when a fit must run. Default: one after the other here.
-        The products are the same either way.
+        context manager is called only when a fit must run. Default: here, the fits that need no
+        published cell on the second thread (module docstring). The products are the same either way.
 
     Returns
     -------
@@ -128,9 +140,12 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     depend on the machine's cores and on where a fit runs.
     """
     from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(), \
-            ThreadPoolExecutor(1, thread_name_prefix="kkbm-analyse") as beside:
-        return _analyse(Path(processed_dir), data, voices_dir, parameters, client, beside)
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():  # filters as before, after
+        beside = ThreadPoolExecutor(1, thread_name_prefix="kkbm-analyse")
+        try:
+            return _analyse(Path(processed_dir), data, voices_dir, parameters, client, beside)
+        finally:  # after an error, what has not started on the second thread does not start
+            beside.shutdown(cancel_futures=True)
 
 
 def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | None, parameters: Parameters | None,
