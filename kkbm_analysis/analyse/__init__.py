@@ -91,7 +91,8 @@ class AnalysisResult:
                  f"models: {len(self.fits)} fits, {hits} reused from the cache"
                  + (f"; could not be fitted: {', '.join(failed)}" if failed else ""),
                  *(f"note: {n}" for n in self.notes),
-                 "time (indicators and the national and resilience models beside the rest): " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
+                 "time (indicators and the national and resilience models beside the rest): "
+                 + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
         return "\n".join(lines)
 
 

@@ -278,12 +278,15 @@ def independent_fits(shared: Shared, folder: Path, which: str) -> list[FitRecord
     cache = FitCache(folder)
     if which == "national":
         items = [_business(shared, cache), _did(shared, cache)]
-    else:
+    elif which == "resilience":
         from .resilience_fits import resilience_fits
         items = resilience_fits(shared, cache)
+    else:
+        raise ValueError(f"which is 'national' or 'resilience', not {which!r}")
     return [x if isinstance(x, FitRecord) else run_fit(x) for x in items]
 
 
+#: What gives the records of fits made elsewhere (e.g. a future's ``result``).
 Made = Callable[[], list[FitRecord]]
 
 
