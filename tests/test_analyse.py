@@ -186,6 +186,35 @@ def test_cache_key_hashes_the_inputs():
     assert frame_sha256(a) != frame_sha256(a.astype({"x": "float32"}))
 
 
+def test_cache_key_from_row_hashes_of_a_larger_frame():
+    """The gap decompositions hash their rows once, in the whole outcome frame: the same key as hashing the rows."""
+    whole = pd.DataFrame({"y": [1.0, 0.0, 1.0, 1.0], "g": pd.array(["a", "b", None, "a"], dtype="string"),
+                          "k": pd.Categorical(["x", "y", "x", "z"])})
+    rows = [0, 2, 3]
+    hashes = pd.util.hash_pandas_object(whole, index=False).to_numpy()
+    part = whole.take(rows).reset_index(drop=True)
+    assert frame_sha256(part, hashes[rows]) == frame_sha256(part)
+    assert frame_sha256(part, hashes[[0, 1, 3]]) != frame_sha256(part)
+
+
+def test_an_error_on_the_second_thread_reaches_the_caller(demo_project, tmp_path, monkeypatch):
+    """The indicators run on a second thread: their error stops the run like any other, and the thread ends."""
+    import threading
+
+    import kkbm_analysis.analyse as an
+
+    def broken(shared):
+        raise RuntimeError("indicators broke")
+    monkeypatch.setattr(an.cl, "indicator_cells", broken)
+    folder = tmp_path / "processed"
+    shutil.copytree(demo_project.processed, folder)
+    before = (folder / "products.json").read_bytes()
+    with pytest.raises(RuntimeError, match="indicators broke"):
+        analyse(folder)
+    assert (folder / "products.json").read_bytes() == before   # nothing written
+    assert not [t for t in threading.enumerate() if t.name.startswith("kkbm-analyse")]
+
+
 def test_a_fit_that_cannot_run_is_recorded_with_its_reason(copy, tmp_path):
     from kkbm_analysis.analyse.fits import PendingFit, _fit, run_fit
     from kkbm_analysis.models import ModelInputError

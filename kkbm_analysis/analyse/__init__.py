@@ -29,15 +29,25 @@ How it runs
     same data refits nothing. Recommendation records follow from the published cells and
     the fits (:mod:`kkbm_analysis.recommendations`).
 
+    Two threads: the indicators (DuckDB) and the fits that need no published cell (the
+    national business model, the Perdes DiD, the resilience fits) run on a second thread
+    while this one builds the barrier, mentoring-point and resilience cells and the gap
+    decompositions. Both spend most of their time in DuckDB, numpy and Arrow, which release
+    the GIL, so on two cores the steps overlap. Every step computes what it computed alone
+    (each fit is seeded, one BLAS thread, DuckDB's sums do not depend on its threads), so
+    the products are the same byte for byte.
+
 Modules: :mod:`.shared` (parameters, intermediates), :mod:`.cells` (the cells of each
 product), :mod:`.fits` (model fits and their cache), :mod:`.write` (files and manifest).
 """
 from __future__ import annotations
 
 import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pandas as pd
 
@@ -47,7 +57,7 @@ from ..recommendations import recommend
 from ..store import REQUIRED_FOR_ANALYSIS
 from ..suppression import PublishedTable, small_cells, suppress
 from . import cells as cl
-from .fits import FitRecord, fit_all
+from .fits import FitRecord, fit_all, independent_fits
 from .joint import JOINT_PARAMETERS, convergence_counts, joint_display_cells, write_joint_display
 from .shared import Parameters, Shared
 from .write import remove_stale, write_manifest, write_products, write_records
@@ -57,7 +67,11 @@ __all__ = ["analyse", "AnalysisResult", "Parameters", "find_voices"]
 
 @dataclass
 class AnalysisResult:
-    """What :func:`analyse` wrote, and how long each step took (not written: it varies by run)."""
+    """What :func:`analyse` wrote, and how long each step took (not written: it varies by run).
+
+    The steps on the second thread (indicators, national and resilience models) overlap the
+    others: the times add up to more than the run's.
+    """
 
     folder: Path
     files: list[Path]
@@ -77,7 +91,8 @@ class AnalysisResult:
                  f"models: {len(self.fits)} fits, {hits} reused from the cache"
                  + (f"; could not be fitted: {', '.join(failed)}" if failed else ""),
                  *(f"note: {n}" for n in self.notes),
-                 "time: " + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
+                 "time (indicators and the national and resilience models beside the rest): "
+                 + ", ".join(f"{k} {v:.1f} s" for k, v in self.timings.items())]
         return "\n".join(lines)
 
 
@@ -112,8 +127,8 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     client : distributed.Client or callable, optional
         Run the model fits the cache does not hold (one gap decomposition per province, the
         national models) on this Dask cluster's workers; a callable opening a client as a
-        context manager is called only when a fit must run. Default: one after the other here.
-        The products are the same either way.
+        context manager is called only when a fit must run. Default: here, the fits that need no
+        published cell on the second thread (module docstring). The products are the same either way.
 
     Returns
     -------
@@ -126,20 +141,30 @@ def analyse(processed_dir: str | Path, *, data: ProgramData | None = None, voice
     depend on the machine's cores and on where a fit runs.
     """
     from threadpoolctl import threadpool_limits
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _analyse(Path(processed_dir), data, voices_dir, parameters, client)
+    with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():  # filters as before, after
+        beside = ThreadPoolExecutor(1, thread_name_prefix="kkbm-analyse")
+        try:
+            return _analyse(Path(processed_dir), data, voices_dir, parameters, client, beside)
+        finally:  # after an error, what has not started on the second thread does not start
+            beside.shutdown(cancel_futures=True)
 
 
 def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | None, parameters: Parameters | None,
-             client: Any) -> AnalysisResult:
+             client: Any, beside: ThreadPoolExecutor) -> AnalysisResult:
     timings: dict[str, float] = {}
     if data is None:
         data = _timed(timings, "load", lambda: ProgramData.load(folder, require=REQUIRED_FOR_ANALYSIS))
     shared = Shared(data, parameters or Parameters())
-    parts = {"indicators": _timed(timings, "indicators", lambda: cl.indicator_cells(shared)),
-             "barriers": _timed(timings, "barriers", lambda: cl.barrier_product_cells(shared)),
+    shared.span  # noqa: B018  (made here, before the second thread reads it)
+    indicators = beside.submit(_timed, timings, "indicators", lambda: cl.indicator_cells(shared))
+    barriers = _timed(timings, "barriers", lambda: cl.barrier_product_cells(shared))
+    national = _beside(beside, client, timings, "national models", lambda: independent_fits(shared, folder, "national"))
+    parts = {"indicators": None, "barriers": barriers,
              "mentoring_points": _timed(timings, "barriers", lambda: cl.point_cells(shared))}
     resilience = _timed(timings, "resilience", lambda: cl.resilience_cells(shared))
+    resilience_fits = _beside(beside, client, timings, "resilience models",
+                              lambda: independent_fits(shared, folder, "resilience"))
+    parts["indicators"] = indicators.result()
     if resilience is not None:
         parts["resilience"] = resilience
     voices_path = Path(voices_dir) if voices_dir else find_voices(folder)
@@ -158,7 +183,7 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
         voices_info["joint_display"] = {"parameters": dict(JOINT_PARAMETERS), "rows": len(joint),
                                         "convergence": convergence_counts(joint)}
     fits, fit_files = _timed(timings, "models", lambda: fit_all(shared, folder, products["barriers"].frame.loc[
-        lambda f: f["measure_id"] == cl.OUTCOME.id], client))
+        lambda f: f["measure_id"] == cl.OUTCOME.id], client, national, resilience_fits))
     records = recommend(products["barriers"].frame, {f.fit_id: {"status": f.status, "tables": f.tables} for f in fits},
                         did_window=_did_window(fits))
     meta = {"synthetic": str(bool(data.synthetic)).lower(), "data_version": data.data_version}
@@ -176,6 +201,13 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
         return files
     files = _timed(timings, "write", write)
     return AnalysisResult(folder, files, published, fits, records, list(shared.notes), timings)
+
+
+def _beside(beside: ThreadPoolExecutor, client: Any, timings: dict[str, float], name: str,
+            fn: Callable[[], list[FitRecord]]) -> Callable[[], list[FitRecord]] | None:
+    """Fits that need no published cell, started on the second thread (None with a Dask client, which
+    runs every fit); returns what gives their records."""
+    return None if client is not None else beside.submit(_timed, timings, name, fn).result
 
 
 def _suppress(shared: Shared, parts: dict[str, pd.DataFrame]) -> PublishedTable:

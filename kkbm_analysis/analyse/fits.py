@@ -30,7 +30,8 @@ from ..models import province_gap_decomposition
 from ..products.layout import FITS, MODELS_DIR
 from .shared import Shared
 
-__all__ = ["FitRecord", "FitCache", "PendingFit", "fit_all", "run_fit", "code_fingerprint", "frame_sha256"]
+__all__ = ["FitRecord", "FitCache", "PendingFit", "fit_all", "independent_fits", "run_fit", "code_fingerprint",
+           "frame_sha256"]
 
 
 @dataclass
@@ -77,10 +78,17 @@ def code_fingerprint() -> str:
     return _CODE["sha"]
 
 
-def frame_sha256(frame: pd.DataFrame) -> str:
-    """SHA-256 of a frame's columns, types and values (row order matters, the index does not)."""
+def frame_sha256(frame: pd.DataFrame, row_hashes: np.ndarray | None = None) -> str:
+    """SHA-256 of a frame's columns, types and values (row order matters, the index does not).
+
+    ``row_hashes``: the frame's row hashes (``pd.util.hash_pandas_object(frame, index=False)``), when
+    already known, e.g. taken from those of a larger frame the rows come from (a row's hash depends
+    on that row's values alone).
+    """
     h = hashlib.sha256(json.dumps([[str(c), str(t)] for c, t in frame.dtypes.items()]).encode())
-    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    if row_hashes is None:
+        row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    h.update(np.ascontiguousarray(row_hashes, dtype=np.uint64).tobytes())
     return h.hexdigest()
 
 
@@ -167,9 +175,10 @@ class PendingFit:
 
 
 def _fit(cache: FitCache, fit_id: str, model: str, inputs: pd.DataFrame, parameters: dict, seed: int | None,
-         run: Callable[[], tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]]) -> FitRecord | PendingFit:
-    """A cache hit, or the fit still to run."""
-    inputs_sha = frame_sha256(inputs)
+         run: Callable[[], tuple[Any, dict[str, pd.DataFrame], dict[str, Any]]],
+         row_hashes: np.ndarray | None = None) -> FitRecord | PendingFit:
+    """A cache hit, or the fit still to run (``row_hashes``: see :func:`frame_sha256`)."""
+    inputs_sha = frame_sha256(inputs, row_hashes)
     key = _key(model, inputs_sha, parameters, seed)
     hit = cache.get(fit_id, key)
     return hit if hit is not None else PendingFit(fit_id, model, key, inputs_sha, parameters, seed, run)
@@ -226,11 +235,17 @@ def _did(shared: Shared, cache: FitCache) -> FitRecord | PendingFit:
     return _fit(cache, "perdes_did", "perdes_effect", panel, params, p.seed, run)
 
 
-def _gap(shared: Shared, cache: FitCache, province: str, reference: str) -> FitRecord | PendingFit:
+#: The outcome frame's columns a gap decomposition reads.
+GAP_COLUMNS = ["y12", "community_id", "province_code", *DEFAULT_COVARIATES]
+
+
+def _gap(shared: Shared, cache: FitCache, province: str, reference: str,
+         row_hashes: np.ndarray) -> FitRecord | PendingFit:
+    """``row_hashes``: those of the outcome frame's :data:`GAP_COLUMNS` (made once for every province)."""
     p = shared.parameters
-    cols = ["y12", "community_id", "province_code", *DEFAULT_COVARIATES]
     rows = [shared.outcome_rows.get(code, np.array([], dtype=np.int64)) for code in (province, reference)]
-    inputs = shared.outcome.take(np.sort(np.concatenate(rows)))[cols].reset_index(drop=True)
+    rows = np.sort(np.concatenate(rows))
+    inputs = shared.outcome[GAP_COLUMNS].take(rows).reset_index(drop=True)
 
     def run():
         r = province_gap_decomposition(inputs, reference, province, n_boot=p.gap_n_boot, seed=p.seed)
@@ -239,7 +254,7 @@ def _gap(shared: Shared, cache: FitCache, province: str, reference: str) -> FitR
                            "n_b": r.n_b, "n_boot": r.n_boot, "threefold": r.threefold is not None}
     params = {"province_a": reference, "province_b": province, "n_boot": p.gap_n_boot,
               "covariates": list(DEFAULT_COVARIATES)}
-    return _fit(cache, f"gap_{province}", "province_gap_decomposition", inputs, params, p.seed, run)
+    return _fit(cache, f"gap_{province}", "province_gap_decomposition", inputs, params, p.seed, run, row_hashes[rows])
 
 
 def gap_references(outcome_cells: pd.DataFrame) -> dict[str, str]:
@@ -253,26 +268,53 @@ def gap_references(outcome_cells: pd.DataFrame) -> dict[str, str]:
     return {code: ranked[1] if code == ranked[0] else ranked[0] for code in ranked}
 
 
-def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: Any = None
-            ) -> tuple[list[FitRecord], list[Path]]:
+def independent_fits(shared: Shared, folder: Path, which: str) -> list[FitRecord]:
+    """The fits that need no published cell, fitted here (or read from the cache): ``'national'`` (the
+    business model and the Perdes DiD) or ``'resilience'`` (:func:`.resilience_fits.resilience_fits`).
+
+    :func:`~kkbm_analysis.analyse.analyse` runs them on a second thread beside the steps before the
+    suppression and hands them to :func:`fit_all`.
+    """
+    cache = FitCache(folder)
+    if which == "national":
+        items = [_business(shared, cache), _did(shared, cache)]
+    elif which == "resilience":
+        from .resilience_fits import resilience_fits
+        items = resilience_fits(shared, cache)
+    else:
+        raise ValueError(f"which is 'national' or 'resilience', not {which!r}")
+    return [x if isinstance(x, FitRecord) else run_fit(x) for x in items]
+
+
+#: What gives the records of fits made elsewhere (e.g. a future's ``result``).
+Made = Callable[[], list[FitRecord]]
+
+
+def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: Any = None,
+            national: Made | None = None, resilience: Made | None = None) -> tuple[list[FitRecord], list[Path]]:
     """Every fit (cache hits reused), written to ``models/``; returns the records and the files.
 
     ``client``: a :class:`distributed.Client`, or a callable opening one as a context manager
     (called only when a fit must run, so that a cluster is started only then); the fits the cache
     does not hold then run on its workers (the gap decompositions are one per province),
     otherwise one after the other here. Either way each fit is the same (each is seeded).
+    ``national``, ``resilience``: give the records of :func:`independent_fits` made elsewhere (e.g.
+    on another thread); asked for once the other fits have run.
     """
     cache = FitCache(folder)
     from .resilience_fits import resilience_fits
-    items = [_business(shared, cache), _did(shared, cache)]
+    gaps = []
     if shared.outcome is not None:
-        for province, reference in sorted(gap_references(outcome_cells).items()):
-            items.append(_gap(shared, cache, province, reference))
-    items += resilience_fits(shared, cache)
-    pending = [x for x in items if isinstance(x, PendingFit)]
+        hashes = pd.util.hash_pandas_object(shared.outcome[GAP_COLUMNS], index=False).to_numpy()
+        gaps = [_gap(shared, cache, province, reference, hashes)
+                for province, reference in sorted(gap_references(outcome_cells).items())]
+    parts = [national or [_business(shared, cache), _did(shared, cache)], gaps,
+             resilience or resilience_fits(shared, cache)]
+    pending = [x for part in parts if isinstance(part, list) for x in part if isinstance(x, PendingFit)]
     done = _on_dask(client, pending) if client is not None and len(pending) > 1 else [run_fit(p) for p in pending]
     ran = {p.fit_id: r for p, r in zip(pending, done)}
-    records = [ran[x.fit_id] if isinstance(x, PendingFit) else x for x in items]
+    records = [ran[x.fit_id] if isinstance(x, PendingFit) else x
+               for part in parts for x in (part if isinstance(part, list) else part())]
     return records, cache.write(records, synthetic=shared.data.synthetic)
 
 
