@@ -255,10 +255,10 @@ _TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap
                           r"nasional|national|all\b|semua)", re.IGNORECASE)
 #: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
 _TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
-#: First UTF-8 bytes a cell that :data:`_TOTAL_START` matches can have: the initials of its words in either
-#: case, ASCII white space, and any byte of a non-ASCII character (whose case folding Python decides).
-_TOTAL_FIRST_BYTE = np.array([chr(b).lower() in "jtgsrkina" or chr(b).isspace() if b < 128 else True
-                              for b in range(256)], dtype=bool)
+#: First UTF-8 bytes a totals cell can have: the initials of the totals words in either case, ASCII white
+#: space, and any byte of a non-ASCII character (whose case folding Python decides).
+_TOTAL_FIRST_BYTE = np.array([chr(b).lower() in {w[0] for w in (*_TOTAL_WORDS, *_TOTAL_EXACT)} or chr(b).isspace()
+                              if b < 128 else True for b in range(256)], dtype=bool)
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
