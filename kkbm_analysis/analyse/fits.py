@@ -335,15 +335,15 @@ def _shared_out(pending: list[PendingFit], helper: Executor | None) -> list[FitR
                 i = next(order, None)
             if i is None:
                 return
-            try:
-                done[i] = run_fit(pending[i])
-            except BaseException:
-                with lock:
-                    for _ in order:  # after an error, neither thread takes another fit
-                        pass
-                raise
+            done[i] = run_fit(pending[i])
     beside = helper.submit(take) if helper is not None and len(pending) > 1 else None
-    take()
+    try:
+        take()
+    except BaseException:
+        with lock:
+            for _ in order:  # the other thread takes nothing more
+                pass
+        raise
     if beside is not None:
         beside.result()
     return done
