@@ -32,9 +32,7 @@ How it runs
     Two threads: the indicators (DuckDB) and the fits that need no published cell (the
     national business model, the Perdes DiD, the resilience fits) run on a second thread
     while this one builds the barrier, mentoring-point and resilience cells and the gap
-    decompositions. The national fits are queued as soon as the business-outcome frame is
-    made, before the barrier cells, so that the second thread does not wait for them; once
-    its fits are done, the second thread takes gap decompositions the first has not begun. Both spend most of their time in DuckDB, numpy and Arrow, which release
+    decompositions. Both spend most of their time in DuckDB, numpy and Arrow, which release
     the GIL, so on two cores the steps overlap. Every step computes what it computed alone
     (each fit is seeded, one BLAS thread, DuckDB's sums do not depend on its threads), so
     the products are the same byte for byte.
@@ -159,9 +157,8 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
     shared = Shared(data, parameters or Parameters())
     shared.span  # noqa: B018  (made here, before the second thread reads it)
     indicators = beside.submit(_timed, timings, "indicators", lambda: cl.indicator_cells(shared))
-    _timed(timings, "barriers", lambda: shared.outcome)  # what the national fits start from: queued right away
-    national = _beside(beside, client, timings, "national models", lambda: independent_fits(shared, folder, "national"))
     barriers = _timed(timings, "barriers", lambda: cl.barrier_product_cells(shared))
+    national = _beside(beside, client, timings, "national models", lambda: independent_fits(shared, folder, "national"))
     parts = {"indicators": None, "barriers": barriers,
              "mentoring_points": _timed(timings, "barriers", lambda: cl.point_cells(shared))}
     resilience = _timed(timings, "resilience", lambda: cl.resilience_cells(shared))
@@ -186,8 +183,7 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
         voices_info["joint_display"] = {"parameters": dict(JOINT_PARAMETERS), "rows": len(joint),
                                         "convergence": convergence_counts(joint)}
     fits, fit_files = _timed(timings, "models", lambda: fit_all(shared, folder, products["barriers"].frame.loc[
-        lambda f: f["measure_id"] == cl.OUTCOME.id], client, national, resilience_fits,
-        helper=None if client is not None else beside))
+        lambda f: f["measure_id"] == cl.OUTCOME.id], client, national, resilience_fits))
     records = recommend(products["barriers"].frame, {f.fit_id: {"status": f.status, "tables": f.tables} for f in fits},
                         did_window=_did_window(fits))
     meta = {"synthetic": str(bool(data.synthetic)).lower(), "data_version": data.data_version}

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import warnings
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -293,8 +291,7 @@ Made = Callable[[], list[FitRecord]]
 
 
 def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: Any = None,
-            national: Made | None = None, resilience: Made | None = None,
-            helper: Executor | None = None) -> tuple[list[FitRecord], list[Path]]:
+            national: Made | None = None, resilience: Made | None = None) -> tuple[list[FitRecord], list[Path]]:
     """Every fit (cache hits reused), written to ``models/``; returns the records and the files.
 
     ``client``: a :class:`distributed.Client`, or a callable opening one as a context manager
@@ -302,8 +299,7 @@ def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: A
     does not hold then run on its workers (the gap decompositions are one per province),
     otherwise one after the other here. Either way each fit is the same (each is seeded).
     ``national``, ``resilience``: give the records of :func:`independent_fits` made elsewhere (e.g.
-    on another thread); asked for once the other fits have run. ``helper``: an executor (without
-    ``client``) whose thread takes fits still to run once it is free (:func:`_shared_out`).
+    on another thread); asked for once the other fits have run.
     """
     cache = FitCache(folder)
     from .resilience_fits import resilience_fits
@@ -315,38 +311,11 @@ def fit_all(shared: Shared, folder: Path, outcome_cells: pd.DataFrame, client: A
     parts = [national or [_business(shared, cache), _did(shared, cache)], gaps,
              resilience or resilience_fits(shared, cache)]
     pending = [x for part in parts if isinstance(part, list) for x in part if isinstance(x, PendingFit)]
-    done = _on_dask(client, pending) if client is not None and len(pending) > 1 else _shared_out(pending, helper)
+    done = _on_dask(client, pending) if client is not None and len(pending) > 1 else [run_fit(p) for p in pending]
     ran = {p.fit_id: r for p, r in zip(pending, done)}
     records = [ran[x.fit_id] if isinstance(x, PendingFit) else x
                for part in parts for x in (part if isinstance(part, list) else part())]
     return records, cache.write(records, synthetic=shared.data.synthetic)
-
-
-def _shared_out(pending: list[PendingFit], helper: Executor | None) -> list[FitRecord]:
-    """:func:`run_fit` of each pending fit, in order, on this thread and on ``helper``'s once it is free
-    (after the work queued there before): each thread takes the next fit not yet taken. Each fit is
-    seeded and its own, so where it runs changes nothing in it."""
-    done: list[FitRecord | None] = [None] * len(pending)
-    order, lock = iter(range(len(pending))), threading.Lock()
-
-    def take() -> None:
-        while True:
-            with lock:
-                i = next(order, None)
-            if i is None:
-                return
-            done[i] = run_fit(pending[i])
-    beside = helper.submit(take) if helper is not None and len(pending) > 1 else None
-    try:
-        take()
-    except BaseException:
-        with lock:
-            for _ in order:  # the other thread takes nothing more
-                pass
-        raise
-    if beside is not None:
-        beside.result()
-    return done
 
 
 def _on_dask(client: Any, pending: list[PendingFit]) -> list[FitRecord]:
