@@ -185,7 +185,7 @@ def write_index(out_dir: str | os.PathLike, entries: Sequence[IndexEntry], *, sy
 
     ``sources`` names what the pages are made of besides the arguments: the fingerprints of the
     products' folder and of the package (:mod:`.cache`: data, words, code). With it, the pages'
-    key (those and every argument but ``products``) is stored in ``.cache/index.json`` with the
+    key (those and every argument but ``products``) is stored in ``.cache/index-pages.json`` with the
     pages' SHA-256, and the pages are not even rendered while the key is the same and the pages
     are as written: a batch with nothing to build reads no product.
     """
