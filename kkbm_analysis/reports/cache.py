@@ -10,9 +10,11 @@ In memory (per process)
 
 On disk (per output)
     :func:`build_key` hashes what decides a report: the template file, its parameters,
-    the package (version and source files) and the input data (manifest ``data_version``
-    plus the SHA-256 of every processed file). The batch runner stores the key beside the
-    outputs and skips a report whose key is unchanged.
+    the package (version, sources and resources: words, style sheets) and the input data
+    (manifest ``data_version`` plus the SHA-256 of every file at the top of the processed
+    folder; ``products.json`` among them holds the SHA-256 of every product, the model fits'
+    included). The batch runner stores the key beside the outputs and skips a report whose
+    key is unchanged.
 """
 from __future__ import annotations
 
@@ -24,8 +26,10 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_products", "load_data", "clear", "data_fingerprint", "package_fingerprint", "build_key",
-           "file_sha256"]
+from ..products.layout import MODELS_DIR
+
+__all__ = ["load_products", "load_data", "clear", "data_fingerprint", "package_fingerprint", "sources_sha256",
+           "build_key", "file_sha256"]
 
 _LOCK = threading.RLock()
 _DATA: "OrderedDict[tuple, Any]" = OrderedDict()
@@ -124,7 +128,10 @@ def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def data_fingerprint(processed_dir: str | os.PathLike, *, memo_file: str | os.PathLike | None = None) -> dict:
-    """The input data's identity: manifest ``data_version`` and the SHA-256 of every file.
+    """The input data's identity: manifest ``data_version`` and the SHA-256 of every file the reports
+    read: the files at the top of the folder (manifests and products) and the model fits below it.
+    The processed tables (folders partitioned by province) are left out: reports read only what
+    ``kkbm analyse`` made of them.
 
     Hashes are remembered in ``memo_file`` (JSON) by file size and modification time, so an
     unchanged folder is fingerprinted without reading it again.
@@ -139,14 +146,15 @@ def data_fingerprint(processed_dir: str | os.PathLike, *, memo_file: str | os.Pa
         except (OSError, ValueError):
             known = {}
     hashes, fresh = {}, {}
-    for p in sorted(folder.iterdir()):
+    models = folder / MODELS_DIR
+    for p in [*sorted(folder.iterdir()), *(sorted(models.iterdir()) if models.is_dir() else [])]:
         if not p.is_file() or p.name.startswith("."):
             continue
         st = p.stat()
         stamp = f"{p}:{st.st_size}:{st.st_mtime_ns}"
         digest = known.get(stamp) or file_sha256(p)
         fresh[stamp] = digest
-        hashes[p.name] = digest
+        hashes[p.relative_to(folder).as_posix()] = digest
     if memo_file and fresh != known:
         from ..io import write_json
         write_json(fresh, memo_file)
@@ -159,24 +167,37 @@ _PACKAGE_FP: dict[str, str] = {}
 
 
 def package_fingerprint() -> dict:
-    """The package's version and a hash of its source and resource files."""
+    """The package's version and a hash of its files (:func:`sources_sha256`), once per process."""
     from ..config import package_version
     if not _PACKAGE_FP:
-        pkg = Path(__file__).resolve().parent.parent
-        h = hashlib.sha256()
-        for p in sorted(pkg.rglob("*")):
-            if p.is_file() and p.suffix in (".py", ".yaml", ".json", ".csv") and "__pycache__" not in p.parts:
-                h.update(p.relative_to(pkg).as_posix().encode())
-                h.update(p.read_bytes())
         _PACKAGE_FP["version"] = package_version()
-        _PACKAGE_FP["sources_sha256"] = h.hexdigest()
+        _PACKAGE_FP["sources_sha256"] = sources_sha256(Path(__file__).resolve().parent.parent)
     return dict(_PACKAGE_FP)
 
 
+def sources_sha256(package_dir: str | os.PathLike) -> str:
+    """One hash of a package's files, names and bytes: sources and every resource (word catalogue,
+    style sheets, templates), so that changing any of them rebuilds the reports. Bytecode and hidden
+    files (``.ipynb_checkpoints``) are left out."""
+    pkg = Path(package_dir)
+    h = hashlib.sha256()
+    for p in sorted(pkg.rglob("*")):
+        parts = p.relative_to(pkg).parts
+        if (p.is_file() and p.suffix not in (".pyc", ".pyo") and "__pycache__" not in parts
+                and not any(part.startswith(".") for part in parts)):
+            h.update(p.relative_to(pkg).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
 def build_key(template_path: str | os.PathLike, parameters: dict, data: dict, package: dict,
-              extra: dict | None = None) -> dict:
-    """The cache record of one report: its parts and their combined hash (``key``)."""
-    parts = {"template_sha256": file_sha256(template_path), "parameters": parameters, "data": data,
-             "package": package, **(extra or {})}
+              extra: dict | None = None, *, template_sha256: str | None = None) -> dict:
+    """The cache record of one report: its parts and their combined hash (``key``).
+
+    ``template_sha256``: the template file's SHA-256 when the caller has it already (a batch hashes
+    each template once, not once per report).
+    """
+    parts = {"template_sha256": template_sha256 or file_sha256(template_path), "parameters": parameters,
+             "data": data, "package": package, **(extra or {})}
     key = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return {"key": key, **parts}

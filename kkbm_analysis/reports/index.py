@@ -9,8 +9,10 @@ language's page.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from html import escape
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,6 +22,7 @@ from ..i18n import region_name
 from ..i18n import text as t
 from ..products import NATIONAL
 from .cells import tagged
+from .planning import CACHE_DIR
 
 __all__ = ["IndexEntry", "write_index", "index_html", "INDEX_PAGES", "HEADLINES"]
 
@@ -31,6 +34,8 @@ HEADLINES: tuple[tuple[str, str], ...] = (("indicators", "members"), ("barriers"
                                           ("barriers", "members_per_organiser"), ("indicators", "kur_uptake"),
                                           ("barriers", "business_running_12m"))
 WHOLE_SPAN = "all"
+#: The pages' key and SHA-256, in the folder's ``.cache``.
+STAMP = "index-pages.json"
 
 _CSS = ("table.kkbm-index{border-collapse:collapse;width:100%;margin:.5em 0 1.5em;font-size:.92em}"
         "table.kkbm-index th{background:#0b3d63;color:#fff;text-align:left;padding:.35em .5em;vertical-align:bottom}"
@@ -172,17 +177,51 @@ def index_html(entries: Sequence[IndexEntry], *, lang: str, products: Any = None
 
 
 def write_index(out_dir: str | os.PathLike, entries: Sequence[IndexEntry], *, synthetic: bool,
-                products: Any = None, notes: Sequence[str] = (), pdf_wanted: bool = True) -> Path:
+                products: Any = None, notes: Sequence[str] = (), pdf_wanted: bool = True,
+                sources: dict | None = None) -> Path:
     """Write ``index.html`` (Indonesian) and ``index-en.html`` (English); return the path of ``index.html``.
 
     Pages whose text has not changed are not rewritten.
+
+    ``sources`` names what the pages are made of besides the arguments: the fingerprints of the
+    products' folder and of the package (:mod:`.cache`: data, words, code). With it, the pages'
+    key (those and every argument but ``products``) is stored in ``.cache/index-pages.json`` with the
+    pages' SHA-256, and the pages are not even rendered while the key is the same and the pages
+    are as written: a batch with nothing to build reads no product.
     """
     from .export import write_html
     out_dir = Path(out_dir)
+    stamp = out_dir / CACHE_DIR / STAMP
+    key = None if sources is None else _pages_key(entries, synthetic, notes, pdf_wanted, sources)
+    if key is not None and _pages_current(out_dir, stamp, key):
+        return out_dir / INDEX_PAGES["id"]
+    digests = {}
     for lang, name in INDEX_PAGES.items():
         html = index_html(entries, lang=lang, products=products, synthetic=synthetic, notes=notes,
                           pdf_wanted=pdf_wanted)
         path = out_dir / name
         if not (path.exists() and path.read_text(encoding="utf-8") == html):
             write_html(html, path)
+        digests[name] = hashlib.sha256(html.encode("utf-8")).hexdigest()
+    if key is not None:
+        from ..io import write_json
+        write_json({"key": key, "pages": digests}, stamp)
     return out_dir / INDEX_PAGES["id"]
+
+
+def _pages_key(entries: Sequence[IndexEntry], synthetic: bool, notes: Sequence[str], pdf_wanted: bool,
+               sources: dict) -> str:
+    parts = {"entries": [astuple(e) for e in entries], "synthetic": synthetic, "notes": list(notes),
+             "pdf_wanted": pdf_wanted, "pages": INDEX_PAGES, "sources": sources}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _pages_current(out_dir: Path, stamp: Path, key: str) -> bool:
+    """Whether the stored key is ``key`` and each page is the one written with it."""
+    try:
+        stored = json.loads(stamp.read_text(encoding="utf-8"))
+        return stored["key"] == key and all(
+            hashlib.sha256((out_dir / name).read_bytes()).hexdigest() == stored["pages"][name]
+            for name in INDEX_PAGES.values())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False

@@ -28,7 +28,8 @@ What it does
    (``distributed.as_completed``), with a progress bar.
 4. Writes the index pages (:mod:`.index`: ``index.html`` in Indonesian, ``index-en.html`` in
    English) linking every report in the output folder, with headline figures, the data
-   date and a note of whatever failed or was skipped, and returns a
+   date and a note of whatever failed or was skipped (rendered only when one of these, the
+   data or the package changed: a no-change re-run reads no product), and returns a
    :class:`BuildResult` whose :meth:`~BuildResult.summary` lists each failure with its
    cell index, exception name and message (from papermill's ``PapermillExecutionError``).
 
@@ -60,12 +61,22 @@ __all__ = ["build_reports", "plan_reports", "BuildResult", "ReportJob", "ReportO
            "TEMPLATE_FILES", "output_stem"]
 
 # =========================================================================== keys and progress
-def _job_key(job: ReportJob, data_fp: dict, package_fp: dict) -> dict:
+def _batch_keys(plan: list[ReportJob], out: Path) -> tuple[dict, dict, dict[str, dict]]:
+    """The data and package fingerprints, and every job's current key (by stem): each input hashed once."""
+    from .cache import data_fingerprint, file_sha256, package_fingerprint
+    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
+    data_fp = data_fingerprint(plan[0].parameters["data_dir"], memo_file=out / CACHE_DIR / "data-hashes.json")
+    package_fp = package_fingerprint()
+    templates = {path: file_sha256(path) for path in {job.notebook for job in plan}}
+    return data_fp, package_fp, {job.stem: _job_key(job, data_fp, package_fp, templates[job.notebook]) for job in plan}
+
+
+def _job_key(job: ReportJob, data_fp: dict, package_fp: dict, template_sha256: str | None = None) -> dict:
     from .cache import build_key
     params = dict(job.parameters)
     params["data_dir"] = "<processed>"  # the data's identity is in data_fp, not in where it lies
     return build_key(job.notebook, params, data_fp, package_fp,
-                     extra={"template": job.template, "kernel": kn.KERNEL_NAME})
+                     extra={"template": job.template, "kernel": kn.KERNEL_NAME}, template_sha256=template_sha256)
 
 
 def _progress(enabled: bool, total: int):
@@ -89,7 +100,7 @@ def _index_entries(out_dir: Path) -> tuple[list, bool]:
     for key_file in sorted(cache.glob("*.json")) if cache.is_dir() else []:
         rec = _read_key(key_file)
         stem = key_file.stem
-        if not rec or stem.endswith(".failed") or not (out_dir / f"{stem}.html").exists():
+        if not rec or "template" not in rec or stem.endswith(".failed") or not (out_dir / f"{stem}.html").exists():
             continue
         params = rec.get("parameters", {})
         synthetic = synthetic or bool(rec.get("data", {}).get("synthetic"))
@@ -195,7 +206,6 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     ClusterError
         The scheduler cannot be reached or no worker joins it.
     """
-    from .cache import data_fingerprint, package_fingerprint
     from .index import write_index
 
     t0 = time.perf_counter()
@@ -206,10 +216,7 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
                         templates_dir=templates_dir, templates=templates, show_models=show_models, n_boot=n_boot,
                         root=paths.root)
     out = check_path(out_dir if out_dir is not None else paths.reports, "out_dir", root=paths.root)
-    (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)
-    data_fp = data_fingerprint(plan[0].parameters["data_dir"], memo_file=out / CACHE_DIR / "data-hashes.json")
-    package_fp = package_fingerprint()
-    keys = {job.stem: _job_key(job, data_fp, package_fp) for job in plan}
+    data_fp, package_fp, keys = _batch_keys(plan, out)
     outcomes, todo = _up_to_date(plan, keys, out, force)
     missing_pdf = [j for j in plan if pdf and j.stem in outcomes and outcomes[j.stem].pdf is None]
     engine, pdf_notes = _pdf_engine_here(pdf_engine if pdf and (todo or missing_pdf) else None)
@@ -236,7 +243,8 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     entries, synthetic = _index_entries(out)
     entries += [_not_run_entry(outcomes[j.stem]) for j in plan if outcomes[j.stem].status == "not run"]
     index = write_index(out, entries, synthetic=synthetic, products=data_summary(plan[0].parameters["data_dir"]),
-                        notes=sorted(pdf_notes) if pdf else (), pdf_wanted=pdf)
+                        notes=sorted(pdf_notes) if pdf else (), pdf_wanted=pdf,
+                        sources={"data": data_fp, "package": package_fp})
     return BuildResult([outcomes[j.stem] for j in plan], out, index, pdf, "; ".join(sorted(pdf_notes)) if pdf else "",
                        time.perf_counter() - t0, n_workers)
 
