@@ -47,6 +47,11 @@ Parallel runs
     its own, started as soon as the collected tests are known to need it, while the tests that
     do not need it run first; the others are built by the first process that asks for them,
     under a file lock.
+    Every process of the run, and every program it starts (kernels, ``kkbm`` in a process of its
+    own), does its linear algebra on one BLAS thread (:data:`ONE_BLAS_THREAD`), as ``kkbm analyse``
+    does: the test processes already fill the cores, and a BLAS that splits a small solve over
+    threads which must wait for a busy core is many times slower (scipy's ``cho_solve`` on a
+    59-square system: 0.05 ms on one thread, 1-20 ms on two, the more so the busier the machine).
 """
 from __future__ import annotations
 
@@ -69,6 +74,22 @@ import pytest
 DEMO_SCALE = 0.1
 #: The seed of ``demo_other_seed`` (the project uses the default seed).
 OTHER_SEED = 7
+
+#: BLAS thread counts of every process of the run, read when numpy loads (unless the user set one of them).
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "BLIS_NUM_THREADS": "1"}
+
+
+def _one_blas_thread() -> None:
+    """Set :data:`ONE_BLAS_THREAD` for this process and those it starts, unless the user chose a count."""
+    if any(name in os.environ for name in ONE_BLAS_THREAD):
+        return
+    os.environ.update(ONE_BLAS_THREAD)
+    if "numpy" in sys.modules:   # loaded before this file (by a plugin): limit the libraries already loaded too
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=1, user_api="blas")
+
+
+_one_blas_thread()
 
 _RUN_ID = pytest.StashKey[str]()
 _INTERRUPTED = pytest.StashKey[bool]()
