@@ -39,7 +39,8 @@ Markers (see README, "Tests")
 Parallel runs
     ``addopts`` runs the suite on two processes (pytest-xdist, ``-n 2 --dist loadscope``: a
     module's tests stay in one process, so a module fixture is built once; the tests of
-    :data:`ONE_BY_ONE` are handed out one by one); ``-n 0`` runs everything in one process.
+    :data:`ONE_BY_ONE` are handed out one by one, and the modules of :data:`SAME_PROCESS` share
+    a process); ``-n 0`` runs everything in one process.
     The modules are handed out in the order of :func:`_run_order` (xdist's own reordering, by
     the number of tests in a module, is turned off): those that do not use the shared project
     first, then the longest, and the tests handed out one by one last. The session fixtures above live in one folder per run (removed
@@ -427,15 +428,24 @@ ONE_BY_ONE = {"tests/test_notebooks.py::test_notebook_runs_top_to_bottom",
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those tests."""
+    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those tests; the
+    modules of :data:`SAME_PROCESS` in the process of the module named there."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if _one_by_one(nodeid) else super()._split_scope(nodeid)
+            if _one_by_one(nodeid):
+                return nodeid
+            module = super()._split_scope(nodeid)
+            return SAME_PROCESS.get(module, module)
     return Scheduling(config, log)
+
+
+#: Modules whose tests go to the process of another module's: those that read notebooks with nbformat, whose import
+#: builds jsonschema's URI parser (1.5-4 CPU-s in every process that imports it).
+SAME_PROCESS = {"tests/test_resilience_notebook.py": "tests/test_notebooks.py"}
 
 
 def _one_by_one(nodeid: str) -> bool:
