@@ -39,7 +39,8 @@ Markers (see README, "Tests")
 Parallel runs
     ``addopts`` runs the suite on two processes (pytest-xdist, ``-n 2 --dist loadscope``: a
     module's tests stay in one process, so a module fixture is built once; the tests of
-    :data:`ONE_BY_ONE` are handed out one by one); ``-n 0`` runs everything in one process.
+    :data:`ONE_BY_ONE` are handed out one by one, and the modules of :data:`SAME_PROCESS` share
+    a process); ``-n 0`` runs everything in one process.
     The modules are handed out in the order of :func:`_run_order` (xdist's own reordering, by
     the number of tests in a module, is turned off): those that do not use the shared project
     first, then the longest, and the tests handed out one by one last. The session fixtures above live in one folder per run (removed
@@ -47,6 +48,11 @@ Parallel runs
     its own, started as soon as the collected tests are known to need it, while the tests that
     do not need it run first; the others are built by the first process that asks for them,
     under a file lock.
+    Every process of the run, and every program it starts (kernels, ``kkbm`` in a process of its
+    own), does its linear algebra on one BLAS thread (:data:`ONE_BLAS_THREAD`), as ``kkbm analyse``
+    does: the test processes already fill the cores, and a BLAS that splits a small solve over
+    threads which must wait for a busy core is many times slower (scipy's ``cho_solve`` on a
+    59-square system: 0.05 ms on one thread, 1-20 ms on two, the more so the busier the machine).
 """
 from __future__ import annotations
 
@@ -69,6 +75,22 @@ import pytest
 DEMO_SCALE = 0.1
 #: The seed of ``demo_other_seed`` (the project uses the default seed).
 OTHER_SEED = 7
+
+#: BLAS thread counts of every process of the run, read when numpy loads (unless the user set one of them).
+ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "BLIS_NUM_THREADS": "1"}
+
+
+def _one_blas_thread() -> None:
+    """Set :data:`ONE_BLAS_THREAD` for this process and those it starts, unless the user chose a count."""
+    if any(name in os.environ for name in ONE_BLAS_THREAD):
+        return
+    os.environ.update(ONE_BLAS_THREAD)
+    if "numpy" in sys.modules:   # loaded before this file (by a plugin): limit the libraries already loaded too
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=1, user_api="blas")
+
+
+_one_blas_thread()
 
 _RUN_ID = pytest.StashKey[str]()
 _INTERRUPTED = pytest.StashKey[bool]()
@@ -406,15 +428,24 @@ ONE_BY_ONE = {"tests/test_notebooks.py::test_notebook_runs_top_to_bottom",
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those tests."""
+    """``--dist loadscope`` with :data:`ONE_BY_ONE`: a module's tests in one process, except those tests; the
+    modules of :data:`SAME_PROCESS` in the process of the module named there."""
     if config.getvalue("dist") != "loadscope":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
     class Scheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return nodeid if _one_by_one(nodeid) else super()._split_scope(nodeid)
+            if _one_by_one(nodeid):
+                return nodeid
+            module = super()._split_scope(nodeid)
+            return SAME_PROCESS.get(module, module)
     return Scheduling(config, log)
+
+
+#: Modules whose tests go to the process of another module's: those that read notebooks with nbformat, whose import
+#: builds jsonschema's URI parser (1.5-4 CPU-s in every process that imports it).
+SAME_PROCESS = {"tests/test_resilience_notebook.py": "tests/test_notebooks.py"}
 
 
 def _one_by_one(nodeid: str) -> bool:
