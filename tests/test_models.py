@@ -538,3 +538,44 @@ def test_fast_validation_over_seeds_covers_the_truth():
     key = est[est["target"].isin(["log OR points (marginal)", "log OR points (conditional)", "log HR points",
                                   "ATT overall"])]
     assert (key["coverage_or_rejection"] >= 0.75).all(), key.to_string()
+
+
+# ----------------------------------------------------------------------------- one BLAS thread
+def _blas_threads() -> set[int]:
+    from threadpoolctl import threadpool_info
+    return {lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"}
+
+
+def test_a_public_fit_runs_on_one_blas_thread_and_gives_the_others_back():
+    """A fit called in a notebook runs as in ``kkbm analyse`` (one BLAS thread), and the caller's setting
+    is restored after it, also when it fails."""
+    from threadpoolctl import threadpool_limits
+
+    from kkbm_analysis.models._base import one_blas_thread
+    seen = []
+
+    @one_blas_thread
+    def fit(fail: bool = False) -> None:
+        seen.append(_blas_threads())
+        if fail:
+            raise ModelInputError("no data")
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        if _blas_threads() != {2}:
+            pytest.skip("this BLAS cannot be given a second thread, so the limit cannot be seen")
+        fit()
+        with pytest.raises(ModelInputError):
+            fit(fail=True)
+        assert _blas_threads() == {2}
+    assert seen == [{1}, {1}]
+
+
+def test_every_public_fit_is_limited_to_one_blas_thread():
+    from kkbm_analysis import resilience
+    from kkbm_analysis.models._base import one_blas_thread
+    limited = one_blas_thread(lambda: None).__code__
+    fits = [models.business_running_model, models.survival_curves, models.business_survival_model,
+            models.province_gap_decomposition, models.perdes_effect, resilience.item_analysis, resilience.efa,
+            resilience.cfa, resilience.measurement_invariance, resilience.resilience_index,
+            resilience.capacity_drivers, resilience.recovery_model]
+    assert [f.__name__ for f in fits if f.__code__ is not limited] == []

@@ -19,14 +19,17 @@ Separation
     programme (Konis 2007) and refused, naming the covariate(s).
 No variation
     An outcome or covariate that takes a single value is refused, naming it.
+
+Every public fit runs on one BLAS thread (:func:`one_blas_thread`), as ``kkbm analyse`` does.
 """
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import functools
 import warnings
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from html import escape
-from typing import Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -39,6 +42,24 @@ FEW_CLUSTERS = 10
 Z95 = float(stats.norm.ppf(0.975))
 
 ESTIMATE_COLUMNS = ["term", "estimate", "std_error", "ci_low", "ci_high", "p_value"]
+
+
+_Fit = TypeVar("_Fit", bound=Callable[..., Any])
+
+
+def one_blas_thread(fit: _Fit) -> _Fit:
+    """Run ``fit`` with one BLAS thread (``threadpoolctl``), as ``kkbm analyse`` runs every fit.
+
+    A sum split over threads is added in another order, so a fit called here would differ in its
+    last bits from the published product; and the small solves of a bootstrap, split over threads
+    that wait for a busy core, run many times slower.
+    """
+    @functools.wraps(fit)
+    def fitted(*args: Any, **kwargs: Any) -> Any:
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fit(*args, **kwargs)
+    return fitted  # type: ignore[return-value]
 
 
 class ModelInputError(ValueError):

@@ -41,7 +41,7 @@ from scipy import optimize, special
 from ..data import ProgramData
 from ..i18n import check_lang, ci_label, has_text, number, p_value, text
 from ._base import (ModelInputError, ModelResult, check_clusters, check_events, check_min_rows, check_separation,
-                    check_variation, table_text, wald_table, warn)
+                    check_variation, one_blas_thread, table_text, wald_table, warn)
 from .frames import DEFAULT_COVARIATES, business_outcome_frame, is_synthetic
 
 METHODS = ("glm", "gee", "mixed")
@@ -137,6 +137,7 @@ def _pp(x: float, lang: str, signed: bool = False) -> str:
     return number(100 * x, 1, lang, signed=signed)
 
 
+@one_blas_thread
 def business_running_model(data: ProgramData | pd.DataFrame, *, covariates: Sequence[str] = DEFAULT_COVARIATES,
                            method: str = "glm", as_of: Any = None) -> BusinessModelResult:
     """Logistic model of Y12 (running a business a year after the entry training).

@@ -40,7 +40,8 @@ import pandas as pd
 
 from ..data import ProgramData
 from ..i18n import check_lang, has_text, number, region_name, text
-from ._base import ModelInputError, ModelResult, check_min_rows, check_variation, table_text, wald_table, warn
+from ._base import (ModelInputError, ModelResult, check_min_rows, check_variation, one_blas_thread, table_text,
+                    wald_table, warn)
 from .frames import DEFAULT_COVARIATES, business_outcome_frame, is_synthetic
 
 FACTOR_GROUPS: dict[str, tuple[str, ...]] = {
@@ -151,6 +152,7 @@ def _decompose(Xa: np.ndarray, ya: np.ndarray, Xb: np.ndarray, yb: np.ndarray) -
             "interaction": np.array([(ma - mb) @ (ba - bb)]), "pooled": bp[1:]}
 
 
+@one_blas_thread
 def province_gap_decomposition(data: ProgramData | pd.DataFrame, province_a: str, province_b: str, *,
                                covariates: Sequence[str] = DEFAULT_COVARIATES,
                                factor_groups: Mapping[str, Sequence[str]] | None = None, n_boot: int = 499,

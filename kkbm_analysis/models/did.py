@@ -81,7 +81,7 @@ from scipy import stats
 
 from ..data import ProgramData
 from ..i18n import check_lang, ci_label, number, p_value, text
-from ._base import FEW_CLUSTERS, Z95, ModelInputError, ModelResult, table_text, wald_table, warn
+from ._base import FEW_CLUSTERS, Z95, ModelInputError, ModelResult, one_blas_thread, table_text, wald_table, warn
 from ._imputation import bjs_leads, imputed_means, leave_out_mean_effect
 from ._pretrend import cs_lead_t, pretrend_tests
 from ._twoway import TwoWayFE
@@ -190,6 +190,7 @@ class PerdesEffect(ModelResult):
 ESTIMATORS = ("imputation", "callaway_santanna")
 
 
+@one_blas_thread
 def perdes_effect(data: ProgramData | pd.DataFrame, *, outcome: str = "non_procedural",
                   event_window: tuple[int, int] = (-12, 24), n_boot: int = 999, seed: int = 0,
                   estimator: str = "imputation") -> PerdesEffect:

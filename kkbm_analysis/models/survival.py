@@ -30,7 +30,7 @@ from scipy import stats
 from ..data import ProgramData
 from ..i18n import check_lang, ci_label, has_text, number, p_value, text
 from ._base import (Z95, ModelInputError, ModelResult, check_clusters, check_events, check_min_rows, check_variation,
-                    table_text, wald_table, warn)
+                    one_blas_thread, table_text, wald_table, warn)
 from .frames import DEFAULT_COVARIATES, business_survival_frame, is_synthetic
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -129,6 +129,7 @@ def _survival_inputs(data: ProgramData | pd.DataFrame, time_origin: str, as_of: 
     return frame
 
 
+@one_blas_thread
 def survival_curves(data: ProgramData | pd.DataFrame, *, groups: Sequence[tuple[int, int]] = DEFAULT_GROUPS,
                     times: Sequence[float] = DEFAULT_TIMES, time_origin: str = "t12",
                     as_of: Any = None) -> SurvivalCurves:
@@ -281,6 +282,7 @@ class SurvivalModelResult(ModelResult):
         return words
 
 
+@one_blas_thread
 def business_survival_model(data: ProgramData | pd.DataFrame, *, covariates: Sequence[str] = DEFAULT_COVARIATES,
                             time_origin: str = "t12", ties: str = "efron", as_of: Any = None) -> SurvivalModelResult:
     """Cox proportional-hazards model of business closure after t12.

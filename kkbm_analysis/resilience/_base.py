@@ -15,9 +15,9 @@ import pandas as pd
 
 from ..i18n import check_lang, has_text, text
 from ..item_bank import load_item_bank
-from ..models._base import ModelInputError, ModelResult, table_text
+from ..models._base import ModelInputError, ModelResult, one_blas_thread, table_text
 
-__all__ = ["ResilienceResult", "ModelInputError", "check_lang", "table_text", "label", "capacity_label",
+__all__ = ["ResilienceResult", "ModelInputError", "one_blas_thread", "check_lang", "table_text", "label", "capacity_label",
            "quiet_engines", "MIN_SCALE_N"]
 
 #: Fewest complete answers for any scale statistic or factor model.

@@ -27,7 +27,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..i18n import number, text
-from ._base import ResilienceResult, check_lang, complete_items, quiet_engines
+from ._base import ResilienceResult, check_lang, complete_items, one_blas_thread, quiet_engines
 from .frames import item_fields, item_matrix
 
 Z95 = float(stats.norm.ppf(0.975))
@@ -175,6 +175,7 @@ class CFAResult(ResilienceResult):
                     item=weakest["item"], loading=number(weakest["standardized"], 2, lang))
 
 
+@one_blas_thread
 def cfa(frame: pd.DataFrame, structure: dict[str, list[str]] | None = None, *, round: str | None = "baseline",
         correlated: bool = True, robust: bool = False) -> CFAResult:
     """Fit the confirmatory factor model (module docstring).

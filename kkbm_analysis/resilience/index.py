@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..i18n import number, text
-from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, complete_items, quiet_engines
+from ._base import (ModelInputError, ResilienceResult, capacity_label, check_lang, complete_items, one_blas_thread,
+                    quiet_engines)
 from .confirmatory import Z95, CFAResult, cfa, fit_indices, fit_semopy
 from .frames import item_matrix
 from ..item_bank import load_item_bank
@@ -108,6 +109,7 @@ class ResilienceIndex(ResilienceResult):
                     item=item["name"])
 
 
+@one_blas_thread
 def resilience_index(frame: pd.DataFrame, model: CFAResult | None = None, *, round: str = "baseline",
                      outcomes: tuple[str, ...] | None = None) -> ResilienceIndex:
     """Sub-indices, the MIMIC-weighted RCI and the structure matrix (module docstring).

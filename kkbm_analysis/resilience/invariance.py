@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..i18n import has_text, number, text
-from ._base import ResilienceResult, check_lang
+from ._base import ResilienceResult, check_lang, one_blas_thread
 from .confirmatory import rmsea_interval
 from .frames import item_fields, item_matrix
 
@@ -253,6 +253,7 @@ class InvarianceResult(ResilienceResult):
         return out
 
 
+@one_blas_thread
 def measurement_invariance(frame: pd.DataFrame, by: str, structure: dict[str, list[str]] | None = None, *,
                            round: str | None = "baseline") -> InvarianceResult:
     """Configural, metric and scalar invariance of the capacity model across ``by`` groups.

@@ -29,7 +29,8 @@ import pandas as pd
 from scipy import stats
 
 from ..i18n import number, text
-from ._base import MIN_SCALE_N, ModelInputError, ResilienceResult, check_lang, complete_items, label, quiet_engines
+from ._base import (MIN_SCALE_N, ModelInputError, ResilienceResult, check_lang, complete_items, label, one_blas_thread,
+                    quiet_engines)
 from .confirmatory import fit_semopy, model_description
 from .frames import item_fields, item_matrix
 from ..item_bank import CAPACITIES, load_item_bank
@@ -108,6 +109,7 @@ class ItemAnalysis(ResilienceResult):
         return out
 
 
+@one_blas_thread
 def item_analysis(frame: pd.DataFrame, scales: tuple[str, ...] = DEFAULT_SCALES, *,
                   round: str | None = "baseline") -> ItemAnalysis:
     """Reliability and item statistics of each scale (module docstring).
@@ -217,6 +219,7 @@ class EFAResult(ResilienceResult):
                     n=self.n_factors, share=number(share, 0, lang, percent=True))
 
 
+@one_blas_thread
 def efa(frame: pd.DataFrame, scales: tuple[str, ...] = CAPACITIES, *, n_factors: int | None = None,
         rotation: str = "oblimin", round: str | None = "baseline", seed: int = 0) -> EFAResult:
     """Exploratory factor analysis of the items of ``scales`` (module docstring).

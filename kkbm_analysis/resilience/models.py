@@ -32,7 +32,7 @@ import pandas as pd
 
 from ..models._base import check_clusters, check_min_rows, check_variation, wald_table
 from ..i18n import ci_label, has_text, number, text
-from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang
+from ._base import ModelInputError, ResilienceResult, capacity_label, check_lang, one_blas_thread
 from ._cluster import cluster_table
 from .confirmatory import CFAResult, cfa
 from .frames import DRIVERS, ROUNDS
@@ -84,6 +84,7 @@ def _scores(frame: pd.DataFrame, model: CFAResult | None, method: str) -> tuple[
     return model.scores(frame, method=method), model
 
 
+@one_blas_thread
 def capacity_drivers(frame: pd.DataFrame, model: CFAResult | None = None, *,
                      drivers: Sequence[str] = tuple(DRIVERS), round_effects: bool = True,
                      se: str = "cr2") -> DriversResult:
@@ -212,6 +213,7 @@ class RecoveryResult(ResilienceResult):
         return text("resilience.recovery.text", lang, effects="; ".join(parts))
 
 
+@one_blas_thread
 def recovery_model(frame: pd.DataFrame, model: CFAResult | None = None) -> RecoveryResult:
     """Discrete-time proportional-hazards model of recovery (module docstring)."""
     import statsmodels.api as sm
