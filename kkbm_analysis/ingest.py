@@ -38,6 +38,7 @@ import pandas as pd
 from . import store
 from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
 from .finalise import finalise
+from .forked import Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
 from .mapping import DEFAULT_MAPPING_NAME, load_mapping
@@ -67,7 +68,7 @@ class _NothingRead(Exception):
 def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: str | Path | None = None,
            key: PseudonymKey | None = None, as_of: date | None = None,
            progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
-           chunk_rows: int | None = None) -> IngestResult:
+           chunk_rows: int | None = None, workers: int | None = None) -> IngestResult:
     """Ingest every data file under ``raw_dir``.
 
     Parameters
@@ -92,6 +93,10 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     chunk_rows : int, optional
         Rows of a text file read at a time (default :data:`CHUNK_ROWS`). The outputs do
         not depend on it; memory does.
+    workers : int, optional
+        Processes that build and write tables side by side: 1, or 2 (a forked helper process
+        takes the tables whose rows name no person). Default 2 where a process can fork (Linux)
+        and two cores are free to it, else 1. The outputs do not depend on it.
 
     Returns
     -------
@@ -111,7 +116,8 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     synthetic = is_embedded_demo(raw_dir, entries, checksums)
     key = key or PseudonymKey.for_data(synthetic)
     ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))
-    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it))
+    parallel = (workers if workers is not None else 2) > 1 and available()
+    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it), parallel)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
             return run.result(None, Path(work))
@@ -155,8 +161,9 @@ class _Run:
     """One ingest: the sheets found, the tables built, the checks between them, the outputs."""
 
     def __init__(self, ctx: Context, entries: list[FileEntry], checksums: dict[str, str],
-                 unreadable: dict[str, str], synthetic: bool, wrap: Callable) -> None:
+                 unreadable: dict[str, str], synthetic: bool, wrap: Callable, parallel: bool = False) -> None:
         self.ctx, self.entries, self.checksums, self.synthetic, self.wrap = ctx, entries, checksums, synthetic, wrap
+        self.parallel = parallel
         self.unreadable = unreadable
         self.jobs: list[SheetJob] = []
         self.others: list[dict] = []
@@ -165,13 +172,12 @@ class _Run:
         self.late: dict[str, Problems] = {}
         self.bad: dict[str, np.ndarray] = {}
         self.present: list[str] = []
-        self.committed: list[pd.DataFrame] = []
+        self.committed: dict[str, list[pd.DataFrame]] = {}
         self.table_notes: list[dict] = []
 
     def result(self, out: Path | None, work: Path) -> IngestResult:
         self._open_all()
-        for table in self.wrap(TABLE_ORDER, "checking tables"):
-            self._build(table, work)
+        self._build_all(work)
         self.ctx.pseudonyms.clear()  # every table is parsed: its memory is freed for the checks and the writing
         for job in self.jobs:
             if job.table is None:
@@ -242,6 +248,51 @@ class _Run:
         return None
 
     # ------------------------------------------------------------------ tables
+    def _build_all(self, work: Path) -> None:
+        """Every table, in :data:`TABLE_ORDER`; with ``parallel``, the tables whose rows name no person are
+        built by a forked helper meanwhile (the pseudonym memo stays useful on this side), and what it made
+        is merged as if this process had built them in order."""
+        beside = self._beside() if self.parallel else []
+        helper = (Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
+                  if beside else None)
+        try:
+            for table in self.wrap(TABLE_ORDER, "checking tables"):
+                if table not in beside:
+                    self._build(table, work)
+            if helper is not None:
+                self._merge(helper.result())
+        finally:
+            if helper is not None:
+                helper.stop()
+
+    def _beside(self) -> list[str]:
+        """Tables a helper may build: those with rows whose fields hold no pseudonym (members' NIKs are
+        remembered on this side), and not communities (members need their accepted rows)."""
+        tables = {j.table for j in self.jobs if j.table is not None}
+        return [t for t in TABLE_ORDER if t in tables and t != "communities"
+                and not any(field_kind(t, c) == "pseudonym" for c in TABLES[t].columns)]
+
+    def _build_tables(self, tables: list[str], work: Path) -> dict:
+        """(In the helper) build ``tables`` and return what that changed here, for :meth:`_merge`."""
+        before = len(self.ctx.notes)
+        for table in tables:
+            self._build(table, work)
+        jobs = {j.no: j.state() for j in self.jobs if j.table in tables}
+        made = {t: (self.spools[t], self.late[t], self.bad[t], self.committed[t]) for t in tables if t in self.spools}
+        return {"jobs": jobs, "tables": made, "notes": self.ctx.notes[before:]}
+
+    def _merge(self, built: dict) -> None:
+        """Take in what a helper built (:meth:`_build_tables`), in the order a sequential run makes it."""
+        for no, state in built["jobs"].items():
+            self.jobs[no].restore(state)
+        for table, (spool, late, bad, committed) in built["tables"].items():
+            self.spools[table], self.late[table], self.bad[table], self.committed[table] = spool, late, bad, committed
+        self.ctx.notes += built["notes"]  # sheet notes: each about its own sheet, so their order does not matter
+        self.present = [t for t in TABLE_ORDER if t in self.spools]
+        for name in ("spools", "late", "bad", "committed"):
+            d = getattr(self, name)
+            setattr(self, name, {t: d[t] for t in TABLE_ORDER if t in d})
+
     def _build(self, table: str, work: Path) -> None:
         jobs = [j for j in self.jobs if j.table == table]
         if not jobs:
@@ -262,7 +313,7 @@ class _Run:
         duplicate_keys(table, spool, late, echo, self._describe)
         duplicates = np.fromiter(late.uids(), dtype=np.int64)
         kept = [q[~q["uid"].isin(duplicates)] for q in pending]
-        self.committed += kept
+        self.committed[table] = kept
         later = np.unique(np.concatenate([q["uid"].to_numpy(dtype=np.int64) for q in kept] or [np.zeros(0, np.int64)]))
         self.bad[table] = np.union1d(duplicates, later)
 
@@ -313,7 +364,7 @@ class _Run:
     # ------------------------------------------------------------------ quarantine and notes
     def _quarantine(self) -> pd.DataFrame:
         frames = [q for j in self.jobs for q in j.quarantine]
-        frames += [q.drop(columns="uid") for q in self.committed if len(q)]
+        frames += [q.drop(columns="uid") for t in TABLE_ORDER for q in self.committed.get(t, []) if len(q)]
         for table, late in self.late.items():
             if len(late.columns["uid"]):
                 frames.append(self._late_quarantine(table, late.frame()))
