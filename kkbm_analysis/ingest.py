@@ -183,13 +183,13 @@ class _Run:
             if job.table is None:
                 job.run(self.ctx, None, Echo(), [])
         self._cross_table()
-        quarantine = self._quarantine()
+        self._count_late()
         notes = self._notes()
         accounting = accounting_frame([j.accounting() for j in self.jobs], self.others)
         inputs = _inputs(self.entries, self.checksums, accounting)
         meta = {"synthetic": str(self.synthetic).lower(), "data_version": data_version(inputs),
                 "schema_version": SCHEMA_VERSION, "package_version": package_version()}
-        tables, info = finalise(self.present, self.spools, self.bad, out, meta, work)
+        tables, info, quarantine = self._finalise(out, meta, work)
         rules, key = self.ctx.rules, self.ctx.key
         info = manifest(inputs=inputs, tables=info, accounting=accounting, key_id=key.key_id,
                         key_note="demo key: the suite's synthetic demo only" if key.is_demo
@@ -361,14 +361,32 @@ class _Run:
             known[(ref.table, ref.target)] = (bad, values)
         return values
 
+    # ------------------------------------------------------------------ writing
+    def _finalise(self, out: Path | None, meta: dict[str, str],
+                  work: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict], pd.DataFrame]:
+        """The accepted rows written (:func:`.finalise`) and the quarantine; with ``parallel``, a forked
+        helper writes the table with the most rows meanwhile (the manifest lists the tables in order)."""
+        beside = []
+        if self.parallel and out is not None and len(self.present) > 1:
+            beside = [max(self.present, key=lambda t: self.spools[t].rows)]
+        here = [t for t in self.present if t not in beside]
+        helper = (Forked(finalise, beside, self.spools, self.bad, out, meta, work,
+                         what=f"writing the table {beside[0]}") if beside else None)
+        try:
+            quarantine = self._quarantine()
+            tables, info = finalise(here, self.spools, self.bad, out, meta, work)
+            if helper is not None:
+                _, more = helper.result()
+                info = {t: {**info, **more}[t] for t in self.present}
+        finally:
+            if helper is not None:
+                helper.stop()
+        return tables, info, quarantine
+
     # ------------------------------------------------------------------ quarantine and notes
-    def _quarantine(self) -> pd.DataFrame:
-        frames = [q for j in self.jobs for q in j.quarantine]
-        frames += [q.drop(columns="uid") for t in TABLE_ORDER for q in self.committed.get(t, []) if len(q)]
-        for table, late in self.late.items():
-            if len(late.columns["uid"]):
-                frames.append(self._late_quarantine(table, late.frame()))
-        for job in self.jobs:  # rows refused by a whole-table check or a deferred schema check
+    def _count_late(self) -> None:
+        """Each sheet's rows refused by a whole-table check or a deferred schema check (for the accounting)."""
+        for job in self.jobs:
             job.late_bad = 0
         for table in self.present:
             uids = self.bad[table]
@@ -376,6 +394,13 @@ class _Run:
                 counts = np.bincount((uids >> UID_BITS).astype(np.int64), minlength=len(self.jobs))
                 for no in np.flatnonzero(counts):
                     self.jobs[no].late_bad += int(counts[no])
+
+    def _quarantine(self) -> pd.DataFrame:
+        frames = [q for j in self.jobs for q in j.quarantine]
+        frames += [q.drop(columns="uid") for t in TABLE_ORDER for q in self.committed.get(t, []) if len(q)]
+        for table, late in self.late.items():
+            if len(late.columns["uid"]):
+                frames.append(self._late_quarantine(table, late.frame()))
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
