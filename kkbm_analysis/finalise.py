@@ -24,7 +24,7 @@ from . import store
 from .schema import TABLES
 from .spool import TableSpool
 
-__all__ = ["finalise", "PROVINCE_VIA"]
+__all__ = ["finalise", "PROVINCE_VIA", "PARENTS"]
 
 #: How a row finds its province: the hops (column, parent table) up to its community, whose
 #: ``province_code`` it is; or the column whose first two digits are the province code.
@@ -38,8 +38,9 @@ PROVINCE_VIA: dict[str, tuple[tuple[str, str], ...] | str] = {
     "business_reports": (("business_id", "businesses"), ("community_id", "communities")),
     "departures": "village_code",
 }
-#: The key of each parent table, and the column a row of it points on to.
-_PARENT = {"communities": ("community_id", "province_code"), "sessions": ("session_id", "community_id"),
+#: The key of each parent table, and the column a row of it points on to (the table rules of
+#: :func:`kkbm_analysis.checks.table_rules` look up members and businesses too).
+PARENTS = {"communities": ("community_id", "province_code"), "sessions": ("session_id", "community_id"),
            "members": ("member_id", "community_id"), "businesses": ("business_id", "community_id")}
 
 
@@ -69,7 +70,7 @@ class _Accepted:
     def lookup(self, parent: str) -> tuple[pa.Array, pa.Array]:
         """(keys, the column each key points on to) of a parent table's accepted rows."""
         if parent not in self._maps:
-            key, value = _PARENT[parent]
+            key, value = PARENTS[parent]
             keys = self.column(parent, key).combine_chunks().cast(pa.large_string())
             values = self.column(parent, value).combine_chunks().cast(pa.large_string())
             self._maps[parent] = (keys, values)

@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import store
 from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
-from .finalise import finalise
+from .finalise import PARENTS, finalise
 from .forked import Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
@@ -48,7 +48,8 @@ from .quality import quality_report
 from .readers import RawFileError, read_file
 from .redaction import Echo
 from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
-                      data_version, manifest, notes_frame, package_version, quarantine_frame)
+                      data_version, manifest, manifest_inputs, notes_frame, package_version,
+                      quarantine_frame)
 from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, codebook
 from .sheetflow import UID_BITS, Context, SheetJob
 from .spool import RAW_PREFIX, TableSpool
@@ -173,7 +174,7 @@ class _Run:
         self.bad: dict[str, np.ndarray] = {}
         self.present: list[str] = []
         self.committed: dict[str, list[pd.DataFrame]] = {}
-        self.table_notes: list[dict] = []
+        self.table_notes: dict[str, list[dict]] = {}
 
     def result(self, out: Path | None, work: Path) -> IngestResult:
         self._open_all()
@@ -182,14 +183,16 @@ class _Run:
         for job in self.jobs:
             if job.table is None:
                 job.run(self.ctx, None, Echo(), [])
-        self._cross_table()
+        accounting = accounting_frame([j.accounting() for j in self.jobs], self.others)  # files' fates are known
+        meta = {"synthetic": str(self.synthetic).lower(), "schema_version": SCHEMA_VERSION,
+                "data_version": data_version(manifest_inputs(self.entries, self.checksums, accounting)),
+                "package_version": package_version()}
+        helper = self._cross_table(out, meta, work)
+        tables, info, quarantine = self._finalise(out, meta, work, helper)
         self._count_late()
         notes = self._notes()
         accounting = accounting_frame([j.accounting() for j in self.jobs], self.others)
-        inputs = _inputs(self.entries, self.checksums, accounting)
-        meta = {"synthetic": str(self.synthetic).lower(), "data_version": data_version(inputs),
-                "schema_version": SCHEMA_VERSION, "package_version": package_version()}
-        tables, info, quarantine = self._finalise(out, meta, work)
+        inputs = manifest_inputs(self.entries, self.checksums, accounting)
         rules, key = self.ctx.rules, self.ctx.key
         info = manifest(inputs=inputs, tables=info, accounting=accounting, key_id=key.key_id,
                         key_note="demo key: the suite's synthetic demo only" if key.is_demo
@@ -249,25 +252,22 @@ class _Run:
 
     # ------------------------------------------------------------------ tables
     def _build_all(self, work: Path) -> None:
-        """Every table, in :data:`TABLE_ORDER`; with ``parallel``, the tables whose rows name no person are
-        built by a forked helper meanwhile (the pseudonym memo stays useful on this side), and what it made
-        is merged as if this process had built them in order."""
+        """Every table, in :data:`TABLE_ORDER`; with ``parallel``, a forked helper builds some meanwhile
+        (:meth:`_beside`), and what it made is merged as if this process had built them in order."""
         beside = self._beside() if self.parallel else []
-        helper = (Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
-                  if beside else None)
+        helper = beside and Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
         try:
             for table in self.wrap(TABLE_ORDER, "checking tables"):
                 if table not in beside:
                     self._build(table, work)
-            if helper is not None:
+            if helper:
                 self._merge(helper.result())
         finally:
-            if helper is not None:
+            if helper:
                 helper.stop()
 
     def _beside(self) -> list[str]:
-        """Tables a helper may build: those with rows whose fields hold no pseudonym (members' NIKs are
-        remembered on this side), and not communities (members need their accepted rows)."""
+        """Tables whose rows hold no pseudonym (NIKs are remembered on this side), but communities (members need it)."""
         tables = {j.table for j in self.jobs if j.table is not None}
         return [t for t in TABLE_ORDER if t in tables and t != "communities"
                 and not any(field_kind(t, c) == "pseudonym" for c in TABLES[t].columns)]
@@ -278,20 +278,20 @@ class _Run:
         for table in tables:
             self._build(table, work)
         jobs = {j.no: j.state() for j in self.jobs if j.table in tables}
-        made = {t: (self.spools[t], self.late[t], self.bad[t], self.committed[t]) for t in tables if t in self.spools}
-        return {"jobs": jobs, "tables": made, "notes": self.ctx.notes[before:]}
+        return {"jobs": jobs, "notes": self.ctx.notes[before:],
+                "tables": {t: (self.spools[t], self.late[t], self.bad[t], self.committed[t]) for t in tables
+                           if t in self.spools}}
 
     def _merge(self, built: dict) -> None:
         """Take in what a helper built (:meth:`_build_tables`), in the order a sequential run makes it."""
         for no, state in built["jobs"].items():
             self.jobs[no].restore(state)
-        for table, (spool, late, bad, committed) in built["tables"].items():
-            self.spools[table], self.late[table], self.bad[table], self.committed[table] = spool, late, bad, committed
+        for table, made in built["tables"].items():
+            self.spools[table], self.late[table], self.bad[table], self.committed[table] = made
         self.ctx.notes += built["notes"]  # sheet notes: each about its own sheet, so their order does not matter
         self.present = [t for t in TABLE_ORDER if t in self.spools]
-        for name in ("spools", "late", "bad", "committed"):
-            d = getattr(self, name)
-            setattr(self, name, {t: d[t] for t in TABLE_ORDER if t in d})
+        self.spools, self.late, self.bad = ({t: d[t] for t in TABLE_ORDER if t in d} for d in
+                                            (self.spools, self.late, self.bad))
 
     def _build(self, table: str, work: Path) -> None:
         jobs = [j for j in self.jobs if j.table == table]
@@ -330,26 +330,48 @@ class _Run:
         sheet = f", sheet '{job.sheet}'" if job.sheet else ""
         return f"row {row} of {job.relpath}{sheet}"
 
-    def _cross_table(self) -> None:
-        """References between tables in dependency order, against accepted rows; then the table rules."""
+    def _cross_table(self, out: Path | None, meta: dict[str, str], work: Path) -> tuple[Forked, str] | None:
+        """References between tables in dependency order, against accepted rows; then the table rules.
+
+        With ``parallel`` (and an output folder), a forked helper checks and writes the table with the most rows
+        that no other table depends on, from when the tables it refers to are settled (:meth:`_finalise` waits).
+        """
         echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
         known: dict[tuple, tuple[np.ndarray, Any]] = {}
+        depended = {r.table for spec in TABLES.values() for r in spec.references} | set(PARENTS)
+        leaves = [t for t in self.present if t not in depended]
+        largest = max(leaves, key=lambda t: self.spools[t].rows) if leaves else None
+        helper = None
         for table in TABLES:
             if table not in self.present:
                 continue
-            late = self.late[table]
-            for ref in TABLES[table].references:
-                if ref.table not in self.present:
-                    self.table_notes.append({"table": table, "field": ",".join(ref.columns),
-                                             "rule": "reference_not_checked",
-                                             "message": f"no {ref.table} data was given, so "
-                                                        f"{', '.join(ref.columns)} could not be checked against it"})
-                    continue
-                reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known),
-                                   late, echo)
-                self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
-            table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+            if table == largest and self.parallel and out is not None and len(self.present) > 1:
+                helper = (Forked(self._check_and_write, table, echo, known, out, meta, work,
+                                 what=f"checking and writing the table {table}"), table)
+                continue
+            self._check(table, echo, known)
+        return helper
+
+    def _check(self, table: str, echo: Echo, known: dict) -> None:
+        late = self.late[table]
+        for ref in TABLES[table].references:
+            if ref.table not in self.present:
+                self.table_notes.setdefault(table, []).append(
+                    {"table": table, "field": ",".join(ref.columns), "rule": "reference_not_checked",
+                     "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be checked "
+                                "against it"})
+                continue
+            reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known), late, echo)
             self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+        table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+        self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+
+    def _check_and_write(self, table: str, echo: Echo, known: dict, out: Path, meta: dict[str, str],
+                         work: Path) -> tuple:
+        """(In the helper) :meth:`_check` one table, then write it (:func:`.finalise`)."""
+        self._check(table, echo, known)
+        _, info = finalise([table], self.spools, self.bad, out, meta, work)
+        return table, self.late[table], self.bad[table], self.table_notes.get(table, []), info[table]
 
     def _known(self, ref, known: dict[tuple, tuple[np.ndarray, Any]]) -> Any:
         """The target's accepted keys (:func:`.checks.accepted_values`), read again only when the target's
@@ -362,45 +384,38 @@ class _Run:
         return values
 
     # ------------------------------------------------------------------ writing
-    def _finalise(self, out: Path | None, meta: dict[str, str],
-                  work: Path) -> tuple[dict[str, pd.DataFrame], dict[str, dict], pd.DataFrame]:
-        """The accepted rows written (:func:`.finalise`) and the quarantine; with ``parallel``, a forked
-        helper writes the table with the most rows meanwhile (the manifest lists the tables in order)."""
-        beside = []
-        if self.parallel and out is not None and len(self.present) > 1:
-            beside = [max(self.present, key=lambda t: self.spools[t].rows)]
-        here = [t for t in self.present if t not in beside]
-        helper = (Forked(finalise, beside, self.spools, self.bad, out, meta, work,
-                         what=f"writing the table {beside[0]}") if beside else None)
+    def _finalise(self, out: Path | None, meta: dict[str, str], work: Path,
+                  helper: tuple[Forked, str] | None) -> tuple[dict, dict, pd.DataFrame]:
+        """The accepted rows written (:func:`.finalise`) and the quarantine, while the ``helper`` checks and
+        writes its table; what it found is merged in table order (the manifest lists the tables in order)."""
+        theirs = helper[1] if helper else None
         try:
-            quarantine = self._quarantine()
-            tables, info = finalise(here, self.spools, self.bad, out, meta, work)
+            tables, info = finalise([t for t in self.present if t != theirs], self.spools, self.bad, out, meta, work)
+            ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
+                     if t != theirs and len(late.columns["uid"])}
             if helper is not None:
-                _, more = helper.result()
-                info = {t: {**info, **more}[t] for t in self.present}
+                table, self.late[table], self.bad[table], self.table_notes[table], info[table] = helper[0].result()
+                info = {t: info[t] for t in self.present}
         finally:
             if helper is not None:
-                helper.stop()
-        return tables, info, quarantine
+                helper[0].stop()
+        return tables, info, self._quarantine(ready)
 
     # ------------------------------------------------------------------ quarantine and notes
     def _count_late(self) -> None:
         """Each sheet's rows refused by a whole-table check or a deferred schema check (for the accounting)."""
+        uids = np.concatenate([np.zeros(0, np.int64), *(self.bad[t] for t in self.present)]).astype(np.int64)
+        counts = np.bincount(uids >> UID_BITS, minlength=len(self.jobs))
         for job in self.jobs:
-            job.late_bad = 0
-        for table in self.present:
-            uids = self.bad[table]
-            if len(uids):
-                counts = np.bincount((uids >> UID_BITS).astype(np.int64), minlength=len(self.jobs))
-                for no in np.flatnonzero(counts):
-                    self.jobs[no].late_bad += int(counts[no])
+            job.late_bad = int(counts[job.no])
 
-    def _quarantine(self) -> pd.DataFrame:
+    def _quarantine(self, ready: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """Every problem row, sorted by where it is; ``ready``: whole-table checks' rows already made, by table."""
         frames = [q for j in self.jobs for q in j.quarantine]
         frames += [q.drop(columns="uid") for t in TABLE_ORDER for q in self.committed.get(t, []) if len(q)]
         for table, late in self.late.items():
             if len(late.columns["uid"]):
-                frames.append(self._late_quarantine(table, late.frame()))
+                frames.append(ready[table] if table in ready else self._late_quarantine(table, late.frame()))
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
@@ -433,7 +448,7 @@ class _Run:
         frames = [notes_frame(self.ctx.notes, Locator([]), {})] if self.ctx.notes else []
         frames += [n for j in self.jobs for n in j.notes]
         if self.table_notes:
-            frames.append(notes_frame(self.table_notes, Locator([]), {}))
+            frames.append(notes_frame([n for t in TABLES for n in self.table_notes.get(t, [])], Locator([]), {}))
         frames = [f for f in frames if len(f)]
         if not frames:
             return notes_frame([], Locator([]), {})
@@ -450,26 +465,6 @@ def _late_fields(table: str) -> list[str]:
 
 def _sheet(name: str | None) -> str:
     return f", sheet '{name}'" if name else ""
-
-
-def _inputs(entries: list[FileEntry], checksums: dict[str, str], accounting: pd.DataFrame) -> list[dict]:
-    """Every file and folder with its fate (a file whose reading failed is 'unreadable')."""
-    fates = {}
-    for rec in accounting.itertuples(index=False):
-        if rec.sheet == "" and rec.fate != "read":
-            fates[rec.file] = (rec.fate, rec.reason)
-    out = []
-    for e in entries:
-        fate, reason = fates.get(e.relpath, (e.fate, e.reason))
-        item = {"file": e.relpath, "fate": fate, "reason": reason}
-        if e.relpath in checksums:
-            item.update(sha256=checksums[e.relpath], bytes=e.path.stat().st_size)
-        sheets = accounting[(accounting["file"] == e.relpath) & (accounting["sheet"] != "")]
-        if len(sheets):
-            item["sheets"] = [{"sheet": s.sheet, "fate": s.fate, "table": s.table, "rows_read": int(s.rows_read)}
-                              for s in sheets.itertuples(index=False)]
-        out.append(item)
-    return out
 
 
 # --------------------------------------------------------------------------- writing
