@@ -19,6 +19,7 @@ The pipeline, for a raw folder that is only ever read:
    accepted + quarantined + skipped`` (:mod:`.results`).
 
 Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input.
+With ``workers=2`` a forked helper (:mod:`.forked`) builds, checks and writes some tables meanwhile.
 The output folder is checked before anything is read (never the raw folder, never around
 it, never a folder that is not ours) and replaced in one swap; an ingest that reads no
 rows keeps the previous output. :func:`ingest` returns an :class:`IngestResult`;
