@@ -110,8 +110,8 @@ def finalise(present: list[str], spools: dict[str, TableSpool], bad: dict[str, n
             continue
         codes = accepted.provinces(table) if table in store.PARTITIONED else None
         if codes is None or len(codes) == 0:
-            info[table] = store.write_table(out, table, _conformed(table, _rows(spools[table], accepted.batches(table))),
-                                            meta)
+            rows = _rows(spools[table], accepted.batches(table, _arrow_schema(table).names))
+            info[table] = store.write_table(out, table, _conformed(table, rows), meta)
         else:
             parts = _by_province(table, spools[table], accepted, codes, work)
             info[table] = store.write_partitioned(out, table, parts, meta)
@@ -136,7 +136,7 @@ def _by_province(table: str, spool: TableSpool, accepted: _Accepted, codes: pa.A
     folder.mkdir(parents=True, exist_ok=True)
     writers: dict[str, tuple] = {}
     at = 0
-    for batch in accepted.batches(table):
+    for batch in accepted.batches(table, _arrow_schema(table).names):  # the table's columns (not _uid, raw cells)
         part = codes.slice(at, batch.num_rows)
         at += batch.num_rows
         index = np.array([order[c] for c in pc.unique(part).to_pylist()])
