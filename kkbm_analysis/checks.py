@@ -37,9 +37,9 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
         column = column.cast(column.type.value_type)
     encoded = pc.dictionary_encode(column, null_encoding="encode")
     if not encoded.num_chunks:
-        return np.zeros(0, dtype=np.int64), 0
-    codes = [chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64) for chunk in encoded.chunks]
-    return np.concatenate(codes), len(encoded.chunks[-1].dictionary)
+        return np.zeros(0, dtype=np.int32), 0
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])  # int32
+    return codes, len(encoded.chunks[-1].dictionary)
 
 
 def _combined(columns: list[Callable[[], pa.ChunkedArray]], n: int) -> np.ndarray:
@@ -51,7 +51,9 @@ def _combined(columns: list[Callable[[], pa.ChunkedArray]], n: int) -> np.ndarra
         if size * count >= 2 ** 62:
             key = pd.factorize(key)[0].astype(np.int64)
             size = int(key.max(initial=-1)) + 1
-        key, size = key * count + codes, size * count
+        key *= count  # in place: no copy of a whole table's keys
+        key += codes
+        size *= count
     return key
 
 
