@@ -35,8 +35,11 @@ class _ChildTraceback(Exception):
 
 def available() -> bool:
     """Whether work can run in a forked child here: Linux (fork is safe there for this process's
-    libraries) with at least two cores this process may use."""
+    libraries) with at least two cores this process may use, and not inside a daemonic process (a
+    multiprocessing or Dask worker, which may not have children)."""
     if not sys.platform.startswith("linux") or "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    if multiprocessing.current_process().daemon:
         return False
     try:
         cores = len(os.sched_getaffinity(0))

@@ -438,3 +438,12 @@ def test_a_helper_that_dies_is_reported(raw_two: Path, tmp_path: Path, monkeypat
                                                       r"\(exit code 9\)"):
         ingest(raw_two, tmp_path / "processed", key=KEY, as_of=AS_OF, workers=2)
     assert not (tmp_path / "processed").exists()
+
+
+def test_no_helper_inside_a_daemonic_process(monkeypatch):
+    """A multiprocessing or Dask worker may not have children: the ingest then runs in one process."""
+    import multiprocessing
+
+    assert not multiprocessing.current_process().daemon
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    assert not available()
