@@ -18,12 +18,11 @@ The pipeline, for a raw folder that is only ever read:
    plain message, and the accounting, where for every file and sheet ``rows read =
    accepted + quarantined + skipped`` (:mod:`.results`).
 
-Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input.
-With ``workers=2`` a forked helper (:mod:`.forked`) builds, checks and writes some tables meanwhile.
-The output folder is checked before anything is read (never the raw folder, never around
-it, never a folder that is not ours) and replaced in one swap; an ingest that reads no
-rows keeps the previous output. :func:`ingest` returns an :class:`IngestResult`;
-``kkbm ingest`` is its command line.
+Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. A forked helper
+(:mod:`.forked`) may build, check and write some tables meanwhile. The output folder is checked before
+anything is read (never the raw folder, never around it, never a folder that is not ours) and replaced in
+one swap; an ingest that reads no rows keeps the previous output. :func:`ingest` returns an
+:class:`IngestResult`; ``kkbm ingest`` is its command line.
 """
 from __future__ import annotations
 
@@ -59,6 +58,8 @@ from .validate import Problems, field_kind
 __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
 #: Rows of a text file read at a time (memory follows this, not the file's size).
 CHUNK_ROWS = 250_000
+#: Input size from which a forked helper pays for itself (forking and merging cost about a CPU second).
+PARALLEL_BYTES = 64 << 20
 #: Table rules between a row and its parent, and the field each one is about.
 _RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
 
@@ -96,9 +97,8 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
         Rows of a text file read at a time (default :data:`CHUNK_ROWS`). The outputs do
         not depend on it; memory does.
     workers : int, optional
-        Processes that build and write tables side by side: 1, or 2 (a forked helper process
-        takes the tables whose rows name no person). Default 2 where a process can fork (Linux)
-        and two cores are free to it, else 1. The outputs do not depend on it.
+        1, or 2: a forked helper builds, checks and writes some tables (Linux, two free cores). Default
+        2 for inputs of :data:`PARALLEL_BYTES` or more. The outputs do not depend on it.
 
     Returns
     -------
@@ -118,7 +118,8 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     synthetic = is_embedded_demo(raw_dir, entries, checksums)
     key = key or PseudonymKey.for_data(synthetic)
     ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))
-    parallel = (workers if workers is not None else 2) > 1 and available()
+    size = sum(e.path.stat().st_size for e in entries if e.relpath in checksums)
+    parallel = available() and (workers > 1 if workers is not None else size >= PARALLEL_BYTES)
     run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it), parallel)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:

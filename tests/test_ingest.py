@@ -447,3 +447,16 @@ def test_no_helper_inside_a_daemonic_process(monkeypatch):
     assert not multiprocessing.current_process().daemon
     monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
     assert not available()
+
+
+@needs_fork
+def test_the_helper_is_used_by_default_only_for_large_inputs(raw_two: Path, tmp_path: Path, monkeypatch):
+    """Forking and merging cost about a CPU second: by default a small input stays in one process."""
+    helpers: list[str] = []
+    real = ingest_mod.Forked
+    monkeypatch.setattr(ingest_mod, "Forked", lambda fn, *a, what="": helpers.append(what) or real(fn, *a, what=what))
+    ingest(raw_two, tmp_path / "small", key=KEY, as_of=AS_OF)
+    assert helpers == []
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1)
+    ingest(raw_two, tmp_path / "large", key=KEY, as_of=AS_OF)
+    assert helpers and helpers[0] == "building the tables departures"
