@@ -7,9 +7,12 @@ Not a test. Run it from the project's environment::
     .venv/bin/python benchmarks/bench_ingest.py --scale national     # the full national geography
 
 Each measured step runs in a fresh child process, which imports what it needs first and
-then reports the wall time and CPU time of the work alone (imports excluded) and its own
-peak resident memory (``VmHWM``, which does include the imports; not ``ru_maxrss``, which a
-child inherits from its parent across fork and exec), so one step's memory does not leak
+then reports the wall time and CPU time of the work alone (imports excluded; the CPU time of
+the helper processes the ingest forks is included) and two peaks of memory: its own peak
+resident memory (``VmHWM``, which does include the imports; not ``ru_maxrss``, which a
+child inherits from its parent across fork and exec), and the peak of the summed
+proportional set size of it and its helper processes (sampled every 0.1 s; pages a helper
+shares with its parent count once, split between them), so one step's memory does not leak
 into another's:
 
 1. ``ingest``: :func:`kkbm_analysis.ingest.ingest` of the raw folder (read, map, parse,
@@ -38,15 +41,42 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "out"
 
 CHILD = r"""
-import csv, io, json, resource, sys, time
+import csv, io, json, os, resource, sys, threading, time
 from pathlib import Path
 step, raw, processed = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 import pandas as pd
 rows = 0
+
+
+def tree_pss_mib() -> float:
+    # this process and its children (the ingest forks helpers): proportional set size, shared pages split
+    pids, total = [os.getpid()], 0
+    while pids:
+        pid = pids.pop()
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                pids += [int(c) for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+            total += next(int(x.split()[1]) for x in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+                          if x.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            pass
+    return total / 1024
+
+
+tree_peak, sampling = [0.0], True
+
+
+def sample() -> None:
+    while sampling:
+        tree_peak[0] = max(tree_peak[0], tree_pss_mib())
+        time.sleep(0.1)
+
+
+threading.Thread(target=sample, daemon=True).start()
 if step == "ingest":
     from kkbm_analysis.ingest import ingest
     t0, c0 = time.perf_counter(), time.process_time()
-    res = ingest(raw, processed)
+    res = ingest(raw, processed)  # its forked helpers' CPU time is counted below (children's times)
     rows = int(res.accounting["rows_read"].sum())
 elif step == "bare_read":
     from kkbm_analysis.inventory import inventory
@@ -80,12 +110,16 @@ elif step == "read_parquet":
         if store.table_location(processed, table) is not None:
             rows += len(store.read_table(processed, table))
 seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+children = os.times()
+cpu += children.children_user + children.children_system  # the ingest's forked helpers (waited for)
+sampling = False
 try:  # this process's own high-water mark (ru_maxrss keeps the parent's across fork and exec)
     status = Path("/proc/self/status").read_text()
     peak = int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) / 1024
 except (OSError, StopIteration):
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"step": step, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "peak_mib": peak}))
+print(json.dumps({"step": step, "seconds": seconds, "cpu_seconds": cpu, "rows": rows, "peak_mib": peak,
+                  "tree_peak_mib": tree_peak[0]}))
 """
 
 
@@ -124,10 +158,10 @@ def main() -> None:
     print(f"raw data: {size:,.0f} MiB in {len(list(raw.glob('*')))} files; load average {load_average()}")
 
     results = [run_step(s, raw, processed) for s in args.steps.split(",")]
-    print(f"\n{'step':<14}{'rows':>12}{'seconds':>10}{'CPU s':>9}{'rows/s':>12}{'peak MiB':>11}")
+    print(f"\n{'step':<14}{'rows':>12}{'seconds':>10}{'CPU s':>9}{'rows/s':>12}{'peak MiB':>11}{'tree MiB':>10}")
     for r in results:
         print(f"{r['step']:<14}{r['rows']:>12,}{r['seconds']:>10.2f}{r['cpu_seconds']:>9.2f}"
-              f"{r['rows'] / max(r['seconds'], 1e-9):>12,.0f}{r['peak_mib']:>11,.0f}")
+              f"{r['rows'] / max(r['seconds'], 1e-9):>12,.0f}{r['peak_mib']:>11,.0f}{r.get('tree_peak_mib', 0):>10,.0f}")
     if [r["step"] for r in results[:2]] == ["ingest", "bare_read"]:
         wall, cpu = (results[0][k] / results[1][k] for k in ("seconds", "cpu_seconds"))
         print(f"\ningest costs {wall:.1f}x the wall time and {cpu:.1f}x the CPU time of a bare read of the same "

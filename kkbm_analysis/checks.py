@@ -37,21 +37,23 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
         column = column.cast(column.type.value_type)
     encoded = pc.dictionary_encode(column, null_encoding="encode")
     if not encoded.num_chunks:
-        return np.zeros(0, dtype=np.int64), 0
-    codes = [chunk.indices.to_numpy(zero_copy_only=False).astype(np.int64) for chunk in encoded.chunks]
-    return np.concatenate(codes), len(encoded.chunks[-1].dictionary)
+        return np.zeros(0, dtype=np.int32), 0
+    codes = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in encoded.chunks])  # int32
+    return codes, len(encoded.chunks[-1].dictionary)
 
 
-def _combined(columns: list[pa.ChunkedArray], n: int) -> np.ndarray:
-    """One integer per row for a combination of columns (equal combinations, equal integers; the codes are
-    made dense again only when the next column could overflow them)."""
+def _combined(columns: list[Callable[[], pa.ChunkedArray]], n: int) -> np.ndarray:
+    """One integer per row for a combination of columns, each read when its turn comes (equal combinations,
+    equal integers; the codes are made dense again only when the next column could overflow them)."""
     key, size = np.zeros(n, dtype=np.int64), 1
     for column in columns:
-        codes, count = _codes(column)
+        codes, count = _codes(column())
         if size * count >= 2 ** 62:
             key = pd.factorize(key)[0].astype(np.int64)
             size = int(key.max(initial=-1)) + 1
-        key, size = key * count + codes, size * count
+        key *= count  # in place: no copy of a whole table's keys
+        key += codes
+        size *= count
     return key
 
 
@@ -74,13 +76,13 @@ def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo, describe: Describe) -> None:
     """Rows whose key repeats an earlier row's (in the order read); the first is kept."""
     key = list(TABLES[table].key)
-    data = spool.read(key)
-    n = data.num_rows
+    n = spool.rows
     if n < 2:
         return
-    later, earlier = _repeats(_combined([data.column(k) for k in key], n))
+    later, earlier = _repeats(_combined([lambda k=k: spool.read([k]).column(k) for k in key], n))
     if not len(later):
         return
+    data = _at_positions(spool, key, later)  # the repeated rows' keys (not the whole columns again)
     wanted = np.union1d(later, earlier)
     found = _at_positions(spool, ["_uid", "_row"], wanted)
     uids, rows = found.column("_uid").to_numpy(), found.column("_row").to_numpy()
@@ -91,7 +93,7 @@ def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo
         if k in pseudonymous:
             shown.append(["the same person"] * len(later))
             continue
-        values = data.column(k).take(pa.array(later)).to_pandas()
+        values = data.column(k).to_pandas()
         codes, uniques = pd.factorize(values, use_na_sentinel=False)
         said = np.array([f"{_plain(k)} {echo.quote(_python(v))}" for v in uniques], dtype=object)
         shown.append(said[codes].tolist())

@@ -24,7 +24,7 @@ from . import store
 from .schema import TABLES
 from .spool import TableSpool
 
-__all__ = ["finalise", "PROVINCE_VIA"]
+__all__ = ["finalise", "PROVINCE_VIA", "PARENTS"]
 
 #: How a row finds its province: the hops (column, parent table) up to its community, whose
 #: ``province_code`` it is; or the column whose first two digits are the province code.
@@ -38,8 +38,9 @@ PROVINCE_VIA: dict[str, tuple[tuple[str, str], ...] | str] = {
     "business_reports": (("business_id", "businesses"), ("community_id", "communities")),
     "departures": "village_code",
 }
-#: The key of each parent table, and the column a row of it points on to.
-_PARENT = {"communities": ("community_id", "province_code"), "sessions": ("session_id", "community_id"),
+#: The key of each parent table, and the column a row of it points on to (the table rules of
+#: :func:`kkbm_analysis.checks.table_rules` look up members and businesses too).
+PARENTS = {"communities": ("community_id", "province_code"), "sessions": ("session_id", "community_id"),
            "members": ("member_id", "community_id"), "businesses": ("business_id", "community_id")}
 
 
@@ -69,7 +70,7 @@ class _Accepted:
     def lookup(self, parent: str) -> tuple[pa.Array, pa.Array]:
         """(keys, the column each key points on to) of a parent table's accepted rows."""
         if parent not in self._maps:
-            key, value = _PARENT[parent]
+            key, value = PARENTS[parent]
             keys = self.column(parent, key).combine_chunks().cast(pa.large_string())
             values = self.column(parent, value).combine_chunks().cast(pa.large_string())
             self._maps[parent] = (keys, values)
@@ -109,8 +110,8 @@ def finalise(present: list[str], spools: dict[str, TableSpool], bad: dict[str, n
             continue
         codes = accepted.provinces(table) if table in store.PARTITIONED else None
         if codes is None or len(codes) == 0:
-            info[table] = store.write_table(out, table, _conformed(table, _rows(spools[table], accepted.batches(table))),
-                                            meta)
+            rows = _rows(spools[table], accepted.batches(table, _arrow_schema(table).names))
+            info[table] = store.write_table(out, table, _conformed(table, rows), meta)
         else:
             parts = _by_province(table, spools[table], accepted, codes, work)
             info[table] = store.write_partitioned(out, table, parts, meta)
@@ -135,7 +136,7 @@ def _by_province(table: str, spool: TableSpool, accepted: _Accepted, codes: pa.A
     folder.mkdir(parents=True, exist_ok=True)
     writers: dict[str, tuple] = {}
     at = 0
-    for batch in accepted.batches(table):
+    for batch in accepted.batches(table, _arrow_schema(table).names):  # the table's columns (not _uid, raw cells)
         part = codes.slice(at, batch.num_rows)
         at += batch.num_rows
         index = np.array([order[c] for c in pc.unique(part).to_pylist()])

@@ -18,11 +18,11 @@ The pipeline, for a raw folder that is only ever read:
    plain message, and the accounting, where for every file and sheet ``rows read =
    accepted + quarantined + skipped`` (:mod:`.results`).
 
-Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input.
-The output folder is checked before anything is read (never the raw folder, never around
-it, never a folder that is not ours) and replaced in one swap; an ingest that reads no
-rows keeps the previous output. :func:`ingest` returns an :class:`IngestResult`;
-``kkbm ingest`` is its command line.
+Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. A forked helper
+(:mod:`.forked`) may build, check and write some tables meanwhile. The output folder is checked before
+anything is read (never the raw folder, never around it, never a folder that is not ours) and replaced in
+one swap; an ingest that reads no rows keeps the previous output. :func:`ingest` returns an
+:class:`IngestResult`; ``kkbm ingest`` is its command line.
 """
 from __future__ import annotations
 
@@ -37,7 +37,8 @@ import pandas as pd
 
 from . import store
 from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
-from .finalise import finalise
+from .finalise import PARENTS, finalise
+from .forked import Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
 from .mapping import DEFAULT_MAPPING_NAME, load_mapping
@@ -47,7 +48,8 @@ from .quality import quality_report
 from .readers import RawFileError, read_file
 from .redaction import Echo
 from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
-                      data_version, manifest, notes_frame, package_version, quarantine_frame)
+                      data_version, manifest, manifest_inputs, notes_frame, package_version,
+                      quarantine_frame)
 from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, codebook
 from .sheetflow import UID_BITS, Context, SheetJob
 from .spool import RAW_PREFIX, TableSpool
@@ -56,6 +58,8 @@ from .validate import Problems, field_kind
 __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
 #: Rows of a text file read at a time (memory follows this, not the file's size).
 CHUNK_ROWS = 250_000
+#: Input size from which a forked helper pays for itself (forking and merging cost about a CPU second).
+PARALLEL_BYTES = 64 << 20
 #: Table rules between a row and its parent, and the field each one is about.
 _RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
 
@@ -67,7 +71,7 @@ class _NothingRead(Exception):
 def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: str | Path | None = None,
            key: PseudonymKey | None = None, as_of: date | None = None,
            progress: Callable[[Iterable[Any], str], Iterable[Any]] | None = None,
-           chunk_rows: int | None = None) -> IngestResult:
+           chunk_rows: int | None = None, workers: int | None = None) -> IngestResult:
     """Ingest every data file under ``raw_dir``.
 
     Parameters
@@ -92,6 +96,9 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     chunk_rows : int, optional
         Rows of a text file read at a time (default :data:`CHUNK_ROWS`). The outputs do
         not depend on it; memory does.
+    workers : int, optional
+        1, or 2: a forked helper builds, checks and writes some tables (Linux, two free cores). Default
+        2 for inputs of :data:`PARALLEL_BYTES` or more. The outputs do not depend on it.
 
     Returns
     -------
@@ -111,7 +118,9 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     synthetic = is_embedded_demo(raw_dir, entries, checksums)
     key = key or PseudonymKey.for_data(synthetic)
     ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))
-    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it))
+    size = sum(e.path.stat().st_size for e in entries if e.relpath in checksums)
+    parallel = available() and (workers > 1 if workers is not None else size >= PARALLEL_BYTES)
+    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it), parallel)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
             return run.result(None, Path(work))
@@ -155,8 +164,9 @@ class _Run:
     """One ingest: the sheets found, the tables built, the checks between them, the outputs."""
 
     def __init__(self, ctx: Context, entries: list[FileEntry], checksums: dict[str, str],
-                 unreadable: dict[str, str], synthetic: bool, wrap: Callable) -> None:
+                 unreadable: dict[str, str], synthetic: bool, wrap: Callable, parallel: bool = False) -> None:
         self.ctx, self.entries, self.checksums, self.synthetic, self.wrap = ctx, entries, checksums, synthetic, wrap
+        self.parallel = parallel
         self.unreadable = unreadable
         self.jobs: list[SheetJob] = []
         self.others: list[dict] = []
@@ -165,25 +175,26 @@ class _Run:
         self.late: dict[str, Problems] = {}
         self.bad: dict[str, np.ndarray] = {}
         self.present: list[str] = []
-        self.committed: list[pd.DataFrame] = []
-        self.table_notes: list[dict] = []
+        self.committed: dict[str, list[pd.DataFrame]] = {}
+        self.table_notes: dict[str, list[dict]] = {}
 
     def result(self, out: Path | None, work: Path) -> IngestResult:
         self._open_all()
-        for table in self.wrap(TABLE_ORDER, "checking tables"):
-            self._build(table, work)
+        self._build_all(work)
         self.ctx.pseudonyms.clear()  # every table is parsed: its memory is freed for the checks and the writing
         for job in self.jobs:
             if job.table is None:
                 job.run(self.ctx, None, Echo(), [])
-        self._cross_table()
-        quarantine = self._quarantine()
+        accounting = accounting_frame([j.accounting() for j in self.jobs], self.others)  # files' fates are known
+        meta = {"synthetic": str(self.synthetic).lower(), "schema_version": SCHEMA_VERSION,
+                "data_version": data_version(manifest_inputs(self.entries, self.checksums, accounting)),
+                "package_version": package_version()}
+        helper = self._cross_table(out, meta, work)
+        tables, info, quarantine = self._finalise(out, meta, work, helper)
+        self._count_late()
         notes = self._notes()
         accounting = accounting_frame([j.accounting() for j in self.jobs], self.others)
-        inputs = _inputs(self.entries, self.checksums, accounting)
-        meta = {"synthetic": str(self.synthetic).lower(), "data_version": data_version(inputs),
-                "schema_version": SCHEMA_VERSION, "package_version": package_version()}
-        tables, info = finalise(self.present, self.spools, self.bad, out, meta, work)
+        inputs = manifest_inputs(self.entries, self.checksums, accounting)
         rules, key = self.ctx.rules, self.ctx.key
         info = manifest(inputs=inputs, tables=info, accounting=accounting, key_id=key.key_id,
                         key_note="demo key: the suite's synthetic demo only" if key.is_demo
@@ -242,6 +253,48 @@ class _Run:
         return None
 
     # ------------------------------------------------------------------ tables
+    def _build_all(self, work: Path) -> None:
+        """Every table, in :data:`TABLE_ORDER`; with ``parallel``, a forked helper builds some meanwhile
+        (:meth:`_beside`), and what it made is merged as if this process had built them in order."""
+        beside = self._beside() if self.parallel else []
+        helper = beside and Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
+        try:
+            for table in self.wrap(TABLE_ORDER, "checking tables"):
+                if table not in beside:
+                    self._build(table, work)
+            if helper:
+                self._merge(helper.result())
+        finally:
+            if helper:
+                helper.stop()
+
+    def _beside(self) -> list[str]:
+        """Tables whose rows hold no pseudonym (NIKs are remembered on this side), but communities (members need it)."""
+        tables = {j.table for j in self.jobs if j.table is not None}
+        return [t for t in TABLE_ORDER if t in tables and t != "communities"
+                and not any(field_kind(t, c) == "pseudonym" for c in TABLES[t].columns)]
+
+    def _build_tables(self, tables: list[str], work: Path) -> dict:
+        """(In the helper) build ``tables`` and return what that changed here, for :meth:`_merge`."""
+        before = len(self.ctx.notes)
+        for table in tables:
+            self._build(table, work)
+        jobs = {j.no: j.state() for j in self.jobs if j.table in tables}
+        return {"jobs": jobs, "notes": self.ctx.notes[before:],
+                "tables": {t: (self.spools[t], self.late[t], self.bad[t], self.committed[t]) for t in tables
+                           if t in self.spools}}
+
+    def _merge(self, built: dict) -> None:
+        """Take in what a helper built (:meth:`_build_tables`), in the order a sequential run makes it."""
+        for no, state in built["jobs"].items():
+            self.jobs[no].restore(state)
+        for table, made in built["tables"].items():
+            self.spools[table], self.late[table], self.bad[table], self.committed[table] = made
+        self.ctx.notes += built["notes"]  # sheet notes: each about its own sheet, so their order does not matter
+        self.present = [t for t in TABLE_ORDER if t in self.spools]
+        self.spools, self.late, self.bad = ({t: d[t] for t in TABLE_ORDER if t in d} for d in
+                                            (self.spools, self.late, self.bad))
+
     def _build(self, table: str, work: Path) -> None:
         jobs = [j for j in self.jobs if j.table == table]
         if not jobs:
@@ -262,7 +315,7 @@ class _Run:
         duplicate_keys(table, spool, late, echo, self._describe)
         duplicates = np.fromiter(late.uids(), dtype=np.int64)
         kept = [q[~q["uid"].isin(duplicates)] for q in pending]
-        self.committed += kept
+        self.committed[table] = kept
         later = np.unique(np.concatenate([q["uid"].to_numpy(dtype=np.int64) for q in kept] or [np.zeros(0, np.int64)]))
         self.bad[table] = np.union1d(duplicates, later)
 
@@ -279,26 +332,48 @@ class _Run:
         sheet = f", sheet '{job.sheet}'" if job.sheet else ""
         return f"row {row} of {job.relpath}{sheet}"
 
-    def _cross_table(self) -> None:
-        """References between tables in dependency order, against accepted rows; then the table rules."""
+    def _cross_table(self, out: Path | None, meta: dict[str, str], work: Path) -> tuple[Forked, str] | None:
+        """References between tables in dependency order, against accepted rows; then the table rules.
+
+        With ``parallel`` (and an output folder), a forked helper checks and writes the table with the most rows
+        that no other table depends on, from when the tables it refers to are settled (:meth:`_finalise` waits).
+        """
         echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
         known: dict[tuple, tuple[np.ndarray, Any]] = {}
+        depended = {r.table for spec in TABLES.values() for r in spec.references} | set(PARENTS)
+        leaves = [t for t in self.present if t not in depended]
+        largest = max(leaves, key=lambda t: self.spools[t].rows) if leaves else None
+        helper = None
         for table in TABLES:
             if table not in self.present:
                 continue
-            late = self.late[table]
-            for ref in TABLES[table].references:
-                if ref.table not in self.present:
-                    self.table_notes.append({"table": table, "field": ",".join(ref.columns),
-                                             "rule": "reference_not_checked",
-                                             "message": f"no {ref.table} data was given, so "
-                                                        f"{', '.join(ref.columns)} could not be checked against it"})
-                    continue
-                reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known),
-                                   late, echo)
-                self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
-            table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+            if table == largest and self.parallel and out is not None and len(self.present) > 1:
+                helper = (Forked(self._check_and_write, table, echo, known, out, meta, work,
+                                 what=f"checking and writing the table {table}"), table)
+                continue
+            self._check(table, echo, known)
+        return helper
+
+    def _check(self, table: str, echo: Echo, known: dict) -> None:
+        late = self.late[table]
+        for ref in TABLES[table].references:
+            if ref.table not in self.present:
+                self.table_notes.setdefault(table, []).append(
+                    {"table": table, "field": ",".join(ref.columns), "rule": "reference_not_checked",
+                     "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be checked "
+                                "against it"})
+                continue
+            reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known), late, echo)
             self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+        table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+        self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
+
+    def _check_and_write(self, table: str, echo: Echo, known: dict, out: Path, meta: dict[str, str],
+                         work: Path) -> tuple:
+        """(In the helper) :meth:`_check` one table, then write it (:func:`.finalise`)."""
+        self._check(table, echo, known)
+        _, info = finalise([table], self.spools, self.bad, out, meta, work)
+        return table, self.late[table], self.bad[table], self.table_notes.get(table, []), info[table]
 
     def _known(self, ref, known: dict[tuple, tuple[np.ndarray, Any]]) -> Any:
         """The target's accepted keys (:func:`.checks.accepted_values`), read again only when the target's
@@ -310,21 +385,39 @@ class _Run:
             known[(ref.table, ref.target)] = (bad, values)
         return values
 
+    # ------------------------------------------------------------------ writing
+    def _finalise(self, out: Path | None, meta: dict[str, str], work: Path,
+                  helper: tuple[Forked, str] | None) -> tuple[dict, dict, pd.DataFrame]:
+        """The accepted rows written (:func:`.finalise`) and the quarantine, while the ``helper`` checks and
+        writes its table; what it found is merged in table order (the manifest lists the tables in order)."""
+        theirs = helper[1] if helper else None
+        try:
+            tables, info = finalise([t for t in self.present if t != theirs], self.spools, self.bad, out, meta, work)
+            ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
+                     if t != theirs and len(late.columns["uid"])}
+            if helper is not None:
+                table, self.late[table], self.bad[table], self.table_notes[table], info[table] = helper[0].result()
+                info = {t: info[t] for t in self.present}
+        finally:
+            if helper is not None:
+                helper[0].stop()
+        return tables, info, self._quarantine(ready)
+
     # ------------------------------------------------------------------ quarantine and notes
-    def _quarantine(self) -> pd.DataFrame:
+    def _count_late(self) -> None:
+        """Each sheet's rows refused by a whole-table check or a deferred schema check (for the accounting)."""
+        uids = np.concatenate([np.zeros(0, np.int64), *(self.bad[t] for t in self.present)]).astype(np.int64)
+        counts = np.bincount(uids >> UID_BITS, minlength=len(self.jobs))
+        for job in self.jobs:
+            job.late_bad = int(counts[job.no])
+
+    def _quarantine(self, ready: dict[str, pd.DataFrame]) -> pd.DataFrame:
+        """Every problem row, sorted by where it is; ``ready``: whole-table checks' rows already made, by table."""
         frames = [q for j in self.jobs for q in j.quarantine]
-        frames += [q.drop(columns="uid") for q in self.committed if len(q)]
+        frames += [q.drop(columns="uid") for t in TABLE_ORDER for q in self.committed.get(t, []) if len(q)]
         for table, late in self.late.items():
             if len(late.columns["uid"]):
-                frames.append(self._late_quarantine(table, late.frame()))
-        for job in self.jobs:  # rows refused by a whole-table check or a deferred schema check
-            job.late_bad = 0
-        for table in self.present:
-            uids = self.bad[table]
-            if len(uids):
-                counts = np.bincount((uids >> UID_BITS).astype(np.int64), minlength=len(self.jobs))
-                for no in np.flatnonzero(counts):
-                    self.jobs[no].late_bad += int(counts[no])
+                frames.append(ready[table] if table in ready else self._late_quarantine(table, late.frame()))
         frames = [f for f in frames if len(f)]
         if not frames:
             return pd.DataFrame(columns=PROBLEM_COLUMNS + ["values"]).astype({"row": "Int64"})
@@ -357,7 +450,7 @@ class _Run:
         frames = [notes_frame(self.ctx.notes, Locator([]), {})] if self.ctx.notes else []
         frames += [n for j in self.jobs for n in j.notes]
         if self.table_notes:
-            frames.append(notes_frame(self.table_notes, Locator([]), {}))
+            frames.append(notes_frame([n for t in TABLES for n in self.table_notes.get(t, [])], Locator([]), {}))
         frames = [f for f in frames if len(f)]
         if not frames:
             return notes_frame([], Locator([]), {})
@@ -374,26 +467,6 @@ def _late_fields(table: str) -> list[str]:
 
 def _sheet(name: str | None) -> str:
     return f", sheet '{name}'" if name else ""
-
-
-def _inputs(entries: list[FileEntry], checksums: dict[str, str], accounting: pd.DataFrame) -> list[dict]:
-    """Every file and folder with its fate (a file whose reading failed is 'unreadable')."""
-    fates = {}
-    for rec in accounting.itertuples(index=False):
-        if rec.sheet == "" and rec.fate != "read":
-            fates[rec.file] = (rec.fate, rec.reason)
-    out = []
-    for e in entries:
-        fate, reason = fates.get(e.relpath, (e.fate, e.reason))
-        item = {"file": e.relpath, "fate": fate, "reason": reason}
-        if e.relpath in checksums:
-            item.update(sha256=checksums[e.relpath], bytes=e.path.stat().st_size)
-        sheets = accounting[(accounting["file"] == e.relpath) & (accounting["sheet"] != "")]
-        if len(sheets):
-            item["sheets"] = [{"sheet": s.sheet, "fate": s.fate, "table": s.table, "rows_read": int(s.rows_read)}
-                              for s in sheets.itertuples(index=False)]
-        out.append(item)
-    return out
 
 
 # --------------------------------------------------------------------------- writing

@@ -298,6 +298,14 @@ class RowStream:
                         positions=list(range(len(self.names))), skipped_rows=skipped,
                         header_confirmed=head.header_confirmed, notes=head.notes, header_rows=head.header_rows)
 
+    def state(self) -> dict:
+        """What reading every chunk found (for the same stream in another process)."""
+        return {"names": self.names, "has_data": self.has_data, "blank_rows": self.blank_rows, "done": self.done}
+
+    def restore(self, state: dict) -> None:
+        self.names, self.has_data = list(state["names"]), state["has_data"]
+        self.blank_rows, self.done = state["blank_rows"], state["done"]
+
     def columns(self) -> list[str]:
         """Column names of the chunks: every position, unnamed ones as ``unnamed_<n>``."""
         return _make_unique([name or f"unnamed_{i + 1}" for i, name in enumerate(self.names)])

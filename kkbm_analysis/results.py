@@ -304,6 +304,26 @@ def accounting_frame(sheets: list[dict], others: list[dict]) -> pd.DataFrame:
     return acc.sort_values(["file", "sheet"], kind="stable").reset_index(drop=True)
 
 
+def manifest_inputs(entries: list, checksums: dict[str, str], accounting: pd.DataFrame) -> list[dict]:
+    """Every file and folder with its fate (a file whose reading failed is 'unreadable')."""
+    fates = {}
+    for rec in accounting.itertuples(index=False):
+        if rec.sheet == "" and rec.fate != "read":
+            fates[rec.file] = (rec.fate, rec.reason)
+    out = []
+    for e in entries:
+        fate, reason = fates.get(e.relpath, (e.fate, e.reason))
+        item = {"file": e.relpath, "fate": fate, "reason": reason}
+        if e.relpath in checksums:
+            item.update(sha256=checksums[e.relpath], bytes=e.path.stat().st_size)
+        sheets = accounting[(accounting["file"] == e.relpath) & (accounting["sheet"] != "")]
+        if len(sheets):
+            item["sheets"] = [{"sheet": s.sheet, "fate": s.fate, "table": s.table, "rows_read": int(s.rows_read)}
+                              for s in sheets.itertuples(index=False)]
+        out.append(item)
+    return out
+
+
 def data_version(inputs: list[dict]) -> str:
     """The data version: a hash of the names and checksums of the files read."""
     read = [{"file": i["file"], "sha256": i["sha256"]} for i in inputs if i["fate"] == "read"]

@@ -134,6 +134,24 @@ class SheetJob:
                       plan.identifiers if plan else {}, plan.dropped if plan else [],
                       plan.unused if plan else [], {}, plan.constants if plan else {})
 
+    # ------------------------------------------------------------------ between processes
+    _STATE = ("plan", "kept", "blank", "skips", "early_bad", "quarantine", "notes", "_names", "_mapped")
+
+    def state(self) -> dict:
+        """What :meth:`run` found (counts, quarantine, notes, what the stream learnt), to hand to the same
+        job in another process (:meth:`restore`): a forked helper builds some tables."""
+        out = {name: getattr(self, name) for name in self._STATE}
+        if self.streamed:
+            out["stream"] = self.raw.stream.state()
+        return out
+
+    def restore(self, state: dict) -> None:
+        """Take in :meth:`state` from the process that ran this job."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        if "stream" in state:
+            self.raw.stream.restore(state["stream"])
+
     # ------------------------------------------------------------------ the rows
     def run(self, ctx: Context, spool: TableSpool | None, echo: Echo, pending: list[pd.DataFrame],
             communities: pd.DataFrame | None = None) -> None:

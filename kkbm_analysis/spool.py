@@ -59,6 +59,15 @@ class TableSpool:
         self._writer = pa.ipc.new_stream(self._sink, self.schema, options=_OPTIONS)
         self.rows = 0
 
+    def __getstate__(self) -> dict:
+        """A closed spool travels between processes (a forked helper builds some tables): its file stays."""
+        if self._writer is not None:
+            raise ValueError(f"the spool of {self.table} is still being written")
+        return {k: v for k, v in self.__dict__.items() if k != "_sink"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state, _sink=None)
+
     def write(self, typed: pd.DataFrame, rows: np.ndarray, raw: pd.DataFrame | None = None) -> None:
         """Append rows: the typed table columns and ``_uid``, their row numbers, and their raw cells.
 

@@ -16,6 +16,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from kkbm_analysis.forked import WorkerFailed, available
 from kkbm_analysis.ingest import ingest
 from kkbm_analysis.store import load_processed
 from kkbm_analysis.io import sha256
@@ -354,3 +355,108 @@ def test_outputs_do_not_depend_on_the_chunk_size(demo_project, tmp_path: Path, m
     assert any(p.parts[0] == "members" for p in written)  # a partitioned table is compared too
     for rel in written:
         assert sha256(out / rel) == sha256(whole / rel), rel
+
+
+# --------------------------------------------------------------------------- a forked helper (workers=2)
+DEPARTURES = ("Provinsi\tKabupaten/Kota\tKecamatan\tDesa\tBulan\tBerangkat Prosedural\tBerangkat Non Prosedural\n"
+              "Banten\tKab. Serang\tTirtayasa\tLontar\t2017-01\t4\t0\n"
+              "Banten\tKab. Serang\tTirtayasa\tLontar\t2017-02\t3\t1\n"
+              "Banten\tKab. Serang\tTirtayasa\tLontar\tFeb-2017\t3\t1\n"       # the same village and month again
+              "Banten\tKab. Serang\tTirtayasa\tDesa Tidak Ada\t2017-03\t2\t0\n"  # no such village
+              "Jawa Tengah\tKABUPATEN WONOSOBO\tKaliwiro\tTracap\t2017-03\tdua\t0\n")
+
+
+@pytest.fixture
+def raw_two(raw_dir: Path) -> Path:
+    """The broken file set plus a table whose rows name no person (built by the helper)."""
+    (raw_dir / "keberangkatan.tsv").write_text(DEPARTURES, encoding="utf-8")
+    return raw_dir
+
+
+needs_fork = pytest.mark.skipif(not available(), reason="no fork or fewer than two cores here: "
+                                "the ingest runs in one process")
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@needs_fork
+def test_a_forked_helper_gives_byte_identical_outputs(raw_two: Path, tmp_path: Path, monkeypatch):
+    """workers=2 (a helper builds departures, another checks and writes a table) and workers=1 write the same bytes:
+    tables, quarantine, notes, accounting, quality report and manifest."""
+    helpers: list[str] = []
+    real = ingest_mod.Forked
+
+    def spied(fn, *args, what="work"):
+        helpers.append(what)
+        return real(fn, *args, what=what)
+
+    monkeypatch.setattr(ingest_mod, "Forked", spied)
+    one = ingest(raw_two, tmp_path / "one", key=KEY, as_of=AS_OF, workers=1)
+    assert helpers == []
+    two = ingest(raw_two, tmp_path / "two", key=KEY, as_of=AS_OF, workers=2)
+    assert helpers[0] == "building the tables departures" and helpers[1].startswith("checking and writing the table ")
+    assert _files(tmp_path / "one") == _files(tmp_path / "two")
+    rules = set(two.quarantine.loc[two.quarantine["file"] == "keberangkatan.tsv", "rule"])
+    assert {"duplicate_key", "unknown_region", "invalid_number"} <= rules  # the helper's problems came back
+    assert two.accounting.equals(one.accounting)
+
+
+@needs_fork
+def test_a_failure_in_the_helper_is_raised_as_in_one_process(raw_two: Path, tmp_path: Path, monkeypatch):
+    """An error while the helper builds a table reaches the caller as the same exception (with the helper's
+    traceback as its cause), and the output folder is left as it was."""
+    real = ingest_mod._Run._build
+
+    def broken(self, table, work):
+        if table == "departures":
+            raise ValueError("departures could not be built")
+        return real(self, table, work)
+
+    monkeypatch.setattr(ingest_mod._Run, "_build", broken)
+    out = tmp_path / "processed"
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="departures could not be built") as caught:
+            ingest(raw_two, out, key=KEY, as_of=AS_OF, workers=workers)
+        assert not out.exists()
+        assert ("in the worker process" in str(caught.value.__cause__)) == (workers == 2)
+
+
+@needs_fork
+def test_a_helper_that_dies_is_reported(raw_two: Path, tmp_path: Path, monkeypatch):
+    """A helper killed without a word (e.g. for memory) is a plain error naming what it was doing."""
+    real = ingest_mod._Run._build
+
+    def killed(self, table, work):
+        if table == "departures":
+            os._exit(9)
+        return real(self, table, work)
+
+    monkeypatch.setattr(ingest_mod._Run, "_build", killed)
+    with pytest.raises(WorkerFailed, match="building the tables departures stopped without a result "
+                                                      r"\(exit code 9\)"):
+        ingest(raw_two, tmp_path / "processed", key=KEY, as_of=AS_OF, workers=2)
+    assert not (tmp_path / "processed").exists()
+
+
+def test_no_helper_inside_a_daemonic_process(monkeypatch):
+    """A multiprocessing or Dask worker may not have children: the ingest then runs in one process."""
+    import multiprocessing
+
+    assert not multiprocessing.current_process().daemon
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+    assert not available()
+
+
+@needs_fork
+def test_the_helper_is_used_by_default_only_for_large_inputs(raw_two: Path, tmp_path: Path, monkeypatch):
+    """Forking and merging cost about a CPU second: by default a small input stays in one process."""
+    helpers: list[str] = []
+    real = ingest_mod.Forked
+    monkeypatch.setattr(ingest_mod, "Forked", lambda fn, *a, what="": helpers.append(what) or real(fn, *a, what=what))
+    ingest(raw_two, tmp_path / "small", key=KEY, as_of=AS_OF)
+    assert helpers == []
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1)
+    ingest(raw_two, tmp_path / "large", key=KEY, as_of=AS_OF)
+    assert helpers and helpers[0] == "building the tables departures"
