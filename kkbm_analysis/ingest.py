@@ -257,15 +257,16 @@ class _Run:
         """Every table, in :data:`TABLE_ORDER`; with ``parallel``, a forked helper builds some meanwhile
         (:meth:`_beside`), and what it made is merged as if this process had built them in order."""
         beside = self._beside() if self.parallel else []
-        helper = beside and Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
+        helper = (Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
+                  if beside else None)
         try:
             for table in self.wrap(TABLE_ORDER, "checking tables"):
                 if table not in beside:
                     self._build(table, work)
-            if helper:
+            if helper is not None:
                 self._merge(helper.result())
         finally:
-            if helper:
+            if helper is not None:
                 helper.stop()
 
     def _beside(self) -> list[str]:
