@@ -460,3 +460,27 @@ def test_the_helper_is_used_by_default_only_for_large_inputs(raw_two: Path, tmp_
     monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 1)
     ingest(raw_two, tmp_path / "large", key=KEY, as_of=AS_OF)
     assert helpers and helpers[0] == "building the tables departures"
+
+
+@needs_fork
+def test_kkbm_ingest_says_plainly_when_its_helper_dies_and_runs_with_one_process(raw_two: Path, tmp_path: Path,
+                                                                                 monkeypatch, kkbm):
+    """`kkbm ingest --workers 2` with a helper killed (as for memory): a plain message naming the way out, exit 2,
+    nothing written; `--workers 1` then ingests."""
+    real = ingest_mod._Run._build
+
+    def killed(self, table, work):
+        if table == "departures" and os.getpid() != parent:
+            os._exit(9)
+        return real(self, table, work)
+
+    parent = os.getpid()
+    monkeypatch.setattr(ingest_mod._Run, "_build", killed)
+    out = tmp_path / "processed"
+    args = ("ingest", str(raw_two), "--out", str(out), "--no-progress", "--as-of", "2026-01-01")
+    failed = kkbm(*args, "--workers", "2", env={"KKBM_PSEUDONYM_KEY": "cli-test-key"})
+    assert failed.returncode == 2 and "Traceback" not in failed.stderr, failed.stderr
+    assert "building the tables departures stopped without a result" in failed.stderr
+    assert "--workers 1" in failed.stderr and not out.exists()
+    again = kkbm(*args, "--workers", "1", env={"KKBM_PSEUDONYM_KEY": "cli-test-key"})
+    assert again.returncode == 1 and (out / "manifest.json").is_file()  # 1: the broken rows are quarantined
