@@ -26,6 +26,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
+from ..io import sha256 as file_sha256
 from ..products.layout import MODELS_DIR
 
 __all__ = ["load_products", "load_data", "clear", "data_fingerprint", "package_fingerprint", "sources_sha256",
@@ -119,14 +120,6 @@ def clear() -> None:
 
 
 # --------------------------------------------------------------------------- build keys
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def data_fingerprint(processed_dir: str | os.PathLike, *, memo_file: str | os.PathLike | None = None) -> dict:
     """The input data's identity: manifest ``data_version`` and the SHA-256 of every file the reports
     read: the files at the top of the folder (manifests and products) and the model fits below it.

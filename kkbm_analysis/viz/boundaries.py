@@ -57,6 +57,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from ..io import sha256 as file_sha256
 from .boundary_matching import match_boundaries
 from .boundary_set import LEVELS, BoundarySet
 
@@ -85,15 +86,6 @@ class BoundaryDownloadError(OSError):
 class BoundaryChecksumError(ValueError):
     """A downloaded boundary file does not have the expected SHA-256; it was not kept."""
 
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """SHA-256 (hex) of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _default_credit(path: Path) -> str:
