@@ -28,6 +28,9 @@ from ..viz import theme
 
 HIGHLIGHT = theme.PALETTE[5]   # vermilion: the report's province
 PNG_DPI = 150
+#: Height of one bar's row in a province bar chart (inches). Every province's row (38 of them, and the nation's)
+#: then fits the 185 mm print cap of ``print.css`` with its labels printed at 8 pt or more.
+BAR_ROW_INCHES = 0.21
 TILE_GID_PREFIX = "tile-"
 
 
@@ -74,7 +77,7 @@ def province_bars(frame: pd.DataFrame, value: str, *, lang: str, highlight: str 
     """
     with theme.house_style():
         rows = frame.loc[frame["region_code"].astype(str) != "ID"]
-        fig = _figure(7.2, max(2.4, 0.3 * len(rows) + 1.1))
+        fig = _figure(7.2, max(2.4, BAR_ROW_INCHES * len(rows) + 1.1))
         ax = fig.add_subplot()
         viz.indicator_bars(frame, value=value, ci=ci, numerator=None, denominator=None,
                            suppressed=suppressed if suppressed in frame.columns else None,
