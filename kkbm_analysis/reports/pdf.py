@@ -166,10 +166,10 @@ def _lean_font_subsetting(memo: dict[bytes, bytes]) -> Iterator[None]:
         yield
         return
 
-    def lean_subset(font: Any, to_unicode: Any, hinting: Any) -> None:
+    def lean_subset(font: Any, *args: Any, **kwargs: Any) -> None:
         if font.file_content[:4] != b"ttcf":  # a collection's fonts are left whole (saving one would lose the rest)
             font.file_content = _without_layout_tables(font.file_content, memo)
-        subset(font, to_unicode, hinting)
+        subset(font, *args, **kwargs)
 
     Font._fonttools_subset = lean_subset
     try:
