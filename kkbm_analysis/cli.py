@@ -281,7 +281,7 @@ def reports(
     try:  # paths typed here are relative to the working folder, as in every other command
         folder = check_path(processed_dir.absolute() if processed_dir else config.paths().demo_processed(),
                             "processed_dir")
-        out = out.absolute() if out else None
+        out = check_path(out.absolute(), "out_dir") if out else None  # refused before any data is read
         check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
         if not _products_current(folder):
             from .analyse import analyse as run_analyse

@@ -67,6 +67,16 @@ def test_reports_paths_are_relative_to_the_working_folder(project, kkbm, monkeyp
     assert done.returncode == 2 and f"folder not found: {project.root / 'figures' / 'demo'}" in done.stderr
 
 
+def test_reports_refuses_an_output_folder_outside_the_project_before_reading_data(project, kkbm, tmp_path):
+    """A wrong --out is the first thing said, at once: no processed table is read and nothing is analysed."""
+    elsewhere = tmp_path / "elsewhere"
+    done = kkbm("reports", str(project.root / "data" / "no-such-folder-made"), "--out", str(elsewhere), "--no-pdf",
+                "--no-progress")
+    assert done.returncode == 2, done.stderr
+    assert "out_dir" in done.stderr and "outside the project" in done.stderr and "Traceback" not in done.stderr
+    assert not elsewhere.exists()
+
+
 @pytest.mark.parametrize("command", [(), ("reports",), ("demo",), ("ingest",), ("analyse",), ("voices",)])
 def test_help_reads_at_80_columns(command, kkbm):
     done = kkbm(*command, "--help", env={"COLUMNS": "80"})
