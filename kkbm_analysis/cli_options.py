@@ -28,17 +28,15 @@ def _key(value: str) -> str:
 @lru_cache(maxsize=1)
 def province_keys() -> dict[str, str]:
     """Every way to name a province -> its code: code, official and display names, short name, abbreviation."""
-    from .i18n import region_name
+    from .i18n import province_short_forms, region_name
     from .regions import official_names
-    from .viz._frames import tile_table
     keys: dict[str, str] = {}
     for code, name in official_names(level=1).items():
         for form in (code, name, region_name(code, "id"), region_name(code, "en")):
             keys[_key(form)] = code
-    for row in tile_table().itertuples():
-        code = str(row.code)
-        keys.setdefault(_key(row.short_name), code)
-        keys.setdefault(_key(row.abbreviation), code)
+    for code, (abbreviation, short_name) in province_short_forms().items():
+        keys.setdefault(_key(short_name), code)
+        keys.setdefault(_key(abbreviation), code)
     return keys
 
 

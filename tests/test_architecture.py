@@ -125,6 +125,17 @@ def test_package_top_level_and_help_load_no_heavy_library():
     assert result.stdout.rstrip().splitlines()[-1] == "LOADED []", result.stdout[-500:]
 
 
+def test_provinces_by_name_load_no_chart_library():
+    """``kkbm reports --province jatim`` knows its provinces without matplotlib or seaborn (abbreviations and short
+    names are region facts, read from the package's resources, not from the chart layer)."""
+    probe = ("import sys\nfrom kkbm_analysis.cli_options import resolve_provinces\n"
+             "assert resolve_provinces(['jatim', 'JB'], ['32', '35']) == ['35', '32']\n"
+             "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'matplotlib', 'seaborn', 'geopandas'}))")
+    result = _run(sys.executable, "-c", probe)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.rstrip().splitlines()[-1] == "LOADED []", result.stdout[-500:]
+
+
 def test_top_level_ingest_is_the_function_whatever_was_imported_first():
     """``kk.ingest`` stays the function after ``import kkbm_analysis.demo`` has imported the module of that name."""
     probe = ("import kkbm_analysis as kk\nimport kkbm_analysis.demo\nimport sys\n"

@@ -23,7 +23,7 @@ formats
     :func:`number`, :func:`percent`, :func:`interval`, :func:`rupiah`, :func:`p_value`,
     :func:`date` on Babel.
 names
-    :func:`region_name` from the region layer.
+    :func:`region_name` from the region layer; :func:`province_short_forms` (abbreviations, short names).
 
 Adding a language: its code and locale in :mod:`.languages`, a text in it for every
 catalogue entry.
@@ -31,13 +31,13 @@ catalogue entry.
 from .catalogue import GlossaryTerm, entries, glossary, glossary_problems, has_text, text
 from .formats import date, date_range, interval, is_finite, is_missing, number, p_value, percent, rupiah
 from .languages import LANGS, LOCALES, check_lang
-from .names import SHORT_NAMES, region_name
+from .names import PROVINCES_FILE, SHORT_NAMES, province_short_forms, region_name
 
 __all__ = [
     "LANGS", "LOCALES", "check_lang",
     "text", "has_text", "entries", "GlossaryTerm", "glossary", "glossary_problems",
     "number", "percent", "interval", "rupiah", "p_value", "date", "date_range", "is_missing", "is_finite",
-    "region_name", "SHORT_NAMES", "join_names", "ci_label",
+    "region_name", "SHORT_NAMES", "PROVINCES_FILE", "province_short_forms", "join_names", "ci_label",
 ]
 
 

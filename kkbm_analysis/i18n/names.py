@@ -8,16 +8,29 @@ as itself: a name is never invented.
 """
 from __future__ import annotations
 
+import csv
+import functools
 from typing import Any
 
+from ..config import RESOURCES_DIR
 from ..regions import NATIONAL_CODE, normalise_code, official_name
 from .catalogue import text
 from .languages import check_lang
 
-__all__ = ["SHORT_NAMES", "region_name"]
+__all__ = ["SHORT_NAMES", "PROVINCES_FILE", "province_short_forms", "region_name"]
 
 #: Province names written in their common short form.
 SHORT_NAMES: dict[str, str] = {"31": "DKI Jakarta", "34": "DI Yogyakarta"}
+#: The 38 provinces: ``code, abbreviation, short_name, row, col`` (ISO 3166-2:ID abbreviations, the short names
+#: readers use, and each province's place in the tile-grid map of :mod:`kkbm_analysis.viz`).
+PROVINCES_FILE = RESOURCES_DIR / "provinces.csv"
+
+
+@functools.cache
+def province_short_forms() -> dict[str, tuple[str, str]]:
+    """Province code -> (ISO abbreviation, common short name): ``'32' -> ('JB', 'Jabar')``."""
+    with open(PROVINCES_FILE, encoding="utf-8", newline="") as handle:
+        return {row["code"]: (row["abbreviation"], row["short_name"]) for row in csv.DictReader(handle)}
 
 
 def region_name(code: Any, lang: str = "en") -> str:

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..i18n import region_name, text
+from ..i18n import PROVINCES_FILE, region_name, text
 from ..regions import NATIONAL_CODE, normalise_code
-
-TILEGRID_RESOURCE = "tilegrid.csv"
 
 
 def require_columns(data: pd.DataFrame, columns: Sequence[str | None], what: str) -> None:
@@ -93,8 +90,8 @@ def is_percent(data: pd.DataFrame, columns: Sequence[str | None], percent: bool 
 @functools.cache
 def tile_table() -> pd.DataFrame:
     """The bundled tile grid: ``code, abbreviation, short_name, row, col`` (38 provinces)."""
-    with resources.files(__package__).joinpath(TILEGRID_RESOURCE).open("r", encoding="utf-8") as handle:
-        table = pd.read_csv(handle, dtype={"code": str, "abbreviation": str, "short_name": str})
+    table = pd.read_csv(PROVINCES_FILE, dtype={"code": str, "abbreviation": str, "short_name": str},
+                        encoding="utf-8")
     return table.astype({"row": "int64", "col": "int64"})
 
 

@@ -5,7 +5,7 @@ Aceh (top left) through Sumatra, Java and Nusa Tenggara, Kalimantan, Sulawesi an
 Maluku to the six Papua provinces on the right; north to south within each island
 group. Small provinces (DKI Jakarta, DI Yogyakarta, Bali) weigh as much as large ones,
 which suits indicators where each province counts once. The layout is the bundled
-resource ``tilegrid.csv`` (``code, abbreviation, short_name, row, col``; abbreviations
+resource ``resources/provinces.csv`` (``code, abbreviation, short_name, row, col``; abbreviations
 are the ISO 3166-2:ID province codes) and works fully offline::
 
     from kkbm_analysis.viz import tile_map
