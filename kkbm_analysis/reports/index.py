@@ -101,13 +101,14 @@ def _headline_table(products: Any, lang: str) -> str:
         labels.append(str(hit.iloc[0]) if len(hit) else measure)
     head = (f"<tr><th>{escape(t('index.province', lang))}</th>"
             + "".join(f'<th class="num">{escape(label)}</th>' for label in labels) + "</tr>")
+    first: dict[tuple[str, str, str], dict] = {}  # (product, measure, region) -> its first cell
+    for prod, frame in frames.items():
+        for cell in frame.to_dict("records"):
+            first.setdefault((prod, cell["measure_id"], cell["region_code"]), cell)
     rows = []
     for code in [*products.provinces, NATIONAL]:
-        cells = []
-        for prod, measure in HEADLINES:
-            f = frames[prod]
-            hit = f.loc[(f["measure_id"] == measure) & (f["region_code"] == code)]
-            cells.append(f'<td class="num">{tagged(hit.iloc[0].to_dict() if len(hit) else None, prod, lang)}</td>')
+        cells = [f'<td class="num">{tagged(first.get((prod, measure, code)), prod, lang)}</td>'
+                 for prod, measure in HEADLINES]
         name = region_name(code, lang) + ("" if code == NATIONAL else f" ({code})")
         cls = ' class="kkbm-national"' if code == NATIONAL else ""
         rows.append(f"<tr{cls}><td>{escape(name)}</td>{''.join(cells)}</tr>")
