@@ -265,6 +265,8 @@ def reports(
     memory_limit: Annotated[str, typer.Option(help="Memory of the local cluster's whole process tree, e.g. 4GiB; "
                                                    "a report going over its worker's share fails.")] = "4GiB",
     force: Annotated[bool, typer.Option(help="Rebuild even reports that are up to date.")] = False,
+    national: Annotated[bool, typer.Option(help="Also the national brief of each period and language (--no-national "
+                                                "with --province: only those provinces' reports).")] = True,
     pdf: Annotated[bool, typer.Option(help="Also print PDFs.")] = True,
     pdf_engine: Annotated[str, typer.Option(help="PDF engine: weasyprint (no browser needed) or chromium.")
                           ] = "weasyprint",
@@ -288,9 +290,10 @@ def reports(
             say(f"analysing {folder} first (its analysis products are missing or older than its data)")
             say(run_analyse(folder).summary())
         provinces = _provinces(folder, province)
-        result = build_reports(folder, out, provinces=provinces, periods=tuple(period) if period else None, langs=tuple(lang),
-                               jobs=jobs, scheduler=scheduler, memory_limit=memory_limit, force=force, pdf=pdf,
-                               pdf_engine=pdf_engine, continue_on_error=continue_on_error, progress=progress)
+        result = build_reports(folder, out, provinces=provinces, periods=tuple(period) if period else None,
+                               langs=tuple(lang), jobs=jobs, scheduler=scheduler, memory_limit=memory_limit,
+                               force=force, national=national, pdf=pdf, pdf_engine=pdf_engine,
+                               continue_on_error=continue_on_error, progress=progress)
     except (ParameterError, ClusterError) as exc:
         raise UsageError(str(exc)) from None
     say(result.summary())

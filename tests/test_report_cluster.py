@@ -279,6 +279,10 @@ def test_kkbm_reports_on_a_separate_scheduler_and_workers(project, provinces, da
     again = subprocess.run(cmd[:-2] + ["--scheduler", "tcp://127.0.0.1:9"], capture_output=True, text=True,
                            timeout=300, env={**os.environ, "KKBM_ROOT": str(project.root)})
     assert again.returncode == 0 and "0 built, 2 up to date" in again.stdout, again.stderr[-2000:]
+    # --no-national: the province's report only
+    alone = subprocess.run(cmd[:-2] + ["--no-national", "--scheduler", "tcp://127.0.0.1:9"], capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "KKBM_ROOT": str(project.root)})
+    assert alone.returncode == 0 and "0 built, 1 up to date" in alone.stdout, alone.stderr[-2000:]
 
 
 @pytest.mark.slow
