@@ -86,7 +86,8 @@ class ProgramData(ManifestFacts):
     _member_rows: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def load(cls, processed_dir: str | Path, *, require: tuple[str, ...] = (), arrow: tuple[str, ...] = ()) -> "ProgramData":
+    def load(cls, processed_dir: str | Path, *, require: tuple[str, ...] = (),
+             arrow: tuple[str, ...] = ()) -> "ProgramData":
         """Read a processed folder written by :func:`kkbm_analysis.ingest`.
 
         Parameters

@@ -315,10 +315,11 @@ def read_table(folder: str | Path, table: str, *, columns: Iterable[str] | None 
     if not files:
         frame = empty_table(table)
         return frame if cols is None else frame[cols]
-    key = list(TABLES[table].key)
+    single = len(files) == 1 and files[0].name == f"{table}.parquet"  # one file, read as written
+    key = [] if single else list(TABLES[table].key)
     need = None if cols is None else cols + [k for k in key if k not in cols]
     try:  # a corrupt page shows only when the data is read
-        if len(files) == 1 and files[0].name == f"{table}.parquet":  # one file, as written
+        if single:
             return pd.read_parquet(files[0], columns=cols, **({"dtype_backend": "pyarrow"} if arrow else {}))
         parts = [pq.read_table(f, columns=need) for f in files]
     except Exception as exc:  # pyarrow raises several types for damaged files
