@@ -201,12 +201,14 @@ def analyse(
     all), model fits (cached), recommendation records and products.json. Reports read only these.
     The products are the same whether the fits run here or on Dask (--jobs, --scheduler).
     """
+    import gc
     from contextlib import contextmanager
 
     from .analyse import Parameters, analyse as run_analyse
     from .cluster import ClusterError, batch_client
     from .store import REQUIRED_FOR_ANALYSIS, check_processed
     check_processed(processed_dir, require=REQUIRED_FOR_ANALYSIS)
+    gc.freeze()  # what the imports made is never garbage: the run's full collections need not walk it again
     if voices is not None and not (voices / "sources.parquet").is_file():
         raise UsageError(f"--voices {voices} is not a processed voices folder (run `kkbm voices ingest` first)")
     @contextmanager

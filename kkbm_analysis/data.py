@@ -86,7 +86,8 @@ class ProgramData(ManifestFacts):
     _member_rows: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def load(cls, processed_dir: str | Path, *, require: tuple[str, ...] = ()) -> "ProgramData":
+    def load(cls, processed_dir: str | Path, *, require: tuple[str, ...] = (),
+             arrow: tuple[str, ...] = ()) -> "ProgramData":
         """Read a processed folder written by :func:`kkbm_analysis.ingest`.
 
         Parameters
@@ -94,13 +95,15 @@ class ProgramData(ManifestFacts):
         processed_dir : path
         require : tuple of str
             Tables that must be present with rows, e.g. ``("communities", "members")``.
+        arrow : tuple of str
+            Tables kept in Arrow's types (:func:`kkbm_analysis.store.read_table`), for those only DuckDB reads.
 
         Raises
         ------
         kkbm_analysis.store.ProcessedDataError
             Not a processed folder, a table missing or damaged (the message says which).
         """
-        tables = load_processed(processed_dir, require=require)
+        tables = load_processed(processed_dir, require=require, arrow=arrow)
         return cls(tables, read_manifest(processed_dir) or {})
 
     def __post_init__(self) -> None:

@@ -31,7 +31,7 @@ import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Collection, Iterable
 
 import pandas as pd
 
@@ -230,8 +230,8 @@ def check_processed(folder: str | Path, *, require: Iterable[str] = (), footers:
     return manifest
 
 
-def load_processed(folder: str | Path, *, require: Iterable[str] = (),
-                   provinces: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+def load_processed(folder: str | Path, *, require: Iterable[str] = (), provinces: Iterable[str] | None = None,
+                   arrow: Collection[str] = ()) -> dict[str, pd.DataFrame]:
     """Read every processed table of a folder written by the ingest (either layout).
 
     Parameters
@@ -242,6 +242,8 @@ def load_processed(folder: str | Path, *, require: Iterable[str] = (),
         Tables that must be present with rows (e.g. :data:`REQUIRED_FOR_ANALYSIS`).
     provinces : iterable of str, optional
         Read only these provinces of the partitioned tables (:data:`PARTITIONED`); the others whole.
+    arrow : collection of str
+        Tables kept in Arrow's types (see :func:`read_table`).
 
     Raises
     ------
@@ -251,7 +253,8 @@ def load_processed(folder: str | Path, *, require: Iterable[str] = (),
     check_processed(folder, require=require)
     present = [table for table in TABLE_ORDER if table_location(folder, table) is not None]
     with ThreadPoolExecutor(2, thread_name_prefix="kkbm-load") as pool:  # two at a time: Arrow decodes without the GIL
-        return dict(zip(present, pool.map(lambda table: read_table(folder, table, provinces=provinces), present)))
+        return dict(zip(present, pool.map(lambda t: read_table(folder, t, provinces=provinces, arrow=t in arrow),
+                                          present)))
 
 
 def table_location(folder: str | Path, table: str) -> Path | None:
@@ -285,7 +288,7 @@ def table_files(folder: str | Path, table: str, provinces: Iterable[str] | None 
 
 
 def read_table(folder: str | Path, table: str, *, columns: Iterable[str] | None = None,
-               provinces: Iterable[str] | None = None) -> pd.DataFrame:
+               provinces: Iterable[str] | None = None, arrow: bool = False) -> pd.DataFrame:
     """One processed table, sorted by its key, with the schema's types (either layout).
 
     Parameters
@@ -296,6 +299,8 @@ def read_table(folder: str | Path, table: str, *, columns: Iterable[str] | None 
         Read only these columns.
     provinces : iterable of str, optional
         Only these provinces of a partitioned table (a table in one file is read whole).
+    arrow : bool, default False
+        Keep Arrow's types (``pandas.ArrowDtype``, the same values unconverted), for a table only DuckDB reads.
 
     Raises
     ------
@@ -307,27 +312,21 @@ def read_table(folder: str | Path, table: str, *, columns: Iterable[str] | None 
 
     files = table_files(folder, table, provinces)
     cols = None if columns is None else list(columns)
-    if len(files) == 1 and files[0].name == f"{table}.parquet":
-        return _read_file(files[0], cols)
     if not files:
         frame = empty_table(table)
         return frame if cols is None else frame[cols]
-    key = list(TABLES[table].key)
+    single = len(files) == 1 and files[0].name == f"{table}.parquet"  # one file, read as written
+    key = [] if single else list(TABLES[table].key)
     need = None if cols is None else cols + [k for k in key if k not in cols]
-    try:
+    try:  # a corrupt page shows only when the data is read
+        if single:
+            return pd.read_parquet(files[0], columns=cols, **({"dtype_backend": "pyarrow"} if arrow else {}))
         parts = [pq.read_table(f, columns=need) for f in files]
-    except Exception as exc:
-        raise ProcessedDataError(f"{Path(folder) / table} cannot be read ({type(exc).__name__}); "
+    except Exception as exc:  # pyarrow raises several types for damaged files
+        raise ProcessedDataError(f"{table_location(folder, table)} cannot be read ({type(exc).__name__}); "
                                  "run `kkbm ingest` again") from None
-    frame = sort_by_key(pa.concat_tables(parts), key).to_pandas()
+    frame = sort_by_key(pa.concat_tables(parts), key).to_pandas(types_mapper=pd.ArrowDtype if arrow else None)
     return frame if cols is None else frame[cols]
-
-
-def _read_file(path: Path, columns: list[str] | None) -> pd.DataFrame:
-    try:
-        return pd.read_parquet(path, columns=columns)
-    except Exception as exc:  # a corrupt page shows only when the data is read
-        raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); run `kkbm ingest` again") from None
 
 
 # --------------------------------------------------------------------------- writing tables

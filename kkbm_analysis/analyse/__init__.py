@@ -64,6 +64,10 @@ from .write import remove_stale, write_manifest, write_products, write_records
 
 __all__ = ["analyse", "AnalysisResult", "Parameters", "find_voices"]
 
+#: Tables the analysis reads only through DuckDB (the indicators) and Arrow: loaded in Arrow's types, so that
+#: the 9 M business reports are not converted to pandas' types and back (the same values either way).
+ARROW_TABLES = ("business_reports",)
+
 
 @dataclass
 class AnalysisResult:
@@ -153,7 +157,8 @@ def _analyse(folder: Path, data: ProgramData | None, voices_dir: str | Path | No
              client: Any, beside: ThreadPoolExecutor) -> AnalysisResult:
     timings: dict[str, float] = {}
     if data is None:
-        data = _timed(timings, "load", lambda: ProgramData.load(folder, require=REQUIRED_FOR_ANALYSIS))
+        data = _timed(timings, "load", lambda: ProgramData.load(folder, require=REQUIRED_FOR_ANALYSIS,
+                                                                     arrow=ARROW_TABLES))
     shared = Shared(data, parameters or Parameters())
     shared.span  # noqa: B018  (made here, before the second thread reads it)
     indicators = beside.submit(_timed, timings, "indicators", lambda: cl.indicator_cells(shared))
