@@ -32,6 +32,7 @@ import yaml
 from pandera.typing import Series
 
 from .config import RESOURCES_DIR
+from .frame_models import pandas_schema
 
 SCHEMA_VERSION = "1.0"
 
@@ -645,7 +646,7 @@ class TableSpec:
 
 @cache
 def _schema(model: type[_Base]) -> pa.DataFrameSchema:
-    return model.to_schema()
+    return pandas_schema(model)   # pandera's own build, without its import of Dask
 
 
 def _ref(column: str, table: str, target: str | None = None) -> Reference:
