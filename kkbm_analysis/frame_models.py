@@ -6,7 +6,7 @@ and that question imports ``dask.dataframe`` whenever Dask is installed: 0.6 CPU
 every process that builds a schema (each ``kkbm`` command, each notebook kernel, each test
 process), for a backend our models never use. :func:`pandas_schema` asks pandera for the same
 schema with that question answered for pandas alone, in the calling thread only (other threads
-still get pandera's own answer). ``tests/test_schema.py`` checks that the schemas equal the ones
+still get pandera's own answer). ``tests/test_frame_models.py`` checks that the schemas equal the ones
 pandera builds unaided, and that building them imports no Dask.
 """
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _pandas_annotations_only() -> Iterator[None]:
     from pandera.typing import Index, Series
 
     if not (hasattr(built, "get_index_types") and hasattr(built, "get_series_types")):
-        yield   # another pandera: its own probes (tests/test_schema.py then says the import is back)
+        yield   # another pandera: its own probes (tests/test_frame_models.py then says the import is back)
         return
     me = threading.get_ident()
 
