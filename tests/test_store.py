@@ -297,3 +297,22 @@ def test_a_table_kept_in_arrow_types_hands_duckdb_the_same_values(demo_project):
     data = ProgramData.load(folder, arrow=("business_reports",))
     assert isinstance(data.business_reports["period"].dtype, pd.ArrowDtype)
     assert str(data.members["joined_on"].dtype) == "datetime64[ms]"
+
+
+@pytest.mark.parametrize("dtype", ["object", "string[python]", "string[pyarrow]", "arrow"])
+def test_text_that_reads_as_a_formula_is_quoted_in_every_text_type(dtype):
+    """CSV cells and headers a spreadsheet would evaluate (= + - @ tab CR first) are quoted, whatever the column's
+    text type; other text, missing cells and numbers are left as they are."""
+    import pyarrow as pa
+
+    from kkbm_analysis.io import escape_formulas
+    text = ["=HYPERLINK(\"x\")", "+62 812", "-5", "@sum", "\tlead", "\rlead", "Jawa Timur", None, "", "a=b"]
+    values = pd.Series(text + ([7, 2.5] if dtype == "object" else []),
+                       dtype=pd.ArrowDtype(pa.string()) if dtype == "arrow" else dtype)
+    got = escape_formulas(pd.DataFrame({"=cmd": values, "n": range(len(values))}))
+    assert list(got.columns) == ["'=cmd", "n"]
+    cells = got["'=cmd"].tolist()
+    assert cells[:6] == ["'" + v for v in text[:6]]
+    assert cells[6] == "Jawa Timur" and pd.isna(cells[7]) and cells[8] == "" and cells[9] == "a=b"
+    assert cells[10:] == ([7, 2.5] if dtype == "object" else [])
+    assert got["n"].tolist() == list(range(len(values)))
