@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -93,14 +94,21 @@ def escape_formulas(df: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         s = out[column]
         if pd.api.types.is_string_dtype(s.dtype) or s.dtype == object:
-            first = s.map(lambda v: v[:1] if isinstance(v, str) else "")
-            risky = first.isin(FORMULA_START).to_numpy(dtype=bool)
+            risky = _starts_formula(s)
             if risky.any():
                 s = s.astype(object)
                 s[risky] = s[risky].map(escape_formula)
                 out[column] = s
     out.columns = [escape_formula(str(c)) for c in out.columns]
     return out
+
+
+def _starts_formula(s: pd.Series) -> np.ndarray:
+    """Which cells of a text column are text starting as a formula (vectorised where every value is text)."""
+    if isinstance(s.dtype, pd.StringDtype) or pd.api.types.infer_dtype(s, skipna=True) == "string":
+        return s.str.startswith(FORMULA_START).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    first = s.map(lambda v: v[:1] if isinstance(v, str) else "")  # mixed values: numbers are not text
+    return first.isin(FORMULA_START).to_numpy(dtype=bool)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path, *, escape: bool = True) -> None:
