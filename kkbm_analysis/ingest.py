@@ -45,7 +45,7 @@ from .mapping import DEFAULT_MAPPING_NAME, load_mapping
 from .matching import detect_table, is_known_header
 from .privacy import PseudonymKey
 from .quality import quality_report
-from .readers import RawFileError, read_file
+from .readers import WORKBOOK_SUFFIXES, RawFile, RawFileError, data_suffix, read_file
 from .redaction import Echo
 from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
                       data_version, manifest, manifest_inputs, notes_frame, package_version,
@@ -206,15 +206,20 @@ class _Run:
 
     # ------------------------------------------------------------------ files and sheets
     def _open_all(self) -> None:
-        for e in self.wrap(self.entries, "reading files"):
+        opened = self._open_files()
+        for e in self.entries:
             if not e.read or e.relpath in self.unreadable:
                 fate, reason = (e.fate, e.reason) if not e.read else ("unreadable", self.unreadable[e.relpath])
                 self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
                 if fate in PROBLEM_FATES:
                     self.errors.append(f"{e.relpath}: {fate}: {reason}")
                 continue
-            raw = self._read_one(e)
-            if raw is None:
+            raw = opened[e.relpath]
+            if isinstance(raw, tuple):
+                fate, reason = raw
+                self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
+                if fate == "unreadable":
+                    self.errors.append(f"{e.relpath}: unreadable: {reason}")
                 continue
             for fate in raw.fates:
                 self.others.append({"file": e.relpath, "sheet": fate.sheet or "", "fate": fate.fate,
@@ -233,7 +238,29 @@ class _Run:
                          else detect_table(headers, sheet.sheet, e.relpath, overrides)[0])
                 self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
 
-    def _read_one(self, e: FileEntry):
+    def _open_files(self) -> dict[str, RawFile | tuple[str, str]]:
+        """Each readable file opened (:meth:`_read_one`); with ``parallel``, a forked helper reads the workbooks
+        (read whole, unlike text files) while this process opens the text files."""
+        readable = [e for e in self.entries if e.read and e.relpath not in self.unreadable]
+        books = [e for e in readable if data_suffix(e.path) in WORKBOOK_SUFFIXES]
+        helper = (Forked(self._read_many, books, what="reading the workbooks")
+                  if self.parallel and books and len(books) < len(readable) else None)
+        try:
+            opened = {e.relpath: self._read_one(e) for e in
+                      self.wrap([e for e in readable if helper is None or e not in books], "reading files")}
+            if helper is not None:
+                opened.update(helper.result())
+        finally:
+            if helper is not None:
+                helper.stop()
+        return opened
+
+    def _read_many(self, entries: list[FileEntry]) -> dict[str, RawFile | tuple[str, str]]:
+        """(In the helper) :meth:`_read_one` of each entry."""
+        return {e.relpath: self._read_one(e) for e in entries}
+
+    def _read_one(self, e: FileEntry) -> RawFile | tuple[str, str]:
+        """The file's tables and sheet fates, or (its fate, the reason) when it cannot be read."""
         rules = self.ctx.rules
 
         def header(sheet: str | None):
@@ -247,10 +274,7 @@ class _Run:
             reason = exc.reason
         except (OSError, ValueError, MemoryError) as exc:  # a reader library failing on an odd file
             fate, reason = "unreadable", f"the file could not be read ({type(exc).__name__})"
-        self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
-        if fate == "unreadable":
-            self.errors.append(f"{e.relpath}: unreadable: {reason}")
-        return None
+        return fate, reason
 
     # ------------------------------------------------------------------ tables
     def _build_all(self, work: Path) -> None:
