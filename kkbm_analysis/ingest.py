@@ -18,8 +18,9 @@ The pipeline, for a raw folder that is only ever read:
    plain message, and the accounting, where for every file and sheet ``rows read =
    accepted + quarantined + skipped`` (:mod:`.results`).
 
-Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. A forked helper
-(:mod:`.forked`) may build, check and write some tables meanwhile. The output folder is checked before
+Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. Forked helpers
+(:mod:`.forked`) may read the workbooks, build, check and write some tables, and write the quarantine's CSV
+meanwhile. The output folder is checked before
 anything is read (never the raw folder, never around it, never a folder that is not ours) and replaced in
 one swap; an ingest that reads no rows keeps the previous output. :func:`ingest` returns an
 :class:`IngestResult`; ``kkbm ingest`` is its command line.
@@ -432,9 +433,10 @@ class _Run:
             ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
                      if t != theirs and len(late.columns["uid"])}
             if helper is not None:
-                table, self.late[table], self.bad[table], self.table_notes[table], info[table], made = helper[0].result()
-                if made is not None:
-                    ready[table] = made
+                table, self.late[table], self.bad[table], self.table_notes[table], info[table], rows = \
+                    helper[0].result()
+                if rows is not None:
+                    ready[table] = rows
                 info = {t: info[t] for t in self.present}
         finally:
             if helper is not None:
@@ -513,7 +515,8 @@ def _settled_first(table: str | None, tables: list[str]) -> list[str]:
     while todo:
         now = todo.pop()
         via = PROVINCE_VIA.get(now, ())
-        for parent in [ref.table for ref in TABLES[now].references] + ([] if isinstance(via, str) else [p for _, p in via]):
+        hops = [] if isinstance(via, str) else [p for _, p in via]
+        for parent in [ref.table for ref in TABLES[now].references] + hops:
             if parent not in needs:
                 needs.add(parent)
                 todo.append(parent)
