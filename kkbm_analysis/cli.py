@@ -131,8 +131,8 @@ def ingest(
     as_of: Annotated[Optional[str], typer.Option(help="Reference date for the future-date rule, "
                                                  "YYYY-MM-DD (default today).")] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
-    workers: Annotated[Optional[int], typer.Option(min=1, max=2, help="Processes: 1, or 2 (a helper builds and writes "
-                                                   "some tables; default 2 for inputs of 64 MiB or more on Linux "
+    workers: Annotated[Optional[int], typer.Option(min=1, max=2, help="Processes: 1, or 2 (helpers read, build and "
+                                                   "write some tables; default 2 for inputs of 64 MiB or more on Linux "
                                                    "with two cores). The outputs are the same.")] = None,
 ) -> None:
     """Validate and pseudonymise raw files into Parquet, quarantining bad rows with reasons."""

@@ -8,7 +8,8 @@ a sequential run, as long as the two sides touch different files and the parent 
 results in a fixed order.
 
 :func:`available` says whether forking is possible and worth it here (Linux, at least two
-usable cores). :class:`Forked` starts the child; :meth:`Forked.result` waits for it and
+usable cores). :class:`Claims` lets the parent and a child share out pieces of work, each piece
+to whichever side asks first. :class:`Forked` starts the child; :meth:`Forked.result` waits for it and
 re-raises the child's exception as it was, or raises :class:`WorkerFailed` when the child died
 without a word (killed for memory, say).
 """
@@ -22,7 +23,7 @@ import sys
 import traceback
 from typing import Any, Callable
 
-__all__ = ["available", "Forked", "WorkerFailed"]
+__all__ = ["available", "Claims", "Forked", "WorkerFailed"]
 
 
 class WorkerFailed(RuntimeError):
@@ -74,6 +75,30 @@ def _child(send, fn: Callable[..., Any], args: tuple) -> None:
                                          f"({type(exc).__name__})"), scrub_log(traceback.format_exc())))
     finally:
         send.close()
+
+
+class Claims:
+    """Names of pieces of work that a parent and its forked children share out: each is done by whoever
+    claims it first (made before the fork, so both sides hold the same shared memory).
+
+    Parameters
+    ----------
+    names : list of str
+        The pieces that may be claimed.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = list(names)
+        self._taken = multiprocessing.get_context("fork").Array("b", len(self.names))  # with a lock
+
+    def claim(self, name: str) -> bool:
+        """Whether the caller got ``name`` (False when another process claimed it first)."""
+        at = self.names.index(name)
+        with self._taken.get_lock():
+            if self._taken[at]:
+                return False
+            self._taken[at] = 1
+            return True
 
 
 class Forked:

@@ -18,8 +18,9 @@ The pipeline, for a raw folder that is only ever read:
    plain message, and the accounting, where for every file and sheet ``rows read =
    accepted + quarantined + skipped`` (:mod:`.results`).
 
-Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. A forked helper
-(:mod:`.forked`) may build, check and write some tables meanwhile. The output folder is checked before
+Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. Forked helpers
+(:mod:`.forked`) may read the workbooks, build, check and write some tables, and write the quarantine's CSV
+meanwhile. The output folder is checked before
 anything is read (never the raw folder, never around it, never a folder that is not ours) and replaced in
 one swap; an ingest that reads no rows keeps the previous output. :func:`ingest` returns an
 :class:`IngestResult`; ``kkbm ingest`` is its command line.
@@ -37,15 +38,15 @@ import pandas as pd
 
 from . import store
 from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
-from .finalise import PARENTS, finalise
-from .forked import Forked, available
+from .finalise import PARENTS, PROVINCE_VIA, finalise
+from .forked import Claims, Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
 from .mapping import DEFAULT_MAPPING_NAME, load_mapping
 from .matching import detect_table, is_known_header
 from .privacy import PseudonymKey
 from .quality import quality_report
-from .readers import RawFileError, read_file
+from .readers import WORKBOOK_SUFFIXES, RawFile, RawFileError, data_suffix, read_file
 from .redaction import Echo
 from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
                       data_version, manifest, manifest_inputs, notes_frame, package_version,
@@ -135,7 +136,7 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
                 raise _NothingRead()
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        _write_reports(result, staging)
+        _write_reports(result, staging, beside=run.parallel)
 
     try:
         out = store.write_atomically(out_dir, fill, raw_dir=raw_dir)
@@ -206,15 +207,20 @@ class _Run:
 
     # ------------------------------------------------------------------ files and sheets
     def _open_all(self) -> None:
-        for e in self.wrap(self.entries, "reading files"):
+        opened = self._open_files()
+        for e in self.entries:
             if not e.read or e.relpath in self.unreadable:
                 fate, reason = (e.fate, e.reason) if not e.read else ("unreadable", self.unreadable[e.relpath])
                 self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
                 if fate in PROBLEM_FATES:
                     self.errors.append(f"{e.relpath}: {fate}: {reason}")
                 continue
-            raw = self._read_one(e)
-            if raw is None:
+            raw = opened[e.relpath]
+            if isinstance(raw, tuple):
+                fate, reason = raw
+                self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
+                if fate == "unreadable":
+                    self.errors.append(f"{e.relpath}: unreadable: {reason}")
                 continue
             for fate in raw.fates:
                 self.others.append({"file": e.relpath, "sheet": fate.sheet or "", "fate": fate.fate,
@@ -233,7 +239,29 @@ class _Run:
                          else detect_table(headers, sheet.sheet, e.relpath, overrides)[0])
                 self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
 
-    def _read_one(self, e: FileEntry):
+    def _open_files(self) -> dict[str, RawFile | tuple[str, str]]:
+        """Each readable file opened (:meth:`_read_one`); with ``parallel``, a forked helper reads the workbooks
+        (read whole, unlike text files) while this process opens the text files."""
+        readable = [e for e in self.entries if e.read and e.relpath not in self.unreadable]
+        books = [e for e in readable if data_suffix(e.path) in WORKBOOK_SUFFIXES]
+        helper = (Forked(self._read_many, books, what="reading the workbooks")
+                  if self.parallel and books and len(books) < len(readable) else None)
+        try:
+            opened = {e.relpath: self._read_one(e) for e in
+                      self.wrap([e for e in readable if helper is None or e not in books], "reading files")}
+            if helper is not None:
+                opened.update(helper.result())
+        finally:
+            if helper is not None:
+                helper.stop()
+        return opened
+
+    def _read_many(self, entries: list[FileEntry]) -> dict[str, RawFile | tuple[str, str]]:
+        """(In the helper) :meth:`_read_one` of each entry."""
+        return {e.relpath: self._read_one(e) for e in entries}
+
+    def _read_one(self, e: FileEntry) -> RawFile | tuple[str, str]:
+        """The file's tables and sheet fates, or (its fate, the reason) when it cannot be read."""
         rules = self.ctx.rules
 
         def header(sheet: str | None):
@@ -247,21 +275,22 @@ class _Run:
             reason = exc.reason
         except (OSError, ValueError, MemoryError) as exc:  # a reader library failing on an odd file
             fate, reason = "unreadable", f"the file could not be read ({type(exc).__name__})"
-        self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
-        if fate == "unreadable":
-            self.errors.append(f"{e.relpath}: unreadable: {reason}")
-        return None
+        return fate, reason
 
     # ------------------------------------------------------------------ tables
     def _build_all(self, work: Path) -> None:
         """Every table, in :data:`TABLE_ORDER`; with ``parallel``, a forked helper builds some meanwhile
-        (:meth:`_beside`), and what it made is merged as if this process had built them in order."""
+        (:meth:`_beside`, then the last of this side's that it claims first), and what it made is merged as if
+        this process had built them in order."""
         beside = self._beside() if self.parallel else []
-        helper = (Forked(self._build_tables, beside, work, what=f"building the tables {', '.join(beside)}")
+        # this side's tables after members (which needs communities): built by whichever side is free first
+        spare = Claims([t for t in TABLE_ORDER[TABLE_ORDER.index("members") + 1:] if t not in beside
+                        and any(j.table == t for j in self.jobs)]) if beside else None
+        helper = (Forked(self._build_tables, beside, spare, work, what=f"building the tables {', '.join(beside)}")
                   if beside else None)
         try:
             for table in self.wrap(TABLE_ORDER, "checking tables"):
-                if table not in beside:
+                if table not in beside and (spare is None or table not in spare.names or spare.claim(table)):
                     self._build(table, work)
             if helper is not None:
                 self._merge(helper.result())
@@ -275,11 +304,18 @@ class _Run:
         return [t for t in TABLE_ORDER if t in tables and t != "communities"
                 and not any(field_kind(t, c) == "pseudonym" for c in TABLES[t].columns)]
 
-    def _build_tables(self, tables: list[str], work: Path) -> dict:
-        """(In the helper) build ``tables`` and return what that changed here, for :meth:`_merge`."""
+    def _build_tables(self, tables: list[str], spare: Claims, work: Path) -> dict:
+        """(In the helper) build ``tables``, then those of ``spare`` from its end that this process claims before
+        the parent does; return what that changed here, for :meth:`_merge`."""
         before = len(self.ctx.notes)
         for table in tables:
             self._build(table, work)
+        tables = list(tables)
+        for table in reversed(spare.names):
+            if not spare.claim(table):
+                break  # the parent goes through them in order: it has taken this one and every one before
+            self._build(table, work)
+            tables.append(table)
         jobs = {j.no: j.state() for j in self.jobs if j.table in tables}
         return {"jobs": jobs, "notes": self.ctx.notes[before:],
                 "tables": {t: (self.spools[t], self.late[t], self.bad[t], self.committed[t]) for t in tables
@@ -345,9 +381,7 @@ class _Run:
         leaves = [t for t in self.present if t not in depended]
         largest = max(leaves, key=lambda t: self.spools[t].rows) if leaves else None
         helper = None
-        for table in TABLES:
-            if table not in self.present:
-                continue
+        for table in _settled_first(largest, [t for t in TABLES if t in self.present]):
             if table == largest and self.parallel and out is not None and len(self.present) > 1:
                 helper = (Forked(self._check_and_write, table, echo, known, out, meta, work,
                                  what=f"checking and writing the table {table}"), table)
@@ -374,7 +408,9 @@ class _Run:
         """(In the helper) :meth:`_check` one table, then write it (:func:`.finalise`)."""
         self._check(table, echo, known)
         _, info = finalise([table], self.spools, self.bad, out, meta, work)
-        return table, self.late[table], self.bad[table], self.table_notes.get(table, []), info[table]
+        late = self.late[table]
+        ready = self._late_quarantine(table, late.frame()) if len(late.columns["uid"]) else None
+        return table, late, self.bad[table], self.table_notes.get(table, []), info[table], ready
 
     def _known(self, ref, known: dict[tuple, tuple[np.ndarray, Any]]) -> Any:
         """The target's accepted keys (:func:`.checks.accepted_values`), read again only when the target's
@@ -397,7 +433,10 @@ class _Run:
             ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
                      if t != theirs and len(late.columns["uid"])}
             if helper is not None:
-                table, self.late[table], self.bad[table], self.table_notes[table], info[table] = helper[0].result()
+                table, self.late[table], self.bad[table], self.table_notes[table], info[table], rows = \
+                    helper[0].result()
+                if rows is not None:
+                    ready[table] = rows
                 info = {t: info[t] for t in self.present}
         finally:
             if helper is not None:
@@ -466,22 +505,52 @@ def _late_fields(table: str) -> list[str]:
     return [f for f in dict.fromkeys(fields) if field_kind(table, f) != "pseudonym"]
 
 
+def _settled_first(table: str | None, tables: list[str]) -> list[str]:
+    """``tables`` (in dependency order) with ``table`` moved forward to just after the tables it depends on,
+    directly or not (references, and the way to its province), so a helper can take it over as early as
+    possible; the others keep their order."""
+    if table is None:
+        return tables
+    needs, todo = set(), [table]
+    while todo:
+        now = todo.pop()
+        via = PROVINCE_VIA.get(now, ())
+        hops = [] if isinstance(via, str) else [p for _, p in via]
+        for parent in [ref.table for ref in TABLES[now].references] + hops:
+            if parent not in needs:
+                needs.add(parent)
+                todo.append(parent)
+    first = [t for t in tables if t in needs]
+    return first + [table] + [t for t in tables if t not in needs and t != table]
+
+
 def _sheet(name: str | None) -> str:
     return f", sheet '{name}'" if name else ""
 
 
 # --------------------------------------------------------------------------- writing
-def _write_reports(result: IngestResult, staging: Path) -> None:
-    """Everything beside the tables: quarantine, notes, accounting, codebook, quality report, manifest."""
+def _write_reports(result: IngestResult, staging: Path, *, beside: bool = False) -> None:
+    """Everything beside the tables: quarantine, notes, accounting, codebook, quality report, manifest.
+
+    With ``beside``, a forked helper writes the quarantine's CSV (the largest of them) meanwhile."""
     meta = {"synthetic": str(result.manifest["synthetic"]).lower(), "data_version": result.manifest["data_version"],
             "schema_version": result.manifest["schema_version"],
             "package_version": result.manifest["package_version"]}
-    write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
-    write_csv(result.quarantine, staging / "quarantine.csv")
-    write_csv(result.notes, staging / "ingest_notes.csv")
-    write_csv(result.accounting, staging / "accounting.csv")
-    write_csv(codebook(), staging / "codebook.csv")
-    write_text(quality_report(result), staging / "data_quality.md")
+    helper = (Forked(write_csv, result.quarantine, staging / "quarantine.csv", what="writing quarantine.csv")
+              if beside else None)
+    try:
+        if helper is None:
+            write_csv(result.quarantine, staging / "quarantine.csv")
+        write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
+        write_csv(result.notes, staging / "ingest_notes.csv")
+        write_csv(result.accounting, staging / "accounting.csv")
+        write_csv(codebook(), staging / "codebook.csv")
+        write_text(quality_report(result), staging / "data_quality.md")
+        if helper is not None:
+            helper.result()
+    finally:
+        if helper is not None:
+            helper.stop()
     write_json({**result.manifest, "outputs": sorted(p.name for p in staging.iterdir() if not
                                                      p.name.startswith(".")) + [store.MANIFEST]},
                staging / store.MANIFEST)

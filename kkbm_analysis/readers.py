@@ -40,12 +40,14 @@ from .rawsheet import Known, RawFile, RawFileError, RawSheet, SheetFate, chunks_
     finish as _finish, no_header as _no_header, numbers_row as _numbers_row
 from .workbooks import WorkbookError, workbook_grids
 
-__all__ = ["RawFileError", "RawSheet", "RawFile", "SheetFate", "SUPPORTED_SUFFIXES", "data_suffix", "read_file", "chunks_of",
-           "read_raw", "detect_header_row", "sniff_encoding", "sniff_delimiter"]
+__all__ = ["RawFileError", "RawSheet", "RawFile", "SheetFate", "SUPPORTED_SUFFIXES", "WORKBOOK_SUFFIXES", "data_suffix",
+           "read_file", "chunks_of", "read_raw", "detect_header_row", "sniff_encoding", "sniff_delimiter"]
 
 SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz", ".txt.gz",
                       ".xlsx", ".xlsm", ".xlsb", ".xls", ".ods")
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv", ".csv.gz", ".tsv.gz", ".txt.gz")
+#: Workbooks: read whole when opened (text files are read in chunks later).
+WORKBOOK_SUFFIXES = tuple(s for s in SUPPORTED_SUFFIXES if s not in _TEXT_SUFFIXES)
 
 #: A header row: a 1-based row number, two consecutive rows (a two-row header), or a
 #: function of the sheet name giving either (None: detect it).
