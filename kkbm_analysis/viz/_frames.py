@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..i18n import PROVINCES_FILE, region_name, text
+from ..i18n import PROVINCES_FILE, province_short_forms, region_name, text
 from ..regions import NATIONAL_CODE, normalise_code
 
 
@@ -109,7 +109,7 @@ def region_names(codes: Sequence[Any], how: str | Mapping[str, str], lang: str) 
     names: Jabar, DKI Jakarta...), ``'code'``, or a mapping code -> label.
     """
     out = []
-    shorts = dict(zip(tile_table()["code"], tile_table()["short_name"])) if how == "short" else {}
+    shorts = {code: short for code, (_, short) in province_short_forms().items()} if how == "short" else {}
     for raw in codes:
         code = region_code(raw) or str(raw)
         if isinstance(how, Mapping):
