@@ -230,7 +230,8 @@ def dask_cluster(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dask-cluster")
     scheduler_file = folder / "scheduler.json"
     env = {**os.environ, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",  # the settings of the local cluster
-           "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+           "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
+           "KKBM_CHROMIUM": str(folder / "no-such-chromium")}  # workers without the optional PDF engine
     logs = open(folder / "cluster.log", "w")  # noqa: SIM115 - closed below
     scheduler = subprocess.Popen([sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
                                   "--no-dashboard", "--scheduler-file", str(scheduler_file)],
@@ -295,6 +296,23 @@ def test_a_worker_of_a_separate_cluster_killed_mid_batch(project, provinces, das
                            templates_dir=tdir, templates={"province": TINY})
     assert result.ok and len(result.built) == 3, result.summary()
     assert (markers / f"killed-{provinces[1]}").exists()                      # it was killed, then retried
+
+
+@pytest.mark.slow
+def test_a_pdf_engine_the_workers_cannot_run_leaves_the_html_and_says_why(project, provinces, dask_cluster, tmp_path):
+    """The workers open the PDF engine themselves: one that cannot run there skips the PDFs, and the summary, the
+    index page and a warning say why; the reports are built."""
+    tdir = _tiny_template(tmp_path / "templates", "print('kernel pid', __import__('os').getpid())")
+    out = project.reports / "no-pdf-engine"
+    with pytest.warns(RuntimeWarning, match="PDF skipped: no Chromium found"):
+        result = build_reports(project.processed, out, provinces=provinces[:2], periods=("2018",), langs=("en",),
+                               scheduler=dask_cluster, national=False, pdf_engine="chromium", progress=False,
+                               templates_dir=tdir, templates={"province": TINY})
+    assert result.ok and len(result.built) == 2, result.summary()
+    assert all(r.html.exists() and r.pdf is None for r in result.reports)
+    assert not list(out.glob("*.pdf"))
+    assert "PDF: skipped: no Chromium found" in result.summary()
+    assert "no Chromium found" in (out / "index-en.html").read_text(encoding="utf-8")
 
 
 def test_a_kernel_that_loses_the_port_race_is_started_again(monkeypatch):

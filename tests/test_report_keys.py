@@ -77,13 +77,15 @@ def test_the_index_is_rendered_again_when_a_report_or_a_page_changes(demo_projec
     (out / f"{gone}.pdf").unlink()          # the report stays; its PDF is gone: the pages must say so
     with pytest.MonkeyPatch.context() as mp:  # (no PDF engine, so that nothing is printed again)
         mp.setattr(runner, "_pdf_engine_here", lambda name: (None, {"skipped: test"} if name else set()))
-        build_reports(demo_project.processed, out, provinces=provinces, **REQUEST, progress=False)
+        with pytest.warns(RuntimeWarning, match="PDF skipped: test"):
+            build_reports(demo_project.processed, out, provinces=provinces, **REQUEST, progress=False)
     page = (out / "index-en.html").read_text(encoding="utf-8")
     assert f'href="{gone}.html"' in page and f'href="{gone}.pdf"' not in page
     (out / "index.html").write_text("edited by hand", encoding="utf-8")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(runner, "_pdf_engine_here", lambda name: (None, {"skipped: test"} if name else set()))
-        build_reports(demo_project.processed, out, provinces=provinces, **REQUEST, progress=False)
+        with pytest.warns(RuntimeWarning, match="PDF skipped: test"):
+            build_reports(demo_project.processed, out, provinces=provinces, **REQUEST, progress=False)
     assert (out / "index.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 

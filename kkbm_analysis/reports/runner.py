@@ -219,7 +219,11 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
     data_fp, package_fp, keys = _batch_keys(plan, out)
     outcomes, todo = _up_to_date(plan, keys, out, force)
     missing_pdf = [j for j in plan if pdf and j.stem in outcomes and outcomes[j.stem].pdf is None]
-    engine, pdf_notes = _pdf_engine_here(pdf_engine if pdf and (todo or missing_pdf) else None)
+    # The workers open the PDF engine at their first PDF and say when it cannot run there, so a batch that builds
+    # reports does not wait for the engine here (importing WeasyPrint takes a second); a batch of nothing but
+    # missing PDFs is not started without a working engine.
+    engine, pdf_notes = ((pdf_engine if pdf else None), set()) if todo else _pdf_engine_here(
+        pdf_engine if missing_pdf else None)
     tasks = [(job, "report") for job in todo] + [(job, "pdf") for job in (missing_pdf if engine else [])]
     n_workers = 0
     if tasks:
@@ -240,6 +244,8 @@ def build_reports(processed_dir: str | Path, out_dir: str | Path | None = None, 
         finally:
             if bar:
                 bar.stop()
+    for note in sorted(pdf_notes):
+        warnings.warn(f"PDF {note}", RuntimeWarning, stacklevel=2)
     entries, synthetic = _index_entries(out)
     entries += [_not_run_entry(outcomes[j.stem]) for j in plan if outcomes[j.stem].status == "not run"]
     index = write_index(out, entries, synthetic=synthetic, products=data_summary(plan[0].parameters["data_dir"]),
@@ -274,14 +280,13 @@ def _up_to_date(plan: list[ReportJob], keys: dict[str, dict], out: Path,
 
 
 def _pdf_engine_here(name: str | None) -> tuple[str | None, set[str]]:
-    """``name`` if the PDF engine can run on this machine, else None and the reason (warned once)."""
+    """``name`` if the PDF engine can run on this machine, else None and the reason."""
     if name is None:
         return None, set()
     from .pdf import PdfEngineUnavailable, open_pdf_engine
     try:
         open_pdf_engine(name).close()
     except PdfEngineUnavailable as exc:
-        warnings.warn(f"PDF skipped: {exc}", RuntimeWarning, stacklevel=3)
         return None, {f"skipped: {exc}"}
     return name, set()
 
