@@ -294,3 +294,23 @@ def test_recommendations_show_their_strength_of_evidence(reports):
             else:   # the one sentence saying there is none
                 assert "No measure" in words or "Tidak ada ukuran" in words, (key, words)
     assert graded >= 3
+
+
+def test_national_findings_are_a_table_of_the_provinces_clearly_worse_and_better(reports, products):
+    """One row per measure: its national value, then every province whose published verdict is 'worse' in one
+    column and 'better' in the next (none missing, none extra), each with its own published cell."""
+    for key in (("national", None, "2018", "en"), ("national", None, "2018", "id")):
+        table = section(reports[key], "findings")
+        assert '<table class="kkbm-table findings' in table and "<li>" not in table
+        rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+        assert rows, key
+        for row in rows:
+            cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+            national, worse, better = (tags(c) for c in cells[1:])
+            measure = national[0]["data-barrier"]
+            assert [t["data-region"] for t in national] == ["ID"]
+            published = products.barriers(measure=measure, period="2018", level="province")
+            for shown, verdict in ((worse, "worse"), (better, "better")):
+                expected = set(published.loc[published["verdict"] == verdict, "region_code"].astype(str))
+                assert {t["data-region"] for t in shown} == expected, (key, measure, verdict)
+                assert all(t["data-barrier"] == measure and t["data-period"] == "2018" for t in shown)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from ..config import package_version
 from ..config import paths as project_paths
-from ..i18n import ci_label, is_finite, join_names, region_name
+from ..i18n import ci_label, is_finite, region_name
 from ..i18n import date as fmt_date
 from ..i18n import date_range as fmt_range
 from ..i18n import number as num
@@ -29,7 +29,7 @@ from ..products import NATIONAL
 from ..products.layout import PRODUCTS_VERSION
 from ..store import read_manifest
 from .cells import cell_ci, is_withheld, tagged, tagged_fit
-from .markup import Html, _h2, _p, _section
+from .markup import Html, _h2, _p, _section, _table
 
 __all__ = ["NarrativeSections", "fill", "FINDING_MEASURES"]
 
@@ -158,7 +158,10 @@ class NarrativeSections:
     def findings(self) -> Html:
         """Each measure that differs clearly from the national value, citing its cell; the rest named."""
         lang = self.lang
-        items = self._national_findings() if self.region == NATIONAL else self._region_findings()
+        if self.region == NATIONAL:
+            return _section(_h2("narrative.findings", lang), _p(t("narrative.findings_intro_national", lang)),
+                            self._national_findings())
+        items = self._region_findings()
         body = _items(items, "kkbm-findings") if items else _p(t("narrative.no_findings", lang))
         return _section(_h2("narrative.findings", lang), _p(t("narrative.findings_intro", lang)), body)
 
@@ -185,27 +188,31 @@ class NarrativeSections:
             clear.append(fill("narrative.too_few", lang, labels="; ".join(few)))
         return clear
 
-    def _national_findings(self) -> list[str]:
-        lang, out = self.lang, []
+    def _national_findings(self) -> str:
+        """One row per measure: the national value with its evidence, and the provinces clearly worse and better."""
+        lang, rows, shown = self.lang, [], []
         for measure in FINDING_MEASURES:
-            cells = self.products.barriers(measure=measure, period=self.period, level="province")
             nat = self.bar(measure, NATIONAL)
             if nat is None or is_withheld(nat):
                 continue
-            for verdict in ("worse", "better"):
-                hit = cells.loc[cells["verdict"] == verdict].sort_values("region_code")
-                if hit.empty:
-                    continue
-                where = join_names([f"{escape(region_name(str(c['region_code']), lang))} "
-                                    f"({tagged(c, 'barriers', lang)}; "
-                                    f"{fill('narrative.evidence_short', lang, n=num(c['n'], 0, lang), ci=self._ci(c))})"
-                                    for _, c in hit.iterrows()], lang)
-                out.append(fill("narrative.finding_national", lang,
-                                {"national": tagged(nat, "barriers", lang), "where": where}, label=self._label(nat),
-                                verdict=t(f"narrative.verdict_where.{verdict}", lang))
-                           + " " + fill("narrative.evidence", lang, n=num(nat["n"], 0, lang),
-                                        ci=self._ci(nat), window=self.window(nat)))
-        return out
+            shown.append(nat)
+            cells = self.products.barriers(measure=measure, period=self.period, level="province")
+            evidence = fill("narrative.evidence_short", lang, n=num(nat["n"], 0, lang), ci=self._ci(nat))
+            rows.append(("", [escape(self._label(nat)), f'{tagged(nat, "barriers", lang)}<br>'
+                                                       f'<span class="kkbm-ci">{evidence}</span>',
+                              self._provinces_where(cells, "worse"), self._provinces_where(cells, "better")]))
+        if not rows:
+            return _p(t("narrative.no_findings", lang))
+        header = [(t(f"narrative.col_{key}", lang), False) for key in ("measure", "national", "worse", "better")]
+        return _table(header, rows, "findings wide") + self.windows_note(pd.DataFrame(shown))
+
+    def _provinces_where(self, cells: pd.DataFrame, verdict: str) -> str:
+        """The provinces of ``cells`` with ``verdict``, each with its tagged value ("none" if there is none)."""
+        hit = cells.loc[cells["verdict"] == verdict].sort_values("region_code")
+        if hit.empty:
+            return escape(t("narrative.none_clear", self.lang))
+        return ", ".join(f'{escape(region_name(str(c["region_code"]), self.lang))} '
+                         f'({tagged(c, "barriers", self.lang)})' for _, c in hit.iterrows())
 
     # ------------------------------------------------------------------ methods and limitations
     def methods(self) -> Html:
