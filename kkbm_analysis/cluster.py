@@ -4,24 +4,25 @@ The report batch (:mod:`kkbm_analysis.reports`) runs one report per task here, a
 --jobs/--scheduler`` its model fits; the settings below are the batch's.
 
 Local (the default)
-    A scheduler and ``n_workers`` worker processes on 127.0.0.1 (one thread each, no
-    dashboard), started for the batch and stopped after it. The scheduler hands a worker its
-    next report only when it is free (``worker-saturation`` 1.0), so a worker that dies takes
-    down no report but its own, and reports start in plan order. They are separate programs
-    (distributed's ``SubprocessCluster``: ``python -m dask spec``), not processes forked or
-    spawned from the caller, so a script that calls
-    :func:`~kkbm_analysis.reports.build_reports` at its top level needs no
-    ``if __name__ == "__main__":`` guard (``distributed.LocalCluster``'s spawned workers would
-    run such a script again). The scheduler retries a report whose worker died once, on
-    another worker (``allowed_failures=1``); if that worker dies too, the report fails with
-    ``KilledWorker``. (Give a cluster of your own the same two settings:
-    ``distributed.scheduler.allowed-failures: 1``, ``distributed.scheduler.worker-saturation: 1.0``.)
-    Left behind by a killed caller, the scheduler closes after two idle
-    minutes and its workers a minute after it.
+    A scheduler in this process and ``n_workers`` worker processes on 127.0.0.1 (one thread
+    each, no dashboard), started for the batch and stopped after it. The scheduler hands a
+    worker its next report only when it is free (``worker-saturation`` 1.0), so a worker that
+    dies takes down no report but its own, and reports start in plan order. The workers are
+    separate programs, each watched by a nanny that starts it again if it dies (distributed's
+    ``SubprocessWorker``: ``python -m dask spec``), not processes forked or spawned from the
+    caller, so a script that calls :func:`~kkbm_analysis.reports.build_reports` at its top
+    level needs no ``if __name__ == "__main__":`` guard (``distributed.LocalCluster``'s spawned
+    workers would run such a script again). The scheduler needs no program of its own: that
+    would add a second of start-up to every batch, one cold report included. It retries a
+    report whose worker died once, on another worker (``allowed_failures=1``); if that worker
+    dies too, the report fails with ``KilledWorker``. (Give a cluster of your own the same
+    two settings: ``distributed.scheduler.allowed-failures: 1``,
+    ``distributed.scheduler.worker-saturation: 1.0``.) Left behind by a killed caller, the
+    workers close a minute after it.
 
-    Memory: ``memory_limit`` (default 4 GiB) bounds the whole process tree: this process,
-    the scheduler, the workers and their kernels. :data:`RESERVED` is kept for the first
-    three; each worker gets an equal share of the rest as its Dask ``memory_limit``, which
+    Memory: ``memory_limit`` (default 4 GiB) bounds the whole process tree: this process
+    (with the scheduler), the nannies, the workers and their kernels. :data:`RESERVED` is kept
+    for the first two; each worker gets an equal share of the rest as its Dask ``memory_limit``, which
     :class:`~kkbm_analysis.reports.worker.WarmKernelPlugin` applies to the worker and its
     kernel together.
 An existing cluster (``scheduler="tcp://host:8786"``, or a :class:`distributed.Client`)
@@ -44,16 +45,17 @@ DEFAULT_MEMORY_LIMIT = "4GiB"
 RESERVED = "1GiB"
 #: Seconds to wait for a first worker before giving up.
 WORKER_TIMEOUT = 300
-#: The local cluster's Dask settings (each of its programs reads them from the environment it starts in): a worker
-#: gets its next report when it is free; and no sampling profiler, event-loop ticks every 20 ms or resource and memory
-#: monitors every 0.1-0.5 s, which serve a dashboard the local cluster does not have: an idle 2-worker cluster used
-#: about 10 % of a core with them, 2 % without (the report worker plugin watches memory itself, every 0.5 s).
+#: The local cluster's Dask settings: a worker gets its next report when it is free; and no sampling profiler,
+#: event-loop ticks every 20 ms or resource and memory monitors every 0.1-0.5 s, which serve a dashboard the local
+#: cluster does not have: an idle 2-worker cluster used about 10 % of a core with them, 2 % without (the report
+#: worker plugin watches memory itself, every 0.5 s). The scheduler (in this process) reads them when it starts; the
+#: worker programs from the environment they start in (:func:`_as_environment`).
 LOCAL_CONFIG = {
-    "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
-    "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False",
-    "DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL": "1s",
-    "DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL": "2s",
-    "DASK_DISTRIBUTED__WORKER__MEMORY__MONITOR_INTERVAL": "1s",
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "1s",
 }
 
 
@@ -135,12 +137,24 @@ def batch_client(scheduler: Any = None, *, n_workers: int = 1, memory_limit: str
 
 
 def _local_cluster(n_workers: int, per_worker: int | None, level: int) -> Any:
-    from distributed.deploy.subprocess import SubprocessCluster
-    with _environ(LOCAL_CONFIG):  # the scheduler and worker programs read their settings from the environment
-        return SubprocessCluster(host="127.0.0.1", n_workers=n_workers, threads_per_worker=1, dashboard_address=None,
-                                 scheduler_kwargs={"allowed_failures": 1, "idle_timeout": "120s"},
-                                 worker_kwargs={"memory_limit": per_worker or 0, "death_timeout": "60s"},
-                                 silence_logs=level)
+    """A scheduler in this process (no program to start) and ``n_workers`` worker programs, each with a nanny."""
+    import dask
+    from distributed import Scheduler, SpecCluster
+    from distributed.deploy.subprocess import SubprocessWorker
+    worker = {"cls": SubprocessWorker,
+              "options": {"worker_class": "distributed.Nanny",
+                          "worker_kwargs": {"host": "127.0.0.1", "nthreads": 1, "silence_logs": level,
+                                            "memory_limit": per_worker or 0, "death_timeout": "60s"}}}
+    scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "port": 0, "dashboard": False,
+                                               "allowed_failures": 1}}
+    with _environ(_as_environment(LOCAL_CONFIG)), dask.config.set(LOCAL_CONFIG):
+        return SpecCluster(scheduler=scheduler, workers=dict.fromkeys(range(n_workers), worker), worker=worker,
+                           silence_logs=level, name="kkbm-local")
+
+
+def _as_environment(settings: dict[str, Any]) -> dict[str, str]:
+    """Dask settings as the environment variables a Dask program reads them from (``DASK_A__B_C``)."""
+    return {"DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value) for key, value in settings.items()}
 
 
 @contextmanager

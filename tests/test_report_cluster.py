@@ -136,8 +136,11 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_fast_monitor
                 get("distributed.admin.system-monitor.interval"), get("distributed.worker.memory.monitor-interval"))
     with batch_client(n_workers=1) as (client, _):
         seen = list(client.run(settings).values())
-        scheduler = client.run_on_scheduler(lambda: dask.config.get("distributed.scheduler.worker-saturation"))
-    assert seen == [(False, "1s", "2s", "1s")] and float(scheduler) == 1.0
+        scheduler = client.run_on_scheduler(lambda dask_scheduler: (dask_scheduler.WORKER_SATURATION,
+                                                                    dask_scheduler.allowed_failures))
+        assert len(client.nthreads()) == 1
+    assert seen == [(False, "1s", "2s", "1s")] and scheduler == (1.0, 1)
+    assert dask.config.get("distributed.scheduler.worker-saturation") != 1.0  # the caller's own settings untouched
 
 
 SCRIPT = """
