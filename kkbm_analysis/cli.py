@@ -235,8 +235,8 @@ def _products_current(folder: Path) -> bool:
     import json
 
     from .products import MANIFEST
+    from .manifest import read_manifest
     from .products.layout import PRODUCTS_VERSION
-    from .store import read_manifest
     path = folder / MANIFEST
     if not path.is_file():
         return False
@@ -282,14 +282,14 @@ def reports(
     """
     from .reports import ParameterError, build_reports, check_path
     from .cluster import ClusterError
-    from .store import REQUIRED_FOR_ANALYSIS, check_processed
     try:  # paths typed here are relative to the working folder, as in every other command
         folder = check_path(processed_dir.absolute() if processed_dir else config.paths().demo_processed(),
                             "processed_dir")
         out = check_path(out.absolute(), "out_dir") if out else None  # refused before any data is read
-        check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
-        if not _products_current(folder):
+        if not _products_current(folder):  # reports read only the products: the tables matter to the analysis
             from .analyse import analyse as run_analyse
+            from .store import REQUIRED_FOR_ANALYSIS, check_processed
+            check_processed(folder, require=REQUIRED_FOR_ANALYSIS)
             say(f"analysing {folder} first (its analysis products are missing or older than its data)")
             say(run_analyse(folder).summary())
         provinces = _provinces(folder, province)

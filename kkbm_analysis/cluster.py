@@ -145,8 +145,10 @@ def _local_cluster(n_workers: int, per_worker: int | None, level: int) -> Any:
               "options": {"worker_class": "distributed.Nanny",
                           "worker_kwargs": {"host": "127.0.0.1", "nthreads": 1, "silence_logs": level,
                                             "memory_limit": per_worker or 0, "death_timeout": "60s"}}}
+    # no dashboard; its small HTTP server (health checks) on any free loopback port, not on 8787, which a
+    # researcher's own Dask dashboard may hold
     scheduler = {"cls": Scheduler, "options": {"host": "127.0.0.1", "port": 0, "dashboard": False,
-                                               "allowed_failures": 1}}
+                                               "dashboard_address": "127.0.0.1:0", "allowed_failures": 1}}
     with _environ(_as_environment(LOCAL_CONFIG)), dask.config.set(LOCAL_CONFIG):
         return SpecCluster(scheduler=scheduler, workers=dict.fromkeys(range(n_workers), worker), worker=worker,
                            silence_logs=level, name="kkbm-local")

@@ -26,7 +26,6 @@ ingest, so that loading data (:mod:`.data`), the analyses and :mod:`.synth` neve
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -36,10 +35,10 @@ from typing import Any, Callable, Collection, Iterable
 import pandas as pd
 
 from .codes import sort_by_key
+from .manifest import MANIFEST, ProcessedDataError, read_manifest  # the folder's manifest: used here, and re-exported
 from .products.layout import FILES as PRODUCT_FILES
 from .schema import TABLE_ORDER, TABLES
 
-MANIFEST = "manifest.json"
 TOOL = "kkbm-analysis"
 #: Tables an analysis or a report cannot do without.
 REQUIRED_FOR_ANALYSIS = ("communities", "members")
@@ -58,21 +57,6 @@ PARTITIONED = ("members", "sessions", "attendance", "stages", "businesses", "bus
 #: The hive partition key: the province code of the row's community (of the village, for departures).
 PARTITION_COLUMN = "province"
 _PART_FILE = "part-0.parquet"
-
-
-class ProcessedDataError(Exception):
-    """A processed folder cannot be used; the message says why in plain words.
-
-    Attributes
-    ----------
-    exit_code : int
-        2 when the folder is not a processed folder at all (a usage mistake), 1 when it
-        is one but incomplete or damaged (a data problem).
-    """
-
-    def __init__(self, message: str, *, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 class OutputFolderError(Exception):
@@ -131,26 +115,6 @@ def conform(table: str, df: pd.DataFrame, *, validate: bool = True) -> pd.DataFr
 
 
 # --------------------------------------------------------------------------- reading
-def read_manifest(folder: str | Path) -> dict[str, Any] | None:
-    """The folder's ``manifest.json`` as a dict, or None when there is none.
-
-    Raises
-    ------
-    ProcessedDataError
-        The manifest exists but is not readable JSON.
-    """
-    path = Path(folder) / MANIFEST
-    if not path.is_file():
-        return None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProcessedDataError(f"{path} cannot be read ({type(exc).__name__}); run `kkbm ingest` again") from None
-    if not isinstance(manifest, dict):
-        raise ProcessedDataError(f"{path} is not a manifest written by kkbm-analysis; run `kkbm ingest` again")
-    return manifest
-
-
 def quarantine_counts(folder: str | Path) -> pd.DataFrame:
     """Quarantined rows of a processed folder by table and rule: counts only, never a value or an identifier.
 

@@ -138,8 +138,11 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_fast_monitor
         seen = list(client.run(settings).values())
         scheduler = client.run_on_scheduler(lambda dask_scheduler: (dask_scheduler.WORKER_SATURATION,
                                                                     dask_scheduler.allowed_failures))
+        http = client.run_on_scheduler(lambda dask_scheduler: (dask_scheduler.http_server.address,
+                                                               dask_scheduler.http_server.port))
         assert len(client.nthreads()) == 1
     assert seen == [(False, "1s", "2s", "1s")] and scheduler == (1.0, 1)
+    assert http[0] == "127.0.0.1" and http[1] != 8787  # a researcher's own dashboard may hold 8787
     assert dask.config.get("distributed.scheduler.worker-saturation") != 1.0  # the caller's own settings untouched
 
 

@@ -153,3 +153,25 @@ def test_the_package_fingerprint_covers_sources_words_and_style_sheets(tmp_path)
     (pkg / "reports" / "templates" / ".ipynb_checkpoints").mkdir()
     (pkg / "reports" / "templates" / ".ipynb_checkpoints" / "x.ipynb").write_text("{}")
     assert rcache.sources_sha256(pkg) == base
+
+
+def test_kkbm_reports_with_nothing_to_do_loads_no_schema_cluster_or_pdf_library(demo_project, provinces):
+    """A no-change ``kkbm reports`` reads keys and manifests only: the processed tables are checked (pandera's
+    schemas) only when an analysis must run first, and neither Dask nor a PDF engine is loaded."""
+    import subprocess
+    import sys
+    out = demo_project.reports / f"keys-{uuid.uuid4().hex[:8]}"
+    out.mkdir(parents=True)
+    _stamp(plan_reports(demo_project.processed, provinces=provinces[:1], periods=("2018",), langs=("en",),
+                        national=False), out)
+    argv = ["kkbm", "reports", str(demo_project.processed), "--province", provinces[0], "--period", "2018",
+            "--lang", "en", "--no-national", "--no-progress", "--out", str(out)]
+    probe = (f"import sys\nsys.argv = {argv!r}\nfrom kkbm_analysis.cli import main\n"
+             "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print('LOADED', sorted({m.split('.')[0] for m in sys.modules} & {'pandera', 'distributed', 'weasyprint'}))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300,
+                          env={**__import__("os").environ, "KKBM_ROOT": str(demo_project.root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "0 built, 1 up to date" in done.stdout, done.stdout[-1000:]
+    assert done.stdout.rstrip().splitlines()[-1] == "LOADED []", done.stdout[-500:]
+    shutil.rmtree(out)

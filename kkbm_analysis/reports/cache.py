@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..io import sha256 as file_sha256
+from ..manifest import MANIFEST, read_manifest
 from ..products.layout import MODELS_DIR
 
 __all__ = ["load_products", "load_data", "clear", "data_fingerprint", "package_fingerprint", "sources_sha256",
@@ -68,7 +69,7 @@ def load_products(processed_dir: str | os.PathLike) -> Any:
 
 def _manifest_stamp(folder: Path) -> tuple:
     """What identifies a processed folder's content cheaply: manifest bytes + file sizes/mtimes."""
-    manifest = folder / "manifest.json"
+    manifest = folder / MANIFEST
     raw = manifest.read_bytes() if manifest.exists() else b""
     files = tuple(sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
                          for p in folder.rglob("*.parquet")))  # tables partitioned by province too
@@ -130,8 +131,7 @@ def data_fingerprint(processed_dir: str | os.PathLike, *, memo_file: str | os.Pa
     unchanged folder is fingerprinted without reading it again.
     """
     folder = Path(processed_dir).resolve()
-    manifest_path = folder / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    manifest = read_manifest(folder) or {}
     known: dict = {}
     if memo_file and Path(memo_file).exists():
         try:

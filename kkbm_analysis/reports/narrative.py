@@ -25,9 +25,9 @@ from ..i18n import date as fmt_date
 from ..i18n import date_range as fmt_range
 from ..i18n import number as num
 from ..i18n import text as t
+from ..manifest import read_manifest
 from ..products import NATIONAL
 from ..products.layout import PRODUCTS_VERSION
-from ..store import read_manifest
 from .cells import cell_ci, is_withheld, tagged, tagged_fit
 from .markup import Html, _h2, _p, _section, _table
 
