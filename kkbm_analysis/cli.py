@@ -15,6 +15,7 @@ User errors print a plain message, never a traceback. Paths are printed unwrappe
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 import os
 import sys
@@ -419,6 +420,13 @@ def _data_errors() -> tuple[type, ...]:
     return DataError, RawFileError
 
 
+@functools.cache
+def _click_command() -> Any:
+    """The click command that ``app(...)`` would build again on every call (typer reads every command's signature:
+    about 35 ms); built once per process, for callers that run :func:`main` more than once (tests, scripts)."""
+    return typer.main.get_command(app)
+
+
 def main() -> None:
     """Console entry point with the exit-code contract (see the module docstring)."""
     from .cli_options import spread_values
@@ -427,7 +435,7 @@ def main() -> None:
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
     try:  # `--province 35 36`: click takes one value per option, so the values are spread first
-        code = app(args=spread_values(sys.argv[1:]), prog_name="kkbm", standalone_mode=False)
+        code = _click_command()(args=spread_values(sys.argv[1:]), prog_name="kkbm", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except _usage_errors() as exc:

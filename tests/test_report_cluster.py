@@ -125,7 +125,8 @@ def test_an_unreachable_scheduler_is_a_usage_error(project):
 @pytest.mark.slow
 def test_the_local_cluster_runs_without_the_dashboards_profiler_and_fast_monitors():
     """Its workers neither sample their own stacks every 10 ms nor tick every 20 ms: those serve a dashboard the
-    local cluster does not have, and cost an idle 2-worker cluster about 8 % of a core."""
+    local cluster does not have, and cost an idle 2-worker cluster about 8 % of a core. Their nannies fork them (a
+    spawned worker imports everything again: slower to start and to restart after a death)."""
     import dask
 
     from kkbm_analysis.cluster import batch_client
@@ -133,7 +134,8 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_fast_monitor
     def settings():
         get = dask.config.get
         return (get("distributed.worker.profile.enabled"), get("distributed.admin.tick.interval"),
-                get("distributed.admin.system-monitor.interval"), get("distributed.worker.memory.monitor-interval"))
+                get("distributed.admin.system-monitor.interval"), get("distributed.worker.memory.monitor-interval"),
+                get("distributed.worker.multiprocessing-method"))
     with batch_client(n_workers=1) as (client, _):
         seen = list(client.run(settings).values())
         scheduler = client.run_on_scheduler(lambda dask_scheduler: (dask_scheduler.WORKER_SATURATION,
@@ -141,7 +143,7 @@ def test_the_local_cluster_runs_without_the_dashboards_profiler_and_fast_monitor
         http = client.run_on_scheduler(lambda dask_scheduler: (dask_scheduler.http_server.address,
                                                                dask_scheduler.http_server.port))
         assert len(client.nthreads()) == 1
-    assert seen == [(False, "1s", "2s", "1s")] and scheduler == (1.0, 1)
+    assert seen == [(False, "1s", "2s", "1s", "fork")] and scheduler == (1.0, 1)
     assert http[0] == "127.0.0.1" and http[1] != 8787  # a researcher's own dashboard may hold 8787
     assert dask.config.get("distributed.scheduler.worker-saturation") != 1.0  # the caller's own settings untouched
 
