@@ -28,7 +28,7 @@ from .store import column_dtypes
 __all__ = ["TableSpool", "RAW_PREFIX", "outside"]
 
 RAW_PREFIX = "_raw_"
-_OPTIONS = pa.ipc.IpcWriteOptions(compression=None)  # read back several times: decompressing cost more CPU than the disk
+_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
 
 
 class TableSpool:
@@ -100,7 +100,7 @@ class TableSpool:
         options = None
         if columns is not None:
             options = pa.ipc.IpcReadOptions(included_fields=sorted({self.schema.get_field_index(c) for c in columns}))
-        with pa.OSFile(str(self.path), "rb") as source:  # read into memory a batch at a time (a map would keep every page)
+        with pa.memory_map(str(self.path), "r") as source:
             reader = pa.ipc.open_stream(source, options=options)
             for batch in reader:
                 table = pa.Table.from_batches([batch])
