@@ -153,11 +153,7 @@ def _as_text(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
 
 def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> pa.Array:
     """Distinct reference values of a table's accepted rows (text; several columns joined with ' / ')."""
-    parts = []
-    bad_set = pa.array(bad, type=pa.int64())
-    for batch in spool.batches(["_uid", *columns]):
-        batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set)))
-        parts.append(pc.unique(_as_text([batch.column(c) for c in columns])))
+    parts = [pc.unique(_as_text([batch.column(c) for c in columns])) for batch in spool.accepted(bad, columns)]
     if not parts:
         return pa.array([], type=pa.large_string())
     return pc.unique(pa.chunked_array(parts, type=pa.large_string()).combine_chunks())
@@ -216,8 +212,5 @@ def _month_start(values: pa.Array) -> np.ndarray:
 
 def _accepted(spool: TableSpool, bad: np.ndarray, columns: list[str]) -> pa.Table:
     """Some columns of the spool's accepted rows (those not in ``bad``), in the order written."""
-    bad_set = pa.array(bad, type=pa.int64())
-    need = columns if "_uid" in columns else ["_uid", *columns]
-    parts = [batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad_set))).select(columns)
-             for batch in spool.batches(need)]
+    parts = list(spool.accepted(bad, columns))
     return pa.concat_tables(parts) if parts else spool.schema.empty_table().select(columns)

@@ -52,14 +52,9 @@ class _Accepted:
         self._maps: dict[str, tuple[pa.Array, pa.Array]] = {}
 
     def batches(self, table: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
-        spool = self.spools[table]
-        bad = pa.array(self.bad.get(table, np.zeros(0, np.int64)), type=pa.int64())
-        need = None if columns is None else (columns if "_uid" in columns else ["_uid", *columns])
-        for batch in spool.batches(need):
-            if len(bad):
-                batch = batch.filter(pc.invert(pc.is_in(batch.column("_uid"), value_set=bad)))
+        for batch in self.spools[table].accepted(self.bad.get(table, np.zeros(0, np.int64)), columns):
             if batch.num_rows:
-                yield batch if columns is None else batch.select(columns)
+                yield batch
 
     def column(self, table: str, column: str) -> pa.ChunkedArray:
         parts = [b.column(column) for b in self.batches(table, [column])]

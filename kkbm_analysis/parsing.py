@@ -624,11 +624,8 @@ def _text_date(text: str, dayfirst: bool) -> dt.date | None:
 def _date_one(value: Any, dayfirst: bool) -> Any:
     """Parse one distinct cell to days since 1970-01-01, ``None`` or ``_INVALID``."""
     if isinstance(value, str):
-        text = _clean(value)
-        if text is None:
-            return None
-        date = _text_date(text, dayfirst)
-    elif isinstance(value, dt.datetime):  # includes pd.Timestamp; wall date
+        return _str_date(value, dayfirst, dt.date.today().year)
+    if isinstance(value, dt.datetime):  # includes pd.Timestamp; wall date
         date = _make_date(value.year, value.month, value.day)
     elif isinstance(value, dt.date):
         date = _make_date(value.year, value.month, value.day)
@@ -638,6 +635,17 @@ def _date_one(value: Any, dayfirst: bool) -> Any:
         date = _serial_date(float(value))
     else:
         date = None
+    return _INVALID if date is None else date.toordinal() - _UNIX_ORDINAL
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _str_date(value: str, dayfirst: bool, this_year: int) -> Any:
+    """:func:`_date_one` of a text cell, remembered across the chunks and tables of a run (they repeat the same
+    dates; ``this_year`` is part of the key because two-digit years depend on it)."""
+    text = _clean(value)
+    if text is None:
+        return None
+    date = _text_date(text, dayfirst)
     return _INVALID if date is None else date.toordinal() - _UNIX_ORDINAL
 
 

@@ -138,8 +138,11 @@ def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: dict[str,
     memo = {} if memo is None else memo
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     values = uniques.tolist()
-    hashed = [memo.get(v) if type(v) is str else None for v in values]
-    todo = [i for i, h in enumerate(hashed) if h is None]
+    if isinstance(uniques.dtype, pd.StringDtype):  # every value is a str: one C-level pass over the memo
+        hashed = list(map(memo.get, values))
+    else:
+        hashed = [memo.get(v) if type(v) is str else None for v in values]
+    todo = np.flatnonzero(np.equal(np.array(hashed, dtype=object), None)).tolist()
     fresh = uniques.take(todo)
     canon = normalise_identifier(pd.Series(fresh, dtype=object) if not isinstance(fresh, pd.Index) or
                                  fresh.dtype == object else pd.Series(fresh.astype(object)))

@@ -159,8 +159,34 @@ def looks_like_name(text: str, extra_known: Iterable[str] = ()) -> bool:
 
 @cache
 def _near_known(word: str) -> bool:
+    """Whether a field word is close to ``word`` (:func:`difflib.get_close_matches` at 0.8).
+
+    difflib's own test runs only on the field words that pass its two upper bounds, computed here
+    for every field word at once: the lengths (``real_quick_ratio``), then the letters in common
+    (``quick_ratio``). Words that fail either bound would fail difflib's test too.
+    """
     import difflib
-    return bool(difflib.get_close_matches(word, field_words(), n=1, cutoff=0.8))
+    words, lengths, counts, alphabet = _field_word_letters()
+    mine = np.zeros(len(alphabet), dtype=np.int64)
+    for ch in word:
+        if ch in alphabet:
+            mine[alphabet[ch]] += 1
+    total = lengths + len(word)
+    maybe = (2.0 * np.minimum(lengths, len(word)) / total >= 0.8) & \
+            (2.0 * np.minimum(counts, mine).sum(axis=1) / total >= 0.8)
+    return bool(difflib.get_close_matches(word, [words[i] for i in np.flatnonzero(maybe)], n=1, cutoff=0.8))
+
+
+@cache
+def _field_word_letters() -> tuple[list[str], np.ndarray, np.ndarray, dict[str, int]]:
+    """The field words, their lengths, and how often each letter occurs in each (for :func:`_near_known`)."""
+    words = sorted(field_words())
+    alphabet = {ch: i for i, ch in enumerate(sorted(set("".join(words))))}
+    counts = np.zeros((len(words), len(alphabet)), dtype=np.int64)
+    for row, w in enumerate(words):
+        for ch in w:
+            counts[row, alphabet[ch]] += 1
+    return words, np.array([len(w) for w in words], dtype=np.int64), counts, alphabet
 
 
 def name_tokens(values: Iterable[Any]) -> frozenset[str]:

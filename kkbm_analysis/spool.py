@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from .store import column_dtypes
 
-__all__ = ["TableSpool", "RAW_PREFIX"]
+__all__ = ["TableSpool", "RAW_PREFIX", "outside"]
 
 RAW_PREFIX = "_raw_"
 _OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
@@ -106,6 +106,14 @@ class TableSpool:
                 table = pa.Table.from_batches([batch])
                 yield table.select(list(columns)) if columns is not None else table
 
+    def accepted(self, bad: np.ndarray, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+        """The spooled rows whose ``_uid`` is not in ``bad``, a batch at a time (only ``columns``)."""
+        need = None if columns is None else (list(columns) if "_uid" in columns else ["_uid", *columns])
+        for batch in self.batches(need):
+            if len(bad):
+                batch = batch.filter(outside(batch.column("_uid"), bad))
+            yield batch if columns is None else batch.select(list(columns))
+
     def read(self, columns: Sequence[str] | None = None, uids: Sequence[int] | None = None) -> pa.Table:
         """The spooled rows (only ``columns``; only rows whose ``_uid`` is in ``uids``)."""
         if uids is not None:
@@ -132,6 +140,22 @@ class TableSpool:
     def remove(self) -> None:
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def outside(uids: pa.Array | pa.ChunkedArray, excluded: np.ndarray) -> pa.Array:
+    """Which ``uids`` are not among ``excluded`` (row ids, no nulls), by a binary search in the sorted ids.
+
+    The ingest tests batch after batch against one set of refused rows; a hash set
+    (:func:`pyarrow.compute.is_in`) would be built again for every batch.
+    """
+    values = uids.to_numpy()
+    excluded = np.asarray(excluded, dtype=np.int64)
+    if not len(excluded):
+        return pa.array(np.ones(len(values), dtype=bool))
+    if len(excluded) > 1 and not (excluded[1:] > excluded[:-1]).all():
+        excluded = np.unique(excluded)
+    at = np.minimum(np.searchsorted(excluded, values), len(excluded) - 1)
+    return pa.array(excluded[at] != values)
 
 
 def _typed(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:

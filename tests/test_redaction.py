@@ -76,3 +76,24 @@ def test_logs_are_scrubbed():
     out = scrub_log(text)
     assert "Siti" not in out and "3604135203850001" not in out and "0812" not in out
     assert out.startswith("RuntimeError: bad value")
+
+
+def test_near_known_agrees_with_difflib_on_typos_and_strangers():
+    """The length and letter bounds only skip words difflib's own test would refuse."""
+    import difflib
+    import random
+
+    from kkbm_analysis.redaction import _near_known, field_words
+
+    rng = random.Random(7)
+    known = sorted(field_words())
+    words = []
+    for w in rng.sample(known, 300):
+        letters = list(w)
+        letters[rng.randrange(len(letters))] = rng.choice("abcdefghijklmnopqrstuvwxyzé")
+        words += ["".join(letters), w + rng.choice("aeiu"), w[1:] or w]
+    words += ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 12)))
+              for _ in range(300)]
+    expected = [bool(difflib.get_close_matches(w, field_words(), n=1, cutoff=0.8)) for w in words]
+    assert [_near_known(w) for w in words] == expected
+    assert any(expected) and not all(expected)

@@ -316,3 +316,16 @@ def test_text_that_reads_as_a_formula_is_quoted_in_every_text_type(dtype):
     assert cells[6] == "Jawa Timur" and pd.isna(cells[7]) and cells[8] == "" and cells[9] == "a=b"
     assert cells[10:] == ([7, 2.5] if dtype == "object" else [])
     assert got["n"].tolist() == list(range(len(values)))
+
+
+def test_spool_outside_is_a_membership_test_of_sorted_or_unsorted_ids():
+    import pyarrow as pa
+
+    from kkbm_analysis.spool import outside
+
+    rng = np.random.default_rng(3)
+    uids = rng.choice(10_000, 2_000, replace=False).astype(np.int64)
+    refused = rng.choice(uids, 300, replace=False)
+    for excluded in (np.sort(refused), refused, np.zeros(0, np.int64), np.array([uids.max() + 1])):
+        got = outside(pa.chunked_array([uids[:700], uids[700:]]), excluded).to_numpy(zero_copy_only=False)
+        assert (got == ~np.isin(uids, excluded)).all()
