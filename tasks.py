@@ -52,11 +52,20 @@ def ensure_env() -> None:
     STAMP.write_text(fingerprint)
 
 
+def compile_package() -> None:
+    """Byte-compile the package's sources, as pip does for a package it installs (this checkout is installed
+    editable, so pip does not). The demo's and the suite's many processes (kernels, Dask workers, commands) then
+    load the compiled modules instead of each compiling them again, as they do where ``PYTHONDONTWRITEBYTECODE``
+    keeps Python from saving them (about 0.3 CPU-seconds a process). Up-to-date files are skipped."""
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", "kkbm_analysis"], check=True, cwd=ROOT)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test"}:
         print(__doc__)
         return 2
     ensure_env()
+    compile_package()
     command, rest = argv[0], argv[1:]
     if command == "demo":
         cmd = [BIN / "kkbm", "demo", *rest]
