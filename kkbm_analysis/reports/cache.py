@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from ..io import sha256 as file_sha256
-from ..manifest import MANIFEST, read_manifest
+from ..manifest import MANIFEST as DATA_MANIFEST
+from ..manifest import read_manifest
 from ..products.layout import MODELS_DIR
 
 __all__ = ["load_products", "load_data", "clear", "data_fingerprint", "package_fingerprint", "sources_sha256",
@@ -49,9 +50,10 @@ def load_products(processed_dir: str | os.PathLike) -> Any:
     kkbm_analysis.products.ProductsMissing
         The folder has no analysis products (the message says to run ``kkbm analyse``).
     """
-    from ..products import MANIFEST, Products
+    from ..products import MANIFEST as PRODUCTS_MANIFEST
+    from ..products import Products
     folder = Path(processed_dir).resolve()
-    path = folder / MANIFEST
+    path = folder / PRODUCTS_MANIFEST
     stamp = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     key = (str(folder), stamp)
     with _LOCK:
@@ -69,7 +71,7 @@ def load_products(processed_dir: str | os.PathLike) -> Any:
 
 def _manifest_stamp(folder: Path) -> tuple:
     """What identifies a processed folder's content cheaply: manifest bytes + file sizes/mtimes."""
-    manifest = folder / MANIFEST
+    manifest = folder / DATA_MANIFEST
     raw = manifest.read_bytes() if manifest.exists() else b""
     files = tuple(sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns)
                          for p in folder.rglob("*.parquet")))  # tables partitioned by province too
