@@ -150,8 +150,10 @@ def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: dict[str,
         hashed[i] = h
         if h is not None and type(values[i]) is str:
             memo[values[i]] = h
-    out = pd.array(hashed, dtype="string").take(codes, allow_fill=True)
-    return pd.Series(out, index=raw.index, dtype="string")
+    import pyarrow as pa  # the distinct pseudonyms to the rows in Arrow (no Python string per row)
+
+    rows = pa.array(hashed, type=pa.large_string()).take(pa.array(codes, mask=codes < 0))
+    return pd.Series(pd.array(rows, dtype="string"), index=raw.index, dtype="string")
 
 
 def _keyed_hashes(canon: pd.Series, key: PseudonymKey, prefix: str, mark: str) -> list:

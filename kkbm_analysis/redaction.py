@@ -239,7 +239,7 @@ class Echo:
         if not any(ch.isalpha() for ch in text):
             return False
         words = [w.lower() for w in _WORD.findall(text)]
-        if any(w in self.names for w in words) or _ADDRESS.search(text):
+        if not self.names.isdisjoint(words) or _ADDRESS.search(text):
             return True
         if lenient:  # place names: only the sheet's own person names are hidden
             return False

@@ -201,6 +201,10 @@ def _lists(frame: pd.DataFrame, columns: list[str]) -> list[list]:
     return [frame[c].tolist() for c in columns]
 
 
+#: ``json.dumps(..., ensure_ascii=False)`` without making an encoder per row.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -> dict[int, str]:
     """uid -> the cells its problems are about, as JSON: redacted, identifiers never, birth dates as years.
 
@@ -233,7 +237,7 @@ def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -
                 value = cells[j][i]
                 value = _year_only(value) if fields[j] == "birth_year" else value
                 record[shown[j]] = _jsonable(echo.cell(value))
-            out[int(uid)] = json.dumps(record, ensure_ascii=False)
+            out[int(uid)] = _JSON.encode(record)
     return out
 
 

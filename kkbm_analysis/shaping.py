@@ -200,12 +200,13 @@ def shape_chunk(raw: RawSheet, plan: SheetPlan, first_uid: int, *, last: bool = 
     row_numbers = frame.index.to_numpy(dtype=np.int64)
     keep &= ~_mark(_skip_rows(row_numbers, rule), row_numbers, skipped, "left out by the mapping (skip_rows)")
     keep &= ~_mark(_repeated_header(frame, plan.headers), row_numbers, skipped, "the header repeated (a new page)")
-    totals = _totals_rows(frame, mapped, rule, table) & keep
+    filled = frame.notna().to_numpy()  # once: the totals and the footers both look at it
+    totals = _totals_rows(frame, mapped, rule, table, filled) & keep
     notes = plan.sums.check(frame, totals, keep, plan, earlier) if table else []
     keep &= ~_mark(totals, row_numbers, skipped, None, frame=frame)
     if table:
-        keep &= ~_mark(_footer_rows(frame, keep, plan.key_headers, last=last, width=width), row_numbers, skipped,
-                       "a footer or note under the table")
+        keep &= ~_mark(_footer_rows(frame, keep, plan.key_headers, last=last, width=width, filled=filled),
+                       row_numbers, skipped, "a footer or note under the table")
     kept = frame[keep]
     rows = kept.index.to_numpy(dtype=np.int64)
     uids = np.arange(first_uid, first_uid + len(kept), dtype=np.int64)
@@ -282,15 +283,15 @@ _NUMBER_IDENTIFIERS = ("nik", "phone", "passport", "email", "family_card", "othe
 
 
 def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | None,
-                 table: str | None = None) -> np.ndarray:
+                 table: str | None = None, filled: np.ndarray | None = None) -> np.ndarray:
     """Rows that state a total: a totals word starting one of the row's first two cells, or
-    a whole cell of a label column that is a totals word."""
+    a whole cell of a label column that is a totals word (``filled``: ``frame.notna()``, when known)."""
     extra = rule.totals if rule else ()
     out = np.zeros(len(frame), dtype=bool)
     if len(frame) == 0:
         return out
-    filled = frame.notna().to_numpy()
-    leading = filled & (filled.cumsum(axis=1) <= 2)
+    filled = frame.notna().to_numpy() if filled is None else filled
+    leading = filled & (filled.cumsum(axis=1, dtype=np.int16 if filled.shape[1] < 2 ** 15 else np.int64) <= 2)
     columns = TABLES[table].schema.columns if table else {}
     for j, column in enumerate(frame.columns):
         field_name = mapped.get(column)
@@ -326,7 +327,7 @@ def _total_label(row: pd.Series) -> str:
 
 
 def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str], *, last: bool = True,
-                 width: int | None = None) -> np.ndarray:
+                 width: int | None = None, filled: np.ndarray | None = None) -> np.ndarray:
     """Notes and signature blocks: rows under the table with one or two text cells, or a footer word.
 
     The block under the table is looked for only in the ``last`` chunk of a sheet; ``width``
@@ -336,7 +337,7 @@ def _footer_rows(frame: pd.DataFrame, keep: np.ndarray, key_headers: set[str], *
     if len(frame) == 0:
         return out
     columns = list(frame.columns)
-    filled_count = frame.notna().sum(axis=1).to_numpy()
+    filled_count = (frame.notna().to_numpy() if filled is None else filled).sum(axis=1)
     most = max(1, min(2, (width if width is not None else len(columns)) // 3))  # a footer is much sparser
 
     def footer(i: int) -> tuple[bool, bool, int]:

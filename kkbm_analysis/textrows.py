@@ -71,6 +71,8 @@ def whole_file_encoding(path: Path, candidates: list[str], block: int = 1 << 22)
                     return encoding
                 decoder = codecs.getincrementaldecoder(encoding)()
                 for b in iter(lambda: fh.read(block), b""):
+                    if name == "utf-8" and b.isascii() and not decoder.getstate()[0]:
+                        continue  # ASCII is UTF-8 (no character was left half-read before it): nothing to decode
                     decoder.decode(b)
                 decoder.decode(b"", final=True)
             return encoding

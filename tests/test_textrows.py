@@ -81,3 +81,16 @@ def test_some_columns_are_the_same_cells_as_every_column(tmp_path_factory, recor
     some = pd.concat([f for f, _ in reader.chunks(size, only)], ignore_index=True)
     assert set(only) <= set(some.columns)
     assert _cells(some[only]) == _cells(every[only])
+
+
+def test_whole_file_utf8_check_skips_ascii_blocks_only_between_characters(tmp_path):
+    """An ASCII block is skipped only when no character was left half-read before it: a character cut by a
+    block's end is still checked with what follows (valid or not)."""
+    from kkbm_analysis.textrows import whole_file_encoding
+    cut_ok, cut_bad = tmp_path / "ok.csv", tmp_path / "bad.csv"
+    cut_ok.write_bytes(b"abc\xc3" + b"\xa9def" + b"ghij")  # é split between the first two blocks of four bytes
+    cut_bad.write_bytes(b"abc\xc3" + b"defg" + b"\xa9xyz")  # a lead byte, then ASCII: not UTF-8 (even though
+    # the byte after the ASCII block would complete the character, as a wrongly skipped block would let it)
+    assert whole_file_encoding(cut_ok, ["utf-8", "latin-1"], block=4) == "utf-8"
+    assert whole_file_encoding(cut_bad, ["utf-8", "latin-1"], block=4) == "latin-1"
+    assert whole_file_encoding(cut_bad, ["utf-8"], block=4) is None
