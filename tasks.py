@@ -72,7 +72,19 @@ def main(argv: list[str]) -> int:
     else:
         cmd = [PYTHON, "-m", "pytest", *rest]
     print("+", " ".join(str(c) for c in cmd), flush=True)
-    return subprocess.run([str(c) for c in cmd], cwd=ROOT).returncode
+    return subprocess.run([str(c) for c in cmd], cwd=ROOT, env=_environment(command)).returncode
+
+
+def _environment(command: str) -> dict[str, str]:
+    """The environment of the command: this one, except that the suite may save the test modules pytest has
+    rewritten (``tests/__pycache__``, ignored by git), as pip's compiled modules and :func:`compile_package`'s
+    are saved. Where ``PYTHONDONTWRITEBYTECODE`` is set, pytest otherwise rewrites the asserts of every test
+    module again in each of its processes at every run (about 3 CPU-seconds a process); a saved module is read
+    back even where that variable is set, and rewritten when its source changes."""
+    env = dict(os.environ)
+    if command == "test":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 if __name__ == "__main__":

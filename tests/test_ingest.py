@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pandas as pd
 import pytest
 
 from kkbm_analysis.forked import WorkerFailed, available
-from kkbm_analysis.ingest import ingest
+from kkbm_analysis.ingest import IngestResult, ingest
 from kkbm_analysis.store import load_processed
 from kkbm_analysis.io import sha256
 from kkbm_analysis.privacy import PseudonymKey
@@ -66,9 +67,8 @@ KUR_EXPECTED = {2: None, 3: "loan_before_joining", 4: "out_of_range", 5: "invali
 COMMUNITY_EXPECTED = {2: None, 3: "ambiguous_region", 4: "unknown_region", 5: None}
 
 
-@pytest.fixture
-def raw_dir(tmp_path: Path) -> Path:
-    raw = tmp_path / "raw"
+def _write_raw(raw: Path) -> Path:
+    """The broken file set, written into ``raw``."""
     raw.mkdir()
     (raw / "komunitas.csv").write_text(COMMUNITIES, encoding="utf-8")
     wb = openpyxl.Workbook()
@@ -86,8 +86,33 @@ def raw_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def result(raw_dir: Path, tmp_path: Path):
-    return ingest(raw_dir, tmp_path / "processed", key=KEY, as_of=AS_OF)
+def raw_dir(tmp_path: Path) -> Path:
+    """The broken file set, for a test that ingests it itself (or adds files to it)."""
+    return _write_raw(tmp_path / "raw")
+
+
+@dataclass(frozen=True)
+class Ingested:
+    raw: Path
+    raw_before: dict[str, str]   # file name -> SHA-256 before the ingest
+    processed: Path
+    result: IngestResult
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory) -> Ingested:
+    """One ingest of the broken file set into a processed folder, shared by the tests that only read it (the
+    result, the written files, the raw files): the ingest of the same files with the same key and date gives
+    the same result each time (test_pseudonyms_are_stable_and_keyed)."""
+    folder = tmp_path_factory.mktemp("ingested")
+    raw = _write_raw(folder / "raw")
+    before = {p.name: sha256(p) for p in raw.iterdir()}
+    return Ingested(raw, before, folder / "processed", ingest(raw, folder / "processed", key=KEY, as_of=AS_OF))
+
+
+@pytest.fixture
+def result(ingested: Ingested) -> IngestResult:
+    return ingested.result
 
 
 def _rules_by_row(result, file: str) -> dict[int, set[str]]:
@@ -183,8 +208,8 @@ def test_invalid_nik_is_a_finding_not_a_rejection(result):
     assert len(result.tables["members"]) == 2
 
 
-def test_identifiers_never_reach_processed_files(result, tmp_path: Path):
-    out = tmp_path / "processed"
+def test_identifiers_never_reach_processed_files(ingested: Ingested):
+    result, out = ingested.result, ingested.processed
     files = [p for p in out.rglob("*") if p.is_file()]  # tables partitioned by province too
     assert any(p.parent != out for p in files)
     blob = b"".join(p.read_bytes() for p in files)
@@ -198,11 +223,12 @@ def test_identifiers_never_reach_processed_files(result, tmp_path: Path):
 
 def test_pseudonyms_are_stable_and_keyed(raw_dir: Path):
     a = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables["members"]["member_id"]
-    b = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables["members"]["member_id"]
+    again = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables
+    b = again["members"]["member_id"]
     c = ingest(raw_dir, None, key=PseudonymKey(b"another key"), as_of=AS_OF).tables["members"]["member_id"]
     assert list(a) == list(b)
     assert set(a).isdisjoint(set(c))
-    kur = ingest(raw_dir, None, key=KEY, as_of=AS_OF).tables["kur_loans"]
+    kur = again["kur_loans"]   # another ingest than a's: its loans name a's pseudonyms
     assert set(kur["member_id"]) <= set(a)
 
 
@@ -222,22 +248,21 @@ def test_pseudonym_memo_gives_the_pseudonyms_made_without_it():
     assert memo["3201010101010002"] == pseudonymise(pd.Series(["3201010101010002"]), KEY, "member")[0]
 
 
-def test_raw_files_never_modified(raw_dir: Path, tmp_path: Path):
-    before = {p.name: sha256(p) for p in raw_dir.iterdir()}
-    ingest(raw_dir, tmp_path / "out", key=KEY, as_of=AS_OF)
-    assert {p.name: sha256(p) for p in raw_dir.iterdir()} == before
+def test_raw_files_never_modified(ingested: Ingested):
+    assert {p.name: sha256(p) for p in ingested.raw.iterdir()} == ingested.raw_before
 
 
-def test_manifest_records_inputs_and_counts(result, raw_dir: Path):
-    m = result.manifest
-    assert {i["file"]: i["sha256"] for i in m["inputs"]}["kur.csv"] == sha256(raw_dir / "kur.csv")
+def test_manifest_records_inputs_and_counts(ingested: Ingested):
+    m = ingested.result.manifest
+    assert {i["file"]: i["sha256"] for i in m["inputs"]}["kur.csv"] == sha256(ingested.raw / "kur.csv")
     assert m["rows"]["rows_read"] == m["rows"]["rows_accepted"] + m["rows"]["rows_quarantined"]
     assert m["pseudonym_key_id"] == KEY.key_id and "test-key" not in str(m)
     assert m["synthetic"] is False
 
 
-def test_processed_tables_round_trip(result, tmp_path: Path):
-    loaded = load_processed(tmp_path / "processed")
+def test_processed_tables_round_trip(ingested: Ingested):
+    result = ingested.result
+    loaded = load_processed(ingested.processed)
     assert set(loaded) == set(result.tables)
     pd.testing.assert_frame_equal(loaded["kur_loans"], result.tables["kur_loans"], check_dtype=False)
 
