@@ -42,7 +42,7 @@ from .finalise import PARENTS, PROVINCE_VIA, finalise
 from .forked import Claims, Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
 from .io import sha256, write_csv, write_json, write_parquet, write_text
-from .mapping import DEFAULT_MAPPING_NAME, Mapping, load_mapping
+from .mapping import DEFAULT_MAPPING_NAME, load_mapping
 from .matching import detect_table, is_known_header
 from .privacy import PseudonymKey
 from .quality import quality_report
@@ -61,9 +61,6 @@ __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
 CHUNK_ROWS = 250_000
 #: Input size from which a forked helper pays for itself (forking and merging cost about a CPU second).
 PARALLEL_BYTES = 64 << 20
-#: Share of the quarantine's CSV rows a forked helper writes while this process writes the other reports and
-#: then the remaining rows (the other reports take about a fifth of the CSV's time at national scale).
-_CSV_HELPER_SHARE = 0.6
 #: Table rules between a row and its parent, and the field each one is about.
 _RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
 
@@ -118,24 +115,13 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     mapping_path = Path(mapping) if mapping is not None else raw_dir / DEFAULT_MAPPING_NAME
     rules = load_mapping(mapping_path, required=mapping is not None)
     entries = inventory(raw_dir, rules, mapping_path)
-    rows_at_once = int(chunk_rows or CHUNK_ROWS)
-    parallel = available() and (workers > 1 if workers is not None else _input_bytes(entries) >= PARALLEL_BYTES)
-    books = _read_workbooks_beside(entries, rules, rows_at_once) if parallel else None  # before the checksums
-    try:
-        checksums, unreadable = _checksums(entries)
-        synthetic = is_embedded_demo(raw_dir, entries, checksums)
-        ctx = Context(key or PseudonymKey.for_data(synthetic), pd.Timestamp(as_of or date.today()), rules,
-                      rows_at_once)
-        run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it), parallel,
-                   books)
-        return _run_into(run, raw_dir, out_dir)
-    finally:
-        if books is not None:
-            books.stop()  # its result was taken, unless something failed before
-
-
-def _run_into(run: "_Run", raw_dir: Path, out_dir: str | Path | None) -> IngestResult:
-    """The ``run``'s outputs, written into ``out_dir`` in one swap (kept in memory when it is None)."""
+    checksums, unreadable = _checksums(entries)
+    synthetic = is_embedded_demo(raw_dir, entries, checksums)
+    key = key or PseudonymKey.for_data(synthetic)
+    ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))
+    size = sum(e.path.stat().st_size for e in entries if e.relpath in checksums)
+    parallel = available() and (workers > 1 if workers is not None else size >= PARALLEL_BYTES)
+    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it), parallel)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
             return run.result(None, Path(work))
@@ -164,50 +150,6 @@ def _run_into(run: "_Run", raw_dir: Path, out_dir: str | Path | None) -> IngestR
 
 
 # --------------------------------------------------------------------------- reading
-def _input_bytes(entries: list[FileEntry]) -> int:
-    """The size of the files to read (a file that cannot be looked at counts nothing)."""
-    size = 0
-    for e in entries:
-        if e.read:
-            try:
-                size += e.path.stat().st_size
-            except OSError:
-                pass
-    return size
-
-
-def _read_workbooks_beside(entries: list[FileEntry], rules: Mapping, chunk_rows: int) -> Forked | None:
-    """A forked helper reading the workbooks (read whole, unlike text files) while this process takes the
-    checksums and opens the text files; None when there are no workbooks or nothing else to read."""
-    readable = [e for e in entries if e.read]
-    books = [e for e in readable if data_suffix(e.path) in WORKBOOK_SUFFIXES]
-    if not books or len(books) == len(readable):
-        return None
-    return Forked(_read_many, books, rules, chunk_rows, what="reading the workbooks")
-
-
-def _read_many(entries: list[FileEntry], rules: Mapping, chunk_rows: int) -> dict[str, RawFile | tuple[str, str]]:
-    """(In the helper) :func:`_read_one` of each entry."""
-    return {e.relpath: _read_one(e, rules, chunk_rows) for e in entries}
-
-
-def _read_one(e: FileEntry, rules: Mapping, chunk_rows: int) -> RawFile | tuple[str, str]:
-    """The file's tables and sheet fates, or (its fate, the reason) when it cannot be read."""
-
-    def header(sheet: str | None):
-        rule = rules.rule_for(e.relpath, sheet)
-        return list(rule.header_row) if rule and rule.header_row else None
-
-    try:
-        return read_file(e.path, header_row=header, known=is_known_header, chunk_rows=chunk_rows)
-    except RawFileError as exc:
-        fate = "empty" if exc.reason == "the file is empty" else "unreadable"
-        reason = exc.reason
-    except (OSError, ValueError, MemoryError) as exc:  # a reader library failing on an odd file
-        fate, reason = "unreadable", f"the file could not be read ({type(exc).__name__})"
-    return fate, reason
-
-
 def _checksums(entries: list[FileEntry]) -> tuple[dict[str, str], dict[str, str]]:
     sums, unreadable = {}, {}
     for e in entries:
@@ -223,10 +165,9 @@ class _Run:
     """One ingest: the sheets found, the tables built, the checks between them, the outputs."""
 
     def __init__(self, ctx: Context, entries: list[FileEntry], checksums: dict[str, str],
-                 unreadable: dict[str, str], synthetic: bool, wrap: Callable, parallel: bool = False,
-                 books: Forked | None = None) -> None:
+                 unreadable: dict[str, str], synthetic: bool, wrap: Callable, parallel: bool = False) -> None:
         self.ctx, self.entries, self.checksums, self.synthetic, self.wrap = ctx, entries, checksums, synthetic, wrap
-        self.parallel, self.books = parallel, books
+        self.parallel = parallel
         self.unreadable = unreadable
         self.jobs: list[SheetJob] = []
         self.others: list[dict] = []
@@ -299,21 +240,42 @@ class _Run:
                 self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
 
     def _open_files(self) -> dict[str, RawFile | tuple[str, str]]:
-        """Each readable file opened (:func:`_read_one`); the workbooks by the helper ``books`` when there is one
-        (:func:`_read_workbooks_beside`), while this process opens the text files."""
+        """Each readable file opened (:meth:`_read_one`); with ``parallel``, a forked helper reads the workbooks
+        (read whole, unlike text files) while this process opens the text files."""
         readable = [e for e in self.entries if e.read and e.relpath not in self.unreadable]
-        helper, self.books = self.books, None
+        books = [e for e in readable if data_suffix(e.path) in WORKBOOK_SUFFIXES]
+        helper = (Forked(self._read_many, books, what="reading the workbooks")
+                  if self.parallel and books and len(books) < len(readable) else None)
         try:
-            opened = {e.relpath: _read_one(e, self.ctx.rules, self.ctx.chunk_rows) for e in
-                      self.wrap([e for e in readable if helper is None or data_suffix(e.path) not in
-                                 WORKBOOK_SUFFIXES], "reading files")}
+            opened = {e.relpath: self._read_one(e) for e in
+                      self.wrap([e for e in readable if helper is None or e not in books], "reading files")}
             if helper is not None:
-                read = helper.result()
-                opened.update({e.relpath: read[e.relpath] for e in readable if e.relpath in read})
+                opened.update(helper.result())
         finally:
             if helper is not None:
                 helper.stop()
         return opened
+
+    def _read_many(self, entries: list[FileEntry]) -> dict[str, RawFile | tuple[str, str]]:
+        """(In the helper) :meth:`_read_one` of each entry."""
+        return {e.relpath: self._read_one(e) for e in entries}
+
+    def _read_one(self, e: FileEntry) -> RawFile | tuple[str, str]:
+        """The file's tables and sheet fates, or (its fate, the reason) when it cannot be read."""
+        rules = self.ctx.rules
+
+        def header(sheet: str | None):
+            rule = rules.rule_for(e.relpath, sheet)
+            return list(rule.header_row) if rule and rule.header_row else None
+
+        try:
+            return read_file(e.path, header_row=header, known=is_known_header, chunk_rows=self.ctx.chunk_rows)
+        except RawFileError as exc:
+            fate = "empty" if exc.reason == "the file is empty" else "unreadable"
+            reason = exc.reason
+        except (OSError, ValueError, MemoryError) as exc:  # a reader library failing on an odd file
+            fate, reason = "unreadable", f"the file could not be read ({type(exc).__name__})"
+        return fate, reason
 
     # ------------------------------------------------------------------ tables
     def _build_all(self, work: Path) -> None:
@@ -570,29 +532,22 @@ def _sheet(name: str | None) -> str:
 def _write_reports(result: IngestResult, staging: Path, *, beside: bool = False) -> None:
     """Everything beside the tables: quarantine, notes, accounting, codebook, quality report, manifest.
 
-    With ``beside``, a forked helper writes the first rows of the quarantine's CSV (the largest of them)
-    meanwhile, and this process the rest, after the others (:data:`_CSV_HELPER_SHARE`)."""
+    With ``beside``, a forked helper writes the quarantine's CSV (the largest of them) meanwhile."""
     meta = {"synthetic": str(result.manifest["synthetic"]).lower(), "data_version": result.manifest["data_version"],
             "schema_version": result.manifest["schema_version"],
             "package_version": result.manifest["package_version"]}
-    quarantine, csv_path = result.quarantine, staging / "quarantine.csv"
-    cut = int(len(quarantine) * _CSV_HELPER_SHARE) if beside else len(quarantine)
-    helper = (Forked(write_csv, quarantine.iloc[:cut], csv_path, what="writing quarantine.csv") if beside else None)
+    helper = (Forked(write_csv, result.quarantine, staging / "quarantine.csv", what="writing quarantine.csv")
+              if beside else None)
     try:
         if helper is None:
-            write_csv(quarantine, csv_path)
-        write_parquet(quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
+            write_csv(result.quarantine, staging / "quarantine.csv")
+        write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
         write_csv(result.notes, staging / "ingest_notes.csv")
         write_csv(result.accounting, staging / "accounting.csv")
         write_csv(codebook(), staging / "codebook.csv")
         write_text(quality_report(result), staging / "data_quality.md")
         if helper is not None:
-            rest = staging / ".quarantine-rest.csv"  # hidden, like the spool: never left in the output
-            write_csv(quarantine.iloc[cut:], rest, rows_only=True)
             helper.result()
-            with csv_path.open("ab") as whole, rest.open("rb") as tail:
-                shutil.copyfileobj(tail, whole, 1 << 22)
-            rest.unlink()
     finally:
         if helper is not None:
             helper.stop()

@@ -112,16 +112,15 @@ def _starts_formula(s: pd.Series) -> np.ndarray:
                        count=len(s))
 
 
-def write_csv(df: pd.DataFrame, path: str | Path, *, escape: bool = True, rows_only: bool = False) -> None:
+def write_csv(df: pd.DataFrame, path: str | Path, *, escape: bool = True) -> None:
     """Write CSV (UTF-8 with BOM, so Excel opens it right) atomically.
 
     Text cells starting with ``= + - @`` (and headers) are escaped with a leading ``'``
-    (see :func:`escape_formula`) unless ``escape=False``. ``rows_only``: the rows without the BOM and the
-    header, to be appended to a file written from the rows before them (each row's text depends on it alone).
+    (see :func:`escape_formula`) unless ``escape=False``.
     """
     frame = escape_formulas(df) if escape else df
     with atomic_path(path) as tmp:
-        frame.to_csv(tmp, index=False, header=not rows_only, encoding="utf-8" if rows_only else "utf-8-sig")
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
 
 
 #: Creation time and zip entry time of every workbook written: no wall clock, so same content, same bytes.

@@ -329,18 +329,3 @@ def test_spool_outside_is_a_membership_test_of_sorted_or_unsorted_ids():
     for excluded in (np.sort(refused), refused, np.zeros(0, np.int64), np.array([uids.max() + 1])):
         got = outside(pa.chunked_array([uids[:700], uids[700:]]), excluded).to_numpy(zero_copy_only=False)
         assert (got == ~np.isin(uids, excluded)).all()
-
-
-def test_csv_written_in_two_parts_is_the_file_written_whole(tmp_path):
-    """The ingest writes the quarantine's CSV as a head (BOM, header) and the rows after it (``rows_only``),
-    appended: the bytes must be those of one write, whatever the cells (formulas, quotes, new lines, missing)."""
-    from kkbm_analysis.io import write_csv
-    frame = pd.DataFrame({"=file": ["a.csv", "b, c.csv", 'say "x"', "line\nbreak", None, "=1+1", "-3", "é"],
-                          "row": pd.array([1, 2, None, 4, 5, 6, 7, 8], dtype="Int64"),
-                          "values": ['{"k": "v"}', "", None, "x", "y", "@z", "+62", "ñ"]})
-    write_csv(frame, tmp_path / "whole.csv")
-    for cut in (0, 3, len(frame)):
-        write_csv(frame.iloc[:cut], tmp_path / "head.csv")
-        write_csv(frame.iloc[cut:], tmp_path / "rest.csv", rows_only=True)
-        parts = (tmp_path / "head.csv").read_bytes() + (tmp_path / "rest.csv").read_bytes()
-        assert parts == (tmp_path / "whole.csv").read_bytes(), cut
