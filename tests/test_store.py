@@ -358,3 +358,35 @@ def test_spool_outside_is_a_membership_test_of_sorted_or_unsorted_ids():
     for excluded in (np.sort(refused), refused, np.zeros(0, np.int64), np.array([uids.max() + 1])):
         got = outside(pa.chunked_array([uids[:700], uids[700:]]), excluded).to_numpy(zero_copy_only=False)
         assert (got == ~np.isin(uids, excluded)).all()
+
+
+def test_large_csv_written_by_duckdb_has_the_bytes_pandas_writes(tmp_path, monkeypatch):
+    """From :data:`DUCKDB_CSV_ROWS` rows, a table of text and whole numbers is written by DuckDB: the file must
+    be the one pandas writes (quotes, doubled quotes, line breaks, empty and missing cells, non-ASCII, formula
+    escapes), and a table DuckDB would quote differently (``#``, a carriage return) or with a float column falls
+    back to pandas."""
+    from kkbm_analysis import io as kio
+
+    monkeypatch.setattr(kio, "DUCKDB_CSV_ROWS", 1)
+    rng = np.random.default_rng(11)
+    atoms = np.array(["a", "b", ",", '"', "\n", " ", "\t", "é", "Ω", ";", "'", "=", "", "\\", "NULL", "\x0b",
+                      "\u2028", "-1", "+", "@"], dtype=object)
+    taken = []
+    real = kio._write_csv_duckdb
+    monkeypatch.setattr(kio, "_write_csv_duckdb", lambda frame, path: taken.append(real(frame, path)) or taken[-1])
+    for case in range(60):
+        n = int(rng.integers(1, 40))
+        text = ["".join(rng.choice(atoms, int(rng.integers(0, 5)))) if rng.random() > 0.2 else None for _ in range(n)]
+        frame = pd.DataFrame({"text": pd.Series(text, dtype="str"),
+                              "row": pd.Series([int(v) if v % 5 else None for v in rng.integers(-9, 10**12, n)],
+                                               dtype="Int64"),
+                              "count": rng.integers(0, 100, n)})
+        if case % 10 == 9:
+            frame.loc[0, "text"] = "no. #3" if case % 20 == 9 else "a\rb"
+        kio.write_csv(frame, tmp_path / "fast.csv")
+        with kio.atomic_path(tmp_path / "pandas.csv") as tmp:
+            kio.escape_formulas(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert taken.count(True) == 54 and taken.count(False) == 6
+    kio.write_csv(pd.DataFrame({"x": [0.5, 1.0]}), tmp_path / "floats.csv")
+    assert taken[-1] is False and (tmp_path / "floats.csv").read_bytes() == "\ufeffx\n0.5\n1.0\n".encode()
