@@ -164,10 +164,30 @@ def _conformed(table: str, rows: pa.Table) -> pa.Table:
     conversion has, sorted by key with Arrow's stable sort (text by code point, missing last, as
     pandas sorts), in one chunk: the Parquet file is the same byte for byte.
     """
-    schema = _arrow_schema(table)
-    data = rows.select(schema.names).cast(schema)
-    order = pc.sort_indices(data, sort_keys=[(k, "ascending") for k in TABLES[table].key])  # nulls last, by default
+    schema, keys = _arrow_schema(table), TABLES[table].key
+    data = rows.select(schema.names).cast(schema).combine_chunks()
+    if _in_key_order(data, keys):  # rows often come in key order already: the sort would change nothing
+        return data
+    order = pc.sort_indices(data, sort_keys=[(k, "ascending") for k in keys])  # nulls last, by default
     return data.take(order).combine_chunks()
+
+
+def _in_key_order(data: pa.Table, keys: tuple[str, ...]) -> bool:
+    """Whether each row's key is at most the next row's (compared as the stable sort compares: text by its
+    bytes, which is code point order); False for a key with a missing value or a type that does not compare."""
+    if data.num_rows < 2:
+        return True
+    columns = [data.column(k).combine_chunks() for k in keys]
+    if any(c.null_count for c in columns):
+        return False
+    try:
+        pairs = [(c.slice(0, len(c) - 1), c.slice(1)) for c in columns]
+        ordered = pc.less_equal(*pairs[-1])
+        for a, b in reversed(pairs[:-1]):
+            ordered = pc.or_(pc.less(a, b), pc.and_(pc.equal(a, b), ordered))
+    except pa.ArrowNotImplementedError:
+        return False
+    return bool(pc.all(ordered).as_py())
 
 
 @cache

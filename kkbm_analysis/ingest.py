@@ -19,10 +19,9 @@ The pipeline, for a raw folder that is only ever read:
    accepted + quarantined + skipped`` (:mod:`.results`).
 
 Memory follows the largest chunk (``chunk_rows``) and the largest province, not the input. Forked helpers
-(:mod:`.forked`) may read the workbooks, build, check and write some tables, and write the quarantine's CSV
-meanwhile. The output folder is checked before
-anything is read (never the raw folder, never around it, never a folder that is not ours) and replaced in
-one swap; an ingest that reads no rows keeps the previous output. :func:`ingest` returns an
+(:mod:`.forked`) may read the workbooks, build, check and write some tables meanwhile. The output folder is
+checked before anything is read (never the raw folder, never around it, never a folder that is not ours) and
+replaced in one swap; an ingest that reads no rows keeps the previous output. :func:`ingest` returns an
 :class:`IngestResult`; ``kkbm ingest`` is its command line.
 """
 from __future__ import annotations
@@ -136,7 +135,7 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
                 raise _NothingRead()
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        _write_reports(result, staging, beside=run.parallel)
+        _write_reports(result, staging)
 
     try:
         out = store.write_atomically(out_dir, fill, raw_dir=raw_dir)
@@ -529,28 +528,17 @@ def _sheet(name: str | None) -> str:
 
 
 # --------------------------------------------------------------------------- writing
-def _write_reports(result: IngestResult, staging: Path, *, beside: bool = False) -> None:
-    """Everything beside the tables: quarantine, notes, accounting, codebook, quality report, manifest.
-
-    With ``beside``, a forked helper writes the quarantine's CSV (the largest of them) meanwhile."""
+def _write_reports(result: IngestResult, staging: Path) -> None:
+    """Everything beside the tables: quarantine, notes, accounting, codebook, quality report, manifest."""
     meta = {"synthetic": str(result.manifest["synthetic"]).lower(), "data_version": result.manifest["data_version"],
             "schema_version": result.manifest["schema_version"],
             "package_version": result.manifest["package_version"]}
-    helper = (Forked(write_csv, result.quarantine, staging / "quarantine.csv", what="writing quarantine.csv")
-              if beside else None)
-    try:
-        if helper is None:
-            write_csv(result.quarantine, staging / "quarantine.csv")
-        write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
-        write_csv(result.notes, staging / "ingest_notes.csv")
-        write_csv(result.accounting, staging / "accounting.csv")
-        write_csv(codebook(), staging / "codebook.csv")
-        write_text(quality_report(result), staging / "data_quality.md")
-        if helper is not None:
-            helper.result()
-    finally:
-        if helper is not None:
-            helper.stop()
+    write_csv(result.quarantine, staging / "quarantine.csv")
+    write_parquet(result.quarantine.astype({"row": "Int64"}), staging / "quarantine.parquet", meta)
+    write_csv(result.notes, staging / "ingest_notes.csv")
+    write_csv(result.accounting, staging / "accounting.csv")
+    write_csv(codebook(), staging / "codebook.csv")
+    write_text(quality_report(result), staging / "data_quality.md")
     write_json({**result.manifest, "outputs": sorted(p.name for p in staging.iterdir() if not
                                                      p.name.startswith(".")) + [store.MANIFEST]},
                staging / store.MANIFEST)

@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["SPACE_CHARS", "SPACE", "ASCII_SPACE", "ascii_matches", "first_bytes"]
+__all__ = ["SPACE_CHARS", "SPACE", "ASCII_SPACE", "ascii_matches", "first_bytes", "opening_bytes"]
 
 #: The characters of Python's ``\s`` (those ``str.isspace`` accepts), for a ``[...]`` class; none lies
 #: above U+3000 (``tests/test_parsing.py`` checks the whole range).
@@ -35,9 +35,10 @@ def ascii_matches(column: pd.Series, pattern: str) -> np.ndarray | None:
     return pc.fill_null(pc.match_substring_regex(data, pattern), False).to_numpy(zero_copy_only=False)
 
 
-def first_bytes(column: pd.Series) -> np.ndarray | None:
-    """The first UTF-8 byte of each cell of a column of Arrow text (0 for an empty or missing cell), read
-    from Arrow's buffers without making a Python string; None when the column is not Arrow text."""
+def first_bytes(column: pd.Series, count: int = 1) -> np.ndarray | None:
+    """The first ``count`` UTF-8 bytes of each cell of a column of Arrow text, read from Arrow's buffers
+    without making a Python string: shape ``(rows,)`` for one byte, ``(rows, count)`` for more; 0 past a
+    cell's end (an empty or missing cell is all 0). None when the column is not Arrow text."""
     if not isinstance(column.dtype, pd.StringDtype) or column.dtype.storage != "pyarrow":
         return None
     parts = []
@@ -47,9 +48,30 @@ def first_bytes(column: pd.Series) -> np.ndarray | None:
         _, offsets, data = chunk.buffers()
         width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
         starts = np.frombuffer(offsets, dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
-        first = np.zeros(len(chunk), dtype=np.uint8)
-        filled = (starts[1:] > starts[:-1]) & ~chunk.is_null().to_numpy(zero_copy_only=False)
-        if filled.any():
-            first[filled] = np.frombuffer(data, dtype=np.uint8)[starts[:-1][filled]]
-        parts.append(first)
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+        lengths = starts[1:] - starts[:-1]
+        if chunk.null_count:
+            lengths = np.where(chunk.is_null().to_numpy(zero_copy_only=False), 0, lengths)
+        text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
+        found = np.zeros((len(chunk), count), dtype=np.uint8)
+        for k in range(count):  # the index is clipped for cells shorter than k + 1 bytes, which stay 0
+            np.copyto(found[:, k], text[np.minimum(starts[:-1] + k, text.size - 1)], where=lengths > k)
+        parts.append(found[:, 0] if count == 1 else found)
+    if not parts:
+        return np.zeros(0 if count == 1 else (0, count), dtype=np.uint8)
+    return np.concatenate(parts)
+
+
+def opening_bytes(alternatives: tuple[str, ...]) -> np.ndarray:
+    """Which first two UTF-8 bytes (a 256 x 256 table) a cell can open with when it matches, ignoring case,
+    white space and then one of ``alternatives`` (regular expressions that each open with two ASCII letters).
+
+    Any pair starting with ASCII white space or a byte of a non-ASCII character is allowed (Python decides
+    such cells' case folding), and so is a word's initial before a non-ASCII byte; a cell of one byte is not.
+    """
+    table = np.zeros((256, 256), dtype=bool)
+    table[[b for b in range(256) if b >= 128 or chr(b).isspace()], :] = True
+    for a, b in {w[:2] for w in alternatives}:
+        for first in {ord(a.lower()), ord(a.upper())}:
+            table[first, 128:] = True
+            table[first, [ord(b.lower()), ord(b.upper())]] = True
+    return table

@@ -26,7 +26,7 @@ from . import parsing
 from .layout import cell_text, is_empty
 from .mapping import FileRule, Mapping
 from .matching import header_keys, identifier_headers, match_columns
-from .patterns import ASCII_SPACE, ascii_matches, first_bytes
+from .patterns import ASCII_SPACE, ascii_matches, first_bytes, opening_bytes
 from .readers import RawSheet
 from .schema import TABLES, identifier_kind
 from .textrows import ARROW_STRINGS
@@ -252,14 +252,13 @@ def _repeated_header(frame: pd.DataFrame, headers: list[str]) -> np.ndarray:
     return out
 
 
-_TOTAL_START = re.compile(r"^\s*(?:jumlah|total|grand|sub\s*-?\s*total|jml|rekap|seluruh|keseluruhan|indonesia|"
-                          r"nasional|national|all\b|semua)", re.IGNORECASE)
+#: How a totals cell starts (after white space, in either case): each alternative opens with two letters.
+_TOTAL_STARTS = ("jumlah", "total", "grand", r"sub\s*-?\s*total", "jml", "rekap", "seluruh", "keseluruhan",
+                 "indonesia", "nasional", "national", r"all\b", "semua")
+_TOTAL_START = re.compile(r"^\s*(?:" + "|".join(_TOTAL_STARTS) + ")", re.IGNORECASE)
 #: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
 _TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
-#: First UTF-8 bytes a totals cell can have: the initials of the totals words in either case, ASCII white
-#: space, and any byte of a non-ASCII character (whose case folding Python decides).
-_TOTAL_FIRST_BYTE = np.array([chr(b).lower() in {w[0] for w in (*_TOTAL_WORDS, *_TOTAL_EXACT)} or chr(b).isspace()
-                              if b < 128 else True for b in range(256)], dtype=bool)
+_TOTAL_FIRST_TWO = opening_bytes(_TOTAL_STARTS)  # which first two UTF-8 bytes a totals cell can have
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -288,19 +287,20 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
     a whole cell of a label column that is a totals word (``filled``: ``frame.notna()``, when known)."""
     extra = rule.totals if rule else ()
     out = np.zeros(len(frame), dtype=bool)
-    if len(frame) == 0:
-        return out
     filled = frame.notna().to_numpy() if filled is None else filled
-    leading = filled & (filled.cumsum(axis=1, dtype=np.int16 if filled.shape[1] < 2 ** 15 else np.int64) <= 2)
+    before = np.zeros(len(frame), dtype=np.int16 if filled.shape[1] < 2 ** 15 else np.int64)  # filled cells on the left
     columns = TABLES[table].schema.columns if table else {}
     for j, column in enumerate(frame.columns):
+        leading = filled[:, j] & (before < 2)  # among the row's first two filled cells
+        before += filled[:, j]
         field_name = mapped.get(column)
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
-        rows = np.flatnonzero(filled[:, j] if label else leading[:, j])
-        first = None if extra or not len(rows) else first_bytes(frame[column])
-        if first is not None:  # a cell whose first character no totals word begins with is none
-            rows = rows[_TOTAL_FIRST_BYTE[first[rows]]]
+        looked = filled[:, j] if label else leading
+        first = None if extra or not looked.any() else first_bytes(frame[column], 2)
+        if first is not None:  # a cell whose first two bytes no totals word begins with is none
+            looked = looked & _TOTAL_FIRST_TWO[first[:, 0], first[:, 1]]
+        rows = np.flatnonzero(looked)
         if not len(rows):
             continue
         starts = None if extra else ascii_matches(frame[column].take(rows), _TOTAL_START_ASCII)  # None: all looked at
@@ -316,7 +316,7 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
             if isinstance(u, str) and (extra or _TOTAL_START.match(u)):
                 exact[k] = _is_total_text(u, extra, leading=False)
                 lead[k] = exact[k] or _is_total_text(u, extra, leading=True)
-        hit = (exact[codes] & label) | (lead[codes] & leading[rows, j])
+        hit = (exact[codes] & label) | (lead[codes] & leading[rows])
         out[rows[hit]] = True
     return out
 

@@ -117,13 +117,13 @@ class TableSpool:
     def read(self, columns: Sequence[str] | None = None, uids: Sequence[int] | None = None) -> pa.Table:
         """The spooled rows (only ``columns``; only rows whose ``_uid`` is in ``uids``)."""
         if uids is not None:
-            uids = pa.array(np.asarray(uids, dtype=np.int64), type=pa.int64())
+            uids = np.unique(np.asarray(uids, dtype=np.int64))
         wanted = list(columns) if columns is not None else None
         need = wanted if wanted is None or uids is None or "_uid" in wanted else [*wanted, "_uid"]
         parts = []
         for table in self.batches(need):
             if uids is not None:
-                table = table.filter(pc.is_in(table.column("_uid"), value_set=uids))
+                table = table.filter(pc.invert(outside(table.column("_uid"), uids)))
             parts.append(table.select(wanted) if wanted is not None else table)
         if not parts:
             return self.schema.empty_table().select(wanted) if wanted is not None else self.schema.empty_table()

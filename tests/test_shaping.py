@@ -111,26 +111,29 @@ def test_totals_prefilter_in_arrow_matches_the_python_pattern():
     assert pc.match_substring_regex(pa.array(values), _TOTAL_START_ASCII).to_pylist() == expected
 
 
-def test_totals_rows_first_byte_filter_changes_nothing(monkeypatch):
-    """The first-byte filter only skips cells no totals word can start: the rows found are the same as
-    with every filled cell looked at (Arrow text, with non-ASCII, blank, padded and sliced cells)."""
-    import re
-
+def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
+    """The filter on a cell's first two bytes only skips cells no totals word can start: the rows found are
+    the same as with every filled cell looked at (Arrow text, with non-ASCII, one-letter, blank, padded and
+    sliced cells, and cells sharing a totals word's first letter or two: months, codes)."""
     import pandas as pd
 
     from kkbm_analysis import shaping
     from kkbm_analysis.patterns import first_bytes
 
-    words = re.search(r"\(\?:(.*)\)", shaping._TOTAL_START.pattern).group(1).replace(")", "").split("|")
-    assert all(shaping._TOTAL_FIRST_BYTE[ord(w[0])] and shaping._TOTAL_FIRST_BYTE[ord(w[0].upper())] for w in words)
+    assert all(shaping._TOTAL_FIRST_TWO[ord(a), ord(b)] for w in shaping._TOTAL_STARTS
+               for a, b in [(w[0], w[1]), (w[0].upper(), w[1].upper()), (w[0].upper(), w[1])])
     rng = np.random.default_rng(3)
     pool = ["JUMLAH", " total", "Grand Total", "\u00a0Jumlah", "Sub-Total", "Kab. Blitar", "Siti", "all", "Alla",
-            "rekap 2020", "9 total", "-", "", None, "Indonesia", "ſemua", "Desa Jaya", "Ketua", "Wonosobo"]
+            "rekap 2020", "9 total", "-", "", None, "Indonesia", "ſemua", "Desa Jaya", "Ketua", "Wonosobo",
+            "Jun-17", "Jul-18", "Sep-17", "KKBM-11-001", "j", "J", "Ju", "jUMLAH", "tOTAL", "\tjml", "Ｊumlah",
+            "Jſ", "all-in", "Nasional", "SEMUA DESA", "Kepala Desa"]
     frame = pd.DataFrame({c: pd.Series(rng.choice(np.array(pool, dtype=object), 400), dtype="string[pyarrow]")
                           for c in ("a", "b", "c")}).iloc[7:]  # sliced: Arrow offsets start past 0
     frame["c"] = frame["c"].astype(object)  # object cells take the Python path
     assert [chr(b) if b else None for b in first_bytes(frame["a"])] == [
         v.encode()[:1].decode("latin-1") if isinstance(v, str) and v else None for v in frame["a"].astype(object)]
+    assert [bytes(b).rstrip(b"\0") for b in first_bytes(frame["a"], 2)] == [
+        v.encode()[:2] if isinstance(v, str) else b"" for v in frame["a"].astype(object)]
     found = shaping._totals_rows(frame, {}, None)
-    monkeypatch.setattr(shaping, "first_bytes", lambda column: None)
+    monkeypatch.setattr(shaping, "first_bytes", lambda column, count=1: None)
     assert found.any() and (found == shaping._totals_rows(frame, {}, None)).all()

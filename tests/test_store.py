@@ -93,6 +93,35 @@ def test_finalise_in_arrow_writes_the_bytes_conform_and_pandas_write(tmp_path):
     assert list(pd.read_parquet(tmp_path / "arrow.parquet")["member_id"]) == sorted(ids)
 
 
+def test_rows_already_in_key_order_are_not_sorted_again_with_the_same_result():
+    """Rows that come in key order skip the sort: on random two-key tables (ties on the first key, non-ASCII
+    and prefix text, missing values, several chunks) the result equals Arrow's stable sort's, and a table out
+    of order by one pair is sorted."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kkbm_analysis.finalise import _in_key_order
+
+    rng = np.random.default_rng(5)
+    pool = np.array(["K-a", "K-ab", "K-b", "K-é", "K-Ω", "K-Z", "k-a", "K-"], dtype=object)
+    keys = ("business_id", "period")
+    for case in range(300):
+        n = int(rng.integers(0, 12))
+        ids = pool[rng.integers(0, len(pool), n)].tolist()
+        periods = pd.to_datetime(rng.integers(0, 4, n), unit="D").astype("datetime64[ms]")
+        table = pa.table({"business_id": pa.array(ids, pa.large_string()), "period": pa.array(periods)})
+        if case % 3 == 0:  # sorted, so that the shortcut is taken often
+            table = table.take(pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]))
+        if case % 7 == 0 and n:
+            table = table.set_column(0, "business_id", pa.array([None] + ids[1:], pa.large_string()))
+        table = pa.concat_tables([table.slice(0, n // 2), table.slice(n // 2)])
+        order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys])
+        assert _in_key_order(table, keys) == (order.to_pylist() == list(range(n)))
+    swapped = pa.table({"business_id": pa.array(["K-a", "K-b", "K-b"], pa.large_string()),
+                        "period": pa.array(pd.to_datetime(["2017-01-01", "2017-02-01", "2017-01-01"]))})
+    assert not _in_key_order(swapped, keys) and _in_key_order(swapped.slice(0, 2), keys)
+
+
 def test_empty_table_has_the_schema_types():
     empty = store.empty_table("kur_loans")
     assert list(empty.columns) == store.TABLES["kur_loans"].columns and len(empty) == 0
@@ -329,3 +358,35 @@ def test_spool_outside_is_a_membership_test_of_sorted_or_unsorted_ids():
     for excluded in (np.sort(refused), refused, np.zeros(0, np.int64), np.array([uids.max() + 1])):
         got = outside(pa.chunked_array([uids[:700], uids[700:]]), excluded).to_numpy(zero_copy_only=False)
         assert (got == ~np.isin(uids, excluded)).all()
+
+
+def test_large_csv_written_by_duckdb_has_the_bytes_pandas_writes(tmp_path, monkeypatch):
+    """From :data:`DUCKDB_CSV_ROWS` rows, a table of text and whole numbers is written by DuckDB: the file must
+    be the one pandas writes (quotes, doubled quotes, line breaks, empty and missing cells, non-ASCII, formula
+    escapes), and a table DuckDB would quote differently (``#``, a carriage return) or with a float column falls
+    back to pandas."""
+    from kkbm_analysis import io as kio
+
+    monkeypatch.setattr(kio, "DUCKDB_CSV_ROWS", 1)
+    rng = np.random.default_rng(11)
+    atoms = np.array(["a", "b", ",", '"', "\n", " ", "\t", "é", "Ω", ";", "'", "=", "", "\\", "NULL", "\x0b",
+                      "\u2028", "-1", "+", "@"], dtype=object)
+    taken = []
+    real = kio._write_csv_duckdb
+    monkeypatch.setattr(kio, "_write_csv_duckdb", lambda frame, path: taken.append(real(frame, path)) or taken[-1])
+    for case in range(60):
+        n = int(rng.integers(1, 40))
+        text = ["".join(rng.choice(atoms, int(rng.integers(0, 5)))) if rng.random() > 0.2 else None for _ in range(n)]
+        frame = pd.DataFrame({"text": pd.Series(text, dtype="str"),
+                              "row": pd.Series([int(v) if v % 5 else None for v in rng.integers(-9, 10**12, n)],
+                                               dtype="Int64"),
+                              "count": rng.integers(0, 100, n)})
+        if case % 10 == 9:
+            frame.loc[0, "text"] = "no. #3" if case % 20 == 9 else "a\rb"
+        kio.write_csv(frame, tmp_path / "fast.csv")
+        with kio.atomic_path(tmp_path / "pandas.csv") as tmp:
+            kio.escape_formulas(frame).to_csv(tmp, index=False, encoding="utf-8-sig")
+        assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert taken.count(True) == 54 and taken.count(False) == 6
+    kio.write_csv(pd.DataFrame({"x": [0.5, 1.0]}), tmp_path / "floats.csv")
+    assert taken[-1] is False and (tmp_path / "floats.csv").read_bytes() == "\ufeffx\n0.5\n1.0\n".encode()
