@@ -520,7 +520,7 @@ def _build_index(table: pd.DataFrame) -> _Index:
 
 
 @functools.cache
-def _official_index() -> _Index:
+def official_index() -> _Index:
     """Index of the bundled list, built once."""
     return _build_index(_official_table())
 
@@ -804,7 +804,7 @@ def harmonise_regions(df: pd.DataFrame, *, province: str | None = None, regency:
     absent = [c for c in columns.values() if c not in df.columns]
     if absent:
         raise KeyError(f"columns not in the frame: {absent}")
-    index = _official_index() if table is None else _build_index(table)
+    index = official_index() if table is None else _build_index(table)
     resolve = _resolve if table is not None else _resolve_official
     levels = list(columns)
     parsed = [_factorise(df[columns[lv]], lv) for lv in levels]
