@@ -250,7 +250,7 @@ def _community_context(raw: pd.DataFrame, communities: pd.DataFrame | None) -> p
         return None
     ids = _text(raw["community_id"])
     where = communities.drop_duplicates("community_id").set_index("community_id")
-    return pd.DataFrame({c: ids.map(where[c]).astype(object) for c in ("province_code", "regency_code")},
+    return pd.DataFrame({c: ids.map(where[c]).astype("string") for c in ("province_code", "regency_code")},
                         index=raw.index)
 
 
@@ -268,8 +268,8 @@ def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, no
         lookup = frame[[c for c in ("village_code", "district_code") if c in frame]].notna().any(axis=1)
         for c in ("province_code", "regency_code"):
             if c not in frame:
-                frame[c] = pd.Series(pd.NA, index=raw.index, dtype="object")
-            frame[c] = frame[c].astype(object).where(frame[c].notna() | ~lookup, context[c])
+                frame[c] = pd.Series(pd.NA, index=raw.index, dtype="string")
+            frame[c] = frame[c].where(frame[c].notna() | ~lookup, context[c])
     given = {REGION_LEVELS[c]: c for c in region_cols if c in frame}
     match = regions.harmonise_regions(frame, **given)
     uids = raw["_uid"]
