@@ -47,6 +47,7 @@ from .privacy import PseudonymKey
 from .quality import quality_report
 from .readers import WORKBOOK_SUFFIXES, RawFile, RawFileError, data_suffix, read_file
 from .redaction import Echo
+from .regions import official_index
 from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, ProcessedTables, accounting_frame,
                       data_version, manifest, manifest_inputs, notes_frame, package_version,
                       quarantine_frame)
@@ -282,6 +283,8 @@ class _Run:
         (:meth:`_beside`, then the last of this side's that it claims first), and what it made is merged as if
         this process had built them in order."""
         beside = self._beside() if self.parallel else []
+        if any(TABLES[t].region_columns for t in beside):
+            official_index()  # built before the fork, not on both sides (0.5 s)
         # this side's tables after members (which needs communities): built by whichever side is free first
         spare = Claims([t for t in TABLE_ORDER[TABLE_ORDER.index("members") + 1:] if t not in beside
                         and any(j.table == t for j in self.jobs)]) if beside else None

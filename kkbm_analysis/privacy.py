@@ -19,9 +19,12 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .patterns import SPACE, SPACE_CHARS
 
@@ -116,12 +119,40 @@ def normalise_identifier(raw: pd.Series) -> pd.Series:
     return out.mask(out.fillna("") == "")
 
 
-def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: dict[str, str | None] | None = None
+class PseudonymMemo:
+    """Pseudonyms made so far with one key for one entity, of canonical NIKs (16 digits) by their number:
+    sorted numpy arrays, looked up for many NIKs at once without a Python string per NIK. Only a cache
+    (a pseudonym is a function of the NIK): one ingest meets a member's NIK in several tables."""
+
+    def __init__(self) -> None:
+        self.numbers = np.zeros(0, dtype=np.int64)
+        self.pseudonyms = np.zeros(0, dtype="S17")
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def find(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which ``numbers`` are known, and where (in :attr:`pseudonyms`; meaningless for unknown ones)."""
+        at = np.searchsorted(self.numbers, numbers)
+        found = at < len(self.numbers)
+        found[found] = self.numbers[at[found]] == numbers[found]
+        return found, at
+
+    def add(self, numbers: np.ndarray, pseudonyms: np.ndarray) -> None:
+        """Remember the pseudonyms of distinct numbers not known yet."""
+        order = np.argsort(numbers)
+        at = np.searchsorted(self.numbers, numbers[order])
+        self.numbers = np.insert(self.numbers, at, numbers[order])
+        self.pseudonyms = np.insert(self.pseudonyms, at, pseudonyms[order])
+
+
+def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: PseudonymMemo | None = None
                  ) -> pd.Series:
     """Keyed pseudonyms for a Series of identifiers (blank stays <NA>).
 
     Each distinct cell is normalised and hashed once (the HMAC's key schedule is done once
-    per call, not per value), then the pseudonyms are mapped back to the rows.
+    per call, not per value), then the pseudonyms are mapped back to the rows. Cells already
+    canonical (16 ASCII digits, the usual NIK) are found in Arrow and need no normalising.
 
     Parameters
     ----------
@@ -130,51 +161,65 @@ def pseudonymise(raw: pd.Series, key: PseudonymKey, entity: str, memo: dict[str,
     key : PseudonymKey
     entity : str
         ``'member'`` or ``'staff'``: the same NIK gives different pseudonyms per entity.
-    memo : dict, optional
-        Pseudonyms of text cells already seen with this key and entity (read and filled; one
-        ingest meets a member's NIK in several tables). Only ``str`` cells are remembered, so
-        that a number and its text, which compare equal as keys, are never confused.
+    memo : PseudonymMemo, optional
+        Pseudonyms of NIKs already made with this key and entity (read and filled).
     """
-    memo = {} if memo is None else memo
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    values = uniques.tolist()
-    if isinstance(uniques.dtype, pd.StringDtype):  # every value is a str: one C-level pass over the memo
-        hashed = list(map(memo.get, values))
-    else:
-        hashed = [memo.get(v) if type(v) is str else None for v in values]
-    todo = np.flatnonzero(np.equal(np.array(hashed, dtype=object), None)).tolist()
-    fresh = uniques.take(todo)
-    canon = normalise_identifier(pd.Series(fresh, dtype=object) if not isinstance(fresh, pd.Index) or
-                                 fresh.dtype == object else pd.Series(fresh.astype(object)))
-    for i, h in zip(todo, _keyed_hashes(canon, key, f"{entity}:", entity[0].upper())):
-        hashed[i] = h
-        if h is not None and type(values[i]) is str:
-            memo[values[i]] = h
-    import pyarrow as pa  # the distinct pseudonyms to the rows in Arrow (no Python string per row)
+    memo = PseudonymMemo() if memo is None else memo
+    if isinstance(raw.dtype, pd.StringDtype):  # text: the distinct cells in Arrow
+        text = pa.array(raw.array)
+        encoded = pc.dictionary_encode(text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text)
+        codes, canon = encoded.indices, encoded.dictionary
+    else:  # numbers and text mixed (workbooks): each distinct cell as the text pandas makes of it
+        factorized, uniques = pd.factorize(raw, use_na_sentinel=True)
+        codes = pa.array(factorized, mask=factorized < 0)
+        canon = pa.array(pd.Series(uniques.astype(object), dtype=object).astype("string").array)
+    nik = _sixteen_digits(canon)
+    if not nik.all():  # the others normalised (a NIK with spaces or dots is one once its digits are)
+        odd = pa.array(~nik)
+        fixed = pa.array(normalise_identifier(pd.Series(pd.array(canon.filter(odd), dtype="string"))).array)
+        canon = pc.replace_with_mask(canon, odd, fixed.cast(canon.type))
+        nik[~nik] = _sixteen_digits(fixed)
+    hashes = _keyed_hashes(key, f"{entity}:", entity[0].upper())
+    niks = canon.filter(pa.array(nik))
+    numbers = pc.cast(niks, pa.int64()).to_numpy()  # 16 digits fit an int64: one number per NIK
+    found, at = memo.find(numbers)
+    if not found.all():  # each new NIK hashed once (two spellings of one NIK are one number)
+        new, first = np.unique(numbers[~found], return_index=True)
+        memo.add(new, np.array(hashes(niks.filter(pa.array(~found)).take(first).to_pylist()), dtype="S17"))
+        found, at = memo.find(numbers)
+    made = np.zeros(len(canon), dtype="S17")  # a pseudonym is 17 ASCII characters
+    made[nik] = memo.pseudonyms[at]
+    others = np.flatnonzero(~nik & pc.is_valid(canon).to_numpy(zero_copy_only=False))
+    made[others] = np.array(hashes(canon.take(others).to_pylist()), dtype="S17")
+    rows = pa.array(made, mask=pc.is_null(canon).to_numpy(zero_copy_only=False)).take(codes)
+    return pd.Series(pd.array(rows.cast(pa.large_string()), dtype="string"), index=raw.index, dtype="string")
 
-    rows = pa.array(hashed, type=pa.large_string()).take(pa.array(codes, mask=codes < 0))
-    return pd.Series(pd.array(rows, dtype="string"), index=raw.index, dtype="string")
+
+def _sixteen_digits(text: pa.Array) -> np.ndarray:
+    """Which cells of Arrow text are 16 ASCII digits."""
+    sixteen = pc.and_(pc.equal(pc.binary_length(text), 16), pc.ascii_is_decimal(text))
+    return pc.fill_null(sixteen, False).to_numpy(zero_copy_only=False)
 
 
-def _keyed_hashes(canon: pd.Series, key: PseudonymKey, prefix: str, mark: str) -> list:
-    """``mark`` + the first 16 hex digits of HMAC-SHA256(key, prefix + value) for each value (None stays None)."""
+def _keyed_hashes(key: PseudonymKey, prefix: str, mark: str) -> Callable[[list[str]], list[str]]:
+    """A function giving ``mark`` + the first 16 hex digits of HMAC-SHA256(key, prefix + value) of values."""
     block = hashlib.sha256().block_size
     secret = key.secret if len(key.secret) <= block else hashlib.sha256(key.secret).digest()
     secret = secret.ljust(block, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in secret))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in secret))
     inner.update(prefix.encode())
-    out: list = []
-    for value in canon.tolist():
-        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-            out.append(None)
-            continue
-        h = inner.copy()
-        h.update(value.encode())
-        o = outer.copy()
-        o.update(h.digest())
-        out.append(mark + o.hexdigest()[:16])
-    return out
+
+    def hashes(values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            h = inner.copy()
+            h.update(value.encode())
+            o = outer.copy()
+            o.update(h.digest())
+            out.append(mark + o.hexdigest()[:16])
+        return out
+    return hashes
 
 
 _NIK = re.compile(r"^\d{16}$")
@@ -199,23 +244,19 @@ def nik_problems(raw: pd.Series) -> pd.Series:
 def _well_formed(values: pd.api.extensions.ExtensionArray) -> np.ndarray:
     """Which NIKs :func:`_nik_problem` surely finds no fault in, decided in Arrow for 16 ASCII digits
     (every other value is left to it)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.array(np.asarray(values, dtype=object), type=pa.string())
-    sixteen = pc.fill_null(pc.match_substring_regex(text, "^[0-9]{16}$"), False).to_numpy(zero_copy_only=False)
+    text = pa.array(values, type=pa.string())  # Arrow text stays in Arrow
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    sixteen = _sixteen_digits(text)
     if not sixteen.any():
         return sixteen
     digits = np.frombuffer(pc.binary_join_element_wise(text.filter(pa.array(sixteen)), "").buffers()[2],
-                           dtype=np.uint8)[:16 * int(sixteen.sum())].reshape(-1, 16).astype(np.int64) - 48
-
-    def number(a: int, b: int) -> np.ndarray:
-        return digits[:, a:b] @ (10 ** np.arange(b - a - 1, -1, -1))
-    day = number(6, 8)
+                           dtype=np.uint8)[:16 * int(sixteen.sum())].reshape(-1, 16) - 48
+    # the two-digit numbers: province, regency, district, day, month, year and the serial's two halves
+    province, regency, district, day, month, _, serial, serial_end = (digits[:, 0::2].astype(np.int16) * 10
+                                                                      + digits[:, 1::2]).T
     day = np.where(day > 40, day - 40, day)
-    month = number(8, 10)
-    ok = ((number(0, 2) >= 11) & (number(0, 2) <= 96) & (number(2, 4) != 0) & (number(4, 6) != 0)
-          & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (number(12, 16) != 0))
+    ok = ((province >= 11) & (province <= 96) & (regency != 0) & (district != 0) & (month >= 1) & (month <= 12)
+          & (day >= 1) & (day <= 31) & ((serial != 0) | (serial_end != 0)))
     out = np.zeros(len(sixteen), dtype=bool)
     out[np.flatnonzero(sixteen)] = ok
     return out

@@ -520,7 +520,7 @@ def _build_index(table: pd.DataFrame) -> _Index:
 
 
 @functools.cache
-def _official_index() -> _Index:
+def official_index() -> _Index:
     """Index of the bundled list, built once."""
     return _build_index(_official_table())
 
@@ -804,26 +804,26 @@ def harmonise_regions(df: pd.DataFrame, *, province: str | None = None, regency:
     absent = [c for c in columns.values() if c not in df.columns]
     if absent:
         raise KeyError(f"columns not in the frame: {absent}")
-    index = _official_index() if table is None else _build_index(table)
+    index = official_index() if table is None else _build_index(table)
     resolve = _resolve if table is not None else _resolve_official
-    levels = list(columns)
-    parsed = [_factorise(df[columns[lv]], lv) for lv in levels]
+    parsed = [_factorise(df[columns[lv]], lv) for lv in columns]
 
-    def outcomes(at: np.ndarray, labels: list[np.ndarray]) -> tuple[np.ndarray, list[_Outcome], np.ndarray]:
+    def outcomes(at: np.ndarray, labels: list[np.ndarray]) -> tuple[np.ndarray, list[_Outcome]]:
         inverse, first = _combinations(labels, len(at))
-        found = [resolve({lv: tokens[labs[r]] for lv, (labs, tokens) in zip(levels, parsed) if labs[r] >= 0},
-                         columns, index) for r in at[first]]
-        return inverse, found, np.array([o.codes for o in found] or np.empty((0, 4)), dtype=object)[inverse]
+        return inverse, [resolve({lv: tokens[labs[r]] for lv, (labs, tokens) in zip(columns, parsed) if labs[r] >= 0},
+                                 columns, index) for r in at[first]]
 
     # first by what the cells mean, however written: the text matters only in messages, so only the
     # combinations with a problem or a note are resolved again as written
     everywhere = np.arange(len(df))
-    inverse, found, rows = outcomes(everywhere, [_meanings(labs, tokens) for labs, tokens in parsed])
-    at = everywhere[np.array([bool(o.problems or o.notes) for o in found], dtype=bool)[inverse]]
-    inverse, found, again = outcomes(at, [labs[at] for labs, _ in parsed])
-    rows[at] = again
-    codes = pd.DataFrame({name: pd.array(rows[:, j], dtype="string") for j, name in enumerate(_CODE_COLUMNS)},
-                         index=df.index)
+    inverse, meant = outcomes(everywhere, [_meanings(labs, tokens) for labs, tokens in parsed])
+    at = everywhere[np.array([bool(o.problems or o.notes) for o in meant], dtype=bool)[inverse]]
+    pick = inverse.copy()  # each row's outcome, of the meanings' and then of those resolved again
+    inverse, found = outcomes(at, [labs[at] for labs, _ in parsed])
+    pick[at] = len(meant) + inverse
+    each = np.array([o.codes for o in meant + found] or np.empty((0, 4)), dtype=object)  # to Arrow per outcome
+    codes = pd.DataFrame({name: pd.array(each[:, j], dtype="string").take(pick) for j, name in
+                          enumerate(_CODE_COLUMNS)}, index=df.index)
     problems = [(i, *p) for i, o in enumerate(found) for p in o.problems]
     notes = [(i, *n) for i, o in enumerate(found) for n in o.notes]
     return RegionMatch(problems=_report(problems, inverse, df.index[at]), notes=_report(notes, inverse, df.index[at]),

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .mapping import DEFAULT_MAPPING_NAME, FileRule, Mapping
 from .matching import detect_table, guess_columns
-from .privacy import PseudonymKey
+from .privacy import PseudonymKey, PseudonymMemo
 from .rawsheet import RawSheet, chunks_of
 from .redaction import Echo, name_tokens
 from .results import Locator, notes_frame, quarantine_frame
@@ -47,7 +47,7 @@ class Context:
     rules: Mapping
     chunk_rows: int | None
     notes: list[dict] = field(default_factory=list)  # sheet-level notes, in the order made
-    pseudonyms: dict[str, dict] = field(default_factory=dict)  # by entity: raw cell -> pseudonym, made so far
+    pseudonyms: dict[str, PseudonymMemo] = field(default_factory=dict)  # by entity: the pseudonyms made so far
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pandera.pandas as pa
 
 from . import parsing, regions
 from .patterns import SPACE
-from .privacy import PseudonymKey, nik_problems, pseudonymise
+from .privacy import PseudonymKey, PseudonymMemo, nik_problems, pseudonymise
 from .redaction import Echo
 from .schema import TABLES, VOCABULARIES
 from .shaping import Shaped
@@ -120,7 +120,7 @@ _PARSERS: dict[str, tuple[Callable[..., Any], str, str]] = {
 
 def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Timestamp, problems: Problems,
                 notes: list[dict], echo: Echo, communities: pd.DataFrame | None = None,
-                pending: Problems | None = None, memo: dict[str, dict] | None = None) -> pd.DataFrame:
+                pending: Problems | None = None, memo: dict[str, PseudonymMemo] | None = None) -> pd.DataFrame:
     """Parse, pseudonymise, harmonise and check rows of one table (typed, with ``_uid``).
 
     ``parts`` are shaped sheets or chunks of them. The schema's checks run on the rows
@@ -147,7 +147,7 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
 
 def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey, problems: Problems,
                   notes: list[dict], echo: Echo, headers: pd.Series | None,
-                  memo: dict[str, dict] | None = None) -> pd.Series:
+                  memo: dict[str, PseudonymMemo] | None = None) -> pd.Series:
     if column not in raw:
         return pd.Series(pd.NA, index=raw.index)
     values = raw[column]
@@ -159,7 +159,7 @@ def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey,
         if table in ("members", "staff"):
             _nik_notes(table, column, values, uids, notes)
         entity = "staff" if table == "staff" else "member"
-        return pseudonymise(values, key, entity, None if memo is None else memo.setdefault(entity, {}))
+        return pseudonymise(values, key, entity, None if memo is None else memo.setdefault(entity, PseudonymMemo()))
     if kind == "category":
         return _category(table, column, values, uids, problems, echo, headers)
     if kind == "birth_year":
@@ -250,7 +250,7 @@ def _community_context(raw: pd.DataFrame, communities: pd.DataFrame | None) -> p
         return None
     ids = _text(raw["community_id"])
     where = communities.drop_duplicates("community_id").set_index("community_id")
-    return pd.DataFrame({c: ids.map(where[c]).astype(object) for c in ("province_code", "regency_code")},
+    return pd.DataFrame({c: ids.map(where[c]).astype("string") for c in ("province_code", "regency_code")},
                         index=raw.index)
 
 
@@ -268,8 +268,8 @@ def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, no
         lookup = frame[[c for c in ("village_code", "district_code") if c in frame]].notna().any(axis=1)
         for c in ("province_code", "regency_code"):
             if c not in frame:
-                frame[c] = pd.Series(pd.NA, index=raw.index, dtype="object")
-            frame[c] = frame[c].astype(object).where(frame[c].notna() | ~lookup, context[c])
+                frame[c] = pd.Series(pd.NA, index=raw.index, dtype="string")
+            frame[c] = frame[c].where(frame[c].notna() | ~lookup, context[c])
     given = {REGION_LEVELS[c]: c for c in region_cols if c in frame}
     match = regions.harmonise_regions(frame, **given)
     uids = raw["_uid"]

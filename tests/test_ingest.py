@@ -234,18 +234,46 @@ def test_pseudonyms_are_stable_and_keyed(raw_dir: Path):
 
 def test_pseudonym_memo_gives_the_pseudonyms_made_without_it():
     """The memo one ingest shares across tables changes nothing: the same pseudonyms as a fresh hash of
-    every cell, a number never taken for its text (3201.0 and '3201' are equal dict keys), blanks stay
-    blank, and only text cells are remembered."""
-    from kkbm_analysis.privacy import pseudonymise
+    every cell, a number never taken for its text (3201.0 is '32010', not '3201'), blanks stay blank,
+    and only canonical NIKs are remembered (by number, a NIK spelled with spaces as its digits)."""
+    from kkbm_analysis.privacy import PseudonymMemo, pseudonymise
 
     first = pd.Series(["3201 0101 0101 0001", "3201010101010002", None, "  ", "Siti  Aminah"], dtype=object)
     second = pd.Series([3201.0, "3201", "3201010101010002", 3201, "siti aminah", None], dtype=object)
-    memo: dict = {}
+    memo = PseudonymMemo()
     for raw in (first, second, first):
         assert pseudonymise(raw, KEY, "member", memo).tolist() == pseudonymise(raw, KEY, "member").tolist()
     assert pseudonymise(second, KEY, "member", memo).isna().tolist() == [False] * 5 + [True]
-    assert all(type(k) is str for k in memo) and "  " not in memo and len(memo) == 5
-    assert memo["3201010101010002"] == pseudonymise(pd.Series(["3201010101010002"]), KEY, "member")[0]
+    assert memo.numbers.tolist() == [3201010101010001, 3201010101010002]
+    assert memo.pseudonyms[1].decode() == pseudonymise(pd.Series(["3201010101010002"]), KEY, "member")[0]
+
+
+def test_pseudonyms_of_a_nik_agree_however_it_is_spelled_and_stored():
+    """A canonical NIK (found in Arrow, hashed without normalising) and the same NIK with spaces, dots or
+    dashes get one pseudonym, whatever the column's dtype and whether the memo knows it already."""
+    import random
+
+    from kkbm_analysis.privacy import PseudonymMemo, _keyed_hashes, normalise_identifier, pseudonymise
+
+    rng = random.Random(12)
+    memo = PseudonymMemo()
+    for _ in range(30):
+        niks = ["".join(rng.choice("0123456789") for _ in range(16)) for _ in range(8)]
+        spelled = [" ".join([n[:4], n[4:8], n[8:]]) if rng.random() < 0.5 else f"{n[:6]}.{n[6:12]}-{n[12:]}"
+                   for n in niks]
+        cells = rng.sample(niks + spelled + [None, "", " ", "Siti Aminah", "12345", "３２０１"], 16)
+        canon = normalise_identifier(pd.Series(cells, dtype=object))
+        hashes = _keyed_hashes(KEY, "member:", "M")
+        expected = [None if c is pd.NA else hashes([c])[0] for c in canon]
+        for dtype in (object, "string", "str"):
+            two_chunks = pd.concat([pd.Series(cells[:5], dtype=dtype), pd.Series(cells[5:], dtype=dtype)],
+                                   ignore_index=True)
+            for column in (pd.Series(cells, dtype=dtype), two_chunks):
+                for m in (memo, None):
+                    got = pseudonymise(column, KEY, "member", m)
+                    assert [None if v is pd.NA else v for v in got] == expected
+        assert pseudonymise(pd.Series(niks), KEY, "member", memo).tolist() == \
+            pseudonymise(pd.Series(spelled), KEY, "member").tolist()
 
 
 def test_raw_files_never_modified(ingested: Ingested):
