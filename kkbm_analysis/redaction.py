@@ -32,6 +32,8 @@ _REGION_CODE = re.compile(r"\d{2}(?:\.\d{2}){1,2}(?:\.\d{4})?")
 _PASSPORT = re.compile(r"(?<![\w-])[A-Za-z]{1,2} ?\d{6,8}(?![\w-])")
 _GROUPED_AMOUNT = re.compile(r"[1-9]\d{0,2}(?:([.,' ])\d{3})(?:\1\d{3})*(?:[.,]\d{1,2})?")
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?: \d{1,2})?")
+_EXCEL_ZEROS = re.compile(r"[.,]0{1,2}$")
+_NON_DIGIT = re.compile(r"\D")
 MIN_ID_DIGITS = 9
 
 NUMBER_MARK = "[number removed]"
@@ -42,8 +44,8 @@ PASSPORT_MARK = "[passport no. removed]"
 def _number_mark(match: re.Match) -> str:
     """Replace a run of digits that could be a NIK, phone, account or card number."""
     text = match.group(0)
-    core = re.sub(r"[.,]0{1,2}$", "", text.strip("()"))  # 3604135203850001.0 as Excel floats come out
-    digits = re.sub(r"\D", "", core)
+    core = _EXCEL_ZEROS.sub("", text.strip("()"))  # 3604135203850001.0 as Excel floats come out
+    digits = _NON_DIGIT.sub("", core)
     if len(digits) < MIN_ID_DIGITS:
         return text
     if (_GROUPED_AMOUNT.fullmatch(core) or _REGION_CODE.fullmatch(core)
@@ -60,10 +62,12 @@ def redact_text(text: str) -> str:
     >>> redact_text("Rp 1.250.000.000 on 2019-07-26")
     'Rp 1.250.000.000 on 2019-07-26'
     """
-    if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+    if not text or ("@" not in text and not any(map(str.isdigit, text))):
         return text
-    text = _EMAIL.sub(EMAIL_MARK, text)
-    text = _SCI_ID.sub(NUMBER_MARK, text)
+    if "@" in text:  # what _EMAIL and _SCI_ID need, looked for first (most texts have neither)
+        text = _EMAIL.sub(EMAIL_MARK, text)
+    if "." in text and ("e" in text or "E" in text):
+        text = _SCI_ID.sub(NUMBER_MARK, text)
     text = _PASSPORT.sub(PASSPORT_MARK, text)
     return _DIGIT_RUN.sub(_number_mark, text)
 
@@ -145,7 +149,7 @@ def looks_like_name(text: str, extra_known: Iterable[str] = ()) -> bool:
     (True, False, False)
     """
     words = _WORD.findall(text)
-    if not words or len(words) > 6 or any(ch.isdigit() for ch in text):
+    if not words or len(words) > 6 or any(map(str.isdigit, text)):
         return False
     known = field_words()
     extra = set(extra_known)
@@ -236,7 +240,7 @@ class Echo:
         return self._names
 
     def _hidden(self, text: str, strict: bool, lenient: bool = False) -> bool:
-        if not any(ch.isalpha() for ch in text):
+        if not any(map(str.isalpha, text)):
             return False
         words = [w.lower() for w in _WORD.findall(text)]
         if not self.names.isdisjoint(words) or _ADDRESS.search(text):

@@ -181,18 +181,23 @@ def quarantine_frame(problems: pd.DataFrame, locator: Locator, echoes: dict[int,
     return q[PROBLEM_COLUMNS + ["values"] + extra].reset_index(drop=True).astype({"row": "Int64"})
 
 
-def _involved_fields(q: pd.DataFrame) -> dict[int, set[str]]:
+def _involved_fields(q: pd.DataFrame) -> dict[int, frozenset[str]]:
     """Per row id, the fields its problems are about (named, or mentioned by a table rule)."""
     from .schema import TABLES
-    out: dict[int, set[str]] = {}
-    mentioned: dict[tuple, set[str]] = {}  # (table, message) -> the table's columns it names (messages repeat)
+    out: dict[int, frozenset[str]] = {}
+    named: dict[str, frozenset[str]] = {}  # a problem's fields -> their names (they repeat)
+    mentioned: dict[tuple, frozenset[str]] = {}  # (table, message) -> the table's columns it names (messages repeat)
     for uid, table, fields, message in zip(*_lists(q, ["uid", "table", "field", "message"])):
-        names = {f for f in str(fields).split(",") if f}
+        names = named.get(fields)
+        if names is None:
+            names = named[fields] = frozenset(f for f in str(fields).split(",") if f)
         if not names and table in TABLES:
-            if (table, message) not in mentioned:
-                mentioned[(table, message)] = {c for c in TABLES[table].columns if c in str(message)}
-            names = mentioned[(table, message)]
-        out.setdefault(uid, set()).update(names)
+            names = mentioned.get((table, message))
+            if names is None:
+                names = mentioned[(table, message)] = frozenset(c for c in TABLES[table].columns
+                                                                if c in str(message))
+        before = out.get(uid)
+        out[uid] = names if before is None or before == names else before | names
     return out
 
 
@@ -209,7 +214,9 @@ def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -
     """uid -> the cells its problems are about, as JSON: redacted, identifiers never, birth dates as years.
 
     Only those cells: the rest of the row stays in the raw file, where the pointer (file,
-    sheet, row, cell) leads.
+    sheet, row, cell) leads. The text is what ``json.dumps(record, ensure_ascii=False)``
+    gives for the record {shown header: shown value}, built a column at a time from the
+    JSON of each distinct cell.
     """
     involved = _involved_fields(q)
     out: dict[int, str] = {}
@@ -221,24 +228,40 @@ def _values_by_uid(q: pd.DataFrame, locator: Locator, echoes: dict[int, Echo]) -
             out.update({int(u): "" for u in rows["uid"]})
             continue
         uids = rows["uid"].tolist()
-        wanted = [involved.get(int(uid), set()) for uid in uids]
-        named = set().union(*wanted)
+        wanted = [involved.get(uid, frozenset()) for uid in uids]
+        named = frozenset().union(*wanted)
         headers = [h for h, f in part.mapped.items() if h not in part.identifiers and f in named]
         cells = _lists(part.raw.frame.reindex(index=rows["row"].to_numpy(), columns=headers), headers)
         shown = [echo.header(h, confirmed=part.raw.header_confirmed) for h in headers]
         fields = [part.mapped[h] for h in headers]
-        where: dict[frozenset, list[int]] = {}  # the fields a row's problems are about -> their headers' places
-        for i, (uid, about) in enumerate(zip(uids, wanted)):
-            key = frozenset(about)
-            if key not in where:
-                where[key] = [j for j, f in enumerate(fields) if f in key]
-            record = {}
-            for j in where[key]:
-                value = cells[j][i]
-                value = _year_only(value) if fields[j] == "birth_year" else value
-                record[shown[j]] = _jsonable(echo.cell(value))
-            out[int(uid)] = _JSON.encode(record)
+        encoded: list[dict] = [{} for _ in headers]  # per header: (type, cell) -> its JSON
+        groups: dict[frozenset, list[int]] = {}  # the fields a row's problems are about -> the rows
+        for i, about in enumerate(wanted):
+            groups.setdefault(about, []).append(i)
+        for about, at in groups.items():
+            keys: dict[str, int] = {}  # shown header -> its cell's header (as a dict: the first place, the last value)
+            for j, f in enumerate(fields):
+                if f in about:
+                    keys[shown[j]] = j
+            texts = ["{"] * len(at)
+            for n, (key, j) in enumerate(keys.items()):
+                lead = (", " if n else "") + _JSON.encode(key) + ": "
+                column = [_cell_json(cells[j][i], echo, fields[j] == "birth_year", encoded[j]) for i in at]
+                texts = [t + lead + c for t, c in zip(texts, column)]
+            out.update(zip([uids[i] for i in at], [t + "}" for t in texts]))
     return out
+
+
+def _cell_json(value: Any, echo: Echo, year: bool, known: dict) -> str:
+    """A cell as shown in the quarantine's ``values``, as JSON (remembered in ``known``, by type and value)."""
+    try:
+        return known[(type(value), value)]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable cell
+        return _JSON.encode(_jsonable(echo.cell(_year_only(value) if year else value)))
+    text = known[(type(value), value)] = _JSON.encode(_jsonable(echo.cell(_year_only(value) if year else value)))
+    return text
 
 
 def _year_only(value: Any) -> Any:

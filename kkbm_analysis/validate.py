@@ -349,21 +349,40 @@ def _pandera(table: str, df: pd.DataFrame, problems: Problems) -> None:
         by_error = {c.error: c.name for c in schema.checks if c.error}
         stats = {(name, ch.error or str(ch)): getattr(ch, "statistics", {}) or {} for name, col in schema.columns.items()
                  for ch in col.checks}
-        at = df.index.get_indexer(cases["index"].to_numpy())
-        uids = df["_uid"].to_numpy()[at]
+        labels = cases["index"].to_numpy()
+        # every case is a row of df; its index increases (from _row_rules), so no hash table is needed to find them
+        increasing = df.index.is_monotonic_increasing and df.index.is_unique
+        at = np.searchsorted(df.index.to_numpy(), labels) if increasing else df.index.get_indexer(labels)
+        uids = df["_uid"].to_numpy()[at].tolist()
         whole = cases["schema_context"].to_numpy() != "Column"
-        rows = df.iloc[np.unique(at[whole])].to_dict("index") if whole.any() else {}  # not one lookup per case
-        for case, uid in zip(cases.itertuples(index=False), uids):
-            check = str(case.check)
-            column = str(case.column) if case.schema_context == "Column" else ""
+        rows = {}  # the table rules' rows, as {column: value} of the columns they name (not one lookup per case)
+        if whole.any():
+            rules = set(cases["check"][whole].tolist())
+            named = [c for c in df.columns if c != "_uid" and any(c in str(r) for r in rules)]
+            rows = df.iloc[np.unique(at[whole])][named].to_dict("index")
+        said: dict[tuple, str] = {}  # a message per check and value (column checks) or row (table rules)
+        runs: list[tuple[str, str, list, list]] = []  # consecutive cases of one column and rule, in order
+        for check, context, name, value, index, uid in zip(cases["check"].tolist(), cases["schema_context"].tolist(),
+                                                           cases["column"].tolist(), list(cases["failure_case"]),
+                                                           list(cases["index"]), uids):
+            check = str(check)
+            column = str(name) if context == "Column" else ""
+            key = (column, check, type(value), value) if column else ("", check, index)
             if column:
                 rule = next((r for k, r in _CHECK_RULES if k in check), check)
-                message = _check_message(check, stats.get((column, check), {}), case.failure_case, column,
-                                         field_kind(table, column))
             else:
                 rule = by_error.get(check, check)
-                message = _row_check_message(check, rows[case.index])
-            problems.add([int(uid)], column, rule, message)
+            message = said.get(key)
+            if message is None:
+                message = said[key] = (_check_message(check, stats.get((column, check), {}), value, column,
+                                                      field_kind(table, column)) if column
+                                       else _row_check_message(check, rows[index]))
+            if not runs or runs[-1][:2] != (column, rule):
+                runs.append((column, rule, [], []))
+            runs[-1][2].append(uid)
+            runs[-1][3].append(message)
+        for column, rule, run_uids, messages in runs:
+            problems.add(run_uids, column, rule, messages)
 
 
 def _row_check_message(error: str, row: dict) -> str:

@@ -162,3 +162,36 @@ def test_ingest_never_raises_on_random_sheets(tmp_path_factory, headers, data, a
     assert set(result.quarantine["rule"]) <= set(result.quarantine["rule"])  # frames are well formed
     assert list(result.quarantine.columns)[:9] == ["table", "file", "sheet", "row", "cell", "column", "field",
                                                    "rule", "message"]
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(st.none(), st.integers(-3, 4)), st.one_of(st.none(), st.integers(-3, 4))),
+                min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_schema_checks_report_every_failing_row_with_its_values(counts, rnd):
+    """Each row breaking a column check or a table rule is reported once per rule, with its own values,
+    whether the rows come in order (as from the row rules) or not; repeated values get the same message."""
+    import numpy as np
+
+    from kkbm_analysis.validate import Problems, _pandera
+    n = len(counts)
+    order = list(range(n))
+    rnd.shuffle(order)
+    df = pd.DataFrame({"_uid": np.arange(100, 100 + n), "event_id": [f"E{i}" for i in range(n)],
+                       "community_id": "K1", "held_on": pd.Timestamp("2020-01-01"),
+                       "people_reached": pd.array([r for r, _ in counts], dtype="Int64"),
+                       "people_dissuaded": pd.array([d for _, d in counts], dtype="Int64")},
+                      index=np.arange(0, 3 * n, 3))
+    expected = set()
+    for i, (reached, dissuaded) in enumerate(counts):
+        for column, value in (("people_reached", reached), ("people_dissuaded", dissuaded)):
+            if value is not None and value < 0:
+                label = column.replace("_", " ")
+                expected.add((100 + i, column, "out_of_range", f"{indonesian(value)} is negative; {label} must be 0 or more"))
+        if reached is not None and dissuaded is not None and dissuaded > reached:
+            expected.add((100 + i, "", "dissuaded_within_reached", "people_dissuaded exceeds people_reached "
+                          f"(people_reached {indonesian(reached)}, people_dissuaded {indonesian(dissuaded)})"))
+    for frame in (df, df.iloc[order]):
+        problems = Problems()
+        _pandera("prevention_events", frame, problems)
+        got = problems.frame()
+        assert set(got.itertuples(index=False, name=None)) == {e + (None,) for e in expected}

@@ -97,3 +97,69 @@ def test_near_known_agrees_with_difflib_on_typos_and_strangers():
     expected = [bool(difflib.get_close_matches(w, field_words(), n=1, cutoff=0.8)) for w in words]
     assert [_near_known(w) for w in words] == expected
     assert any(expected) and not all(expected)
+
+
+def test_quarantine_values_are_the_json_of_each_rows_redacted_cells():
+    """Built a column at a time from each distinct cell, the ``values`` text is exactly ``json.dumps`` of the
+    row's record (key order, quotes, newlines and non-ASCII as written, repeated and look-alike values apart)."""
+    import json
+    from types import SimpleNamespace
+
+    import numpy as np
+    import pandas as pd
+
+    from kkbm_analysis.results import _jsonable, _values_by_uid, _year_only
+
+    cells = ['He said "ya"\\n', "Désa\nñ 漢字 😀", "Siti Aminah", "NIK 3604135203850001", 1, 1.0, True, None,
+             float("nan"), float("inf"), "12/03/1985", 1985.0, "tiga", "tiga"]
+    n = len(cells)
+    frame = pd.DataFrame({"Status": cells, "Jumlah": cells[::-1], "Tahun Lahir": cells[3:] + cells[:3],
+                          "Budi Santoso": cells, "Rina Wati": ["x"] * n, "Ket": ["extra"] * n},
+                         index=np.arange(10, 10 + n))
+    part = SimpleNamespace(table="members", identifiers={}, raw=SimpleNamespace(frame=frame, header_confirmed=False),
+                           mapped={"Status": "status", "Jumlah": "workers", "Tahun Lahir": "birth_year",
+                                   "Budi Santoso": "notes", "Rina Wati": "notes", "Ket": "status"})
+    about = ["status", "workers", "birth_year", "notes", "status", "status", "status", "", "status,workers",
+             "birth_year,notes", "birth_year", "birth_year", "status", "status"]
+    q = pd.DataFrame({"uid": np.arange(n), "part": 0, "row": frame.index, "table": "members", "field": about,
+                      "message": "m"})
+    echo = Echo(["aminah"])
+    got = _values_by_uid(q, SimpleNamespace(parts=[part]), {0: echo})
+    for i, row in enumerate(frame.index):
+        wanted = set(filter(None, about[i].split(",")))
+        record = {}
+        for header, field in part.mapped.items():
+            if field in wanted:
+                value = frame.at[row, header]
+                value = _year_only(value) if field == "birth_year" else value
+                record[echo.header(header, confirmed=False)] = _jsonable(echo.cell(value))
+        assert got[i] == json.dumps(record, ensure_ascii=False)
+    assert "3604135203850001" not in "".join(got.values()) and "Siti" not in "".join(got.values())
+    assert any('"[header not shown]": "x"' in v for v in got.values())  # two hidden headers: one key, the last cell
+
+
+def test_redaction_shortcuts_change_nothing():
+    """The checks that skip a pattern a text cannot match (no digit, no '@', no '.' with an 'e') give what
+    running every pattern gives."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from kkbm_analysis import redaction as r
+
+    def every_pattern(text: str) -> str:
+        text = r._EMAIL.sub(r.EMAIL_MARK, text)
+        text = r._SCI_ID.sub(r.NUMBER_MARK, text)
+        text = r._PASSPORT.sub(r.PASSPORT_MARK, text)
+        return r._DIGIT_RUN.sub(r._number_mark, text)
+
+    pieces = ["3.604135203850001e+15", "3.604135203850001E+15", "9.87654321E9", "siti@example.co.id", "@", ".",
+              "e", "E", "+", " ", "-", "x", "B 7654321", "0812-3456-7890", "1.250.000", "2019-07-26", "²", "٣"]
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.one_of(st.text(alphabet="0123456789@.eE+-, ()aSx²٣", max_size=40),
+                     st.lists(st.sampled_from(pieces), max_size=6).map("".join)))
+    def check(text):
+        assert redact_text(text) == every_pattern(text)
+
+    check()
+    assert redact_text("3.604135203850001e+15") == r.NUMBER_MARK and redact_text("a@b.co") == r.EMAIL_MARK
