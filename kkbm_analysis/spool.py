@@ -154,6 +154,12 @@ def outside(uids: pa.Array | pa.ChunkedArray, excluded: np.ndarray) -> pa.Array:
         return pa.array(np.ones(len(values), dtype=bool))
     if len(excluded) > 1 and not (excluded[1:] > excluded[:-1]).all():
         excluded = np.unique(excluded)
+    if len(values) > 1 and (values[1:] > values[:-1]).all():  # increasing, as spooled: find the excluded among them
+        keep = np.ones(len(values), dtype=bool)
+        among = excluded[np.searchsorted(excluded, values[0]):np.searchsorted(excluded, values[-1], side="right")]
+        at = np.searchsorted(values, among)
+        keep[at[values[at] == among]] = False
+        return pa.array(keep)
     at = np.minimum(np.searchsorted(excluded, values), len(excluded) - 1)
     return pa.array(excluded[at] != values)
 

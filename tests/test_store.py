@@ -348,16 +348,21 @@ def test_text_that_reads_as_a_formula_is_quoted_in_every_text_type(dtype):
 
 
 def test_spool_outside_is_a_membership_test_of_sorted_or_unsorted_ids():
+    """Row ids in any order (and in increasing order, as spooled: the excluded are looked up among them), against
+    excluded ids sorted or not, outside the ids' range, at its ends, or none."""
     import pyarrow as pa
 
     from kkbm_analysis.spool import outside
 
     rng = np.random.default_rng(3)
-    uids = rng.choice(10_000, 2_000, replace=False).astype(np.int64)
-    refused = rng.choice(uids, 300, replace=False)
-    for excluded in (np.sort(refused), refused, np.zeros(0, np.int64), np.array([uids.max() + 1])):
-        got = outside(pa.chunked_array([uids[:700], uids[700:]]), excluded).to_numpy(zero_copy_only=False)
-        assert (got == ~np.isin(uids, excluded)).all()
+    shuffled = rng.choice(10_000, 2_000, replace=False).astype(np.int64)
+    for uids in (shuffled, np.sort(shuffled), np.sort(shuffled)[:1]):
+        refused = rng.choice(uids, min(300, len(uids)), replace=False)
+        for excluded in (np.sort(refused), refused, np.zeros(0, np.int64), np.array([uids.max() + 1]),
+                         np.array([uids.min(), uids.max(), uids.min() - 1]), np.arange(-5, 10_005),
+                         np.setdiff1d(np.arange(uids.min(), uids.max()), uids)[::7]):  # between ids, none of them
+            got = outside(pa.chunked_array([uids[:700], uids[700:]]), excluded).to_numpy(zero_copy_only=False)
+            assert (got == ~np.isin(uids, excluded)).all()
 
 
 def test_large_csv_written_by_duckdb_has_the_bytes_pandas_writes(tmp_path, monkeypatch):
