@@ -8,12 +8,13 @@ Not a test. Run it from the project's environment::
 
 Each measured step runs in a fresh child process, which imports what it needs first and
 then reports the wall time and CPU time of the work alone (imports excluded; the CPU time of
-the helper processes the ingest forks is included) and two peaks of memory: its own peak
-resident memory (``VmHWM``, which does include the imports; not ``ru_maxrss``, which a
-child inherits from its parent across fork and exec), and the peak of the summed
-proportional set size of it and its helper processes (sampled every 0.1 s; pages a helper
-shares with its parent count once, split between them), so one step's memory does not leak
-into another's:
+the helper processes the ingest forks is included) and its own peak resident memory
+(``VmHWM``, which does include the imports; not ``ru_maxrss``, which a child inherits from its
+parent across fork and exec), so one step's memory does not leak into another's. The peak of
+the summed proportional set size of the child and its helper processes (pages a helper shares
+with its parent count once, split between them) is sampled every 0.1 s in a second run of the
+step, not in the timed one: reading the processes' page tables that often costs the timed work
+about a tenth of its time where several large processes run (2–3 s of a national ingest):
 
 1. ``ingest``: :func:`kkbm_analysis.ingest.ingest` of the raw folder (read, map, parse,
    harmonise, pseudonymise, validate, cross-table rules, write Parquet, quarantine and
@@ -43,7 +44,7 @@ OUT = Path(__file__).resolve().parent / "out"
 CHILD = r"""
 import csv, io, json, os, resource, sys, threading, time
 from pathlib import Path
-step, raw, processed = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+step, raw, processed, sampled = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "sampled"
 import pandas as pd
 rows = 0
 
@@ -72,7 +73,8 @@ def sample() -> None:
         time.sleep(0.1)
 
 
-threading.Thread(target=sample, daemon=True).start()
+if sampled:  # the run that measures the tree's memory (its times are not reported)
+    threading.Thread(target=sample, daemon=True).start()
 if step == "ingest":
     from kkbm_analysis.ingest import ingest
     t0, c0 = time.perf_counter(), time.process_time()
@@ -123,11 +125,16 @@ print(json.dumps({"step": step, "seconds": seconds, "cpu_seconds": cpu, "rows": 
 """
 
 
-def run_step(step: str, raw: Path, processed: Path) -> dict:
-    """One step in a fresh child process: its wall time (imports excluded) and peak memory."""
-    proc = subprocess.run([sys.executable, "-c", CHILD, step, str(raw), str(processed)],
-                          capture_output=True, text=True, check=True)
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+def run_step(step: str, raw: Path, processed: Path, *, tree: bool = True) -> dict:
+    """One step in a fresh child process: its wall and CPU time (imports excluded) and peak memory; with
+    ``tree``, the peak of its process tree's PSS from a second, sampled run (``tree_peak_mib``)."""
+    def child(mode: str) -> dict:
+        proc = subprocess.run([sys.executable, "-c", CHILD, step, str(raw), str(processed), mode],
+                              capture_output=True, text=True, check=True)
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    timed = child("timed")
+    return {**timed, "tree_peak_mib": child("sampled")["tree_peak_mib"]} if tree else timed
 
 
 def load_average() -> str:

@@ -46,7 +46,7 @@ def measure(scale: str, seed: int, steps: tuple[str, ...] = STEPS) -> list[dict]
     out, rows = [], None
     for step in (s for s in STEPS if s in steps):
         load = load_average()
-        r = run_step(step, raw, processed)
+        r = run_step(step, raw, processed, tree=False)
         out.append({"scale": scale, "step": step, "seconds": round(r["seconds"], 3),
                     "cpu_seconds": round(r["cpu_seconds"], 3), "peak_mib": round(r["peak_mib"], 1),
                     "load_before": load, "rows_read": None})
