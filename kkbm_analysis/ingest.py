@@ -115,13 +115,9 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     mapping_path = Path(mapping) if mapping is not None else raw_dir / DEFAULT_MAPPING_NAME
     rules = load_mapping(mapping_path, required=mapping is not None)
     entries = inventory(raw_dir, rules, mapping_path)
-    checksums, unreadable = _checksums(entries)
-    synthetic = is_embedded_demo(raw_dir, entries, checksums)
-    key = key or PseudonymKey.for_data(synthetic)
-    ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))
-    size = sum(e.path.stat().st_size for e in entries if e.relpath in checksums)
-    parallel = available() and (workers > 1 if workers is not None else size >= PARALLEL_BYTES)
-    run = _Run(ctx, entries, checksums, unreadable, synthetic, progress or (lambda it, _desc: it), parallel)
+    ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))  # key: see _Run
+    parallel = available() and (workers > 1 if workers is not None else _size(entries) >= PARALLEL_BYTES)
+    run = _Run(ctx, raw_dir, entries, progress or (lambda it, _desc: it), parallel)
     if out_dir is None:
         with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
             return run.result(None, Path(work))
@@ -150,6 +146,17 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
 
 
 # --------------------------------------------------------------------------- reading
+def _size(entries: list[FileEntry]) -> int:
+    """Bytes of the files to read (one that cannot be looked at counts nothing)."""
+    size = 0
+    for e in entries:
+        try:
+            size += e.path.stat().st_size if e.read else 0
+        except OSError:
+            pass
+    return size
+
+
 def _checksums(entries: list[FileEntry]) -> tuple[dict[str, str], dict[str, str]]:
     sums, unreadable = {}, {}
     for e in entries:
@@ -164,11 +171,12 @@ def _checksums(entries: list[FileEntry]) -> tuple[dict[str, str], dict[str, str]
 class _Run:
     """One ingest: the sheets found, the tables built, the checks between them, the outputs."""
 
-    def __init__(self, ctx: Context, entries: list[FileEntry], checksums: dict[str, str],
-                 unreadable: dict[str, str], synthetic: bool, wrap: Callable, parallel: bool = False) -> None:
-        self.ctx, self.entries, self.checksums, self.synthetic, self.wrap = ctx, entries, checksums, synthetic, wrap
-        self.parallel = parallel
-        self.unreadable = unreadable
+    def __init__(self, ctx: Context, raw_dir: Path, entries: list[FileEntry], wrap: Callable,
+                 parallel: bool = False) -> None:
+        self.ctx, self.raw_dir, self.entries, self.wrap, self.parallel = ctx, raw_dir, entries, wrap, parallel
+        self.checksums: dict[str, str] = {}
+        self.unreadable: dict[str, str] = {}
+        self.synthetic = False
         self.jobs: list[SheetJob] = []
         self.others: list[dict] = []
         self.errors: list[str] = []
@@ -240,21 +248,31 @@ class _Run:
                 self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
 
     def _open_files(self) -> dict[str, RawFile | tuple[str, str]]:
-        """Each readable file opened (:meth:`_read_one`); with ``parallel``, a forked helper reads the workbooks
-        (read whole, unlike text files) while this process opens the text files."""
-        readable = [e for e in self.entries if e.read and e.relpath not in self.unreadable]
-        books = [e for e in readable if data_suffix(e.path) in WORKBOOK_SUFFIXES]
+        """Each readable file opened (:meth:`_read_one`), after :meth:`_checksums`; with ``parallel``, a forked
+        helper reads the workbooks (read whole, unlike text files) meanwhile, from before the checksums (what it
+        reads of a file the checksums find unreadable is not used)."""
+        books = [e for e in self.entries if e.read and data_suffix(e.path) in WORKBOOK_SUFFIXES]
         helper = (Forked(self._read_many, books, what="reading the workbooks")
-                  if self.parallel and books and len(books) < len(readable) else None)
+                  if self.parallel and books and len(books) < sum(e.read for e in self.entries) else None)
         try:
+            self._checksums()
+            readable = [e for e in self.entries if e.read and e.relpath not in self.unreadable]
             opened = {e.relpath: self._read_one(e) for e in
                       self.wrap([e for e in readable if helper is None or e not in books], "reading files")}
             if helper is not None:
+                official_index()  # while the workbooks are read: the processes forked later inherit it
                 opened.update(helper.result())
         finally:
             if helper is not None:
                 helper.stop()
         return opened
+
+    def _checksums(self) -> None:
+        """Each file's checksum (or why it cannot be read), whether the folder is the suite's own demo, and the
+        pseudonym key (the configured one; the demo key only for the demo; else an error), before any row."""
+        self.checksums, self.unreadable = _checksums(self.entries)
+        self.synthetic = is_embedded_demo(self.raw_dir, self.entries, self.checksums)
+        self.ctx.key = self.ctx.key or PseudonymKey.for_data(self.synthetic)
 
     def _read_many(self, entries: list[FileEntry]) -> dict[str, RawFile | tuple[str, str]]:
         """(In the helper) :meth:`_read_one` of each entry."""

@@ -42,7 +42,7 @@ _TAIL_ROWS = 2_000  # a last chunk shorter than this is read together with the o
 class Context:
     """What every sheet of one ingest shares."""
 
-    key: PseudonymKey
+    key: PseudonymKey | None  # None until the ingest has checksummed the files (the demo key needs them)
     as_of: pd.Timestamp
     rules: Mapping
     chunk_rows: int | None

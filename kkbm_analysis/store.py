@@ -432,9 +432,11 @@ def write_atomically(out_dir: str | Path, fill: Callable[[Path], None], *, raw_d
     """Fill a fresh staging folder with ``fill(staging)``, then swap it in place of ``out_dir``.
 
     The output folder is checked first (:func:`check_output_folder`); a failure while
-    filling leaves the previous output as it was and removes the staging folder.
+    filling leaves the previous output as it was and removes the staging folder, and the
+    folders above it that this call made (a first run that fails leaves no trace).
     """
     out = check_output_folder(out_dir, raw_dir)
+    made = [p for p in out.parents if not p.exists()]  # deepest first
     out.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(out)
     staging = out.with_name(f".{out.name}.staging-{os.getpid()}")
@@ -445,6 +447,14 @@ def write_atomically(out_dir: str | Path, fill: Callable[[Path], None], *, raw_d
         fill(staging)
         (staging / _STAGING_MARK).unlink()
         _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:
+            try:
+                folder.rmdir()  # only if still empty
+            except OSError:
+                break
+        raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return out

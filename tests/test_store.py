@@ -395,3 +395,18 @@ def test_large_csv_written_by_duckdb_has_the_bytes_pandas_writes(tmp_path, monke
     assert taken.count(True) == 54 and taken.count(False) == 6
     kio.write_csv(pd.DataFrame({"x": [0.5, 1.0]}), tmp_path / "floats.csv")
     assert taken[-1] is False and (tmp_path / "floats.csv").read_bytes() == "\ufeffx\n0.5\n1.0\n".encode()
+
+
+def test_a_failed_write_removes_the_folders_it_made_and_keeps_the_others(tmp_path):
+    """A fill that fails (a missing pseudonym key, a crash) leaves no trace: not the staging folder, and not the
+    folders above the output that the call made; folders that were there stay."""
+    (tmp_path / "kept").mkdir()
+
+    def fail(staging):
+        (staging / "half.parquet").write_bytes(b"x")
+        raise RuntimeError("no key")
+
+    for out in (tmp_path / "new" / "deep" / "out", tmp_path / "kept" / "deeper" / "out"):
+        with pytest.raises(RuntimeError):
+            store.write_atomically(out, fail)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept"]
