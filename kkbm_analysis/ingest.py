@@ -389,24 +389,27 @@ class _Run:
         sheet = f", sheet '{job.sheet}'" if job.sheet else ""
         return f"row {row} of {job.relpath}{sheet}"
 
-    def _cross_table(self, out: Path | None, meta: dict[str, str], work: Path) -> tuple[Forked, str] | None:
+    def _cross_table(self, out: Path | None, meta: dict[str, str], work: Path) -> tuple[Forked, str, Claims] | None:
         """References between tables in dependency order, against accepted rows; then the table rules.
 
         With ``parallel`` (and an output folder), a forked helper checks and writes the table with the most rows
-        that no other table depends on, from when the tables it refers to are settled (:meth:`_finalise` waits).
+        that no other table depends on, from when the tables it refers to are settled (:meth:`_finalise` waits);
+        then it writes the last of those settled tables that it claims before this process does.
         """
         echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
         known: dict[tuple, tuple[np.ndarray, Any]] = {}
         depended = {r.table for spec in TABLES.values() for r in spec.references} | set(PARENTS)
         leaves = [t for t in self.present if t not in depended]
         largest = max(leaves, key=lambda t: self.spools[t].rows) if leaves else None
-        helper = None
+        helper, settled = None, []
         for table in _settled_first(largest, [t for t in TABLES if t in self.present]):
             if table == largest and self.parallel and out is not None and len(self.present) > 1:
-                helper = (Forked(self._check_and_write, table, echo, known, out, meta, work,
-                                 what=f"checking and writing the table {table}"), table)
+                spare = Claims(settled)  # their refused rows are final: either side may write them
+                helper = (Forked(self._check_and_write, table, echo, known, out, meta, work, spare,
+                                 what=f"checking and writing the table {table}"), table, spare)
                 continue
             self._check(table, echo, known)
+            settled.append(table)
         return helper
 
     def _check(self, table: str, echo: Echo, known: dict) -> None:
@@ -424,13 +427,18 @@ class _Run:
         self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
 
     def _check_and_write(self, table: str, echo: Echo, known: dict, out: Path, meta: dict[str, str],
-                         work: Path) -> tuple:
-        """(In the helper) :meth:`_check` one table, then write it (:func:`.finalise`)."""
+                         work: Path, spare: Claims) -> tuple:
+        """(In the helper) :meth:`_check` one table, then write it (:func:`.finalise`); then write those of
+        ``spare`` from its end that this process claims before the parent does."""
         self._check(table, echo, known)
         _, info = finalise([table], self.spools, self.bad, out, meta, work)
         late = self.late[table]
         ready = self._late_quarantine(table, late.frame()) if len(late.columns["uid"]) else None
-        return table, late, self.bad[table], self.table_notes.get(table, []), info[table], ready
+        for name in reversed(spare.names):
+            if not spare.claim(name):
+                break  # the parent goes through them in order: it has taken this one and every one before
+            info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
+        return table, late, self.bad[table], self.table_notes.get(table, []), info, ready
 
     def _known(self, ref, known: dict[tuple, tuple[np.ndarray, Any]]) -> Any:
         """The target's accepted keys (:func:`.checks.accepted_values`), read again only when the target's
@@ -444,17 +452,24 @@ class _Run:
 
     # ------------------------------------------------------------------ writing
     def _finalise(self, out: Path | None, meta: dict[str, str], work: Path,
-                  helper: tuple[Forked, str] | None) -> tuple[dict, dict, pd.DataFrame]:
+                  helper: tuple[Forked, str, Claims] | None) -> tuple[dict, dict, pd.DataFrame]:
         """The accepted rows written (:func:`.finalise`) and the quarantine, while the ``helper`` checks and
         writes its table; what it found is merged in table order (the manifest lists the tables in order)."""
-        theirs = helper[1] if helper else None
-        try:
-            tables, info = finalise([t for t in self.present if t != theirs], self.spools, self.bad, out, meta, work)
+        theirs, spare = (helper[1], helper[2]) if helper else (None, None)
+        settled = spare.names if spare else []
+        try:  # the settled tables last: the helper may take some of them once its own table is written
+            tables, info = finalise([t for t in self.present if t != theirs and t not in settled], self.spools,
+                                    self.bad, out, meta, work)
+            for name in settled:
+                if not spare.claim(name):
+                    break
+                info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
             ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
                      if t != theirs and len(late.columns["uid"])}
             if helper is not None:
-                table, self.late[table], self.bad[table], self.table_notes[table], info[table], rows = \
+                table, self.late[table], self.bad[table], self.table_notes[table], written, rows = \
                     helper[0].result()
+                info.update(written)
                 if rows is not None:
                     ready[table] = rows
                 info = {t: info[t] for t in self.present}
