@@ -174,19 +174,16 @@ def _conformed(table: str, rows: pa.Table) -> pa.Table:
 
 def _in_key_order(data: pa.Table, keys: tuple[str, ...]) -> bool:
     """Whether each row's key is at most the next row's (compared as the stable sort compares: text by its
-    bytes, which is code point order); False for a key with a missing value or a type that does not compare."""
+    bytes, which is code point order); False for a key with a missing value."""
     if data.num_rows < 2:
         return True
     columns = [data.column(k).combine_chunks() for k in keys]
     if any(c.null_count for c in columns):
         return False
-    try:
-        pairs = [(c.slice(0, len(c) - 1), c.slice(1)) for c in columns]
-        ordered = pc.less_equal(*pairs[-1])
-        for a, b in reversed(pairs[:-1]):
-            ordered = pc.or_(pc.less(a, b), pc.and_(pc.equal(a, b), ordered))
-    except pa.ArrowNotImplementedError:
-        return False
+    pairs = [(c.slice(0, len(c) - 1), c.slice(1)) for c in columns]
+    ordered = pc.less_equal(*pairs[-1])
+    for a, b in reversed(pairs[:-1]):
+        ordered = pc.or_(pc.less(a, b), pc.and_(pc.equal(a, b), ordered))
     return bool(pc.all(ordered).as_py())
 
 

@@ -135,14 +135,13 @@ def _write_csv_duckdb(frame: pd.DataFrame, path: Path) -> bool:
     """Write ``frame`` as :meth:`DataFrame.to_csv` would (the same bytes), with DuckDB's writer; False, writing
     nothing, where the bytes could differ: few rows, a column that is not text or whole numbers, or a cell or
     header with ``#`` or a carriage return (DuckDB quotes those, Python's ``csv`` module does not)."""
-    if len(frame) < DUCKDB_CSV_ROWS or not all(_text_or_whole(frame[c]) for c in frame.columns):
+    if (len(frame) < DUCKDB_CSV_ROWS or any("#" in str(c) or "\r" in str(c) for c in frame.columns)
+            or not all(_text_or_whole(frame[c]) for c in frame.columns)):
         return False
     import duckdb
     import pyarrow.compute as pc
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    if any(("#" in str(c)) or ("\r" in str(c)) for c in frame.columns):
-        return False
     columns = []
     for column in table.columns:
         if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):

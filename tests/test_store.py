@@ -395,6 +395,8 @@ def test_large_csv_written_by_duckdb_has_the_bytes_pandas_writes(tmp_path, monke
     assert taken.count(True) == 54 and taken.count(False) == 6
     kio.write_csv(pd.DataFrame({"x": [0.5, 1.0]}), tmp_path / "floats.csv")
     assert taken[-1] is False and (tmp_path / "floats.csv").read_bytes() == "\ufeffx\n0.5\n1.0\n".encode()
+    kio.write_csv(pd.DataFrame({"no. #": pd.Series(["a"], dtype="str")}), tmp_path / "header.csv")  # a header too
+    assert taken[-1] is False and (tmp_path / "header.csv").read_bytes() == "\ufeffno. #\na\n".encode()
 
 
 def test_a_failed_write_removes_the_folders_it_made_and_keeps_the_others(tmp_path):
