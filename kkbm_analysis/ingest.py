@@ -26,6 +26,7 @@ replaced in one swap; an ingest that reads no rows keeps the previous output. :f
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +63,8 @@ __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
 CHUNK_ROWS = 250_000
 #: Input size from which a forked helper pays for itself (forking and merging cost about a CPU second).
 PARALLEL_BYTES = 64 << 20
+#: In the work folder: refused rows of the tables checked after the check-and-write helper started (_hand_over).
+_REFUSED = "refused.npz"
 #: Table rules between a row and its parent, and the field each one is about.
 _RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
 
@@ -395,7 +398,9 @@ class _Run:
 
         With ``parallel`` (and an output folder), a forked helper checks and writes the table with the most rows
         that no other table depends on, from when the tables it refers to are settled (:meth:`_finalise` waits);
-        then it writes the last of those settled tables that it claims before this process does.
+        then it writes, from the end, those of this side's tables that it claims before this process does: the
+        ones settled before it started at once, the others once their refused rows are handed over
+        (:meth:`_hand_over`).
         """
         echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
         known: dict[tuple, tuple[np.ndarray, Any]] = {}
@@ -403,14 +408,19 @@ class _Run:
         leaves = [t for t in self.present if t not in depended]
         largest = max(leaves, key=lambda t: self.spools[t].rows) if leaves else None
         helper, settled = None, []
-        for table in _settled_first(largest, [t for t in TABLES if t in self.present]):
+        order = _settled_first(largest, [t for t in TABLES if t in self.present])
+        for table in order:
             if table == largest and self.parallel and out is not None and len(self.present) > 1:
-                spare = Claims(settled)  # their refused rows are final: either side may write them
+                later = [t for t in order if t not in settled and t != table]
+                spare = Claims(later + settled, ready=settled)  # refused rows final: either side may write them
                 helper = (Forked(self._check_and_write, table, echo, known, out, meta, work, spare,
                                  what=f"checking and writing the table {table}"), table, spare)
                 continue
             self._check(table, echo, known)
             settled.append(table)
+        if helper is not None:  # the tables checked here since: the helper may write them too, from now on
+            _hand_over(work, {t: self.bad[t] for t in later})
+            helper[2].open(later)
         return helper
 
     def _check(self, table: str, echo: Echo, known: dict) -> None:
@@ -436,6 +446,7 @@ class _Run:
         for name in reversed(spare.names):
             if not spare.claim(name):
                 break  # the parent goes through them in order: it has taken this one and every one before
+            self.bad.update(_handed_over(work))  # the refused rows of the tables checked there since
             info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
         late = self.late[table]
         ready = self._late_quarantine(table, late.frame()) if len(late.columns["uid"]) else None
@@ -457,11 +468,11 @@ class _Run:
         """The accepted rows written (:func:`.finalise`) and the quarantine, while the ``helper`` checks and
         writes its table; what it found is merged in table order (the manifest lists the tables in order)."""
         theirs, spare = (helper[1], helper[2]) if helper else (None, None)
-        settled = spare.names if spare else []
-        try:  # the settled tables last: the helper may take some of them once its own table is written
-            tables, info = finalise([t for t in self.present if t != theirs and t not in settled], self.spools,
+        shared = spare.names if spare else []
+        try:  # the helper may take the last of these once its own table is written
+            tables, info = finalise([t for t in self.present if t != theirs and t not in shared], self.spools,
                                     self.bad, out, meta, work)
-            for name in settled:
+            for name in shared:
                 if not spare.claim(name):
                     break
                 info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
@@ -539,6 +550,23 @@ def _late_fields(table: str) -> list[str]:
     spec = TABLES[table]
     fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *_RULE_FIELDS.get(table, ())]
     return [f for f in dict.fromkeys(fields) if field_kind(table, f) != "pseudonym"]
+
+
+def _hand_over(work: Path, bad: dict[str, np.ndarray]) -> None:
+    """Refused rows of some tables (their ``_uid``), for a helper to read (:func:`_handed_over`): the file
+    appears whole, or not at all."""
+    partial = work / f"{_REFUSED}.partial"
+    with open(partial, "wb") as sink:
+        np.savez(sink, **bad)
+    os.replace(partial, work / _REFUSED)
+
+
+def _handed_over(work: Path) -> dict[str, np.ndarray]:
+    """The refused rows handed over by :func:`_hand_over` (none before it)."""
+    if not (work / _REFUSED).exists():
+        return {}
+    with np.load(work / _REFUSED) as handed:
+        return {t: handed[t] for t in handed.files}
 
 
 def _settled_first(table: str | None, tables: list[str]) -> list[str]:
