@@ -4,6 +4,7 @@ untouched, outputs atomic, and the command line keeps its exit-code contract."""
 from __future__ import annotations
 
 import json
+import gc
 import os
 import subprocess
 import sys
@@ -580,3 +581,26 @@ def test_kkbm_ingest_says_plainly_when_its_helper_dies_and_runs_with_one_process
     assert "--workers 1" in failed.stderr and not out.exists()
     again = kkbm(*args, "--workers", "1", env={"KKBM_PSEUDONYM_KEY": "cli-test-key"})
     assert again.returncode == 1 and (out / "manifest.json").is_file()  # 1: the broken rows are quarantined
+
+
+def test_the_ingest_collects_cycles_less_often_and_restores_the_threshold(raw_dir: Path, tmp_path: Path, monkeypatch):
+    """While the ingest runs, Python's young generation is larger (fewer full collections); the user's setting
+    (Python's default here) is back afterwards, after a failure too."""
+    seen, real, suite = [], ingest_mod._Run.result, gc.get_threshold()
+
+    def spied(self, out, work):
+        seen.append(gc.get_threshold())
+        return real(self, out, work)
+
+    monkeypatch.setattr(ingest_mod._Run, "result", spied)
+    gc.set_threshold(700, *suite[1:])
+    try:
+        ingest(raw_dir, tmp_path / "processed", key=KEY, as_of=AS_OF, workers=1)
+        assert seen == [(10_000, *suite[1:])]
+        assert gc.get_threshold() == (700, *suite[1:])
+        monkeypatch.setattr(ingest_mod._Run, "result", lambda self, out, work: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            ingest(raw_dir, tmp_path / "again", key=KEY, as_of=AS_OF, workers=1)
+        assert gc.get_threshold() == (700, *suite[1:])
+    finally:
+        gc.set_threshold(*suite)  # the suite's own setting (conftest)
