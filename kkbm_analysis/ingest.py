@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
+from .checks import RULE_COLUMNS, accepted_values, duplicate_keys, reference_problems, rows_to_check, table_rules
 from .finalise import PARENTS, PROVINCE_VIA, finalise
 from .forked import Claims, Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
@@ -57,7 +57,7 @@ from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, Pro
                       quarantine_frame)
 from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, codebook
 from .sheetflow import UID_BITS, Context, SheetJob
-from .spool import RAW_PREFIX, TableSpool
+from .spool import RAW_PREFIX, TableSpool, outside
 from .validate import Problems, field_kind
 
 __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
@@ -67,8 +67,6 @@ CHUNK_ROWS = 250_000
 PARALLEL_BYTES = 64 << 20
 #: In the work folder: refused rows of the tables checked after the check-and-write helper started (_hand_over).
 _REFUSED = "refused.npz"
-#: Table rules between a row and its parent, and the field each one is about.
-_RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
 
 
 class _NothingRead(Exception):
@@ -445,6 +443,7 @@ class _Run:
 
     def _check(self, table: str, echo: Echo, known: dict) -> None:
         late = self.late[table]
+        rows = rows_to_check(table, self.spools[table], self.bad[table])
         for ref in TABLES[table].references:
             if ref.table not in self.present:
                 self.table_notes.setdefault(table, []).append(
@@ -452,9 +451,10 @@ class _Run:
                      "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be checked "
                                 "against it"})
                 continue
-            reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known), late, echo)
-            self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
-        table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+            refused = reference_problems(table, rows, ref, self._known(ref, known), late, echo)
+            if len(refused):  # the next checks see the rows still accepted
+                rows = rows.filter(outside(rows.column("_uid"), refused))
+        table_rules(table, rows, self.spools, self.bad, late)
         self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
 
     def _check_and_write(self, table: str, echo: Echo, known: dict, out: Path, meta: dict[str, str],
@@ -568,7 +568,7 @@ class _Run:
 def _late_fields(table: str) -> list[str]:
     """Fields a whole-table check may quote: keys, references and table rules (never pseudonyms)."""
     spec = TABLES[table]
-    fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *_RULE_FIELDS.get(table, ())]
+    fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *RULE_COLUMNS.get(table, ())]
     return [f for f in dict.fromkeys(fields) if field_kind(table, f) != "pseudonym"]
 
 
