@@ -21,7 +21,7 @@ from .schema import TABLES
 from .spool import TableSpool
 from .validate import Problems, field_kind
 
-__all__ = ["duplicate_keys", "reference_problems", "accepted_values", "table_rules"]
+__all__ = ["duplicate_keys", "rows_to_check", "reference_problems", "accepted_values", "table_rules", "RULE_COLUMNS"]
 
 Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
 
@@ -122,25 +122,32 @@ def _python(value):
 
 
 # --------------------------------------------------------------------------- references
-def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, known: pa.Array,
-                       problems: Problems, echo: Echo) -> None:
-    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys (``known``:
-    :func:`accepted_values`)."""
-    rows = _accepted(spool, bad, ["_uid", *ref.columns])  # one membership test: the known values hashed once
-    values = _as_text([rows.column(c) for c in ref.columns])
+def rows_to_check(table: str, spool: TableSpool, bad: np.ndarray) -> pa.Table:
+    """The accepted rows' columns that :func:`reference_problems` and :func:`table_rules` read, read once
+    (``_uid`` first; leave out the rows a check refuses before the next one)."""
+    columns = [c for ref in TABLES[table].references for c in ref.columns] + list(RULE_COLUMNS.get(table, ()))
+    return _accepted(spool, bad, ["_uid", *dict.fromkeys(columns)])
+
+
+def reference_problems(table: str, rows: pa.Table, ref, known: pa.Array, problems: Problems,
+                       echo: Echo) -> np.ndarray:
+    """Rows (of :func:`rows_to_check`) whose reference (``ref.columns``) is not among the target's accepted
+    keys (``known``: :func:`accepted_values`); returns their ``_uid``."""
+    values = _as_text([rows.column(c) for c in ref.columns])  # one membership test: the known values hashed once
     missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
     if not pc.any(missing).as_py():
-        return
+        return np.zeros(0, dtype=np.int64)
     uids = rows.column("_uid").filter(missing).to_numpy()
     if all(field_kind(table, c) == "pseudonym" for c in ref.columns):
         problems.add(uids, ",".join(ref.columns), "unknown_reference",
                      f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
                      "check the NIK")
-        return
+        return uids
     codes, uniques = pd.factorize(values.filter(missing).to_pandas())
     said = np.array([f"{echo.quote(v)} does not exist in table {ref.table} ({', '.join(ref.target)})"
                      for v in uniques], dtype=object)
     problems.add(uids, ",".join(ref.columns), "unknown_reference", said[codes])
+    return uids
 
 
 def _as_text(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
@@ -160,10 +167,14 @@ def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> p
 
 
 # --------------------------------------------------------------------------- table rules
-def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str, TableSpool],
-                bads: dict[str, np.ndarray], problems: Problems) -> None:
-    """Rules between a row and its parent: a loan before the member joined, a report outside the
-    business's lifetime (against accepted parent rows).
+#: The columns each table rule reads: the parent's key, and the date compared with the parent's.
+RULE_COLUMNS = {"kur_loans": ("member_id", "applied_on"), "business_reports": ("business_id", "period")}
+
+
+def table_rules(table: str, rows: pa.Table, spools: dict[str, TableSpool], bads: dict[str, np.ndarray],
+                problems: Problems) -> None:
+    """Rules between a row (of :func:`rows_to_check`, those no reference check refused) and its parent: a
+    loan before the member joined, a report outside the business's lifetime (against accepted parent rows).
 
     Each row finds its parent by a hash lookup of its key among the parent's accepted keys
     (:func:`pyarrow.compute.index_in`, over every row at once: the hash table of the keys is built
@@ -171,7 +182,6 @@ def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str
     """
     if table == "kur_loans" and "members" in spools:
         keys, (joined_on,) = _parent_columns(spools["members"], bads["members"], "member_id", ["joined_on"])
-        rows = _accepted(spool, bad, ["_uid", "member_id", "applied_on"])
         joined = _dates(joined_on.take(pc.index_in(rows.column("member_id"), value_set=keys)))
         applied = _dates(rows.column("applied_on"))
         hit = applied < joined  # false where either is missing
@@ -182,7 +192,6 @@ def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str
         keys, (started, closed) = _parent_columns(spools["businesses"], bads["businesses"], "business_id",
                                                   ["started_on", "closed_on"])
         start, end = pa.array(_month_start(started)), pa.array(_month_start(closed))
-        rows = _accepted(spool, bad, ["_uid", "business_id", "period"])
         at = pc.index_in(rows.column("business_id"), value_set=keys)
         period = _dates(rows.column("period"))
         hit = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where a date is missing
