@@ -195,3 +195,29 @@ def test_schema_checks_report_every_failing_row_with_its_values(counts, rnd):
         _pandera("prevention_events", frame, problems)
         got = problems.frame()
         assert set(got.itertuples(index=False, name=None)) == {e + (None,) for e in expected}
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from("abc")), st.integers(0, 3)), min_size=0, max_size=40),
+       st.integers(1, 2))
+def test_repeated_keys_point_to_the_first_row_with_the_key(rows, width):
+    """Every row whose key (one column or two, nulls equal to each other) an earlier row holds is found, in
+    order, with the first row holding it: a key held by three rows or more, runs of repeats side by side."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kkbm_analysis.checks import _combined, _repeats
+    keys = [r[:width] for r in rows]
+    types = [pa.large_string(), pa.int64()]
+    columns = [pa.chunked_array([[k[i] for k in keys[:5]], [k[i] for k in keys[5:]]], type=types[i])
+               for i in range(width)]
+    first: dict[tuple, int] = {}
+    expected = []
+    for at, k in enumerate(keys):
+        if k in first:
+            expected.append((at, first[k]))
+        first.setdefault(k, at)
+    later, earlier = _repeats(_combined([lambda c=c: c for c in columns]))
+    assert list(zip(later.tolist(), earlier.tolist())) == expected
+    assert later.dtype == earlier.dtype == np.int64
+
