@@ -221,3 +221,27 @@ def test_repeated_keys_point_to_the_first_row_with_the_key(rows, width):
     assert list(zip(later.tolist(), earlier.tolist())) == expected
     assert later.dtype == earlier.dtype == np.int64
 
+
+@SETTINGS
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from([None, "1890-05-01", "2019-07-26", "2099-01-01"]),
+                          st.integers(-2, 3)), min_size=1, max_size=12))
+def test_row_rules_give_the_rows_without_a_problem(rows):
+    """The row rules give back exactly the rows without a problem, whether flagged before (``known``) or by
+    a rule here (an empty required value, an implausible or future date); the schema's checks see those."""
+    import numpy as np
+
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.validate import Problems, _pandera, _row_rules
+    n = len(rows)
+    df = pd.DataFrame({"_uid": np.arange(100, 100 + n), "event_id": [f"E{i}" for i in range(n)],
+                       "community_id": "K1", "held_on": pd.to_datetime([d for _, d, _ in rows]).astype("M8[ms]"),
+                       "people_reached": pd.array([r for _, _, r in rows], dtype="Int64"),
+                       "people_dissuaded": pd.array([0] * n, dtype="Int64")})
+    problems, pending = Problems(), Problems()
+    problems.add([100 + i for i, (known, _, _) in enumerate(rows) if known], "event_id", "known", "flagged before")
+    clean = _row_rules("prevention_events", df, pd.Timestamp("2030-01-01"), problems, Echo(), pending)
+    expected = df[~df["_uid"].isin(problems.uids())]
+    pd.testing.assert_frame_equal(clean, expected)
+    again = Problems()
+    _pandera("prevention_events", expected, again)
+    assert pending.columns == again.columns
