@@ -220,7 +220,7 @@ def _category(table: str, column: str, values: pd.Series, uids: pd.Series, probl
                 "kkbm-mapping.yaml)")
 
     _flag(parsed.invalid, values, uids, column, "invalid_category", say, problems, headers)
-    return parsed.values
+    return parsed.values.astype("string")  # as the spool and the schema hold it (converted once, here)
 
 
 def _birth_year(values: pd.Series, uids: pd.Series, column: str, problems: Problems, echo: Echo) -> pd.Series:

@@ -245,3 +245,16 @@ def test_row_rules_give_the_rows_without_a_problem(rows):
     again = Problems()
     _pandera("prevention_events", expected, again)
     assert pending.columns == again.columns
+
+
+def test_category_values_come_as_the_spooled_text():
+    """A category field is text as the spool and the schema hold it (keys; blank and invalid cells missing)."""
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.store import column_dtypes
+    from kkbm_analysis.validate import Problems, _category
+    problems = Problems()
+    out = _category("members", "sex", pd.Series(["Laki-laki", "perempuan", "x", None]), pd.Series([1, 2, 3, 4]),
+                    problems, Echo(), None)
+    assert str(out.dtype) == column_dtypes("members")["sex"] == "string"
+    assert out.tolist()[:2] == ["L", "P"] and out.isna().tolist() == [False, False, True, True]
+    assert problems.columns["uid"] == [3]
