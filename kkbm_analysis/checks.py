@@ -42,11 +42,12 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     return codes, len(encoded.chunks[-1].dictionary)
 
 
-def _combined(columns: list[Callable[[], pa.ChunkedArray]], n: int) -> np.ndarray:
+def _combined(columns: list[Callable[[], pa.ChunkedArray]]) -> np.ndarray:
     """One integer per row for a combination of columns, each read when its turn comes (equal combinations,
     equal integers; the codes are made dense again only when the next column could overflow them)."""
-    key, size = np.zeros(n, dtype=np.int64), 1
-    for column in columns:
+    codes, size = _codes(columns[0]())
+    key = codes.astype(np.int64)  # the first column's codes as they are (no zeros to multiply)
+    for column in columns[1:]:
         codes, count = _codes(column())
         if size * count >= 2 ** 62:
             key = pd.factorize(key)[0].astype(np.int64)
@@ -62,12 +63,12 @@ def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with the key), found by one stable sort."""
     order = np.argsort(key, kind="stable")
     ranked = key[order]
-    same = ranked[1:] == ranked[:-1]
-    if not same.any():
+    again = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1  # sorted places whose key the place before holds
+    if not len(again):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, ~same])
-    again = np.flatnonzero(same) + 1
-    later, earlier = order[again], order[starts[np.searchsorted(starts, again, side="right") - 1]]
+    # a run of equal keys is its first place, then consecutive places of `again`: each finds the run's first
+    opens = np.r_[True, again[1:] != again[:-1] + 1]
+    later, earlier = order[again], order[(again[opens] - 1)[np.cumsum(opens) - 1]]
     by_position = np.argsort(later, kind="stable")
     return later[by_position], earlier[by_position]
 
@@ -79,7 +80,7 @@ def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo
     n = spool.rows
     if n < 2:
         return
-    later, earlier = _repeats(_combined([lambda k=k: spool.read([k]).column(k) for k in key], n))
+    later, earlier = _repeats(_combined([lambda k=k: spool.read([k]).column(k) for k in key]))
     if not len(later):
         return
     data = _at_positions(spool, key, later)  # the repeated rows' keys (not the whole columns again)

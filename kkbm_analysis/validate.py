@@ -121,7 +121,8 @@ _PARSERS: dict[str, tuple[Callable[..., Any], str, str]] = {
 def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Timestamp, problems: Problems,
                 notes: list[dict], echo: Echo, communities: pd.DataFrame | None = None,
                 pending: Problems | None = None, memo: dict[str, PseudonymMemo] | None = None) -> pd.DataFrame:
-    """Parse, pseudonymise, harmonise and check rows of one table (typed, with ``_uid``).
+    """Parse, pseudonymise, harmonise and check rows of one table; the rows without a problem in ``problems``
+    (typed, with ``_uid``).
 
     ``parts`` are shaped sheets or chunks of them. The schema's checks run on the rows
     without a problem so far; with ``pending`` their failures go there, to be kept only
@@ -141,8 +142,8 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
     if region_cols:
         context = _community_context(raw, communities) if table == "members" else None
         out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
-    _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
-    return out
+    clean = _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
+    return clean if pending is not None else clean[~clean["_uid"].isin(problems.uids())]
 
 
 def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey, problems: Problems,
@@ -219,7 +220,7 @@ def _category(table: str, column: str, values: pd.Series, uids: pd.Series, probl
                 "kkbm-mapping.yaml)")
 
     _flag(parsed.invalid, values, uids, column, "invalid_category", say, problems, headers)
-    return parsed.values
+    return parsed.values.astype("string")  # as the spool and the schema hold it (converted once, here)
 
 
 def _birth_year(values: pd.Series, uids: pd.Series, column: str, problems: Problems, echo: Echo) -> pd.Series:
@@ -291,26 +292,34 @@ _CHECK_RULES = (("not_nullable", "missing_value"), ("greater_than", "out_of_rang
 
 
 def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Problems, echo: Echo,
-               pending: Problems) -> None:
-    """Required values, plausible and past dates, then the schema's checks (into ``pending``)."""
+               pending: Problems) -> pd.DataFrame:
+    """Required values, plausible and past dates, then the schema's checks (into ``pending``); the rows left
+    without a problem in ``problems`` (found from the rules' own masks, row ids being distinct)."""
     spec = TABLES[table]
-    clean = ~df["_uid"].isin(problems.uids())
+    known = np.fromiter(problems.uids(), dtype=np.int64)  # numpy's membership test: no hash of every row's id
+    clean = pd.Series(~np.isin(df["_uid"].to_numpy(dtype=np.int64), known), index=df.index)
+    flagged = pd.Series(False, index=df.index)
     for column, c in spec.schema.columns.items():
         if not c.nullable:
             missing = clean & df[column].isna()
+            flagged |= missing
             problems.add(df.loc[missing, "_uid"], column, "missing_value",
                          f"required value {column} ({c.title}) is empty")
         if str(c.dtype).startswith("datetime"):
             dates = pd.to_datetime(df[column])
             old = clean & (dates < PLAUSIBLE_FROM).fillna(False)
+            flagged |= old
             problems.add(df.loc[old, "_uid"], column, "implausible_date",
                          dates[old].map(lambda v: f"{v:%d/%m/%Y} is not a plausible {_plain(column)}"
                                         + (" (Excel shows an empty or 0 date cell as 30/12/1899)"
                                            if v.year < 1901 else "")))
             future = clean & ~old & (dates > as_of).fillna(False)
+            flagged |= future
             problems.add(df.loc[future, "_uid"], column, "future_date",
                          dates[future].map(lambda v: f"{v:%d/%m/%Y} is after the reference date {as_of:%d/%m/%Y}"))
-    _pandera(table, df[~df["_uid"].isin(problems.uids())], pending)
+    rows = df[clean & ~flagged]
+    _pandera(table, rows, pending)
+    return rows
 
 
 def _check_message(check: str, stats: dict, value: Any, column: str, kind: str) -> str:
