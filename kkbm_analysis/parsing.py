@@ -649,11 +649,12 @@ def _str_date(value: str, dayfirst: bool, this_year: int) -> Any:
     return _INVALID if date is None else date.toordinal() - _UNIX_ORDINAL
 
 
-def _days_array(items: list) -> pd.api.extensions.ExtensionArray:
-    """``datetime64[ns]`` array from days since the epoch (``None`` -> NaT)."""
+def _days_array(items: list, unit: str = "D") -> pd.api.extensions.ExtensionArray:
+    """``datetime64[ns]`` array from days since the epoch (``None`` -> NaT), truncated to ``unit``
+    (``"M"``: the first of the month)."""
     nat = np.iinfo(np.int64).min
     days = np.array([nat if d is None else d for d in items], dtype=np.int64)
-    return pd.array(days.view("datetime64[D]").astype("datetime64[ns]"))
+    return pd.array(days.view("datetime64[D]").astype(f"datetime64[{unit}]").astype("datetime64[ns]"))
 
 
 def _datetime_fast(raw: pd.Series) -> Parsed | None:
@@ -716,6 +717,10 @@ def parse_month(raw: pd.Series) -> Parsed:
     Parsed
         ``datetime64[ns]`` values on the first of the month.
     """
+    raw = _as_series(raw)
+    if not ptypes.is_datetime64_any_dtype(raw.dtype):  # each distinct value to its month once, not every row
+        to_months = functools.partial(_days_array, unit="M")
+        return _by_unique(raw, _each(lambda v: _date_one(v, True)), to_months, "datetime64[ns]")
     parsed = parse_date(raw)
     months = parsed.values.to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
     values = pd.Series(months, index=parsed.values.index, name=parsed.values.name)

@@ -393,6 +393,17 @@ def test_parse_month_dtype():
     assert parse_month(pd.Series(["Jul-19"], dtype=object)).values.dtype == "datetime64[ns]"
 
 
+def test_parse_month_is_parse_date_on_the_first_of_the_month():
+    """Months are made per distinct value: the same as every row's date truncated, index and name kept."""
+    raw = pd.Series(["Jul-19", "26/07/2019", None, "x", "Jul-19", " - ", dt.date(2020, 12, 31), 43672, "26/07/2019"],
+                    index=range(10, 19), name="period", dtype=object)
+    for column in (raw, raw.astype("str")):
+        months, dates = parse_month(column), parse_date(column)
+        truncated = dates.values.to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
+        pd.testing.assert_series_equal(months.values, pd.Series(truncated, index=raw.index, name="period"))
+        pd.testing.assert_series_equal(months.invalid, dates.invalid)
+
+
 # --------------------------------------------------------------------------
 # Booleans
 # --------------------------------------------------------------------------
