@@ -139,7 +139,8 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
         if column not in region_cols:
             out[column] = _parse_column(table, column, raw, key, problems, notes, echo, headers, memo)
     if region_cols:
-        context = _community_context(raw, communities) if table == "members" else None
+        context = _community_context(out["community_id"], communities) if table == "members" and "community_id" in raw \
+            else None
         out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
     _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
     return out
@@ -244,14 +245,16 @@ def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, note
 
 
 # --------------------------------------------------------------------------- regions
-def _community_context(raw: pd.DataFrame, communities: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Province and regency of each member's community, used where the member's own are not given."""
-    if communities is None or "community_id" not in raw or not len(communities):
+def _community_context(ids: pd.Series, communities: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Province and regency of each member's community (``ids``: the members' parsed community ids), used where
+    the member's own are not given; looked up once per community."""
+    if communities is None or not len(communities):
         return None
-    ids = _text(raw["community_id"])
     where = communities.drop_duplicates("community_id").set_index("community_id")
-    return pd.DataFrame({c: ids.map(where[c]).astype("string") for c in ("province_code", "regency_code")},
-                        index=raw.index)
+    codes, uniques = pd.factorize(ids)
+    distinct = pd.Series(uniques)
+    return pd.DataFrame({c: distinct.map(where[c]).astype("string").array.take(codes, allow_fill=True)
+                         for c in ("province_code", "regency_code")}, index=ids.index)
 
 
 def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, notes: list[dict], echo: Echo,
