@@ -621,6 +621,12 @@ def _text_date(text: str, dayfirst: bool) -> dt.date | None:
     return None
 
 
+def _dates_many(uniques: np.ndarray, dayfirst: bool) -> list:
+    """``parse_many`` for dates (:func:`_by_unique`): text through :func:`_str_date`, the rest :func:`_date_one`."""
+    this_year = dt.date.today().year  # once, not per value
+    return [_str_date(u, dayfirst, this_year) if isinstance(u, str) else _date_one(u, dayfirst) for u in uniques]
+
+
 def _date_one(value: Any, dayfirst: bool) -> Any:
     """Parse one distinct cell to days since 1970-01-01, ``None`` or ``_INVALID``."""
     if isinstance(value, str):
@@ -700,7 +706,7 @@ def parse_date(raw: pd.Series, *, dayfirst: bool = True) -> Parsed:
         fast = _datetime_fast(raw)
         if fast is not None:
             return fast
-    return _by_unique(raw, _each(lambda v: _date_one(v, dayfirst)), _days_array, "datetime64[ns]")
+    return _by_unique(raw, functools.partial(_dates_many, dayfirst=dayfirst), _days_array, "datetime64[ns]")
 
 
 def parse_month(raw: pd.Series) -> Parsed:
@@ -720,7 +726,7 @@ def parse_month(raw: pd.Series) -> Parsed:
     raw = _as_series(raw)
     if not ptypes.is_datetime64_any_dtype(raw.dtype):  # each distinct value to its month once, not every row
         to_months = functools.partial(_days_array, unit="M")
-        return _by_unique(raw, _each(lambda v: _date_one(v, True)), to_months, "datetime64[ns]")
+        return _by_unique(raw, functools.partial(_dates_many, dayfirst=True), to_months, "datetime64[ns]")
     parsed = parse_date(raw)
     months = parsed.values.to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
     values = pd.Series(months, index=parsed.values.index, name=parsed.values.name)

@@ -619,13 +619,13 @@ def test_million_rows_numbers_correct():
 
 def test_million_rows_dates_parse_each_distinct_value_once(monkeypatch):
     calls = []
-    original = parsing._date_one
+    original = parsing._str_date  # what a text cell goes to
 
-    def counting(value, dayfirst):
+    def counting(value, *args):
         calls.append(value)
-        return original(value, dayfirst)
+        return original(value, *args)
 
-    monkeypatch.setattr(parsing, "_date_one", counting)
+    monkeypatch.setattr(parsing, "_str_date", counting)
     days = pd.date_range("2000-01-01", periods=N_DISTINCT, freq="D")
     pool = [d.strftime("%d/%m/%Y") for d in days]
     raw, codes = _big_sample(pool)
