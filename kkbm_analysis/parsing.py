@@ -234,6 +234,8 @@ _PLAIN_INT_RE = re.compile(r"^[0-9]+$")
 _GROUPED_RE = re.compile(r"^[1-9][0-9]{0,2}(?P<sep>[ .,])[0-9]{3}(?:(?P=sep)[0-9]{3})*$")
 _RUPIAH_TAIL_RE = re.compile(r"[.,]\s*-$")
 _INT64_LIMIT = 2**63
+#: An ASCII character that none of the number forms above has (in either case), nor a blank cell.
+_NO_NUMBER = re.compile(r"[^\s0-9.,()%+\-abdeijlmprtuyABDEIJLMPRTUY\x80-\U0010ffff]")
 
 
 def _decimal_separator(body: str) -> str:
@@ -430,7 +432,8 @@ def _numbers_many(uniques: np.ndarray, **flags: bool) -> list:
     for i, value in zip(np.flatnonzero(handled), values.tolist()):
         results[i] = value
     for i in np.flatnonzero(~handled):
-        results[i] = _number_one(uniques[i], **flags)
+        value = uniques[i]  # text with a character no number has (a date's "/", a word) is no number: no parse
+        results[i] = _INVALID if isinstance(value, str) and _NO_NUMBER.search(value) else _number_one(value, **flags)
     return results
 
 

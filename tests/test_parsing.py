@@ -635,6 +635,24 @@ def test_million_rows_dates_parse_each_distinct_value_once(monkeypatch):
     assert not result.invalid.any()
 
 
+def test_text_no_number_can_be_is_invalid_without_a_parse(monkeypatch):
+    """A character outside every number form (a date's "/", a word's "n") settles a cell without the
+    per-value parser; every such cell is one the parser finds invalid (all ASCII characters, in several places)."""
+    flags = [dict(integer=i, currency=c, percent=p) for i in (False, True) for c in (False, True) for p in (False, True)]
+    templates = ["1.250", "12,5", "Rp 1.250,-", "1,5 jt", "(1.000)", "1.5E+06", "12,5 %", "-", ""]
+    for code in range(128):
+        for t in templates:
+            for value in (chr(code) + t, t[:2] + chr(code) + t[2:], t + chr(code)):
+                if parsing._NO_NUMBER.search(value):
+                    assert all(parsing._number_one(value, **f) is parsing._INVALID for f in flags), repr(value)
+    parsed = []
+    original = parsing._number_one
+    monkeypatch.setattr(parsing, "_number_one", lambda value, **f: parsed.append(value) or original(value, **f))
+    result = parse_number(pd.Series(["12/08/1987", "10 November 1991", "1 234", "21 Maret 2003"]), integer=True)
+    assert result.invalid.tolist() == [True, True, False, True]
+    assert parsed == ["1 234", "21 Maret 2003"]
+
+
 def test_unencodable_text_is_invalid_not_an_error():
     result = parse_number(pd.Series(["\ud800", "1,5"], dtype=object))
     assert result.invalid.tolist() == [True, False]
