@@ -526,27 +526,11 @@ def parse_percent(raw: pd.Series) -> Parsed:
 # Dates
 # --------------------------------------------------------------------------
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            "januari jan january",
-            "februari feb peb pebruari february",
-            "maret mar march",
-            "april apr",
-            "mei may",
-            "juni jun june",
-            "juli jul july",
-            "agustus agu agt ags aug august",
-            "september sep sept",
-            "oktober okt oct october",
-            "november nov nop nopember",
-            "desember des dec december",
-        ],
-        start=1,
-    )
-    for name in names.split()
-}
+_MONTHS = {name: number for number, names in enumerate(
+    ["januari jan january", "februari feb peb pebruari february", "maret mar march", "april apr", "mei may",
+     "juni jun june", "juli jul july", "agustus agu agt ags aug august", "september sep sept",
+     "oktober okt oct october", "november nov nop nopember", "desember des dec december"], start=1)
+    for name in names.split()}
 _TIME = (
     r"(?:(?:\s+|t)[0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:[.,][0-9]+)?)?"
     r"(?:\s*[ap]\.?m\.?)?(?:\s*(?:z|utc|gmt|[-+][0-9]{2}(?::?[0-9]{2})?|wita|wib|wit))?)?$"
@@ -631,9 +615,7 @@ def _dates_many(uniques: np.ndarray, dayfirst: bool) -> list:
 
 
 def _date_one(value: Any, dayfirst: bool) -> Any:
-    """Parse one distinct cell to days since 1970-01-01, ``None`` or ``_INVALID``."""
-    if isinstance(value, str):
-        return _str_date(value, dayfirst, dt.date.today().year)
+    """Parse one distinct cell, not text (:func:`_str_date`), to days since 1970-01-01 or ``_INVALID``."""
     if isinstance(value, dt.datetime):  # includes pd.Timestamp; wall date
         date = _make_date(value.year, value.month, value.day)
     elif isinstance(value, dt.date):
