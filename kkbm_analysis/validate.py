@@ -224,16 +224,21 @@ def _category(table: str, column: str, values: pd.Series, uids: pd.Series, probl
 
 
 def _birth_year(values: pd.Series, uids: pd.Series, column: str, problems: Problems, echo: Echo) -> pd.Series:
-    """A year of birth from a year or a full birth date (only the year is kept)."""
-    as_year = parsing.parse_number(values, integer=True)
-    as_date = parsing.parse_date(values)
+    """A year of birth from a year or a full birth date (only the year is kept), read once per distinct value."""
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell (a list): every row on its own
+        codes, uniques = np.arange(len(values)), values.array
+    distinct = pd.Series(uniques)
+    as_year = parsing.parse_number(distinct, integer=True)
+    as_date = parsing.parse_date(distinct)
     year = as_year.values.where(~as_year.invalid, pd.NA)
     small = year.notna() & ~year.between(1000, 9999).fillna(False)
     year = year.mask(small | year.isna(), as_date.values.dt.year.astype("Int64"))
-    invalid = as_year.invalid & as_date.invalid
-    _flag(invalid, values, uids, column, "invalid_date",
+    invalid = np.append((as_year.invalid & as_date.invalid).to_numpy(), False)[codes]  # code -1 (NA): not invalid
+    _flag(pd.Series(invalid, index=values.index), values, uids, column, "invalid_date",
           lambda v: f"{echo.quote(v, strict=True)} is neither a birth year nor a birth date", problems)
-    return year
+    return pd.Series(year.array.take(codes, allow_fill=True), index=values.index, name=values.name)
 
 
 def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, notes: list[dict]) -> None:
