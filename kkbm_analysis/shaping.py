@@ -259,6 +259,7 @@ _TOTAL_START = re.compile(r"^\s*(?:" + "|".join(_TOTAL_STARTS) + ")", re.IGNOREC
 #: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
 _TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
 _TOTAL_FIRST_TWO = opening_bytes(_TOTAL_STARTS)  # which first two UTF-8 bytes a totals cell can have
+_TOTAL_PAIRS = _TOTAL_FIRST_TWO.T.ravel()  # the same, by the two bytes read as one little-endian 16-bit number
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -299,13 +300,12 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         looked = filled[:, j] if label else leading
         first = None if extra or not looked.any() else first_bytes(frame[column], 2)
         if first is not None:  # a cell whose first two bytes no totals word begins with is none
-            looked = looked & _TOTAL_FIRST_TWO[first[:, 0], first[:, 1]]
+            looked = looked & _TOTAL_PAIRS[first.view("<u2")[:, 0]]
         rows = np.flatnonzero(looked)
         if not len(rows):
             continue
         starts = None if extra else ascii_matches(frame[column].take(rows), _TOTAL_START_ASCII)  # None: all looked at
-        if starts is not None:
-            rows = rows[starts]
+        rows = rows if starts is None else rows[starts]
         if not len(rows):
             continue
         values = frame[column].to_numpy(dtype=object)[rows]

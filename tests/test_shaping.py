@@ -122,6 +122,8 @@ def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
 
     assert all(shaping._TOTAL_FIRST_TWO[ord(a), ord(b)] for w in shaping._TOTAL_STARTS
                for a, b in [(w[0], w[1]), (w[0].upper(), w[1].upper()), (w[0].upper(), w[1])])
+    pairs = np.arange(65536, dtype="<u2").view(np.uint8).reshape(-1, 2)  # every two bytes, as the 16-bit number
+    assert (shaping._TOTAL_PAIRS[np.arange(65536)] == shaping._TOTAL_FIRST_TWO[pairs[:, 0], pairs[:, 1]]).all()
     rng = np.random.default_rng(3)
     pool = ["JUMLAH", " total", "Grand Total", "\u00a0Jumlah", "Sub-Total", "Kab. Blitar", "Siti", "all", "Alla",
             "rekap 2020", "9 total", "-", "", None, "Indonesia", "ſemua", "Desa Jaya", "Ketua", "Wonosobo",
