@@ -52,9 +52,9 @@ def first_bytes(column: pd.Series, count: int = 1) -> np.ndarray | None:
         if chunk.null_count:
             lengths = np.where(chunk.is_null().to_numpy(zero_copy_only=False), 0, lengths)
         text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
-        found = np.zeros((len(chunk), count), dtype=np.uint8)
-        for k in range(count):  # the index is clipped for cells shorter than k + 1 bytes, which stay 0
-            np.copyto(found[:, k], text[np.minimum(starts[:-1] + k, text.size - 1)], where=lengths > k)
+        found = np.empty((len(chunk), count), dtype=np.uint8)
+        for k in range(count):  # the index is clipped for cells shorter than k + 1 bytes, which get 0
+            found[:, k] = text.take(starts[:-1] + k, mode="clip") * (lengths > k)
         parts.append(found[:, 0] if count == 1 else found)
     if not parts:
         return np.zeros(0 if count == 1 else (0, count), dtype=np.uint8)
