@@ -25,14 +25,15 @@ ASCII_SPACE = "[" + "".join(f"\\x{ord(c):02x}" for c in map(chr, range(128)) if 
 
 
 def ascii_matches(column: pd.Series, pattern: str) -> np.ndarray | None:
-    """Which cells of a column of Arrow text match ``pattern`` (RE2, from the start), in one pass; None
-    when the column is not Arrow text or holds non-ASCII text (then Python must decide)."""
+    """Which cells of a column of Arrow text match ``pattern`` (RE2, from the start), tried once per distinct
+    value; None when the column is not Arrow text or holds non-ASCII text (then Python must decide)."""
     if not isinstance(column.dtype, pd.StringDtype) or column.dtype.storage != "pyarrow" or not len(column):
         return None
-    data = pa.array(column.array)
-    if not pc.all(pc.string_is_ascii(data)).as_py():
+    data = pc.dictionary_encode(pa.chunked_array(column.array._pa_array).combine_chunks())
+    if not pc.all(pc.string_is_ascii(data.dictionary)).as_py():
         return None
-    return pc.fill_null(pc.match_substring_regex(data, pattern), False).to_numpy(zero_copy_only=False)
+    found = pc.match_substring_regex(data.dictionary, pattern).take(data.indices)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def first_bytes(column: pd.Series, count: int = 1) -> np.ndarray | None:

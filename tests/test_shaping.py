@@ -109,6 +109,17 @@ def test_totals_prefilter_in_arrow_matches_the_python_pattern():
     expected = [bool(_TOTAL_START.match(v)) for v in values]
     assert any(expected) and not all(expected)
     assert pc.match_substring_regex(pa.array(values), _TOTAL_START_ASCII).to_pylist() == expected
+    # as the shaping runs it: once per distinct value of a column of Arrow text in two chunks, with blanks
+    import pandas as pd
+
+    from kkbm_analysis.patterns import ascii_matches
+    from kkbm_analysis.textrows import ARROW_STRINGS
+    cells = [*values, None, *values[:5000]]
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([cells[:30_000], cells[30_000:]]))).astype(
+        ARROW_STRINGS)
+    assert column.array._pa_array.num_chunks == 2
+    assert ascii_matches(column, _TOTAL_START_ASCII).tolist() == [c is not None and bool(_TOTAL_START.match(c))
+                                                                  for c in cells]
 
 
 def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
