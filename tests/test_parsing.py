@@ -690,6 +690,8 @@ def test_nik_problems_fast_path_agrees_with_the_rules_one_value_at_a_time():
     canon = [None if v is None else "".join(c for c in v if not c.isspace() and c not in ".-") for v in values]
     assert got.tolist() == [_nik_problem(c) if c else "" for c in canon]
     assert (got == "").any() and (got != "").any()
+    arrow = nik_problems(pd.Series(values * 2, dtype="str", index=range(7, 7 + 2 * len(values))))  # NIKs repeat
+    assert arrow.tolist() == got.tolist() * 2 and arrow.index[0] == 7 and arrow.dtype == "string"
 
 
 def test_whole_numbers_beyond_int64_are_invalid_not_an_error():
