@@ -142,11 +142,13 @@ def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
             "Jſ", "all-in", "Nasional", "SEMUA DESA", "Kepala Desa"]
     frame = pd.DataFrame({c: pd.Series(rng.choice(np.array(pool, dtype=object), 400), dtype="string[pyarrow]")
                           for c in ("a", "b", "c")}).iloc[7:]  # sliced: Arrow offsets start past 0
-    frame["c"] = frame["c"].astype(object)  # object cells take the Python path
+    frame["c"] = frame["c"].astype(object)  # text held as objects: converted to Arrow text for the filters
+    frame["d"] = pd.Series(["Jumlah", "\ud800 total", "3", None] * 100, dtype=object).iloc[7:]  # no Arrow: Python
     assert [chr(b) if b else None for b in first_bytes(frame["a"])] == [
         v.encode()[:1].decode("latin-1") if isinstance(v, str) and v else None for v in frame["a"].astype(object)]
     assert [bytes(b).rstrip(b"\0") for b in first_bytes(frame["a"], 2)] == [
         v.encode()[:2] if isinstance(v, str) else b"" for v in frame["a"].astype(object)]
     found = shaping._totals_rows(frame, {}, None)
+    assert shaping._totals_rows(frame[["d"]], {}, None).tolist() == [i % 4 == 0 for i in range(7, 400)]
     monkeypatch.setattr(shaping, "first_bytes", lambda column, count=1: None)
     assert found.any() and (found == shaping._totals_rows(frame, {}, None)).all()
