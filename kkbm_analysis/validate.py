@@ -265,9 +265,8 @@ def _community_context(ids: pd.Series, communities: pd.DataFrame | None) -> pd.D
 def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, notes: list[dict], echo: Echo,
                context: pd.DataFrame | None) -> pd.DataFrame:
     present = [c for c in region_cols if c in raw and raw[c].notna().any()]
-    empty = pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
     if not present:
-        return empty
+        return pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
     frame = raw[present].copy()
     for c in present:
         frame[c] = _text(frame[c])
