@@ -140,7 +140,8 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
         if column not in region_cols:
             out[column] = _parse_column(table, column, raw, key, problems, notes, echo, headers, memo)
     if region_cols:
-        context = _community_context(raw, communities) if table == "members" else None
+        context = _community_context(out["community_id"], communities) if table == "members" and "community_id" in raw \
+            else None
         out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
     clean = _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
     return clean if pending is not None else clean[~clean["_uid"].isin(problems.uids())]
@@ -224,16 +225,21 @@ def _category(table: str, column: str, values: pd.Series, uids: pd.Series, probl
 
 
 def _birth_year(values: pd.Series, uids: pd.Series, column: str, problems: Problems, echo: Echo) -> pd.Series:
-    """A year of birth from a year or a full birth date (only the year is kept)."""
-    as_year = parsing.parse_number(values, integer=True)
-    as_date = parsing.parse_date(values)
+    """A year of birth from a year or a full birth date (only the year is kept), read once per distinct value."""
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell (a list): every row on its own
+        codes, uniques = np.arange(len(values)), values.array
+    distinct = pd.Series(uniques)
+    as_year = parsing.parse_number(distinct, integer=True)
+    as_date = parsing.parse_date(distinct)
     year = as_year.values.where(~as_year.invalid, pd.NA)
     small = year.notna() & ~year.between(1000, 9999).fillna(False)
     year = year.mask(small | year.isna(), as_date.values.dt.year.astype("Int64"))
-    invalid = as_year.invalid & as_date.invalid
-    _flag(invalid, values, uids, column, "invalid_date",
+    invalid = np.append((as_year.invalid & as_date.invalid).to_numpy(), False)[codes]  # code -1 (NA): not invalid
+    _flag(pd.Series(invalid, index=values.index), values, uids, column, "invalid_date",
           lambda v: f"{echo.quote(v, strict=True)} is neither a birth year nor a birth date", problems)
-    return year
+    return pd.Series(year.array.take(codes, allow_fill=True), index=values.index, name=values.name)
 
 
 def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, notes: list[dict]) -> None:
@@ -245,22 +251,23 @@ def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, note
 
 
 # --------------------------------------------------------------------------- regions
-def _community_context(raw: pd.DataFrame, communities: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Province and regency of each member's community, used where the member's own are not given."""
-    if communities is None or "community_id" not in raw or not len(communities):
+def _community_context(ids: pd.Series, communities: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Province and regency of each member's community (``ids``: the members' parsed community ids), used where
+    the member's own are not given; looked up once per community."""
+    if communities is None or not len(communities):
         return None
-    ids = _text(raw["community_id"])
     where = communities.drop_duplicates("community_id").set_index("community_id")
-    return pd.DataFrame({c: ids.map(where[c]).astype("string") for c in ("province_code", "regency_code")},
-                        index=raw.index)
+    codes, uniques = pd.factorize(ids)
+    distinct = pd.Series(uniques)
+    return pd.DataFrame({c: distinct.map(where[c]).astype("string").array.take(codes, allow_fill=True)
+                         for c in ("province_code", "regency_code")}, index=ids.index)
 
 
 def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, notes: list[dict], echo: Echo,
                context: pd.DataFrame | None) -> pd.DataFrame:
     present = [c for c in region_cols if c in raw and raw[c].notna().any()]
-    empty = pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
     if not present:
-        return empty
+        return pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
     frame = raw[present].copy()
     for c in present:
         frame[c] = _text(frame[c])

@@ -258,3 +258,22 @@ def test_category_values_come_as_the_spooled_text():
     assert str(out.dtype) == column_dtypes("members")["sex"] == "string"
     assert out.tolist()[:2] == ["L", "P"] and out.isna().tolist() == [False, False, True, True]
     assert problems.columns["uid"] == [3]
+
+
+def test_birth_year_is_read_once_per_distinct_value_as_cell_by_cell():
+    """Birth years read over a column's distinct values equal each cell read alone, an unhashable cell too."""
+    import numpy as np
+
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.validate import Problems, _birth_year
+
+    def read(cells):
+        problems = Problems()
+        values = pd.Series(cells, dtype=object, name="birth_year")
+        years = _birth_year(values, pd.Series(np.arange(len(cells))), "birth_year", problems, Echo(()))
+        return years.tolist(), problems.frame()["uid"].tolist()
+
+    cells = ["1987", "12/08/1987", None, "1987", 1987.0, "05", "Siti", "12/08/1987", "1.987", "", "26 Juli 1990"]
+    one_by_one = [read([c]) for c in cells]
+    assert read(cells) == ([y for (y,), _ in one_by_one], [i for i, (_, bad) in enumerate(one_by_one) if bad])
+    assert read([*cells, ["x"]]) == (read(cells)[0] + [pd.NA], read(cells)[1] + [len(cells)])
