@@ -463,13 +463,13 @@ class _Run:
         ``spare`` from its end that this process claims before the parent does."""
         self._check(table, echo, known)
         _, info = finalise([table], self.spools, self.bad, out, meta, work)
+        late = self.late[table]
+        ready = self._late_quarantine(table, late.frame()) if len(late.columns["uid"]) else None
         for name in reversed(spare.names):
             if not spare.claim(name):
                 break  # the parent goes through them in order: it has taken this one and every one before
             self.bad.update(_handed_over(work))  # the refused rows of the tables checked there since
             info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
-        late = self.late[table]
-        ready = self._late_quarantine(table, late.frame()) if len(late.columns["uid"]) else None
         return table, late, self.bad[table], self.table_notes.get(table, []), info, ready
 
     def _known(self, ref, known: dict[tuple, tuple[np.ndarray, Any]]) -> Any:
