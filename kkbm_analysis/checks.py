@@ -125,30 +125,31 @@ def _python(value):
 # --------------------------------------------------------------------------- references
 def rows_to_check(table: str, spool: TableSpool, bad: np.ndarray) -> pa.Table:
     """The accepted rows' columns that :func:`reference_problems` and :func:`table_rules` read, read once
-    (``_uid`` first; leave out the rows a check refuses before the next one)."""
+    (``_uid`` first)."""
     columns = [c for ref in TABLES[table].references for c in ref.columns] + list(RULE_COLUMNS.get(table, ()))
     return _accepted(spool, bad, ["_uid", *dict.fromkeys(columns)])
 
 
-def reference_problems(table: str, rows: pa.Table, ref, known: pa.Array, problems: Problems,
-                       echo: Echo) -> np.ndarray:
-    """Rows (of :func:`rows_to_check`) whose reference (``ref.columns``) is not among the target's accepted
-    keys (``known``: :func:`accepted_values`); returns their ``_uid``."""
+def reference_problems(table: str, rows: pa.Table, kept: np.ndarray, ref, known: pa.Array, problems: Problems,
+                       echo: Echo) -> None:
+    """Rows (of :func:`rows_to_check`, those still ``kept``) whose reference (``ref.columns``) is not among the
+    target's accepted keys (``known``: :func:`accepted_values`); they are no longer ``kept`` (changed in place)."""
     values = _as_text([rows.column(c) for c in ref.columns])  # one membership test: the known values hashed once
     missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
-    if not pc.any(missing).as_py():
-        return np.zeros(0, dtype=np.int64)
-    uids = rows.column("_uid").filter(missing).to_numpy()
+    missing = np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool) & kept
+    if not missing.any():
+        return
+    kept &= ~missing
+    uids = rows.column("_uid").to_numpy()[missing]
     if all(field_kind(table, c) == "pseudonym" for c in ref.columns):
         problems.add(uids, ",".join(ref.columns), "unknown_reference",
                      f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
                      "check the NIK")
-        return uids
-    codes, uniques = pd.factorize(values.filter(missing).to_pandas())
+        return
+    codes, uniques = pd.factorize(values.filter(pa.array(missing)).to_pandas())
     said = np.array([f"{echo.quote(v)} does not exist in table {ref.table} ({', '.join(ref.target)})"
                      for v in uniques], dtype=object)
     problems.add(uids, ",".join(ref.columns), "unknown_reference", said[codes])
-    return uids
 
 
 def _as_text(columns: list[pa.ChunkedArray]) -> pa.ChunkedArray:
@@ -172,10 +173,11 @@ def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> p
 RULE_COLUMNS = {"kur_loans": ("member_id", "applied_on"), "business_reports": ("business_id", "period")}
 
 
-def table_rules(table: str, rows: pa.Table, spools: dict[str, TableSpool], bads: dict[str, np.ndarray],
-                problems: Problems) -> None:
-    """Rules between a row (of :func:`rows_to_check`, those no reference check refused) and its parent: a
-    loan before the member joined, a report outside the business's lifetime (against accepted parent rows).
+def table_rules(table: str, rows: pa.Table, kept: np.ndarray, spools: dict[str, TableSpool],
+                bads: dict[str, np.ndarray], problems: Problems) -> None:
+    """Rules between a row (of :func:`rows_to_check`, those still ``kept`` after the reference checks) and its
+    parent: a loan before the member joined, a report outside the business's lifetime (against accepted
+    parent rows).
 
     Each row finds its parent by a hash lookup of its key among the parent's accepted keys
     (:func:`pyarrow.compute.index_in`, over every row at once: the hash table of the keys is built
@@ -185,7 +187,7 @@ def table_rules(table: str, rows: pa.Table, spools: dict[str, TableSpool], bads:
         keys, (joined_on,) = _parent_columns(spools["members"], bads["members"], "member_id", ["joined_on"])
         joined = _dates(joined_on.take(pc.index_in(rows.column("member_id"), value_set=keys)))
         applied = _dates(rows.column("applied_on"))
-        hit = applied < joined  # false where either is missing
+        hit = (applied < joined) & kept  # false where either is missing
         problems.add(rows.column("_uid").to_numpy()[hit], "applied_on", "loan_before_joining",
                      [f"applied {pd.Timestamp(a):%d/%m/%Y}, before the member joined on {pd.Timestamp(j):%d/%m/%Y}"
                       for a, j in zip(applied[hit], joined[hit])])
@@ -195,7 +197,8 @@ def table_rules(table: str, rows: pa.Table, spools: dict[str, TableSpool], bads:
         start, end = pa.array(_month_start(started)), pa.array(_month_start(closed))
         at = pc.index_in(rows.column("business_id"), value_set=keys)
         period = _dates(rows.column("period"))
-        hit = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where a date is missing
+        outside_life = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where NaT
+        hit = outside_life & kept
         problems.add(rows.column("_uid").to_numpy()[hit], "period", "report_outside_lifetime",
                      "report month is before the business started or after it closed")
 

@@ -57,7 +57,7 @@ from .results import (PROBLEM_COLUMNS, PROBLEM_FATES, IngestResult, Locator, Pro
                       quarantine_frame)
 from .schema import SCHEMA_VERSION, TABLE_ORDER, TABLES, codebook
 from .sheetflow import UID_BITS, Context, SheetJob
-from .spool import RAW_PREFIX, TableSpool, outside
+from .spool import RAW_PREFIX, TableSpool
 from .validate import Problems, field_kind
 
 __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
@@ -444,6 +444,7 @@ class _Run:
     def _check(self, table: str, echo: Echo, known: dict) -> None:
         late = self.late[table]
         rows = rows_to_check(table, self.spools[table], self.bad[table])
+        kept = np.ones(rows.num_rows, dtype=bool)  # not refused by a check of this table yet
         for ref in TABLES[table].references:
             if ref.table not in self.present:
                 self.table_notes.setdefault(table, []).append(
@@ -451,10 +452,8 @@ class _Run:
                      "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be checked "
                                 "against it"})
                 continue
-            refused = reference_problems(table, rows, ref, self._known(ref, known), late, echo)
-            if len(refused):  # the next checks see the rows still accepted
-                rows = rows.filter(outside(rows.column("_uid"), refused))
-        table_rules(table, rows, self.spools, self.bad, late)
+            reference_problems(table, rows, kept, ref, self._known(ref, known), late, echo)
+        table_rules(table, rows, kept, self.spools, self.bad, late)
         self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
 
     def _check_and_write(self, table: str, echo: Echo, known: dict, out: Path, meta: dict[str, str],

@@ -482,8 +482,8 @@ def test_the_helper_builds_the_person_tables_it_claims_first(raw_two: Path, tmp_
             refused.append((name, got))
             return got
 
-    def refusing(table, rows, spools, bads, problems):
-        real_rules(table, rows, spools, bads, problems)
+    def refusing(table, rows, kept, spools, bads, problems):
+        real_rules(table, rows, kept, spools, bads, problems)
         if table == "departures":  # a row refused here after the helper started: its write must leave it out
             problems.add(rows.column("_uid").to_numpy()[:1], "month", "test_rule", "refused")
 

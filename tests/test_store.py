@@ -444,3 +444,24 @@ def test_province_of_each_row_follows_its_parents_and_is_none_when_one_is_unknow
     m1 = {"members": np.array([100 * len("members")])}  # a stage's member refused
     assert _Accepted(spools, m1).provinces("stages") is None
     assert _Accepted({t: s for t, s in spools.items() if t != "communities"}, {}).provinces("stages") is None
+
+
+def test_a_row_refused_by_one_reference_is_not_refused_again_by_the_next():
+    """The reference checks of a table run in turn on its rows read once: a row the first one refuses is
+    left alone by the second (one problem per row and check, as when each check read the accepted rows)."""
+    import pyarrow as pa
+
+    from kkbm_analysis.checks import reference_problems
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.schema import TABLES
+    from kkbm_analysis.validate import Problems
+
+    rows = pa.table({"_uid": [1, 2, 3, 4], "session_id": ["S1", "SX", "SX", "S1"],
+                     "member_id": ["M1", "MX", "M1", "MX"]})
+    kept, problems = np.ones(4, dtype=bool), Problems()
+    by_session, by_member = TABLES["attendance"].references
+    for ref, known in ((by_session, "S1"), (by_member, "M1")):
+        reference_problems("attendance", rows, kept, ref, pa.array([known], pa.large_string()), problems, Echo())
+    assert list(zip(problems.columns["uid"], problems.columns["field"])) == [
+        (2, "session_id"), (3, "session_id"), (4, "member_id")]
+    assert kept.tolist() == [True, False, False, False]
