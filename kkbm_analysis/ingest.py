@@ -488,15 +488,15 @@ class _Run:
         writes its table; what it found is merged in table order (the manifest lists the tables in order)."""
         theirs, spare = (helper[1], helper[2]) if helper else (None, None)
         shared = spare.names if spare else []
-        try:  # the helper may take the last of these once its own table is written
+        try:  # this side's own work first, then the tables the helper may take (the last ones) once it is free
+            ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
+                     if t != theirs and len(late.columns["uid"])}
             tables, info = finalise([t for t in self.present if t != theirs and t not in shared], self.spools,
                                     self.bad, out, meta, work)
             for name in shared:
                 if not spare.claim(name):
                     break
                 info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
-            ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
-                     if t != theirs and len(late.columns["uid"])}
             if helper is not None:
                 table, self.late[table], self.bad[table], self.table_notes[table], written, rows = \
                     helper[0].result()
