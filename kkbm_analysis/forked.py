@@ -144,6 +144,10 @@ class Forked:
         send.close()
         self._done = False
 
+    def ready(self) -> bool:
+        """Whether the child has sent its result (or ended): :meth:`result` would not wait."""
+        return self._done or self._receive.poll()
+
     def result(self) -> Any:
         """Wait for the child; its return value, or its exception raised here."""
         if self._done:

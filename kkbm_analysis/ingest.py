@@ -237,8 +237,24 @@ class _Run:
 
     # ------------------------------------------------------------------ files and sheets
     def _open_all(self) -> None:
-        opened = self._open_files()
+        opened, reading = self._open_files()
+        try:
+            self._make_jobs(opened, reading)
+        finally:
+            if reading is not None:
+                reading.stop()
+
+    def _make_jobs(self, opened: dict[str, RawFile | tuple[str, str]], reading: Forked | None) -> None:
+        """A :class:`SheetJob` per sheet to read, in file order; a file the helper still reads (``reading``)
+        is waited for when its turn comes, the sheets before it warmed meanwhile (:meth:`SheetJob.warm`)."""
         for e in self.entries:
+            if reading is not None and e.read and e.relpath not in self.unreadable and e.relpath not in opened:
+                for job in self.jobs:
+                    if reading.ready():
+                        break
+                    job.warm(self.ctx)
+                opened.update(reading.result())
+                reading = None
             if not e.read or e.relpath in self.unreadable:
                 fate, reason = (e.fate, e.reason) if not e.read else ("unreadable", self.unreadable[e.relpath])
                 self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
@@ -269,10 +285,11 @@ class _Run:
                          else detect_table(headers, sheet.sheet, e.relpath, overrides)[0])
                 self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
 
-    def _open_files(self) -> dict[str, RawFile | tuple[str, str]]:
+    def _open_files(self) -> tuple[dict[str, RawFile | tuple[str, str]], Forked | None]:
         """Each readable file opened (:meth:`_read_one`), after :meth:`_checksums`; with ``parallel``, a forked
         helper reads the workbooks (read whole, unlike text files) meanwhile, from before the checksums (what it
-        reads of a file the checksums find unreadable is not used)."""
+        reads of a file the checksums find unreadable is not used): returned with the files opened here, for
+        :meth:`_make_jobs` to wait for."""
         books = [e for e in self.entries if e.read and data_suffix(e.path) in WORKBOOK_SUFFIXES]
         helper = (Forked(self._read_many, books, what="reading the workbooks")
                   if self.parallel and books and len(books) < sum(e.read for e in self.entries) else None)
@@ -283,11 +300,11 @@ class _Run:
                       self.wrap([e for e in readable if helper is None or e not in books], "reading files")}
             if helper is not None:
                 official_index()  # while the workbooks are read: the processes forked later inherit it
-                opened.update(helper.result())
-        finally:
+        except BaseException:
             if helper is not None:
                 helper.stop()
-        return opened
+            raise
+        return opened, helper
 
     def _checksums(self) -> None:
         """Each file's checksum (or why it cannot be read), whether the folder is the suite's own demo, and the

@@ -116,6 +116,17 @@ class SheetJob:
                 self._names = name_tokens(seen)
         return self._names
 
+    def warm(self, ctx: Context) -> None:
+        """Plan the sheet and read its person-name words now, as :meth:`run` and :meth:`names` would (while this
+        process would otherwise wait for another); a failure is left for :meth:`run` to raise in its place."""
+        if self.table is None or not self.streamed or self._names is not None:
+            return
+        try:
+            self.plan = plan_sheet(self.raw, self.relpath, self.table, self.rule, ctx.rules)
+            self.names()
+        except Exception:  # noqa: BLE001 (raised again where it belongs, when the sheet is run)
+            self.plan, self._names = None, None
+
     def echo(self) -> Echo:
         """How the sheet's values may be quoted (one :class:`Echo`, which remembers what it decided)."""
         if self._echo is None:

@@ -604,3 +604,46 @@ def test_the_ingest_collects_cycles_less_often_and_restores_the_threshold(raw_di
         assert gc.get_threshold() == (700, *suite[1:])
     finally:
         gc.set_threshold(*suite)  # the suite's own setting (conftest)
+
+
+@needs_fork
+def test_sheets_before_a_workbook_still_read_are_warmed_meanwhile_with_the_same_outputs(raw_dir: Path,
+                                                                                      tmp_path: Path, monkeypatch):
+    """While the helper reads a workbook, this process plans the text sheets before it and reads their person
+    names (SheetJob.warm): the outputs are those of one process, and a failure while warming is left for the
+    sheet's own run (here it passes there)."""
+    import csv as csv_module
+
+    from kkbm_analysis import sheetflow
+
+    (raw_dir / "anggota.xlsx").unlink()  # members as a text file, first in file order; a workbook after it
+    with open(raw_dir / "anggota.csv", "w", encoding="utf-8", newline="") as sink:
+        csv_module.writer(sink).writerows([MEMBER_HEADER, *(v for v, _ in MEMBER_ROWS)])
+    wb = openpyxl.Workbook()
+    wb.active.append(["Catatan", "Isi"])
+    wb.active.append(["rapat", "bulan depan"])
+    wb.save(raw_dir / "zz_catatan.xlsx")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 0)
+    one = ingest(raw_dir, tmp_path / "one", key=KEY, as_of=AS_OF, workers=1)
+    warmed, real_warm, real_plan, failed = [], sheetflow.SheetJob.warm, sheetflow.plan_sheet, []
+
+    def warm(self, ctx):
+        real_warm(self, ctx)
+        warmed.append((self.table, self.plan is not None, bool(self._names)))
+
+    def plan_once_broken(*args):
+        if not failed:
+            failed.append(True)
+            raise ValueError("a failure while warming")
+        return real_plan(*args)
+
+    monkeypatch.setattr(ingest_mod.Forked, "ready", lambda self: False)  # the workbook is always still read
+    monkeypatch.setattr(sheetflow.SheetJob, "warm", warm)
+    two = ingest(raw_dir, tmp_path / "two", key=KEY, as_of=AS_OF, workers=2)
+    assert ("members", True, True) in warmed
+    assert _files(tmp_path / "one") == _files(tmp_path / "two") and two.accounting.equals(one.accounting)
+    monkeypatch.setattr(sheetflow, "plan_sheet", plan_once_broken)
+    warmed.clear()
+    ingest(raw_dir, tmp_path / "three", key=KEY, as_of=AS_OF, workers=2)
+    assert failed and warmed[0] == ("members", False, False)  # its warming failed: run() planned it after
+    assert _files(tmp_path / "one") == _files(tmp_path / "three")
