@@ -21,7 +21,7 @@ from .schema import TABLES
 from .spool import TableSpool
 from .validate import Problems, field_kind
 
-__all__ = ["duplicate_keys", "reference_problems", "accepted_values", "table_rules"]
+__all__ = ["duplicate_keys", "rows_to_check", "reference_problems", "accepted_values", "table_rules", "RULE_COLUMNS"]
 
 Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
 
@@ -42,11 +42,12 @@ def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     return codes, len(encoded.chunks[-1].dictionary)
 
 
-def _combined(columns: list[Callable[[], pa.ChunkedArray]], n: int) -> np.ndarray:
+def _combined(columns: list[Callable[[], pa.ChunkedArray]]) -> np.ndarray:
     """One integer per row for a combination of columns, each read when its turn comes (equal combinations,
     equal integers; the codes are made dense again only when the next column could overflow them)."""
-    key, size = np.zeros(n, dtype=np.int64), 1
-    for column in columns:
+    codes, size = _codes(columns[0]())
+    key = codes.astype(np.int64)  # the first column's codes as they are (no zeros to multiply)
+    for column in columns[1:]:
         codes, count = _codes(column())
         if size * count >= 2 ** 62:
             key = pd.factorize(key)[0].astype(np.int64)
@@ -62,12 +63,12 @@ def _repeats(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with the key), found by one stable sort."""
     order = np.argsort(key, kind="stable")
     ranked = key[order]
-    same = ranked[1:] == ranked[:-1]
-    if not same.any():
+    again = np.flatnonzero(ranked[1:] == ranked[:-1]) + 1  # sorted places whose key the place before holds
+    if not len(again):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    starts = np.flatnonzero(np.r_[True, ~same])
-    again = np.flatnonzero(same) + 1
-    later, earlier = order[again], order[starts[np.searchsorted(starts, again, side="right") - 1]]
+    # a run of equal keys is its first place, then consecutive places of `again`: each finds the run's first
+    opens = np.r_[True, again[1:] != again[:-1] + 1]
+    later, earlier = order[again], order[(again[opens] - 1)[np.cumsum(opens) - 1]]
     by_position = np.argsort(later, kind="stable")
     return later[by_position], earlier[by_position]
 
@@ -79,7 +80,7 @@ def duplicate_keys(table: str, spool: TableSpool, problems: Problems, echo: Echo
     n = spool.rows
     if n < 2:
         return
-    later, earlier = _repeats(_combined([lambda k=k: spool.read([k]).column(k) for k in key], n))
+    later, earlier = _repeats(_combined([lambda k=k: spool.read([k]).column(k) for k in key]))
     if not len(later):
         return
     data = _at_positions(spool, key, later)  # the repeated rows' keys (not the whole columns again)
@@ -122,22 +123,30 @@ def _python(value):
 
 
 # --------------------------------------------------------------------------- references
-def reference_problems(table: str, spool: TableSpool, bad: np.ndarray, ref, known: pa.Array,
-                       problems: Problems, echo: Echo) -> None:
-    """Accepted rows whose reference (``ref.columns``) is not among the target's accepted keys (``known``:
-    :func:`accepted_values`)."""
-    rows = _accepted(spool, bad, ["_uid", *ref.columns])  # one membership test: the known values hashed once
-    values = _as_text([rows.column(c) for c in ref.columns])
+def rows_to_check(table: str, spool: TableSpool, bad: np.ndarray) -> pa.Table:
+    """The accepted rows' columns that :func:`reference_problems` and :func:`table_rules` read, read once
+    (``_uid`` first)."""
+    columns = [c for ref in TABLES[table].references for c in ref.columns] + list(RULE_COLUMNS.get(table, ()))
+    return _accepted(spool, bad, ["_uid", *dict.fromkeys(columns)])
+
+
+def reference_problems(table: str, rows: pa.Table, kept: np.ndarray, ref, known: pa.Array, problems: Problems,
+                       echo: Echo) -> None:
+    """Rows (of :func:`rows_to_check`, those still ``kept``) whose reference (``ref.columns``) is not among the
+    target's accepted keys (``known``: :func:`accepted_values`); they are no longer ``kept`` (changed in place)."""
+    values = _as_text([rows.column(c) for c in ref.columns])  # one membership test: the known values hashed once
     missing = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
-    if not pc.any(missing).as_py():
+    missing = np.asarray(missing.to_numpy(zero_copy_only=False), dtype=bool) & kept
+    if not missing.any():
         return
-    uids = rows.column("_uid").filter(missing).to_numpy()
+    kept &= ~missing
+    uids = rows.column("_uid").to_numpy()[missing]
     if all(field_kind(table, c) == "pseudonym" for c in ref.columns):
         problems.add(uids, ",".join(ref.columns), "unknown_reference",
                      f"this person (by the NIK in this row) is not in the {ref.table} table; add them there or "
                      "check the NIK")
         return
-    codes, uniques = pd.factorize(values.filter(missing).to_pandas())
+    codes, uniques = pd.factorize(values.filter(pa.array(missing)).to_pandas())
     said = np.array([f"{echo.quote(v)} does not exist in table {ref.table} ({', '.join(ref.target)})"
                      for v in uniques], dtype=object)
     problems.add(uids, ",".join(ref.columns), "unknown_reference", said[codes])
@@ -160,10 +169,15 @@ def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> p
 
 
 # --------------------------------------------------------------------------- table rules
-def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str, TableSpool],
+#: The columns each table rule reads: the parent's key, and the date compared with the parent's.
+RULE_COLUMNS = {"kur_loans": ("member_id", "applied_on"), "business_reports": ("business_id", "period")}
+
+
+def table_rules(table: str, rows: pa.Table, kept: np.ndarray, spools: dict[str, TableSpool],
                 bads: dict[str, np.ndarray], problems: Problems) -> None:
-    """Rules between a row and its parent: a loan before the member joined, a report outside the
-    business's lifetime (against accepted parent rows).
+    """Rules between a row (of :func:`rows_to_check`, those still ``kept`` after the reference checks) and its
+    parent: a loan before the member joined, a report outside the business's lifetime (against accepted
+    parent rows).
 
     Each row finds its parent by a hash lookup of its key among the parent's accepted keys
     (:func:`pyarrow.compute.index_in`, over every row at once: the hash table of the keys is built
@@ -171,10 +185,9 @@ def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str
     """
     if table == "kur_loans" and "members" in spools:
         keys, (joined_on,) = _parent_columns(spools["members"], bads["members"], "member_id", ["joined_on"])
-        rows = _accepted(spool, bad, ["_uid", "member_id", "applied_on"])
         joined = _dates(joined_on.take(pc.index_in(rows.column("member_id"), value_set=keys)))
         applied = _dates(rows.column("applied_on"))
-        hit = applied < joined  # false where either is missing
+        hit = (applied < joined) & kept  # false where either is missing
         problems.add(rows.column("_uid").to_numpy()[hit], "applied_on", "loan_before_joining",
                      [f"applied {pd.Timestamp(a):%d/%m/%Y}, before the member joined on {pd.Timestamp(j):%d/%m/%Y}"
                       for a, j in zip(applied[hit], joined[hit])])
@@ -182,10 +195,10 @@ def table_rules(table: str, spool: TableSpool, bad: np.ndarray, spools: dict[str
         keys, (started, closed) = _parent_columns(spools["businesses"], bads["businesses"], "business_id",
                                                   ["started_on", "closed_on"])
         start, end = pa.array(_month_start(started)), pa.array(_month_start(closed))
-        rows = _accepted(spool, bad, ["_uid", "business_id", "period"])
         at = pc.index_in(rows.column("business_id"), value_set=keys)
         period = _dates(rows.column("period"))
-        hit = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where a date is missing
+        outside_life = (period < _dates(start.take(at))) | (period > _dates(end.take(at)))  # false where NaT
+        hit = outside_life & kept
         problems.add(rows.column("_uid").to_numpy()[hit], "period", "report_outside_lifetime",
                      "report month is before the business started or after it closed")
 

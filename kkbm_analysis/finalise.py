@@ -49,7 +49,7 @@ class _Accepted:
 
     def __init__(self, spools: dict[str, TableSpool], bad: dict[str, np.ndarray]) -> None:
         self.spools, self.bad = spools, bad
-        self._maps: dict[str, tuple[pa.Array, pa.Array]] = {}
+        self._maps: dict[tuple[str, ...], tuple[pa.Array, pa.Array]] = {}
 
     def batches(self, table: str, columns: list[str] | None = None) -> Iterator[pa.Table]:
         for batch in self.spools[table].accepted(self.bad.get(table, np.zeros(0, np.int64)), columns):
@@ -62,14 +62,20 @@ class _Accepted:
             return pa.chunked_array([], type=self.spools[table].schema.field(column).type)
         return pa.chunked_array([c for p in parts for c in p.chunks], type=parts[0].type)
 
-    def lookup(self, parent: str) -> tuple[pa.Array, pa.Array]:
-        """(keys, the column each key points on to) of a parent table's accepted rows."""
-        if parent not in self._maps:
-            key, value = PARENTS[parent]
-            keys = self.column(parent, key).combine_chunks().cast(pa.large_string())
-            values = self.column(parent, value).combine_chunks().cast(pa.large_string())
-            self._maps[parent] = (keys, values)
-        return self._maps[parent]
+    def lookup(self, parents: tuple[str, ...]) -> tuple[pa.Array, pa.Array]:
+        """(keys of the first parent's accepted rows, the column the last parent points on to for each): the
+        hops composed on the parents' rows, so a large table looks up only once (kept: several tables go
+        through members)."""
+        if parents not in self._maps:
+            if len(parents) == 1:
+                key, value = PARENTS[parents[0]]
+                self._maps[parents] = (self.column(parents[0], key).combine_chunks().cast(pa.large_string()),
+                                       self.column(parents[0], value).combine_chunks().cast(pa.large_string()))
+            else:
+                keys, onward = self.lookup(parents[:1])
+                after, value = self.lookup(parents[1:])
+                self._maps[parents] = (keys, value.take(pc.index_in(onward, value_set=after)))
+        return self._maps[parents]
 
     def provinces(self, table: str) -> pa.Array | None:
         """The province of each accepted row (in spool order), or None when some cannot be told."""
@@ -78,14 +84,12 @@ class _Accepted:
             values = self.column(table, via).combine_chunks().cast(pa.large_string())
             out = pc.utf8_slice_codeunits(values, 0, 2)
         else:
-            out = None
-            for hop, (column, parent) in enumerate(via):
-                if parent not in self.spools:
-                    return None
-                keys, nxt = self.lookup(parent)
-                values = self.column(table, column).combine_chunks().cast(pa.large_string()) if hop == 0 else out
-                out = nxt.take(pc.index_in(values, value_set=keys))
-        if out is None or out.null_count:
+            if any(parent not in self.spools for _, parent in via):
+                return None
+            keys, onward = self.lookup(tuple(parent for _, parent in via))
+            values = self.column(table, via[0][0]).combine_chunks().cast(pa.large_string())
+            out = onward.take(pc.index_in(values, value_set=keys))
+        if out.null_count:
             return None
         return out
 

@@ -85,20 +85,36 @@ class Claims:
     ----------
     names : list of str
         The pieces that may be claimed.
+    ready : list of str, optional
+        Those that may be claimed from the start (default: all); the others only once :meth:`open`.
     """
 
-    def __init__(self, names: list[str]) -> None:
+    _CLOSED, _OPEN, _TAKEN = 0, 1, 2
+
+    def __init__(self, names: list[str], ready: list[str] | None = None) -> None:
         self.names = list(names)
-        self._taken = multiprocessing.get_context("fork").Array("b", len(self.names))  # with a lock
+        self._state = multiprocessing.get_context("fork").Array("b", len(self.names))  # with a lock
+        self.open(self.names if ready is None else ready)
+
+    def open(self, names: list[str]) -> None:
+        """Let ``names`` be claimed (those not taken yet)."""
+        with self._state.get_lock():
+            for name in names:
+                at = self.names.index(name)
+                self._state[at] = max(self._state[at], self._OPEN)
 
     def claim(self, name: str) -> bool:
-        """Whether the caller got ``name`` (False when another process claimed it first)."""
+        """Whether the caller got ``name`` (False when another process claimed it first, or it is not open)."""
         at = self.names.index(name)
-        with self._taken.get_lock():
-            if self._taken[at]:
+        with self._state.get_lock():
+            if self._state[at] != self._OPEN:
                 return False
-            self._taken[at] = 1
+            self._state[at] = self._TAKEN
             return True
+
+    def taken(self, name: str) -> bool:
+        """Whether some process has claimed ``name``."""
+        return self._state[self.names.index(name)] == self._TAKEN
 
 
 class Forked:
@@ -127,6 +143,10 @@ class Forked:
             gc.unfreeze()
         send.close()
         self._done = False
+
+    def ready(self) -> bool:
+        """Whether the child has sent its result (or ended): :meth:`result` would not wait."""
+        return self._done or self._receive.poll()
 
     def result(self) -> Any:
         """Wait for the child; its return value, or its exception raised here."""

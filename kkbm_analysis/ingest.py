@@ -26,18 +26,21 @@ replaced in one swap; an ingest that reads no rows keeps the previous output. :f
 """
 from __future__ import annotations
 
+import gc
+import os
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
 
 from . import store
-from .checks import accepted_values, duplicate_keys, reference_problems, table_rules
+from .checks import RULE_COLUMNS, accepted_values, duplicate_keys, reference_problems, rows_to_check, table_rules
 from .finalise import PARENTS, PROVINCE_VIA, finalise
 from .forked import Claims, Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
@@ -62,8 +65,8 @@ __all__ = ["ingest", "IngestResult", "write_outputs", "CHUNK_ROWS"]
 CHUNK_ROWS = 250_000
 #: Input size from which a forked helper pays for itself (forking and merging cost about a CPU second).
 PARALLEL_BYTES = 64 << 20
-#: Table rules between a row and its parent, and the field each one is about.
-_RULE_FIELDS = {"kur_loans": ("applied_on",), "business_reports": ("period",)}
+#: In the work folder: refused rows of the tables checked after the check-and-write helper started (_hand_over).
+_REFUSED = "refused.npz"
 
 
 class _NothingRead(Exception):
@@ -119,31 +122,49 @@ def ingest(raw_dir: str | Path, out_dir: str | Path | None = None, *, mapping: s
     ctx = Context(key, pd.Timestamp(as_of or date.today()), rules, int(chunk_rows or CHUNK_ROWS))  # key: see _Run
     parallel = available() and (workers > 1 if workers is not None else _size(entries) >= PARALLEL_BYTES)
     run = _Run(ctx, raw_dir, entries, progress or (lambda it, _desc: it), parallel)
-    if out_dir is None:
-        with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
-            return run.result(None, Path(work))
-    made: list[IngestResult] = []
+    with _rare_collections():  # the outputs do not depend on it (see there)
+        if out_dir is None:
+            with tempfile.TemporaryDirectory(prefix="kkbm-ingest-") as work:
+                return run.result(None, Path(work))
+        made: list[IngestResult] = []
 
-    def fill(staging: Path) -> None:
-        work = staging / ".spool"
+        def fill(staging: Path) -> None:
+            work = staging / ".spool"
+            try:
+                result = run.result(staging, work)
+                made.append(result)
+                if result.rows_read == 0:
+                    raise _NothingRead()
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            _write_reports(result, staging)
+
         try:
-            result = run.result(staging, work)
-            made.append(result)
-            if result.rows_read == 0:
-                raise _NothingRead()
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-        _write_reports(result, staging)
-
-    try:
-        out = store.write_atomically(out_dir, fill, raw_dir=raw_dir)
-    except _NothingRead:
+            out = store.write_atomically(out_dir, fill, raw_dir=raw_dir)
+        except _NothingRead:
+            result = made[0]
+            result.errors.append(f"no rows were read from {raw_dir}; the output folder {out_dir} was left as it was")
+            return result
         result = made[0]
-        result.errors.append(f"no rows were read from {raw_dir}; the output folder {out_dir} was left as it was")
+        result.tables = ProcessedTables(out, result.manifest["tables"])
         return result
-    result = made[0]
-    result.tables = ProcessedTables(out, result.manifest["tables"])
-    return result
+
+
+@contextmanager
+def _rare_collections(young: int = 10_000) -> Iterator[None]:
+    """Python's cycle collector run less often (restored after).
+
+    The ingest makes millions of short-lived lists, dicts and tuples (messages, cells, rows of
+    problems). With the default threshold, their churn triggers full collections that walk every
+    live object again: about a CPU second in all at national scale. A young generation of
+    ``young`` objects (Python's default is 700) collects the same garbage, just in larger batches.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(young, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 # --------------------------------------------------------------------------- reading
@@ -216,8 +237,24 @@ class _Run:
 
     # ------------------------------------------------------------------ files and sheets
     def _open_all(self) -> None:
-        opened = self._open_files()
+        opened, reading = self._open_files()
+        try:
+            self._make_jobs(opened, reading)
+        finally:
+            if reading is not None:
+                reading.stop()
+
+    def _make_jobs(self, opened: dict[str, RawFile | tuple[str, str]], reading: Forked | None) -> None:
+        """A :class:`SheetJob` per sheet to read, in file order; a file the helper still reads (``reading``)
+        is waited for when its turn comes, the sheets before it warmed meanwhile (:meth:`SheetJob.warm`)."""
         for e in self.entries:
+            if reading is not None and e.read and e.relpath not in self.unreadable and e.relpath not in opened:
+                for job in self.jobs:
+                    if reading.ready():
+                        break
+                    job.warm(self.ctx)
+                opened.update(reading.result())
+                reading = None
             if not e.read or e.relpath in self.unreadable:
                 fate, reason = (e.fate, e.reason) if not e.read else ("unreadable", self.unreadable[e.relpath])
                 self.others.append({"file": e.relpath, "fate": fate, "reason": reason})
@@ -248,10 +285,11 @@ class _Run:
                          else detect_table(headers, sheet.sheet, e.relpath, overrides)[0])
                 self.jobs.append(SheetJob(len(self.jobs), e.relpath, sheet, table, rule))
 
-    def _open_files(self) -> dict[str, RawFile | tuple[str, str]]:
+    def _open_files(self) -> tuple[dict[str, RawFile | tuple[str, str]], Forked | None]:
         """Each readable file opened (:meth:`_read_one`), after :meth:`_checksums`; with ``parallel``, a forked
         helper reads the workbooks (read whole, unlike text files) meanwhile, from before the checksums (what it
-        reads of a file the checksums find unreadable is not used)."""
+        reads of a file the checksums find unreadable is not used): returned with the files opened here, for
+        :meth:`_make_jobs` to wait for."""
         books = [e for e in self.entries if e.read and data_suffix(e.path) in WORKBOOK_SUFFIXES]
         helper = (Forked(self._read_many, books, what="reading the workbooks")
                   if self.parallel and books and len(books) < sum(e.read for e in self.entries) else None)
@@ -262,11 +300,11 @@ class _Run:
                       self.wrap([e for e in readable if helper is None or e not in books], "reading files")}
             if helper is not None:
                 official_index()  # while the workbooks are read: the processes forked later inherit it
-                opened.update(helper.result())
-        finally:
+        except BaseException:
             if helper is not None:
                 helper.stop()
-        return opened
+            raise
+        return opened, helper
 
     def _checksums(self) -> None:
         """Each file's checksum (or why it cannot be read), whether the folder is the suite's own demo, and the
@@ -395,7 +433,9 @@ class _Run:
 
         With ``parallel`` (and an output folder), a forked helper checks and writes the table with the most rows
         that no other table depends on, from when the tables it refers to are settled (:meth:`_finalise` waits);
-        then it writes the last of those settled tables that it claims before this process does.
+        then it writes, from the end, those of this side's tables that it claims before this process does: the
+        ones settled before it started at once, the others once their refused rows are handed over
+        (:meth:`_hand_over`).
         """
         echo = Echo(lambda: frozenset().union(*(j.names() for j in self.jobs)))
         known: dict[tuple, tuple[np.ndarray, Any]] = {}
@@ -403,18 +443,25 @@ class _Run:
         leaves = [t for t in self.present if t not in depended]
         largest = max(leaves, key=lambda t: self.spools[t].rows) if leaves else None
         helper, settled = None, []
-        for table in _settled_first(largest, [t for t in TABLES if t in self.present]):
+        order = _settled_first(largest, [t for t in TABLES if t in self.present])
+        for table in order:
             if table == largest and self.parallel and out is not None and len(self.present) > 1:
-                spare = Claims(settled)  # their refused rows are final: either side may write them
+                later = [t for t in order if t not in settled and t != table]
+                spare = Claims(later + settled, ready=settled)  # refused rows final: either side may write them
                 helper = (Forked(self._check_and_write, table, echo, known, out, meta, work, spare,
                                  what=f"checking and writing the table {table}"), table, spare)
                 continue
             self._check(table, echo, known)
             settled.append(table)
+        if helper is not None:  # the tables checked here since: the helper may write them too, from now on
+            _hand_over(work, {t: self.bad[t] for t in later})
+            helper[2].open(later)
         return helper
 
     def _check(self, table: str, echo: Echo, known: dict) -> None:
         late = self.late[table]
+        rows = rows_to_check(table, self.spools[table], self.bad[table])
+        kept = np.ones(rows.num_rows, dtype=bool)  # not refused by a check of this table yet
         for ref in TABLES[table].references:
             if ref.table not in self.present:
                 self.table_notes.setdefault(table, []).append(
@@ -422,9 +469,8 @@ class _Run:
                      "message": f"no {ref.table} data was given, so {', '.join(ref.columns)} could not be checked "
                                 "against it"})
                 continue
-            reference_problems(table, self.spools[table], self.bad[table], ref, self._known(ref, known), late, echo)
-            self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
-        table_rules(table, self.spools[table], self.bad[table], self.spools, self.bad, late)
+            reference_problems(table, rows, kept, ref, self._known(ref, known), late, echo)
+        table_rules(table, rows, kept, self.spools, self.bad, late)
         self.bad[table] = np.union1d(self.bad[table], np.fromiter(late.uids(), dtype=np.int64))
 
     def _check_and_write(self, table: str, echo: Echo, known: dict, out: Path, meta: dict[str, str],
@@ -438,6 +484,7 @@ class _Run:
         for name in reversed(spare.names):
             if not spare.claim(name):
                 break  # the parent goes through them in order: it has taken this one and every one before
+            self.bad.update(_handed_over(work))  # the refused rows of the tables checked there since
             info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
         return table, late, self.bad[table], self.table_notes.get(table, []), info, ready
 
@@ -457,16 +504,16 @@ class _Run:
         """The accepted rows written (:func:`.finalise`) and the quarantine, while the ``helper`` checks and
         writes its table; what it found is merged in table order (the manifest lists the tables in order)."""
         theirs, spare = (helper[1], helper[2]) if helper else (None, None)
-        settled = spare.names if spare else []
-        try:  # the settled tables last: the helper may take some of them once its own table is written
-            tables, info = finalise([t for t in self.present if t != theirs and t not in settled], self.spools,
+        shared = spare.names if spare else []
+        try:  # this side's own work first, then the tables the helper may take (the last ones) once it is free
+            ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
+                     if t != theirs and len(late.columns["uid"])}
+            tables, info = finalise([t for t in self.present if t != theirs and t not in shared], self.spools,
                                     self.bad, out, meta, work)
-            for name in settled:
+            for name in shared:
                 if not spare.claim(name):
                     break
                 info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
-            ready = {t: self._late_quarantine(t, late.frame()) for t, late in self.late.items()
-                     if t != theirs and len(late.columns["uid"])}
             if helper is not None:
                 table, self.late[table], self.bad[table], self.table_notes[table], written, rows = \
                     helper[0].result()
@@ -537,8 +584,25 @@ class _Run:
 def _late_fields(table: str) -> list[str]:
     """Fields a whole-table check may quote: keys, references and table rules (never pseudonyms)."""
     spec = TABLES[table]
-    fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *_RULE_FIELDS.get(table, ())]
+    fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *RULE_COLUMNS.get(table, ())]
     return [f for f in dict.fromkeys(fields) if field_kind(table, f) != "pseudonym"]
+
+
+def _hand_over(work: Path, bad: dict[str, np.ndarray]) -> None:
+    """Refused rows of some tables (their ``_uid``), for a helper to read (:func:`_handed_over`): the file
+    appears whole, or not at all."""
+    partial = work / f"{_REFUSED}.partial"
+    with open(partial, "wb") as sink:
+        np.savez(sink, **bad)
+    os.replace(partial, work / _REFUSED)
+
+
+def _handed_over(work: Path) -> dict[str, np.ndarray]:
+    """The refused rows handed over by :func:`_hand_over` (none before it)."""
+    if not (work / _REFUSED).exists():
+        return {}
+    with np.load(work / _REFUSED) as handed:
+        return {t: handed[t] for t in handed.files}
 
 
 def _settled_first(table: str | None, tables: list[str]) -> list[str]:

@@ -234,6 +234,8 @@ _PLAIN_INT_RE = re.compile(r"^[0-9]+$")
 _GROUPED_RE = re.compile(r"^[1-9][0-9]{0,2}(?P<sep>[ .,])[0-9]{3}(?:(?P=sep)[0-9]{3})*$")
 _RUPIAH_TAIL_RE = re.compile(r"[.,]\s*-$")
 _INT64_LIMIT = 2**63
+#: An ASCII character that none of the number forms above has (in either case), nor a blank cell.
+_NO_NUMBER = re.compile(r"[^\s0-9.,()%+\-abdeijlmprtuyABDEIJLMPRTUY\x80-\U0010ffff]")
 
 
 def _decimal_separator(body: str) -> str:
@@ -430,7 +432,8 @@ def _numbers_many(uniques: np.ndarray, **flags: bool) -> list:
     for i, value in zip(np.flatnonzero(handled), values.tolist()):
         results[i] = value
     for i in np.flatnonzero(~handled):
-        results[i] = _number_one(uniques[i], **flags)
+        value = uniques[i]  # text with a character no number has (a date's "/", a word) is no number: no parse
+        results[i] = _INVALID if isinstance(value, str) and _NO_NUMBER.search(value) else _number_one(value, **flags)
     return results
 
 
@@ -523,27 +526,11 @@ def parse_percent(raw: pd.Series) -> Parsed:
 # Dates
 # --------------------------------------------------------------------------
 
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        [
-            "januari jan january",
-            "februari feb peb pebruari february",
-            "maret mar march",
-            "april apr",
-            "mei may",
-            "juni jun june",
-            "juli jul july",
-            "agustus agu agt ags aug august",
-            "september sep sept",
-            "oktober okt oct october",
-            "november nov nop nopember",
-            "desember des dec december",
-        ],
-        start=1,
-    )
-    for name in names.split()
-}
+_MONTHS = {name: number for number, names in enumerate(
+    ["januari jan january", "februari feb peb pebruari february", "maret mar march", "april apr", "mei may",
+     "juni jun june", "juli jul july", "agustus agu agt ags aug august", "september sep sept",
+     "oktober okt oct october", "november nov nop nopember", "desember des dec december"], start=1)
+    for name in names.split()}
 _TIME = (
     r"(?:(?:\s+|t)[0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:[.,][0-9]+)?)?"
     r"(?:\s*[ap]\.?m\.?)?(?:\s*(?:z|utc|gmt|[-+][0-9]{2}(?::?[0-9]{2})?|wita|wib|wit))?)?$"
@@ -621,10 +608,14 @@ def _text_date(text: str, dayfirst: bool) -> dt.date | None:
     return None
 
 
+def _dates_many(uniques: np.ndarray, dayfirst: bool) -> list:
+    """``parse_many`` for dates (:func:`_by_unique`): text through :func:`_str_date`, the rest :func:`_date_one`."""
+    this_year = dt.date.today().year  # once, not per value
+    return [_str_date(u, dayfirst, this_year) if isinstance(u, str) else _date_one(u, dayfirst) for u in uniques]
+
+
 def _date_one(value: Any, dayfirst: bool) -> Any:
-    """Parse one distinct cell to days since 1970-01-01, ``None`` or ``_INVALID``."""
-    if isinstance(value, str):
-        return _str_date(value, dayfirst, dt.date.today().year)
+    """Parse one distinct cell, not text (:func:`_str_date`), to days since 1970-01-01 or ``_INVALID``."""
     if isinstance(value, dt.datetime):  # includes pd.Timestamp; wall date
         date = _make_date(value.year, value.month, value.day)
     elif isinstance(value, dt.date):
@@ -649,11 +640,12 @@ def _str_date(value: str, dayfirst: bool, this_year: int) -> Any:
     return _INVALID if date is None else date.toordinal() - _UNIX_ORDINAL
 
 
-def _days_array(items: list) -> pd.api.extensions.ExtensionArray:
-    """``datetime64[ns]`` array from days since the epoch (``None`` -> NaT)."""
+def _days_array(items: list, unit: str = "D") -> pd.api.extensions.ExtensionArray:
+    """``datetime64[ns]`` array from days since the epoch (``None`` -> NaT), truncated to ``unit``
+    (``"M"``: the first of the month)."""
     nat = np.iinfo(np.int64).min
     days = np.array([nat if d is None else d for d in items], dtype=np.int64)
-    return pd.array(days.view("datetime64[D]").astype("datetime64[ns]"))
+    return pd.array(days.view("datetime64[D]").astype(f"datetime64[{unit}]").astype("datetime64[ns]"))
 
 
 def _datetime_fast(raw: pd.Series) -> Parsed | None:
@@ -699,7 +691,7 @@ def parse_date(raw: pd.Series, *, dayfirst: bool = True) -> Parsed:
         fast = _datetime_fast(raw)
         if fast is not None:
             return fast
-    return _by_unique(raw, _each(lambda v: _date_one(v, dayfirst)), _days_array, "datetime64[ns]")
+    return _by_unique(raw, functools.partial(_dates_many, dayfirst=dayfirst), _days_array, "datetime64[ns]")
 
 
 def parse_month(raw: pd.Series) -> Parsed:
@@ -716,6 +708,10 @@ def parse_month(raw: pd.Series) -> Parsed:
     Parsed
         ``datetime64[ns]`` values on the first of the month.
     """
+    raw = _as_series(raw)
+    if not ptypes.is_datetime64_any_dtype(raw.dtype):  # each distinct value to its month once, not every row
+        to_months = functools.partial(_days_array, unit="M")
+        return _by_unique(raw, functools.partial(_dates_many, dayfirst=True), to_months, "datetime64[ns]")
     parsed = parse_date(raw)
     months = parsed.values.to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
     values = pd.Series(months, index=parsed.values.index, name=parsed.values.name)

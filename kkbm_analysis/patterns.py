@@ -25,14 +25,15 @@ ASCII_SPACE = "[" + "".join(f"\\x{ord(c):02x}" for c in map(chr, range(128)) if 
 
 
 def ascii_matches(column: pd.Series, pattern: str) -> np.ndarray | None:
-    """Which cells of a column of Arrow text match ``pattern`` (RE2, from the start), in one pass; None
-    when the column is not Arrow text or holds non-ASCII text (then Python must decide)."""
+    """Which cells of a column of Arrow text match ``pattern`` (RE2, from the start), tried once per distinct
+    value; None when the column is not Arrow text or holds non-ASCII text (then Python must decide)."""
     if not isinstance(column.dtype, pd.StringDtype) or column.dtype.storage != "pyarrow" or not len(column):
         return None
-    data = pa.array(column.array)
-    if not pc.all(pc.string_is_ascii(data)).as_py():
+    data = pc.dictionary_encode(pa.chunked_array(column.array._pa_array).combine_chunks())
+    if not pc.all(pc.string_is_ascii(data.dictionary)).as_py():
         return None
-    return pc.fill_null(pc.match_substring_regex(data, pattern), False).to_numpy(zero_copy_only=False)
+    found = pc.match_substring_regex(data.dictionary, pattern).take(data.indices)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def first_bytes(column: pd.Series, count: int = 1) -> np.ndarray | None:
@@ -52,9 +53,9 @@ def first_bytes(column: pd.Series, count: int = 1) -> np.ndarray | None:
         if chunk.null_count:
             lengths = np.where(chunk.is_null().to_numpy(zero_copy_only=False), 0, lengths)
         text = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(1, np.uint8)
-        found = np.zeros((len(chunk), count), dtype=np.uint8)
-        for k in range(count):  # the index is clipped for cells shorter than k + 1 bytes, which stay 0
-            np.copyto(found[:, k], text[np.minimum(starts[:-1] + k, text.size - 1)], where=lengths > k)
+        found = np.empty((len(chunk), count), dtype=np.uint8)
+        for k in range(count):  # the index is clipped for cells shorter than k + 1 bytes, which get 0
+            found[:, k] = text.take(starts[:-1] + k, mode="clip") * (lengths > k)
         parts.append(found[:, 0] if count == 1 else found)
     if not parts:
         return np.zeros(0 if count == 1 else (0, count), dtype=np.uint8)

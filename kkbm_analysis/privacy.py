@@ -230,15 +230,22 @@ def nik_problems(raw: pd.Series) -> pd.Series:
 
     Checks the structure only (16 digits, province code 11–96, non-zero regency and
     district, a real birth date with +40 on the day for women, serial not 0000): a
-    structurally valid NIK may still not be registered at Dukcapil.
+    structurally valid NIK may still not be registered at Dukcapil. Spaces, dots and dashes
+    are dropped first (from the cells that are not 16 ASCII digits already).
     """
-    canon = raw.astype("string").str.replace(f"[{SPACE_CHARS}.\\-]", "", regex=True)
-    codes, distinct = pd.factorize(canon)  # blank cells: code -1
-    why = np.full(len(distinct) + 1, "", dtype=object)
-    for i in np.flatnonzero(~_well_formed(distinct)):
-        if distinct[i] != "":
-            why[i] = _nik_problem(distinct[i])
-    return pd.Series(why[codes], index=raw.index, dtype="string")
+    text = pa.array(raw.astype("string").array)
+    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
+    odd = pa.array(~_sixteen_digits(text))
+    if pc.any(odd).as_py():
+        text = pc.replace_with_mask(text, odd, pc.replace_substring_regex(text.filter(odd), f"[{SPACE_CHARS}.\\-]", ""))
+    filled = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(~_well_formed(text) & filled)  # blank cells have no problem
+    niks = text.take(bad).to_pylist()
+    said = {nik: _nik_problem(nik) for nik in set(niks)}  # once per distinct malformed NIK
+    which = np.zeros(len(text), dtype=np.int64)  # each row's message: none (0), or its malformed NIK's
+    which[bad] = np.arange(1, len(bad) + 1)
+    rows = pa.array(["", *(said[nik] for nik in niks)], type=pa.large_string()).take(pa.array(which))
+    return pd.Series(pd.array(rows, dtype="string"), index=raw.index, dtype="string")
 
 
 def _well_formed(values: pd.api.extensions.ExtensionArray) -> np.ndarray:

@@ -196,9 +196,8 @@ def shape_chunk(raw: RawSheet, plan: SheetPlan, first_uid: int, *, last: bool = 
     frame = raw.frame
     table, rule, mapped = plan.table, plan.rule, plan.mapped
     skipped = dict(raw.skipped_rows)
-    keep = np.ones(len(frame), dtype=bool)
     row_numbers = frame.index.to_numpy(dtype=np.int64)
-    keep &= ~_mark(_skip_rows(row_numbers, rule), row_numbers, skipped, "left out by the mapping (skip_rows)")
+    keep = ~_mark(_skip_rows(row_numbers, rule), row_numbers, skipped, "left out by the mapping (skip_rows)")
     keep &= ~_mark(_repeated_header(frame, plan.headers), row_numbers, skipped, "the header repeated (a new page)")
     filled = frame.notna().to_numpy()  # once: the totals and the footers both look at it
     totals = _totals_rows(frame, mapped, rule, table, filled) & keep
@@ -223,9 +222,7 @@ def shape_chunk(raw: RawSheet, plan: SheetPlan, first_uid: int, *, last: bool = 
 
 
 def _skip_rows(rows: np.ndarray, rule: FileRule | None) -> np.ndarray:
-    if rule and rule.skip_rows:
-        return np.isin(rows, list(rule.skip_rows))
-    return np.zeros(len(rows), dtype=bool)
+    return np.isin(rows, list(rule.skip_rows)) if rule and rule.skip_rows else np.zeros(len(rows), dtype=bool)
 
 
 def _mark(mask: np.ndarray, rows: np.ndarray, skipped: dict[int, str], reason: str | None,
@@ -259,6 +256,7 @@ _TOTAL_START = re.compile(r"^\s*(?:" + "|".join(_TOTAL_STARTS) + ")", re.IGNOREC
 #: :data:`_TOTAL_START` for pyarrow's RE2: the same matches on ASCII text.
 _TOTAL_START_ASCII = "(?i)" + _TOTAL_START.pattern.replace("\\s", ASCII_SPACE)
 _TOTAL_FIRST_TWO = opening_bytes(_TOTAL_STARTS)  # which first two UTF-8 bytes a totals cell can have
+_TOTAL_PAIRS = _TOTAL_FIRST_TWO.T.ravel()  # the same, by the two bytes read as one little-endian 16-bit number
 
 
 def _is_total_text(value: Any, extra: tuple[str, ...], leading: bool) -> bool:
@@ -297,21 +295,23 @@ def _totals_rows(frame: pd.DataFrame, mapped: dict[str, str], rule: FileRule | N
         label = (identifier_kind(column) not in _NUMBER_IDENTIFIERS
                  and (field_name is None or (columns[field_name].metadata or {}).get("kind") in _LABEL_KINDS))
         looked = filled[:, j] if label else leading
-        first = None if extra or not looked.any() else first_bytes(frame[column], 2)
+        cells = frame[column]
+        if not extra and looked.any() and cells.dtype == object and pd.api.types.infer_dtype(cells) == "string":
+            try:  # text held as objects (a sheet read whole): as Arrow text, for the filters below
+                cells = cells.astype(ARROW_STRINGS)
+            except UnicodeError:  # (a lone surrogate) left to Python
+                pass
+        first = None if extra or not looked.any() else first_bytes(cells, 2)
         if first is not None:  # a cell whose first two bytes no totals word begins with is none
-            looked = looked & _TOTAL_FIRST_TWO[first[:, 0], first[:, 1]]
+            looked = looked & _TOTAL_PAIRS[first.view("<u2")[:, 0]]
         rows = np.flatnonzero(looked)
+        starts = None if extra else ascii_matches(cells.take(rows), _TOTAL_START_ASCII)  # None: all looked at
+        rows = rows if starts is None else rows[starts]
         if not len(rows):
             continue
-        starts = None if extra else ascii_matches(frame[column].take(rows), _TOTAL_START_ASCII)  # None: all looked at
-        if starts is not None:
-            rows = rows[starts]
-        if not len(rows):
-            continue
-        values = frame[column].to_numpy(dtype=object)[rows]
+        values = cells.to_numpy(dtype=object)[rows]
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        exact = np.zeros(len(uniques) + 1, dtype=bool)
-        lead = np.zeros(len(uniques) + 1, dtype=bool)
+        exact, lead = np.zeros((2, len(uniques) + 1), dtype=bool)
         for k, u in enumerate(uniques):
             if isinstance(u, str) and (extra or _TOTAL_START.match(u)):
                 exact[k] = _is_total_text(u, extra, leading=False)

@@ -116,6 +116,17 @@ class SheetJob:
                 self._names = name_tokens(seen)
         return self._names
 
+    def warm(self, ctx: Context) -> None:
+        """Plan the sheet and read its person-name words now, as :meth:`run` and :meth:`names` would (while this
+        process would otherwise wait for another); a failure is left for :meth:`run` to raise in its place."""
+        if self.table is None or not self.streamed or self._names is not None:
+            return
+        try:
+            self.plan = plan_sheet(self.raw, self.relpath, self.table, self.rule, ctx.rules)
+            self.names()
+        except Exception:  # noqa: BLE001 (raised again where it belongs, when the sheet is run)
+            self.plan, self._names = None, None
+
     def echo(self) -> Echo:
         """How the sheet's values may be quoted (one :class:`Echo`, which remembers what it decided)."""
         if self._echo is None:
@@ -190,8 +201,8 @@ class SheetJob:
         table = self.table
         problems, later, notes = Problems(), Problems(), []
         self._missing_columns(ctx, shaped, problems)
-        typed = build_table(table, [shaped], ctx.key, ctx.as_of, problems, notes, echo, communities, later,
-                            ctx.pseudonyms)
+        clean = build_table(table, [shaped], ctx.key, ctx.as_of, problems, notes, echo, communities, later,
+                            ctx.pseudonyms)  # the rows without a problem in `problems`
         locator, echoes = Locator([shaped]), {0: self.echo()}
         if len(problems.columns["uid"]):
             self.quarantine.append(quarantine_frame(problems.frame(), locator, echoes))
@@ -199,9 +210,7 @@ class SheetJob:
             self.notes.append(notes_frame(notes, locator, echoes))
         if len(later.columns["uid"]):
             pending.append(quarantine_frame(later.frame(), locator, echoes, keep_uid=True))
-        bad = problems.uids()
-        self.early_bad += len(bad)
-        clean = typed[~typed["_uid"].isin(bad)] if bad else typed
+        self.early_bad += len(problems.uids())
         if len(clean):
             rows = shaped.rows[np.searchsorted(shaped.uids, clean["_uid"].to_numpy())]
             spool.write(clean, rows, self._raw_cells(shaped, rows, spool.raw_fields) if self.streamed else None)

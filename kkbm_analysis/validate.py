@@ -121,7 +121,8 @@ _PARSERS: dict[str, tuple[Callable[..., Any], str, str]] = {
 def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Timestamp, problems: Problems,
                 notes: list[dict], echo: Echo, communities: pd.DataFrame | None = None,
                 pending: Problems | None = None, memo: dict[str, PseudonymMemo] | None = None) -> pd.DataFrame:
-    """Parse, pseudonymise, harmonise and check rows of one table (typed, with ``_uid``).
+    """Parse, pseudonymise, harmonise and check rows of one table; the rows without a problem in ``problems``
+    (typed, with ``_uid``).
 
     ``parts`` are shaped sheets or chunks of them. The schema's checks run on the rows
     without a problem so far; with ``pending`` their failures go there, to be kept only
@@ -139,10 +140,11 @@ def build_table(table: str, parts: list[Shaped], key: PseudonymKey, as_of: pd.Ti
         if column not in region_cols:
             out[column] = _parse_column(table, column, raw, key, problems, notes, echo, headers, memo)
     if region_cols:
-        context = _community_context(raw, communities) if table == "members" else None
+        context = _community_context(out["community_id"], communities) if table == "members" and "community_id" in raw \
+            else None
         out = out.join(_harmonise(raw, region_cols, problems, notes, echo, context))
-    _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
-    return out
+    clean = _row_rules(table, out, as_of, problems, echo, problems if pending is None else pending)
+    return clean if pending is not None else clean[~clean["_uid"].isin(problems.uids())]
 
 
 def _parse_column(table: str, column: str, raw: pd.DataFrame, key: PseudonymKey, problems: Problems,
@@ -219,20 +221,25 @@ def _category(table: str, column: str, values: pd.Series, uids: pd.Series, probl
                 "kkbm-mapping.yaml)")
 
     _flag(parsed.invalid, values, uids, column, "invalid_category", say, problems, headers)
-    return parsed.values
+    return parsed.values.astype("string")  # as the spool and the schema hold it (converted once, here)
 
 
 def _birth_year(values: pd.Series, uids: pd.Series, column: str, problems: Problems, echo: Echo) -> pd.Series:
-    """A year of birth from a year or a full birth date (only the year is kept)."""
-    as_year = parsing.parse_number(values, integer=True)
-    as_date = parsing.parse_date(values)
+    """A year of birth from a year or a full birth date (only the year is kept), read once per distinct value."""
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # an unhashable cell (a list): every row on its own
+        codes, uniques = np.arange(len(values)), values.array
+    distinct = pd.Series(uniques)
+    as_year = parsing.parse_number(distinct, integer=True)
+    as_date = parsing.parse_date(distinct)
     year = as_year.values.where(~as_year.invalid, pd.NA)
     small = year.notna() & ~year.between(1000, 9999).fillna(False)
     year = year.mask(small | year.isna(), as_date.values.dt.year.astype("Int64"))
-    invalid = as_year.invalid & as_date.invalid
-    _flag(invalid, values, uids, column, "invalid_date",
+    invalid = np.append((as_year.invalid & as_date.invalid).to_numpy(), False)[codes]  # code -1 (NA): not invalid
+    _flag(pd.Series(invalid, index=values.index), values, uids, column, "invalid_date",
           lambda v: f"{echo.quote(v, strict=True)} is neither a birth year nor a birth date", problems)
-    return year
+    return pd.Series(year.array.take(codes, allow_fill=True), index=values.index, name=values.name)
 
 
 def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, notes: list[dict]) -> None:
@@ -244,22 +251,23 @@ def _nik_notes(table: str, column: str, values: pd.Series, uids: pd.Series, note
 
 
 # --------------------------------------------------------------------------- regions
-def _community_context(raw: pd.DataFrame, communities: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Province and regency of each member's community, used where the member's own are not given."""
-    if communities is None or "community_id" not in raw or not len(communities):
+def _community_context(ids: pd.Series, communities: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Province and regency of each member's community (``ids``: the members' parsed community ids), used where
+    the member's own are not given; looked up once per community."""
+    if communities is None or not len(communities):
         return None
-    ids = _text(raw["community_id"])
     where = communities.drop_duplicates("community_id").set_index("community_id")
-    return pd.DataFrame({c: ids.map(where[c]).astype("string") for c in ("province_code", "regency_code")},
-                        index=raw.index)
+    codes, uniques = pd.factorize(ids)
+    distinct = pd.Series(uniques)
+    return pd.DataFrame({c: distinct.map(where[c]).astype("string").array.take(codes, allow_fill=True)
+                         for c in ("province_code", "regency_code")}, index=ids.index)
 
 
 def _harmonise(raw: pd.DataFrame, region_cols: list[str], problems: Problems, notes: list[dict], echo: Echo,
                context: pd.DataFrame | None) -> pd.DataFrame:
     present = [c for c in region_cols if c in raw and raw[c].notna().any()]
-    empty = pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
     if not present:
-        return empty
+        return pd.DataFrame({c: pd.Series(pd.NA, index=raw.index, dtype="string") for c in region_cols})
     frame = raw[present].copy()
     for c in present:
         frame[c] = _text(frame[c])
@@ -291,26 +299,34 @@ _CHECK_RULES = (("not_nullable", "missing_value"), ("greater_than", "out_of_rang
 
 
 def _row_rules(table: str, df: pd.DataFrame, as_of: pd.Timestamp, problems: Problems, echo: Echo,
-               pending: Problems) -> None:
-    """Required values, plausible and past dates, then the schema's checks (into ``pending``)."""
+               pending: Problems) -> pd.DataFrame:
+    """Required values, plausible and past dates, then the schema's checks (into ``pending``); the rows left
+    without a problem in ``problems`` (found from the rules' own masks, row ids being distinct)."""
     spec = TABLES[table]
-    clean = ~df["_uid"].isin(problems.uids())
+    known = np.fromiter(problems.uids(), dtype=np.int64)  # numpy's membership test: no hash of every row's id
+    clean = pd.Series(~np.isin(df["_uid"].to_numpy(dtype=np.int64), known), index=df.index)
+    flagged = pd.Series(False, index=df.index)
     for column, c in spec.schema.columns.items():
         if not c.nullable:
             missing = clean & df[column].isna()
+            flagged |= missing
             problems.add(df.loc[missing, "_uid"], column, "missing_value",
                          f"required value {column} ({c.title}) is empty")
         if str(c.dtype).startswith("datetime"):
             dates = pd.to_datetime(df[column])
             old = clean & (dates < PLAUSIBLE_FROM).fillna(False)
+            flagged |= old
             problems.add(df.loc[old, "_uid"], column, "implausible_date",
                          dates[old].map(lambda v: f"{v:%d/%m/%Y} is not a plausible {_plain(column)}"
                                         + (" (Excel shows an empty or 0 date cell as 30/12/1899)"
                                            if v.year < 1901 else "")))
             future = clean & ~old & (dates > as_of).fillna(False)
+            flagged |= future
             problems.add(df.loc[future, "_uid"], column, "future_date",
                          dates[future].map(lambda v: f"{v:%d/%m/%Y} is after the reference date {as_of:%d/%m/%Y}"))
-    _pandera(table, df[~df["_uid"].isin(problems.uids())], pending)
+    rows = df[clean & ~flagged]
+    _pandera(table, rows, pending)
+    return rows
 
 
 def _check_message(check: str, stats: dict, value: Any, column: str, kind: str) -> str:

@@ -4,6 +4,7 @@ untouched, outputs atomic, and the command line keeps its exit-code contract."""
 from __future__ import annotations
 
 import json
+import gc
 import os
 import subprocess
 import sys
@@ -460,26 +461,41 @@ def test_a_forked_helper_gives_byte_identical_outputs(raw_two: Path, tmp_path: P
 
 @needs_fork
 def test_the_helper_builds_the_person_tables_it_claims_first(raw_two: Path, tmp_path: Path, monkeypatch):
-    """The person tables after members go to whichever side is free first, and so do the settled tables to
-    write after the helper's own; when that is the helper (here it takes kur_loans, then communities while
-    this process waits), the outputs are those of one process."""
-    parent, refused = os.getpid(), []
+    """The person tables after members go to whichever side is free first, and so do the tables to write after
+    the helper's own (those checked here after it started, once their refused rows are handed over); when
+    that is the helper (here it takes kur_loans, then every table to write while this process waits), the
+    outputs are those of one process."""
+    parent, refused, made = os.getpid(), [], []
 
     class HelperFirst(ingest_mod.Claims):
+        def __init__(self, names, ready=None):
+            super().__init__(names, ready)
+            made.append((list(names), list(names if ready is None else ready)))
+
         def claim(self, name: str) -> bool:
             if os.getpid() != parent:
                 return super().claim(name)
             deadline = time.monotonic() + 60
-            while not self._taken[self.names.index(name)] and time.monotonic() < deadline:
+            while not self.taken(name) and time.monotonic() < deadline:
                 time.sleep(0.01)  # the helper claims the last ones once its own tables are built
             got = super().claim(name)
             refused.append((name, got))
             return got
 
+    def refusing(table, rows, kept, spools, bads, problems):
+        real_rules(table, rows, kept, spools, bads, problems)
+        if table == "departures":  # a row refused here after the helper started: its write must leave it out
+            problems.add(rows.column("_uid").to_numpy()[:1], "month", "test_rule", "refused")
+
+    real_rules = ingest_mod.table_rules
+    monkeypatch.setattr(ingest_mod, "table_rules", refusing)
     one = ingest(raw_two, tmp_path / "one", key=KEY, as_of=AS_OF, workers=1)
+    assert "test_rule" in set(one.quarantine["rule"])
     monkeypatch.setattr(ingest_mod, "Claims", HelperFirst)
     ingest(raw_two, tmp_path / "two", key=KEY, as_of=AS_OF, workers=2)
-    assert refused == [("kur_loans", False), ("communities", False)]
+    written, settled = made[-1]
+    assert set(written) - set(settled)  # some were checked here after the helper started: handed over
+    assert refused == [("kur_loans", False), (written[0], False)]
     assert _files(tmp_path / "one") == _files(tmp_path / "two")
     assert len(one.tables["kur_loans"]) > 0
 
@@ -565,3 +581,69 @@ def test_kkbm_ingest_says_plainly_when_its_helper_dies_and_runs_with_one_process
     assert "--workers 1" in failed.stderr and not out.exists()
     again = kkbm(*args, "--workers", "1", env={"KKBM_PSEUDONYM_KEY": "cli-test-key"})
     assert again.returncode == 1 and (out / "manifest.json").is_file()  # 1: the broken rows are quarantined
+
+
+def test_the_ingest_collects_cycles_less_often_and_restores_the_threshold(raw_dir: Path, tmp_path: Path, monkeypatch):
+    """While the ingest runs, Python's young generation is larger (fewer full collections); the user's setting
+    (Python's default here) is back afterwards, after a failure too."""
+    seen, real, suite = [], ingest_mod._Run.result, gc.get_threshold()
+
+    def spied(self, out, work):
+        seen.append(gc.get_threshold())
+        return real(self, out, work)
+
+    monkeypatch.setattr(ingest_mod._Run, "result", spied)
+    gc.set_threshold(700, *suite[1:])
+    try:
+        ingest(raw_dir, tmp_path / "processed", key=KEY, as_of=AS_OF, workers=1)
+        assert seen == [(10_000, *suite[1:])]
+        assert gc.get_threshold() == (700, *suite[1:])
+        monkeypatch.setattr(ingest_mod._Run, "result", lambda self, out, work: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            ingest(raw_dir, tmp_path / "again", key=KEY, as_of=AS_OF, workers=1)
+        assert gc.get_threshold() == (700, *suite[1:])
+    finally:
+        gc.set_threshold(*suite)  # the suite's own setting (conftest)
+
+
+@needs_fork
+def test_sheets_before_a_workbook_still_read_are_warmed_meanwhile_with_the_same_outputs(raw_dir: Path,
+                                                                                      tmp_path: Path, monkeypatch):
+    """While the helper reads a workbook, this process plans the text sheets before it and reads their person
+    names (SheetJob.warm): the outputs are those of one process, and a failure while warming is left for the
+    sheet's own run (here it passes there)."""
+    import csv as csv_module
+
+    from kkbm_analysis import sheetflow
+
+    (raw_dir / "anggota.xlsx").unlink()  # members as a text file, first in file order; a workbook after it
+    with open(raw_dir / "anggota.csv", "w", encoding="utf-8", newline="") as sink:
+        csv_module.writer(sink).writerows([MEMBER_HEADER, *(v for v, _ in MEMBER_ROWS)])
+    wb = openpyxl.Workbook()
+    wb.active.append(["Catatan", "Isi"])
+    wb.active.append(["rapat", "bulan depan"])
+    wb.save(raw_dir / "zz_catatan.xlsx")
+    monkeypatch.setattr(ingest_mod, "PARALLEL_BYTES", 0)
+    one = ingest(raw_dir, tmp_path / "one", key=KEY, as_of=AS_OF, workers=1)
+    warmed, real_warm, real_plan, failed = [], sheetflow.SheetJob.warm, sheetflow.plan_sheet, []
+
+    def warm(self, ctx):
+        real_warm(self, ctx)
+        warmed.append((self.table, self.plan is not None, bool(self._names)))
+
+    def plan_once_broken(*args):
+        if not failed:
+            failed.append(True)
+            raise ValueError("a failure while warming")
+        return real_plan(*args)
+
+    monkeypatch.setattr(ingest_mod.Forked, "ready", lambda self: False)  # the workbook is always still read
+    monkeypatch.setattr(sheetflow.SheetJob, "warm", warm)
+    two = ingest(raw_dir, tmp_path / "two", key=KEY, as_of=AS_OF, workers=2)
+    assert ("members", True, True) in warmed
+    assert _files(tmp_path / "one") == _files(tmp_path / "two") and two.accounting.equals(one.accounting)
+    monkeypatch.setattr(sheetflow, "plan_sheet", plan_once_broken)
+    warmed.clear()
+    ingest(raw_dir, tmp_path / "three", key=KEY, as_of=AS_OF, workers=2)
+    assert failed and warmed[0] == ("members", False, False)  # its warming failed: run() planned it after
+    assert _files(tmp_path / "one") == _files(tmp_path / "three")

@@ -195,3 +195,85 @@ def test_schema_checks_report_every_failing_row_with_its_values(counts, rnd):
         _pandera("prevention_events", frame, problems)
         got = problems.frame()
         assert set(got.itertuples(index=False, name=None)) == {e + (None,) for e in expected}
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.one_of(st.none(), st.sampled_from("abc")), st.integers(0, 3)), min_size=0, max_size=40),
+       st.integers(1, 2))
+def test_repeated_keys_point_to_the_first_row_with_the_key(rows, width):
+    """Every row whose key (one column or two, nulls equal to each other) an earlier row holds is found, in
+    order, with the first row holding it: a key held by three rows or more, runs of repeats side by side."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kkbm_analysis.checks import _combined, _repeats
+    keys = [r[:width] for r in rows]
+    types = [pa.large_string(), pa.int64()]
+    columns = [pa.chunked_array([[k[i] for k in keys[:5]], [k[i] for k in keys[5:]]], type=types[i])
+               for i in range(width)]
+    first: dict[tuple, int] = {}
+    expected = []
+    for at, k in enumerate(keys):
+        if k in first:
+            expected.append((at, first[k]))
+        first.setdefault(k, at)
+    later, earlier = _repeats(_combined([lambda c=c: c for c in columns]))
+    assert list(zip(later.tolist(), earlier.tolist())) == expected
+    assert later.dtype == earlier.dtype == np.int64
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.booleans(), st.sampled_from([None, "1890-05-01", "2019-07-26", "2099-01-01"]),
+                          st.integers(-2, 3)), min_size=1, max_size=12))
+def test_row_rules_give_the_rows_without_a_problem(rows):
+    """The row rules give back exactly the rows without a problem, whether flagged before (``known``) or by
+    a rule here (an empty required value, an implausible or future date); the schema's checks see those."""
+    import numpy as np
+
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.validate import Problems, _pandera, _row_rules
+    n = len(rows)
+    df = pd.DataFrame({"_uid": np.arange(100, 100 + n), "event_id": [f"E{i}" for i in range(n)],
+                       "community_id": "K1", "held_on": pd.to_datetime([d for _, d, _ in rows]).astype("M8[ms]"),
+                       "people_reached": pd.array([r for _, _, r in rows], dtype="Int64"),
+                       "people_dissuaded": pd.array([0] * n, dtype="Int64")})
+    problems, pending = Problems(), Problems()
+    problems.add([100 + i for i, (known, _, _) in enumerate(rows) if known], "event_id", "known", "flagged before")
+    clean = _row_rules("prevention_events", df, pd.Timestamp("2030-01-01"), problems, Echo(), pending)
+    expected = df[~df["_uid"].isin(problems.uids())]
+    pd.testing.assert_frame_equal(clean, expected)
+    again = Problems()
+    _pandera("prevention_events", expected, again)
+    assert pending.columns == again.columns
+
+
+def test_category_values_come_as_the_spooled_text():
+    """A category field is text as the spool and the schema hold it (keys; blank and invalid cells missing)."""
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.store import column_dtypes
+    from kkbm_analysis.validate import Problems, _category
+    problems = Problems()
+    out = _category("members", "sex", pd.Series(["Laki-laki", "perempuan", "x", None]), pd.Series([1, 2, 3, 4]),
+                    problems, Echo(), None)
+    assert str(out.dtype) == column_dtypes("members")["sex"] == "string"
+    assert out.tolist()[:2] == ["L", "P"] and out.isna().tolist() == [False, False, True, True]
+    assert problems.columns["uid"] == [3]
+
+
+def test_birth_year_is_read_once_per_distinct_value_as_cell_by_cell():
+    """Birth years read over a column's distinct values equal each cell read alone, an unhashable cell too."""
+    import numpy as np
+
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.validate import Problems, _birth_year
+
+    def read(cells):
+        problems = Problems()
+        values = pd.Series(cells, dtype=object, name="birth_year")
+        years = _birth_year(values, pd.Series(np.arange(len(cells))), "birth_year", problems, Echo(()))
+        return years.tolist(), problems.frame()["uid"].tolist()
+
+    cells = ["1987", "12/08/1987", None, "1987", 1987.0, "05", "Siti", "12/08/1987", "1.987", "", "26 Juli 1990"]
+    one_by_one = [read([c]) for c in cells]
+    assert read(cells) == ([y for (y,), _ in one_by_one], [i for i, (_, bad) in enumerate(one_by_one) if bad])
+    assert read([*cells, ["x"]]) == (read(cells)[0] + [pd.NA], read(cells)[1] + [len(cells)])

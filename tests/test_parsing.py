@@ -393,6 +393,17 @@ def test_parse_month_dtype():
     assert parse_month(pd.Series(["Jul-19"], dtype=object)).values.dtype == "datetime64[ns]"
 
 
+def test_parse_month_is_parse_date_on_the_first_of_the_month():
+    """Months are made per distinct value: the same as every row's date truncated, index and name kept."""
+    raw = pd.Series(["Jul-19", "26/07/2019", None, "x", "Jul-19", " - ", dt.date(2020, 12, 31), 43672, "26/07/2019"],
+                    index=range(10, 19), name="period", dtype=object)
+    for column in (raw, raw.astype("str")):
+        months, dates = parse_month(column), parse_date(column)
+        truncated = dates.values.to_numpy().astype("datetime64[M]").astype("datetime64[ns]")
+        pd.testing.assert_series_equal(months.values, pd.Series(truncated, index=raw.index, name="period"))
+        pd.testing.assert_series_equal(months.invalid, dates.invalid)
+
+
 # --------------------------------------------------------------------------
 # Booleans
 # --------------------------------------------------------------------------
@@ -608,13 +619,13 @@ def test_million_rows_numbers_correct():
 
 def test_million_rows_dates_parse_each_distinct_value_once(monkeypatch):
     calls = []
-    original = parsing._date_one
+    original = parsing._str_date  # what a text cell goes to
 
-    def counting(value, dayfirst):
+    def counting(value, *args):
         calls.append(value)
-        return original(value, dayfirst)
+        return original(value, *args)
 
-    monkeypatch.setattr(parsing, "_date_one", counting)
+    monkeypatch.setattr(parsing, "_str_date", counting)
     days = pd.date_range("2000-01-01", periods=N_DISTINCT, freq="D")
     pool = [d.strftime("%d/%m/%Y") for d in days]
     raw, codes = _big_sample(pool)
@@ -622,6 +633,24 @@ def test_million_rows_dates_parse_each_distinct_value_once(monkeypatch):
     assert len(calls) == N_DISTINCT == len(set(calls))
     np.testing.assert_array_equal(result.values.to_numpy(), days.to_numpy()[codes])
     assert not result.invalid.any()
+
+
+def test_text_no_number_can_be_is_invalid_without_a_parse(monkeypatch):
+    """A character outside every number form (a date's "/", a word's "n") settles a cell without the
+    per-value parser; every such cell is one the parser finds invalid (all ASCII characters, in several places)."""
+    flags = [dict(integer=i, currency=c, percent=p) for i in (False, True) for c in (False, True) for p in (False, True)]
+    templates = ["1.250", "12,5", "Rp 1.250,-", "1,5 jt", "(1.000)", "1.5E+06", "12,5 %", "-", ""]
+    for code in range(128):
+        for t in templates:
+            for value in (chr(code) + t, t[:2] + chr(code) + t[2:], t + chr(code)):
+                if parsing._NO_NUMBER.search(value):
+                    assert all(parsing._number_one(value, **f) is parsing._INVALID for f in flags), repr(value)
+    parsed = []
+    original = parsing._number_one
+    monkeypatch.setattr(parsing, "_number_one", lambda value, **f: parsed.append(value) or original(value, **f))
+    result = parse_number(pd.Series(["12/08/1987", "10 November 1991", "1 234", "21 Maret 2003"]), integer=True)
+    assert result.invalid.tolist() == [True, True, False, True]
+    assert parsed == ["1 234", "21 Maret 2003"]
 
 
 def test_unencodable_text_is_invalid_not_an_error():
@@ -661,6 +690,8 @@ def test_nik_problems_fast_path_agrees_with_the_rules_one_value_at_a_time():
     canon = [None if v is None else "".join(c for c in v if not c.isspace() and c not in ".-") for v in values]
     assert got.tolist() == [_nik_problem(c) if c else "" for c in canon]
     assert (got == "").any() and (got != "").any()
+    arrow = nik_problems(pd.Series(values * 2, dtype="str", index=range(7, 7 + 2 * len(values))))  # NIKs repeat
+    assert arrow.tolist() == got.tolist() * 2 and arrow.index[0] == 7 and arrow.dtype == "string"
 
 
 def test_whole_numbers_beyond_int64_are_invalid_not_an_error():

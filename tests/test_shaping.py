@@ -109,6 +109,17 @@ def test_totals_prefilter_in_arrow_matches_the_python_pattern():
     expected = [bool(_TOTAL_START.match(v)) for v in values]
     assert any(expected) and not all(expected)
     assert pc.match_substring_regex(pa.array(values), _TOTAL_START_ASCII).to_pylist() == expected
+    # as the shaping runs it: once per distinct value of a column of Arrow text in two chunks, with blanks
+    import pandas as pd
+
+    from kkbm_analysis.patterns import ascii_matches
+    from kkbm_analysis.textrows import ARROW_STRINGS
+    cells = [*values, None, *values[:5000]]
+    column = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([cells[:30_000], cells[30_000:]]))).astype(
+        ARROW_STRINGS)
+    assert column.array._pa_array.num_chunks == 2
+    assert ascii_matches(column, _TOTAL_START_ASCII).tolist() == [c is not None and bool(_TOTAL_START.match(c))
+                                                                  for c in cells]
 
 
 def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
@@ -122,6 +133,8 @@ def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
 
     assert all(shaping._TOTAL_FIRST_TWO[ord(a), ord(b)] for w in shaping._TOTAL_STARTS
                for a, b in [(w[0], w[1]), (w[0].upper(), w[1].upper()), (w[0].upper(), w[1])])
+    pairs = np.arange(65536, dtype="<u2").view(np.uint8).reshape(-1, 2)  # every two bytes, as the 16-bit number
+    assert (shaping._TOTAL_PAIRS[np.arange(65536)] == shaping._TOTAL_FIRST_TWO[pairs[:, 0], pairs[:, 1]]).all()
     rng = np.random.default_rng(3)
     pool = ["JUMLAH", " total", "Grand Total", "\u00a0Jumlah", "Sub-Total", "Kab. Blitar", "Siti", "all", "Alla",
             "rekap 2020", "9 total", "-", "", None, "Indonesia", "ſemua", "Desa Jaya", "Ketua", "Wonosobo",
@@ -129,11 +142,13 @@ def test_totals_rows_first_bytes_filter_changes_nothing(monkeypatch):
             "Jſ", "all-in", "Nasional", "SEMUA DESA", "Kepala Desa"]
     frame = pd.DataFrame({c: pd.Series(rng.choice(np.array(pool, dtype=object), 400), dtype="string[pyarrow]")
                           for c in ("a", "b", "c")}).iloc[7:]  # sliced: Arrow offsets start past 0
-    frame["c"] = frame["c"].astype(object)  # object cells take the Python path
+    frame["c"] = frame["c"].astype(object)  # text held as objects: converted to Arrow text for the filters
+    frame["d"] = pd.Series(["Jumlah", "\ud800 total", "3", None] * 100, dtype=object).iloc[7:]  # no Arrow: Python
     assert [chr(b) if b else None for b in first_bytes(frame["a"])] == [
         v.encode()[:1].decode("latin-1") if isinstance(v, str) and v else None for v in frame["a"].astype(object)]
     assert [bytes(b).rstrip(b"\0") for b in first_bytes(frame["a"], 2)] == [
         v.encode()[:2] if isinstance(v, str) else b"" for v in frame["a"].astype(object)]
     found = shaping._totals_rows(frame, {}, None)
+    assert shaping._totals_rows(frame[["d"]], {}, None).tolist() == [i % 4 == 0 for i in range(7, 400)]
     monkeypatch.setattr(shaping, "first_bytes", lambda column, count=1: None)
     assert found.any() and (found == shaping._totals_rows(frame, {}, None)).all()

@@ -412,3 +412,56 @@ def test_a_failed_write_removes_the_folders_it_made_and_keeps_the_others(tmp_pat
         with pytest.raises(RuntimeError):
             store.write_atomically(out, fail)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept"]
+
+
+def test_province_of_each_row_follows_its_parents_and_is_none_when_one_is_unknown(tmp_path):
+    """A row's province comes through its parents (a stage: its member, their community); a row whose parent,
+    or grandparent, is unknown (or refused) leaves the table unpartitioned (None)."""
+    from kkbm_analysis.finalise import _Accepted
+    from kkbm_analysis.spool import TableSpool
+
+    def spool(table: str, rows: dict) -> TableSpool:
+        frame = pd.DataFrame(rows).reindex(columns=list(store.column_dtypes(table)))
+        made = TableSpool(tmp_path / table, table)
+        for at in (slice(0, 2), slice(2, None)):  # two batches
+            part = frame.iloc[at]
+            made.write(part.assign(_uid=np.arange(len(frame))[at] + 100 * len(table)), np.arange(len(part)))
+        made.close()
+        return made
+
+    communities = {"community_id": ["K1", "K2", "K3"], "province_code": ["36", "33", "52"]}
+    members = {"member_id": ["m1", "m2", "m3", "m4"], "community_id": ["K2", "K1", "K3", "K2"]}
+    stages = {"member_id": ["m3", "m1", "m1", "m4", "m2"], "stage": ["pra"] * 5}
+    spools = {"communities": spool("communities", communities), "members": spool("members", members),
+              "stages": spool("stages", stages)}
+    expected = [{"m1": "33", "m2": "36", "m3": "52", "m4": "33"}[m] for m in stages["member_id"]]
+    assert _Accepted(spools, {}).provinces("stages").to_pylist() == expected
+    refused_stage = {"stages": np.array([100 * len("stages") + 1])}  # refused rows are left out
+    assert _Accepted(spools, refused_stage).provinces("stages").to_pylist() == expected[:1] + expected[2:]
+    k3 = {"communities": np.array([100 * len("communities") + 2])}  # m3's community refused: m3's stage unknown
+    assert _Accepted(spools, k3).provinces("stages") is None
+    assert _Accepted(spools, k3).provinces("members") is None
+    m1 = {"members": np.array([100 * len("members")])}  # a stage's member refused
+    assert _Accepted(spools, m1).provinces("stages") is None
+    assert _Accepted({t: s for t, s in spools.items() if t != "communities"}, {}).provinces("stages") is None
+
+
+def test_a_row_refused_by_one_reference_is_not_refused_again_by_the_next():
+    """The reference checks of a table run in turn on its rows read once: a row the first one refuses is
+    left alone by the second (one problem per row and check, as when each check read the accepted rows)."""
+    import pyarrow as pa
+
+    from kkbm_analysis.checks import reference_problems
+    from kkbm_analysis.redaction import Echo
+    from kkbm_analysis.schema import TABLES
+    from kkbm_analysis.validate import Problems
+
+    rows = pa.table({"_uid": [1, 2, 3, 4], "session_id": ["S1", "SX", "SX", "S1"],
+                     "member_id": ["M1", "MX", "M1", "MX"]})
+    kept, problems = np.ones(4, dtype=bool), Problems()
+    by_session, by_member = TABLES["attendance"].references
+    for ref, known in ((by_session, "S1"), (by_member, "M1")):
+        reference_problems("attendance", rows, kept, ref, pa.array([known], pa.large_string()), problems, Echo())
+    assert list(zip(problems.columns["uid"], problems.columns["field"])) == [
+        (2, "session_id"), (3, "session_id"), (4, "member_id")]
+    assert kept.tolist() == [True, False, False, False]
