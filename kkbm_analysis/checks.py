@@ -21,7 +21,8 @@ from .schema import TABLES
 from .spool import TableSpool
 from .validate import Problems, field_kind
 
-__all__ = ["duplicate_keys", "rows_to_check", "reference_problems", "accepted_values", "table_rules", "RULE_COLUMNS"]
+__all__ = ["duplicate_keys", "checked_columns", "rows_to_check", "reference_problems", "accepted_values",
+           "table_rules"]
 
 Describe = Callable[[int, int], str]  # (uid, row) -> "row 5 of anggota.xlsx, sheet 'Anggota'"
 
@@ -123,11 +124,15 @@ def _python(value):
 
 
 # --------------------------------------------------------------------------- references
+def checked_columns(table: str) -> list[str]:
+    """The columns that :func:`reference_problems` and :func:`table_rules` read (each once, in order)."""
+    columns = [c for ref in TABLES[table].references for c in ref.columns] + list(_RULE_COLUMNS.get(table, ()))
+    return list(dict.fromkeys(columns))
+
+
 def rows_to_check(table: str, spool: TableSpool, bad: np.ndarray) -> pa.Table:
-    """The accepted rows' columns that :func:`reference_problems` and :func:`table_rules` read, read once
-    (``_uid`` first)."""
-    columns = [c for ref in TABLES[table].references for c in ref.columns] + list(RULE_COLUMNS.get(table, ()))
-    return _accepted(spool, bad, ["_uid", *dict.fromkeys(columns)])
+    """The accepted rows' :func:`checked_columns`, read once (``_uid`` first)."""
+    return _accepted(spool, bad, ["_uid", *checked_columns(table)])
 
 
 def reference_problems(table: str, rows: pa.Table, kept: np.ndarray, ref, known: pa.Array, problems: Problems,
@@ -170,7 +175,7 @@ def accepted_values(spool: TableSpool, columns: list[str], bad: np.ndarray) -> p
 
 # --------------------------------------------------------------------------- table rules
 #: The columns each table rule reads: the parent's key, and the date compared with the parent's.
-RULE_COLUMNS = {"kur_loans": ("member_id", "applied_on"), "business_reports": ("business_id", "period")}
+_RULE_COLUMNS = {"kur_loans": ("member_id", "applied_on"), "business_reports": ("business_id", "period")}
 
 
 def table_rules(table: str, rows: pa.Table, kept: np.ndarray, spools: dict[str, TableSpool],

@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from . import store
-from .checks import RULE_COLUMNS, accepted_values, duplicate_keys, reference_problems, rows_to_check, table_rules
+from .checks import accepted_values, checked_columns, duplicate_keys, reference_problems, rows_to_check, table_rules
 from .finalise import PARENTS, PROVINCE_VIA, finalise
 from .forked import Claims, Forked, available
 from .inventory import FileEntry, inventory, is_embedded_demo
@@ -481,10 +481,13 @@ class _Run:
         _, info = finalise([table], self.spools, self.bad, out, meta, work)
         late = self.late[table]
         ready = self._late_quarantine(table, late.frame()) if len(late.columns["uid"]) else None
+        handed = None
         for name in reversed(spare.names):
             if not spare.claim(name):
                 break  # the parent goes through them in order: it has taken this one and every one before
-            self.bad.update(_handed_over(work))  # the refused rows of the tables checked there since
+            if handed is None:  # the refused rows of the tables checked there since, read once handed over
+                handed = _handed_over(work)
+                self.bad.update(handed or {})
             info.update(finalise([name], self.spools, self.bad, out, meta, work)[1])
         return table, late, self.bad[table], self.table_notes.get(table, []), info, ready
 
@@ -583,8 +586,7 @@ class _Run:
 
 def _late_fields(table: str) -> list[str]:
     """Fields a whole-table check may quote: keys, references and table rules (never pseudonyms)."""
-    spec = TABLES[table]
-    fields = [*spec.key, *(c for ref in spec.references for c in ref.columns), *RULE_COLUMNS.get(table, ())]
+    fields = [*TABLES[table].key, *checked_columns(table)]
     return [f for f in dict.fromkeys(fields) if field_kind(table, f) != "pseudonym"]
 
 
@@ -597,10 +599,10 @@ def _hand_over(work: Path, bad: dict[str, np.ndarray]) -> None:
     os.replace(partial, work / _REFUSED)
 
 
-def _handed_over(work: Path) -> dict[str, np.ndarray]:
-    """The refused rows handed over by :func:`_hand_over` (none before it)."""
+def _handed_over(work: Path) -> dict[str, np.ndarray] | None:
+    """The refused rows handed over by :func:`_hand_over` (None before it)."""
     if not (work / _REFUSED).exists():
-        return {}
+        return None
     with np.load(work / _REFUSED) as handed:
         return {t: handed[t] for t in handed.files}
 
